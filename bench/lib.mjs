@@ -1,0 +1,54 @@
+// Shared helpers for the benchmark scripts: run commands side by side, interleaved, and
+// report medians and ratios (machines here are shared and noisy: never one absolute time).
+import { spawn } from 'node:child_process';
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs a command to completion; resolves with its wall time in ms, rejects on failure. */
+export function timeCommand(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0 && !(options.okCodes ?? [0]).includes(code)) {
+        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      } else resolve(ms);
+    });
+  });
+}
+
+/**
+ * Runs every case `runs` times, interleaved (a, b, c, a, b, c, …) so that a noisy neighbour
+ * hurts all of them alike, after `warmup` untimed rounds. Returns the median per case.
+ */
+export async function compare(cases, { runs = 15, warmup = 2 } = {}) {
+  const times = new Map(cases.map((c) => [c.name, []]));
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const c of cases) {
+      const ms = await timeCommand(c.command, c.args, c.options);
+      if (round >= warmup) times.get(c.name).push(ms);
+    }
+  }
+  return cases.map((c) => ({ name: c.name, median: median(times.get(c.name)), runs }));
+}
+
+export function markdownTable(headers, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function ratio(a, b) {
+  return `${(a / b).toFixed(2)}×`;
+}

@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+
+/**
+ * Every subcommand inherits exitOverride so that commander's usage errors reach main.ts and
+ * become exit code 2, and shows help after an error like the top-level program.
+ */
+export function configureCommand(command: Command): Command {
+  return command.exitOverride().showHelpAfterError();
+}
+
+/** Sets the process exit code from a command's result; only src/cli/ does this. */
+export function setExitCode(code: number): void {
+  process.exitCode = code;
+}

@@ -1,0 +1,101 @@
+import { createInterface } from 'node:readline';
+import { SmtpdbgError } from '../errors.js';
+import { runOpening, type QuitAfter } from '../session/opening.js';
+import { everyReplySucceeded, runScript } from '../session/script-runner.js';
+import { SmtpSession } from '../session/smtp-session.js';
+import type { EmbeddedServer } from '../session/embedded.js';
+import { summarizeSession, watchClose } from '../session/summary.js';
+import { parseTarget, type Target } from '../session/target.js';
+import { EventStream } from '../transcript/events.js';
+import { TranscriptRecorder } from '../transcript/recorder.js';
+import { printEvents, printError } from '../ui/line-printer.js';
+import { authFromOptions, sessionSettingsFromOptions } from './connection-options.js';
+import { ExitCode, exitCodeForError } from './exit-codes.js';
+import { readPassword } from './password.js';
+import type { SessionCliOptions } from './session.js';
+
+async function* stdinLines(): AsyncGenerator<string> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+  try {
+    for await (const line of rl) yield line;
+  } finally {
+    rl.close();
+  }
+}
+
+export async function runSessionCommand(targetText: string | undefined, options: SessionCliOptions): Promise<number> {
+  const interactive = Boolean(process.stdin.isTTY) && !options.json && !options.quitAfter;
+  const events = new EventStream();
+  const auth = authFromOptions(options);
+  let embedded: EmbeddedServer | undefined;
+  let target: Target;
+  if (targetText) {
+    target = parseTarget(targetText, options.tls ? 465 : 25);
+  } else {
+    const { startEmbeddedServer } = await import('../session/embedded.js');
+    embedded = await startEmbeddedServer();
+    target = embedded.target;
+  }
+  const settings = sessionSettingsFromOptions(target, options, events);
+  if (embedded?.ca && !options.ca) settings.tls.ca = embedded.ca;
+
+  const transcript = options.transcript
+    ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
+    : undefined;
+  const lastClose = watchClose(events);
+  const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout);
+  if (embedded && !options.json && !interactive) {
+    events.emit({ type: 'info', t: 0, tls: false, message: `no target given: talking to the embedded capture server on ${target.host}:${target.port}` });
+  }
+
+  let session: SmtpSession | undefined;
+  let exitCode: number = ExitCode.ok;
+  let error: SmtpdbgError | undefined;
+  try {
+    if (interactive) {
+      const { runInteractiveSession } = await import('../ui/interactive/run.js');
+      exitCode = await runInteractiveSession({
+        settings,
+        ...(auth ? { auth: { ...auth, password: () => readPassword(auth.user) } } : {}),
+        embedded: embedded !== undefined,
+      });
+    } else {
+      session = await SmtpSession.connect(settings);
+      const opening = await runOpening(session, {
+        ...(options.quitAfter ? { quitAfter: options.quitAfter as QuitAfter } : {}),
+        ...(auth ? { auth: { ...auth, password: () => readPassword(auth.user) } } : {}),
+        from: options.from,
+        to: options.to ?? ['postmaster@localhost'],
+      });
+      if (opening.stopped) await session.quit();
+      else {
+        await runScript(session, stdinLines(), {
+          pipeline: options.pipeline ?? false,
+          password: (user) => readPassword(user),
+        });
+      }
+      exitCode = everyReplySucceeded(session) ? ExitCode.ok : ExitCode.problems;
+    }
+  } catch (caught) {
+    if (!(caught instanceof SmtpdbgError)) throw caught;
+    error = caught;
+    exitCode = exitCodeForError[caught.code];
+    session?.close();
+  } finally {
+    stopPrinting?.();
+    transcript?.close();
+    await embedded?.server.close();
+  }
+  if (error) printError(process.stderr, error.message);
+  if (options.json) {
+    const summary = summarizeSession(session, {
+      target: `${target.host}:${target.port}`,
+      embedded: embedded !== undefined,
+      close: lastClose(),
+      error: error ? { code: error.code, message: error.message } : null,
+      exitCode,
+    });
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  }
+  return exitCode;
+}

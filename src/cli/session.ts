@@ -1,0 +1,33 @@
+import { Option, type Command } from 'commander';
+import { QuitAfterStages } from '../session/opening.js';
+import { configureCommand, setExitCode } from './action.js';
+import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
+
+export interface SessionCliOptions extends ConnectionCliOptions {
+  quitAfter?: string;
+  from: string;
+  to: string[];
+  pipeline?: boolean;
+}
+
+export function registerSession(program: Command): void {
+  const command = program
+    .command('session')
+    .description('an SMTP conversation with STARTTLS: interactive on a terminal, scripted when stdin is piped')
+    .argument('[target]', 'host, host:port or [v6]:port (default port 25; 465 implies --tls); none: the embedded capture server');
+  addConnectionOptions(configureCommand(command))
+    .addOption(new Option('--quit-after <stage>', 'stop after this stage and send QUIT').choices([...QuitAfterStages]))
+    .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')
+    .option('--to <address>', 'RCPT TO for --quit-after rcpt (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--pipeline', 'scripted mode: send groups of commands without waiting where PIPELINING is advertised')
+    .addHelpText('after', `
+Local commands (interactive and scripted) start with ':' so that no SMTP line is swallowed:
+  :starttls  :auth plain|login USER  :raw ESCAPED  :term crlf|cr|lf  :data FILE  :quit  :help
+
+Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
+Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)
+    .action(async (target: string | undefined, options: SessionCliOptions) => {
+      const { runSessionCommand } = await import('./session-run.js');
+      setExitCode(await runSessionCommand(target, options));
+    });
+}

@@ -1,0 +1,378 @@
+import { appendFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } from '../errors.js';
+import { ReplyParser } from '../smtp/reply-parser.js';
+import { formatReplyShort, type Reply } from '../smtp/reply.js';
+import { describeTlsSocket } from '../tls/describe.js';
+import type { TlsSettings } from '../tls/options.js';
+import type { TlsSummary } from '../tls/summary.js';
+import type { EventInput, EventStream, Leg } from '../transcript/events.js';
+
+export interface ClientConnectOptions {
+  host: string;
+  port: number;
+  family?: 4 | 6;
+  /** Bound on connecting, on the TLS handshake and on every reply. */
+  timeoutMs: number;
+  /** Connect with TLS from the first byte (SMTPS, RFC 8314 §3.3) instead of plain TCP. */
+  implicitTls?: TlsSettings;
+  events: EventStream;
+  /** Added to every event (proxy legs). */
+  tags?: { conn?: number; leg?: Leg };
+}
+
+export interface SendOptions {
+  /** What events (transcripts, screen) show instead of the bytes sent: redacted secrets. */
+  shown?: Buffer;
+}
+
+interface Waiter {
+  resolve: (reply: Reply) => void;
+  reject: (error: SmtpdbgError) => void;
+  timer: NodeJS.Timeout;
+}
+
+const describeTarget = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+function connectFailure(error: NodeJS.ErrnoException, target: string): SmtpdbgError {
+  switch (error.code) {
+    case 'ECONNREFUSED': return new ConnectionError(`connection to ${target} refused`, { cause: error });
+    case 'ENOTFOUND': case 'EAI_AGAIN': return new ConnectionError(`cannot resolve ${target.replace(/:\d+$/, '')} (${error.code})`, { cause: error });
+    case 'ECONNRESET': return new ConnectionError(`connection to ${target} reset by the peer`, { cause: error });
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return new ConnectionError(`${target} is unreachable (${error.code})`, { cause: error });
+    default: return new ConnectionError(`connection to ${target} failed: ${error.message}`, { cause: error });
+  }
+}
+
+/**
+ * The client side of one SMTP connection: the only owner of its socket. It is fed replies
+ * by a sans-I/O ReplyParser and hands them out one `readReply()` at a time, in order. A
+ * closed, reset or silent connection turns every pending and later wait into an error at
+ * once — nothing ever waits on a dead socket (design.md, incident 2).
+ */
+export class SmtpClient {
+  readonly host: string;
+  readonly port: number;
+  readonly target: string;
+  readonly timeoutMs: number;
+  private readonly events: EventStream;
+  private readonly tags: { conn?: number; leg?: Leg };
+  private socket: Socket | TLSSocket;
+  private parser = new ReplyParser();
+  private queue: Reply[] = [];
+  private waiter: Waiter | undefined;
+  private failure: SmtpdbgError | undefined;
+  private closeExpected = false;
+  private closedFlag = false;
+  private closedByWhom: 'peer' | 'local' | 'error' | undefined;
+  private closeWaiters: Array<() => void> = [];
+  private inTls = false;
+  tlsSummary: TlsSummary | undefined;
+  lastReply: Reply | undefined;
+
+  private constructor(options: ClientConnectOptions, socket: Socket | TLSSocket) {
+    this.host = options.host;
+    this.port = options.port;
+    this.target = describeTarget(options.host, options.port);
+    this.timeoutMs = options.timeoutMs;
+    this.events = options.events;
+    this.tags = options.tags ?? {};
+    this.socket = socket;
+  }
+
+  static async connect(options: ClientConnectOptions): Promise<SmtpClient> {
+    const target = describeTarget(options.host, options.port);
+    const tls = options.implicitTls;
+    const socket: Socket | TLSSocket = tls
+      ? tlsConnect({ host: options.host, port: options.port, family: options.family, ...tlsConnectionOptions(tls) } as ConnectionOptions)
+      : netConnect({ host: options.host, port: options.port, family: options.family });
+    const client = new SmtpClient(options, socket);
+    if (tls) attachKeylog(socket as TLSSocket, tls);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TimeoutError(`${tls ? 'the TLS connection' : 'the connection'} to ${target}`, options.timeoutMs));
+      }, options.timeoutMs);
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve();
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${error.message}`, { cause: error }) : connectFailure(error, target));
+      });
+    });
+    client.emit({
+      type: 'connect',
+      host: options.host,
+      port: options.port,
+      remoteAddress: socket.remoteAddress,
+      localAddress: socket.localAddress,
+      localPort: socket.localPort,
+    });
+    if (tls) {
+      client.inTls = true;
+      client.tlsSummary = describeTlsSocket(socket as TLSSocket, tls.verifyName, tls.servername);
+      client.emit({ type: 'tls', summary: client.tlsSummary });
+    }
+    client.listen();
+    return client;
+  }
+
+  get tls(): boolean {
+    return this.inTls;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Who ended the connection: the peer, us, or an error (reset, timeout, TLS). */
+  get closedBy(): 'peer' | 'local' | 'error' | undefined {
+    return this.closedByWhom;
+  }
+
+  /** True when the peer ended the connection after QUIT, as it should. */
+  get closedAsExpected(): boolean {
+    return this.closedByWhom === 'local' || (this.closedByWhom === 'peer' && this.closeExpected);
+  }
+
+  /** The error that ended the connection, if it has ended. */
+  get endedBy(): SmtpdbgError | undefined {
+    return this.failure;
+  }
+
+  emit(event: EventInput): void {
+    this.events.emit({ ...event, t: this.events.now(), tls: event.tls ?? this.inTls, ...this.tags } as Parameters<EventStream['emit']>[0]);
+  }
+
+  /** Sends bytes exactly as given. Throws if the connection has already ended. */
+  write(bytes: Buffer, options: SendOptions = {}): void {
+    if (this.failure) throw this.failure;
+    this.emit({ type: 'send', data: options.shown ?? bytes, ...(options.shown ? { redacted: true } : {}) });
+    this.socket.write(bytes);
+  }
+
+  /** Sends a command line with CRLF (or the given terminator) and waits for its reply. */
+  async command(line: string, options: SendOptions & { terminator?: Buffer } = {}): Promise<Reply> {
+    this.write(Buffer.concat([Buffer.from(line, 'latin1'), options.terminator ?? CRLF]), options);
+    return this.readReply(`the reply to ${line.split(' ')[0] || 'an empty line'}`);
+  }
+
+  /** The next reply, in order; rejects at once when the connection is gone. */
+  readReply(waitingFor = 'a reply', timeoutMs = this.timeoutMs): Promise<Reply> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiter) return Promise.reject(new ProtocolError('internal: two concurrent reply waits'));
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        const error = new TimeoutError(`${waitingFor} from ${this.target}`, timeoutMs);
+        this.fail(error, 'error', `timeout waiting for ${waitingFor}`);
+        reject(error);
+      }, timeoutMs);
+      this.waiter = { resolve, reject, timer };
+    });
+  }
+
+  /**
+   * The next reply if one arrives within `waitMs`, otherwise undefined — without treating the
+   * silence as a failure. For raw bytes, where the user may have sent no complete line.
+   */
+  async readReplyIfAny(waitMs: number): Promise<Reply | undefined> {
+    const queued = this.queue.shift();
+    if (queued) return queued;
+    if (this.failure) throw this.failure;
+    return new Promise<Reply | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve(undefined);
+      }, waitMs);
+      this.waiter = { resolve, reject, timer };
+    });
+  }
+
+  /** Replies already parsed and not yet read (pipelining). */
+  get queuedReplies(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Upgrades the connection after a 220 to STARTTLS. RFC 3207 §6: anything the server sent
+   * before the handshake is discarded (it could have been injected), and so must be what the
+   * caller learnt from EHLO — the caller re-issues EHLO.
+   */
+  async upgradeToTls(settings: TlsSettings): Promise<TlsSummary> {
+    if (this.failure) throw this.failure;
+    const plain = this.socket;
+    const discarded = this.parser.pendingBytes + this.queue.reduce((n, r) => n + r.raw.length, 0);
+    this.parser.reset();
+    this.queue = [];
+    if (discarded > 0) {
+      this.emit({ type: 'info', message: `discarded ${discarded} bytes received before the TLS handshake (RFC 3207 §6)` });
+    }
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    plain.removeAllListeners('end');
+    const secure = tlsConnect({ socket: plain, ...tlsConnectionOptions(settings) });
+    attachKeylog(secure, settings);
+    this.socket = secure;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new TimeoutError(`the TLS handshake with ${this.target}`, this.timeoutMs);
+        this.fail(error, 'error', 'timeout in the TLS handshake');
+        reject(error);
+      }, this.timeoutMs);
+      const onError = (error: Error) => {
+        clearTimeout(timer);
+        const failure = new TlsError(`TLS handshake with ${this.target} failed: ${error.message}`, { cause: error });
+        this.fail(failure, 'error', failure.message);
+        reject(failure);
+      };
+      const onClose = () => onError(new Error('the server closed the connection during the handshake'));
+      secure.once('error', onError);
+      secure.once('close', onClose);
+      secure.once('secureConnect', () => {
+        clearTimeout(timer);
+        secure.off('error', onError);
+        secure.off('close', onClose);
+        resolve();
+      });
+    });
+    this.inTls = true;
+    this.tlsSummary = describeTlsSocket(secure, settings.verifyName, settings.servername);
+    this.emit({ type: 'tls', summary: this.tlsSummary });
+    this.listen();
+    return this.tlsSummary;
+  }
+
+  /** Marks the coming close as the normal end (after QUIT), so it is reported as such. */
+  expectClose(): void {
+    this.closeExpected = true;
+  }
+
+  /** Waits (bounded) for the peer to close after QUIT, then makes sure the socket is gone. */
+  async waitForClose(timeoutMs = Math.min(this.timeoutMs, 2000)): Promise<void> {
+    if (this.closedFlag) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.closeWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.close();
+  }
+
+  /** Ends the connection from our side. */
+  close(reason = 'closed by smtpdbg'): void {
+    if (this.closedFlag) return;
+    this.closeExpected = true;
+    this.fail(new ConnectionError(`connection to ${this.target} closed`), 'local', reason);
+  }
+
+  private listen(): void {
+    const socket = this.socket;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const failure = error.code === 'ECONNRESET'
+        ? new ConnectionError(this.describeLoss('reset the connection'), { cause: error, ...(this.lastReply ? { lastReply: this.lastReply } : {}) })
+        : this.inTls && !error.syscall
+          ? new TlsError(`TLS error from ${this.target}: ${error.message}`, { cause: error })
+          : connectFailure(error, this.target);
+      this.fail(failure, 'error', failure.message);
+    });
+    socket.on('close', () => {
+      if (this.closedFlag) return;
+      const failure = new ConnectionError(this.describeLoss('closed the connection'), this.lastReply ? { lastReply: this.lastReply } : {});
+      this.fail(failure, 'peer', this.closeExpected ? 'server closed the connection' : failure.message);
+    });
+  }
+
+  private describeLoss(what: string): string {
+    const partial = this.parser.pendingLines;
+    if (partial.length > 0) {
+      return `server ${what} in the middle of a multi-line reply (${partial.length} line${partial.length > 1 ? 's' : ''} received, last: ${JSON.stringify(partial[partial.length - 1])})`;
+    }
+    if (this.lastReply) return `server ${what} after ${formatReplyShort(this.lastReply)}`;
+    return `server ${what} before sending its banner`;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.emit({ type: 'recv', data: chunk });
+    let replies: Reply[];
+    try {
+      replies = this.parser.feed(chunk);
+    } catch (error) {
+      const failure = error instanceof SmtpdbgError ? error : new ProtocolError(String(error));
+      this.fail(failure, 'error', failure.message);
+      return;
+    }
+    for (const reply of replies) {
+      this.lastReply = reply;
+      this.emit({ type: 'reply', code: reply.code, lines: reply.lines, ...(reply.enhanced ? { enhanced: reply.enhanced } : {}) });
+      const waiter = this.waiter;
+      if (waiter) {
+        this.waiter = undefined;
+        clearTimeout(waiter.timer);
+        waiter.resolve(reply);
+      } else {
+        this.queue.push(reply);
+      }
+    }
+  }
+
+  private fail(failure: SmtpdbgError, by: 'peer' | 'local' | 'error', reason: string): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.closedByWhom = by;
+    this.failure ??= failure;
+    if (by === 'error') this.emit({ type: 'error', code: failure.code, message: failure.message });
+    this.emit({ type: 'close', by, reason });
+    this.socket.destroy();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter) {
+      clearTimeout(waiter.timer);
+      waiter.reject(this.failure);
+    }
+    for (const done of this.closeWaiters.splice(0)) done();
+  }
+}
+
+export const CRLF = Buffer.from('\r\n');
+
+function tlsConnectionOptions(settings: TlsSettings): ConnectionOptions {
+  return {
+    ...(settings.servername ? { servername: settings.servername } : {}),
+    ...(settings.ca ? { ca: settings.ca } : {}),
+    ...(settings.cert ? { cert: settings.cert } : {}),
+    ...(settings.key ? { key: settings.key } : {}),
+    ...(settings.minVersion ? { minVersion: settings.minVersion } : {}),
+    ...(settings.maxVersion ? { maxVersion: settings.maxVersion } : {}),
+    ...(settings.ciphers ? { ciphers: settings.ciphers } : {}),
+    // Verification is done by describeTlsSocket so that a failure can be shown with its
+    // reason and the caller decides (warn, refuse credentials, or fail with --strict-tls).
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  };
+}
+
+/** Appends the socket's TLS secrets to `settings.keylogPath`, if set (shared with the proxy's client leg). */
+export function attachKeylog(socket: TLSSocket, settings: Pick<TlsSettings, 'keylogPath'>): void {
+  const path = settings.keylogPath;
+  if (!path) return;
+  // NSS key log format (one "LABEL client_random secret" line per secret), as Wireshark reads it.
+  socket.on('keylog', (line: Buffer) => {
+    try {
+      appendFileSync(path, line, { mode: 0o600 });
+    } catch {
+      socket.emit('error', new TlsError(`--keylog ${path}: cannot write`));
+    }
+  });
+}

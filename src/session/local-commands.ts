@@ -1,0 +1,62 @@
+import { UsageError } from '../errors.js';
+import { parseAuthMechanism, type AuthMechanism } from '../smtp/auth.js';
+import { parseEscaped } from '../smtp/escapes.js';
+import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
+
+/**
+ * Local commands start with ':' — no SMTP verb can, so nothing a user types is ever
+ * swallowed (unlike openssl s_client, which eats lines starting with R, Q, k or K).
+ */
+export type LocalCommand =
+  | { kind: 'starttls' }
+  | { kind: 'auth'; mechanism: AuthMechanism; user: string }
+  | { kind: 'raw'; bytes: Buffer }
+  | { kind: 'term'; terminator: TerminatorName }
+  | { kind: 'data'; file: string }
+  | { kind: 'quit' }
+  | { kind: 'help' };
+
+export const localCommandHelp: ReadonlyArray<readonly [string, string]> = [
+  [':starttls', 'upgrade to TLS now (then EHLO again)'],
+  [':auth plain|login USER', 'authenticate; password from SMTPDBG_PASSWORD or a prompt'],
+  [':raw ESCAPED', 'send exact bytes; escapes \\r \\n \\t \\0 \\xHH \\\\ (no terminator added)'],
+  [':term crlf|cr|lf', 'terminator for the following typed lines'],
+  [':data FILE', 'send DATA, then FILE as content (dot-stuffed), then CRLF.CRLF'],
+  [':quit', 'send QUIT and leave'],
+  [':help', 'this list'],
+];
+
+export function isLocalCommand(line: string): boolean {
+  return line.startsWith(':');
+}
+
+export function parseLocalCommand(line: string): LocalCommand {
+  const body = line.slice(1);
+  const space = body.indexOf(' ');
+  const name = (space === -1 ? body : body.slice(0, space)).toLowerCase();
+  const rest = space === -1 ? '' : body.slice(space + 1);
+  const args = rest.trim().split(/\s+/).filter(Boolean);
+  switch (name) {
+    case 'starttls':
+      return { kind: 'starttls' };
+    case 'auth': {
+      const mechanism = parseAuthMechanism(args[0] ?? '');
+      if (!mechanism || !args[1]) throw new UsageError(':auth needs a mechanism and a user: :auth plain|login USER');
+      return { kind: 'auth', mechanism, user: args[1] };
+    }
+    case 'raw':
+      if (!rest) throw new UsageError(':raw needs bytes, e.g. :raw MAIL FROM:<a@b>\\n');
+      return { kind: 'raw', bytes: parseEscaped(rest, ':raw') };
+    case 'term':
+      return { kind: 'term', terminator: parseTerminatorName(args[0] ?? '', ':term') };
+    case 'data':
+      if (!rest.trim()) throw new UsageError(':data needs a file name');
+      return { kind: 'data', file: rest.trim() };
+    case 'quit':
+      return { kind: 'quit' };
+    case 'help':
+      return { kind: 'help' };
+    default:
+      throw new UsageError(`unknown local command :${name} (try :help; to send a line starting with ':' use :raw)`);
+  }
+}

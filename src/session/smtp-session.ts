@@ -1,0 +1,211 @@
+import { TlsError } from '../errors.js';
+import { SmtpClient, type SendOptions } from '../net/smtp-client.js';
+import { base64Utf8, decodeChallenge, plainInitialResponse, type AuthMechanism } from '../smtp/auth.js';
+import { parseCapabilities, hasExtension, type Capabilities } from '../smtp/capabilities.js';
+import { isSuccess, type Reply } from '../smtp/reply.js';
+import { Terminators } from '../smtp/terminators.js';
+import type { TlsSettings } from '../tls/options.js';
+import type { TlsSummary } from '../tls/summary.js';
+import type { EventStream } from '../transcript/events.js';
+import { isLoopback, type Target } from './target.js';
+import { TlsMode } from './tls-mode.js';
+
+export { TlsMode } from './tls-mode.js';
+
+export interface SessionSettings {
+  target: Target;
+  family?: 4 | 6;
+  timeoutMs: number;
+  tlsMode: TlsMode;
+  tls: TlsSettings;
+  /** A failed certificate verification ends the session (exit 3) instead of warning. */
+  strictTls: boolean;
+  /** Allows credentials over a connection whose verification failed, or over plain text. */
+  insecure: boolean;
+  ehloName: string;
+  showSecrets: boolean;
+  events: EventStream;
+}
+
+export interface Exchange {
+  command: string;
+  reply: Reply;
+}
+
+/**
+ * One SMTP conversation on top of SmtpClient: knows the verbs, keeps the capabilities
+ * before and after TLS, records every command and its reply, and enforces the credential
+ * policy. Shared by `session`, `inject` and the interactive UI.
+ */
+export class SmtpSession {
+  readonly settings: SessionSettings;
+  readonly client: SmtpClient;
+  banner: Reply | undefined;
+  capsBeforeTls: Capabilities | undefined;
+  capsAfterTls: Capabilities | undefined;
+  readonly exchanges: Exchange[] = [];
+  /** Terminator for command lines (inject --cmd-term, :term). */
+  commandTerminator: Buffer = Terminators.crlf;
+  quitSent = false;
+
+  private constructor(settings: SessionSettings, client: SmtpClient) {
+    this.settings = settings;
+    this.client = client;
+  }
+
+  static async connect(settings: SessionSettings): Promise<SmtpSession> {
+    const client = await SmtpClient.connect({
+      host: settings.target.host,
+      port: settings.target.port,
+      timeoutMs: settings.timeoutMs,
+      events: settings.events,
+      ...(settings.family ? { family: settings.family } : {}),
+      ...(settings.tlsMode === TlsMode.implicit ? { implicitTls: settings.tls } : {}),
+    });
+    const session = new SmtpSession(settings, client);
+    if (client.tlsSummary) session.checkVerification(client.tlsSummary);
+    return session;
+  }
+
+  get capabilities(): Capabilities | undefined {
+    return this.client.tls ? this.capsAfterTls : this.capsBeforeTls;
+  }
+
+  get tlsSummary(): TlsSummary | undefined {
+    return this.client.tlsSummary;
+  }
+
+  get negativeReplies(): Exchange[] {
+    return this.exchanges.filter((e) => !isSuccess(e.reply));
+  }
+
+  async readBanner(): Promise<Reply> {
+    const reply = await this.client.readReply('the banner');
+    this.banner = reply;
+    this.exchanges.push({ command: '(banner)', reply });
+    return reply;
+  }
+
+  /** Sends one command line with the session's command terminator and records the reply. */
+  async command(line: string, options: SendOptions = {}): Promise<Reply> {
+    if (/^quit\b/i.test(line.trim())) {
+      this.quitSent = true;
+      this.client.expectClose();
+    }
+    const reply = await this.client.command(line, { ...options, terminator: this.commandTerminator });
+    this.exchanges.push({ command: options.shown ? options.shown.toString('latin1').trimEnd() : line, reply });
+    return reply;
+  }
+
+  /** Writes bytes without waiting (raw sends, DATA content, pipelined commands). */
+  write(bytes: Buffer, options: SendOptions = {}): void {
+    this.client.write(bytes, options);
+  }
+
+  async readReply(command: string): Promise<Reply> {
+    const reply = await this.client.readReply(`the reply to ${command}`);
+    this.exchanges.push({ command, reply });
+    return reply;
+  }
+
+  /** EHLO, falling back to HELO when the server does not know EHLO (RFC 5321 §3.2). */
+  async ehlo(): Promise<Reply> {
+    const reply = await this.command(`EHLO ${this.settings.ehloName}`);
+    if (reply.code >= 500 && reply.code < 600 && reply.code !== 554) {
+      return this.command(`HELO ${this.settings.ehloName}`);
+    }
+    if (isSuccess(reply)) {
+      const caps = parseCapabilities(reply);
+      if (this.client.tls) this.capsAfterTls = caps;
+      else this.capsBeforeTls = caps;
+    }
+    return reply;
+  }
+
+  /**
+   * STARTTLS and the handshake. RFC 3207 §4.2: the client must discard what it knew of the
+   * server and issue EHLO again, which the caller does (re-EHLO is automatic in scripted flows).
+   */
+  async starttls(): Promise<{ reply: Reply; summary?: TlsSummary }> {
+    const reply = await this.command('STARTTLS');
+    if (reply.code !== 220) return { reply };
+    const summary = await this.client.upgradeToTls(this.settings.tls);
+    this.checkVerification(summary);
+    return { reply, summary };
+  }
+
+  /** True when the server advertises STARTTLS and we are not yet in TLS. */
+  canStartTls(): boolean {
+    return !this.client.tls && hasExtension(this.capsBeforeTls, 'STARTTLS');
+  }
+
+  /**
+   * AUTH with PLAIN or LOGIN. Credentials never go over a connection whose certificate failed
+   * verification, nor over plain text to a remote host, unless the user said --insecure.
+   */
+  async authenticate(mechanism: AuthMechanism, user: string, password: string): Promise<Reply> {
+    this.assertCredentialsAllowed();
+    const secret = (shownAs: string): SendOptions =>
+      this.settings.showSecrets ? {} : { shown: Buffer.concat([Buffer.from(shownAs, 'latin1'), this.commandTerminator]) };
+    if (mechanism === 'PLAIN') {
+      const payload = plainInitialResponse(user, password);
+      let reply = await this.command(`AUTH PLAIN ${payload}`, secret('AUTH PLAIN [redacted]'));
+      // A server that does not take an initial response asks with an empty 334 (RFC 4954 §4).
+      if (reply.code === 334) reply = await this.command(payload, secret('[redacted]'));
+      return reply;
+    }
+    let reply = await this.command('AUTH LOGIN');
+    if (reply.code !== 334) return reply;
+    reply = await this.command(base64Utf8(user));
+    if (reply.code !== 334) return reply;
+    const payload = base64Utf8(password);
+    return this.command(payload, secret('[redacted]'));
+  }
+
+  assertCredentialsAllowed(): void {
+    if (this.settings.insecure) return;
+    const summary = this.client.tlsSummary;
+    if (summary && !summary.verified) {
+      throw new TlsError(`refusing to send credentials: the certificate of ${this.client.target} failed verification (${summary.verifyError}); use --insecure to send them anyway`);
+    }
+    if (!summary && !isLoopback(this.settings.target.host)) {
+      throw new TlsError(`refusing to send credentials over an unencrypted connection to ${this.client.target}; use STARTTLS, or --insecure to send them anyway`);
+    }
+  }
+
+  /**
+   * QUIT, then wait (bounded) for the server to close. A connection the server already
+   * closed, or closes without answering QUIT, is reported as what it is — the failure that
+   * names the last reply before it (design.md, incident 2) — never waited on.
+   */
+  async quit(): Promise<Reply | undefined> {
+    const client = this.client;
+    if (client.closed) {
+      if (client.closedAsExpected) return undefined;
+      throw client.endedBy ?? new Error("internal: closed without a reason");
+    }
+    try {
+      const reply = await this.command('QUIT');
+      await client.waitForClose();
+      return reply;
+    } finally {
+      client.close('after QUIT');
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private checkVerification(summary: TlsSummary): void {
+    if (summary.verified || !this.settings.strictTls) return;
+    const error = new TlsError(`certificate verification failed for ${this.client.target}: ${summary.verifyError} (--strict-tls)`);
+    this.client.close('certificate verification failed (--strict-tls)');
+    throw error;
+  }
+
+  /** Decoded 334 challenge text, and whether it was valid base64 at all. */
+  static describeChallenge(reply: Reply): { decoded: string; base64: boolean } {
+    return decodeChallenge(reply.lines[0] ?? '');
+  }
+}

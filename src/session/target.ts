@@ -1,0 +1,40 @@
+import { isIP } from 'node:net';
+import { UsageError } from '../errors.js';
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/**
+ * `host`, `host:port`, `[v6]:port`, or a bare IPv6 address. The port defaults to 25, or to
+ * the caller's default (465 implies implicit TLS elsewhere).
+ */
+export function parseTarget(text: string, defaultPort = 25): Target {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) {
+    const host = bracketed[1]!;
+    if (isIP(host) !== 6) throw new UsageError(`target ${text}: ${host} is not an IPv6 address`);
+    return { host, port: parsePort(bracketed[2], text, defaultPort) };
+  }
+  if (isIP(text) === 6) return { host: text, port: defaultPort };
+  const colon = text.lastIndexOf(':');
+  if (colon === -1) return { host: validHost(text), port: defaultPort };
+  return { host: validHost(text.slice(0, colon)), port: parsePort(text.slice(colon + 1), text, defaultPort) };
+}
+
+function validHost(host: string): string {
+  if (!host || /[\s/@]/.test(host)) throw new UsageError(`target: ${JSON.stringify(host)} is not a host name or address`);
+  return host;
+}
+
+function parsePort(value: string | undefined, text: string, defaultPort: number): number {
+  if (value === undefined || value === '') return defaultPort;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new UsageError(`target ${text}: port must be 1-65535`);
+  return port;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '[::1]';
+}

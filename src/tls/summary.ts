@@ -1,0 +1,29 @@
+/**
+ * A plain-data description of a TLS peer, as shown after a handshake and stored in
+ * transcripts. No node:tls types leak out of src/tls/describe.ts into the rest.
+ */
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  subjectAltNames: string[];
+  fingerprint256: string;
+  serialNumber: string;
+  selfSigned: boolean;
+}
+
+export interface TlsSummary {
+  protocol: string | null;
+  cipher: string | null;
+  /** Server name sent in the ClientHello (SNI), or null when none was sent (IP targets). */
+  servername: string | null;
+  alpn: string | null;
+  /** The peer's chain, leaf first. */
+  chain: CertificateSummary[];
+  verified: boolean;
+  /** Why verification failed, in words (self-signed, expired, name mismatch…), or null. */
+  verifyError: string | null;
+  /** OpenSSL's code for the failure, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, or null. */
+  verifyCode: string | null;
+}

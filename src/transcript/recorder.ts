@@ -1,0 +1,95 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import type { EventStream, SessionEvent } from './events.js';
+import { plainTextLine, TextTranscriptFormatter } from './text-format.js';
+
+export const TRANSCRIPT_VERSION = 1;
+
+export interface TranscriptHeader {
+  command: string;
+  target?: string;
+  [key: string]: unknown;
+}
+
+/** The JSON form of one event: bytes as latin1 strings, so every byte survives JSON. */
+export function eventToJson(event: SessionEvent): Record<string, unknown> {
+  const { type, t, tls, conn, leg } = event;
+  const base: Record<string, unknown> = { t, type, tls };
+  if (conn !== undefined) base.conn = conn;
+  if (leg !== undefined) base.leg = leg;
+  switch (event.type) {
+    case 'send':
+    case 'recv':
+      return { ...base, data: event.data.toString('latin1'), ...(event.redacted ? { redacted: true } : {}) };
+    case 'connect': {
+      const { type: _t, t: _tt, tls: _tls, conn: _c, leg: _l, ...rest } = event;
+      return { ...base, ...rest };
+    }
+    case 'tls':
+      return { ...base, summary: event.summary };
+    case 'reply':
+      return { ...base, code: event.code, lines: event.lines, ...(event.enhanced ? { enhanced: event.enhanced } : {}) };
+    case 'close':
+      return { ...base, by: event.by, reason: event.reason };
+    case 'error':
+      return { ...base, code: event.code, message: event.message };
+    case 'info':
+      return { ...base, message: event.message };
+  }
+  return { type, t };
+}
+
+/**
+ * Writes a transcript event by event with synchronous writes, so an interrupted process
+ * leaves a file that is valid up to its last event. `.jsonl` gives JSON Lines, any other
+ * name the swaks-style text form.
+ */
+export class TranscriptRecorder {
+  private fd: number | undefined;
+  private readonly jsonl: boolean;
+  private readonly text = new TextTranscriptFormatter();
+  private unsubscribe: (() => void) | undefined;
+  readonly path: string;
+
+  constructor(path: string, header: TranscriptHeader, startedAt: number) {
+    this.path = path;
+    this.jsonl = /\.jsonl$/i.test(path);
+    try {
+      this.fd = openSync(path, 'w', 0o600);
+    } catch (error) {
+      throw new InputError(`--transcript ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    }
+    if (this.jsonl) {
+      this.writeLine(JSON.stringify({ type: 'header', version: TRANSCRIPT_VERSION, tool: 'smtpdbg', started: new Date(startedAt).toISOString(), ...header }));
+    } else {
+      this.writeLine(`=== smtpdbg transcript ${new Date(startedAt).toISOString()} ${header.command}${header.target ? ` ${header.target}` : ''}`);
+    }
+  }
+
+  attach(events: EventStream): this {
+    this.unsubscribe = events.subscribe((event) => this.record(event));
+    return this;
+  }
+
+  record(event: SessionEvent): void {
+    if (this.fd === undefined) return;
+    if (this.jsonl) {
+      // The screen uses reply events; the transcript keeps the bytes they were parsed from.
+      if (event.type !== 'reply') this.writeLine(JSON.stringify(eventToJson(event)));
+      return;
+    }
+    for (const line of this.text.format(event)) this.writeLine(plainTextLine(line));
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    if (!this.jsonl) for (const line of this.text.flushAll()) this.writeLine(plainTextLine(line));
+    this.unsubscribe?.();
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private writeLine(line: string): void {
+    if (this.fd !== undefined) writeSync(this.fd, `${line}\n`);
+  }
+}

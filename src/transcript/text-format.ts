@@ -1,0 +1,168 @@
+import { decodeChallenge } from '../smtp/auth.js';
+import { describeEnhancedCode } from '../smtp/enhanced-status.js';
+import { segmentBytes, type Segment } from '../smtp/visible.js';
+import type { TlsSummary } from '../tls/summary.js';
+import type { SessionEvent } from './events.js';
+
+/**
+ * swaks-style markers, so that people recognise them: `<-`/`->` plain, `<~`/`~>` inside
+ * TLS, `===` information, `***` errors and warnings.
+ */
+export const Markers = {
+  recv: '<-  ',
+  send: ' -> ',
+  tlsRecv: '<~  ',
+  tlsSend: ' ~> ',
+  info: '=== ',
+  error: '*** ',
+} as const;
+
+export type TextLineKind = 'recv' | 'send' | 'info' | 'warning' | 'error';
+
+export interface TextLine {
+  kind: TextLineKind;
+  marker: string;
+  /** `[conn 3 client]` for proxy transcripts, empty otherwise. */
+  prefix: string;
+  segments: Segment[];
+  /** For received lines: the reply code, so reporters can colour by class. */
+  replyCode?: number;
+  /** The line was cut off by a change of direction or the end of the connection. */
+  unterminated?: boolean;
+}
+
+type Direction = 'send' | 'recv';
+
+function prefixOf(event: SessionEvent): string {
+  if (event.conn === undefined && event.leg === undefined) return '';
+  const parts = [event.conn !== undefined ? `#${event.conn}` : '', event.leg ?? ''].filter(Boolean);
+  return `[${parts.join(' ')}] `;
+}
+
+/** Words for one TLS summary, shared by the text transcript and the screen. */
+export function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; text: string }> {
+  const lines: Array<{ kind: 'info' | 'warning'; text: string }> = [];
+  lines.push({ kind: 'info', text: `TLS started: ${summary.protocol ?? 'unknown protocol'}, ${summary.cipher ?? 'unknown cipher'}${summary.servername ? `, SNI ${summary.servername}` : ', no SNI'}` });
+  summary.chain.forEach((cert, i) => {
+    const label = i === 0 ? 'peer certificate' : `  issued by [${i}]`;
+    lines.push({ kind: 'info', text: `${label}: subject ${cert.subject || '(empty)'}; issuer ${cert.issuer || '(empty)'}` });
+    lines.push({ kind: 'info', text: `${' '.repeat(label.length)}  valid ${cert.validFrom} to ${cert.validTo}${cert.subjectAltNames.length ? `; SAN ${cert.subjectAltNames.join(', ')}` : ''}` });
+  });
+  if (summary.verified) lines.push({ kind: 'info', text: 'certificate verified' });
+  else lines.push({ kind: 'warning', text: `certificate verification FAILED: ${summary.verifyError ?? 'unknown reason'}${summary.verifyCode ? ` (${summary.verifyCode})` : ''}` });
+  return lines;
+}
+
+/**
+ * Turns the event stream into display lines. Bytes are grouped into lines at LF (a CR alone
+ * does not end a line, RFC 5321 §2.3.8, so it stays inside the line, flagged); a partial
+ * line is shown as it is when the direction changes or the connection ends.
+ */
+export class TextTranscriptFormatter {
+  private partial = new Map<string, { dir: Direction; tls: boolean; event: SessionEvent; bytes: Buffer }>();
+  private lastKey: string | undefined;
+
+  format(event: SessionEvent): TextLine[] {
+    const out: TextLine[] = [];
+    const prefix = prefixOf(event);
+    switch (event.type) {
+      case 'send':
+      case 'recv': {
+        const key = `${prefix}${event.type}`;
+        if (this.lastKey !== undefined && this.lastKey !== key) out.push(...this.flushKey(this.lastKey));
+        this.lastKey = key;
+        out.push(...this.takeLines(key, event.type, event, event.data, event.redacted === true));
+        break;
+      }
+      case 'connect':
+        out.push(...this.flushAll());
+        out.push(this.infoLine(prefix, `connected to ${event.host}:${event.port}${event.remoteAddress && event.remoteAddress !== event.host ? ` (${event.remoteAddress})` : ''}`));
+        break;
+      case 'tls':
+        out.push(...this.flushAll());
+        for (const line of describeTls(event.summary)) {
+          out.push({ kind: line.kind, marker: line.kind === 'warning' ? Markers.error : Markers.info, prefix, segments: [{ kind: 'text', text: line.text }] });
+        }
+        break;
+      case 'reply':
+        if (event.code === 334) out.push(...this.flushAll(), this.challengeLine(prefix, event.lines[0] ?? ''));
+        if (event.enhanced && event.code >= 400) {
+          const words = describeEnhancedCode(event.enhanced);
+          if (words) out.push(...this.flushAll(), this.infoLine(prefix, `${event.enhanced}: ${words}`));
+        }
+        break;
+      case 'info':
+        out.push(...this.flushAll(), this.infoLine(prefix, event.message));
+        break;
+      case 'error':
+        out.push(...this.flushAll(), { kind: 'error', marker: Markers.error, prefix, segments: [{ kind: 'text', text: event.message }] });
+        break;
+      case 'close':
+        out.push(...this.flushAll(), this.infoLine(prefix, `connection closed (${event.by === 'local' ? 'by us' : event.by === 'peer' ? 'by the server' : 'on error'}): ${event.reason}`));
+        break;
+    }
+    return out;
+  }
+
+  /** Lines still buffered (a final partial line). */
+  flushAll(): TextLine[] {
+    const out: TextLine[] = [];
+    for (const key of [...this.partial.keys()]) out.push(...this.flushKey(key));
+    this.lastKey = undefined;
+    return out;
+  }
+
+  /** RFC 4954 §4: a 334 carries base64; show what it says, and say so when it is not base64. */
+  private challengeLine(prefix: string, text: string): TextLine {
+    const { decoded, base64 } = decodeChallenge(text);
+    if (base64) return this.infoLine(prefix, `334 challenge decoded: ${JSON.stringify(decoded)}`);
+    return { kind: 'warning', marker: Markers.error, prefix, segments: [{ kind: 'text', text: `334 challenge is not base64 (RFC 4954 §4): ${JSON.stringify(decoded)}` }] };
+  }
+
+  private infoLine(prefix: string, text: string): TextLine {
+    return { kind: 'info', marker: Markers.info, prefix, segments: [{ kind: 'text', text }] };
+  }
+
+  private markerFor(dir: Direction, tls: boolean): string {
+    if (dir === 'send') return tls ? Markers.tlsSend : Markers.send;
+    return tls ? Markers.tlsRecv : Markers.recv;
+  }
+
+  private takeLines(key: string, dir: Direction, event: SessionEvent, data: Buffer, redacted: boolean): TextLine[] {
+    const held = this.partial.get(key);
+    let bytes = held ? Buffer.concat([held.bytes, data]) : data;
+    const out: TextLine[] = [];
+    let lf: number;
+    while ((lf = bytes.indexOf(0x0a)) !== -1) {
+      out.push(this.lineOf(dir, event, bytes.subarray(0, lf + 1), false, redacted));
+      bytes = bytes.subarray(lf + 1);
+    }
+    if (bytes.length) this.partial.set(key, { dir, tls: event.tls, event, bytes: Buffer.from(bytes) });
+    else this.partial.delete(key);
+    return out;
+  }
+
+  private flushKey(key: string): TextLine[] {
+    const held = this.partial.get(key);
+    if (!held) return [];
+    this.partial.delete(key);
+    return [this.lineOf(held.dir, held.event, held.bytes, true, false)];
+  }
+
+  private lineOf(dir: Direction, event: SessionEvent, bytes: Buffer, unterminated: boolean, redacted: boolean): TextLine {
+    const segments = segmentBytes(bytes);
+    if (redacted) segments.push({ kind: 'text', text: ' (secret redacted)' });
+    const line: TextLine = { kind: dir, marker: this.markerFor(dir, event.tls), prefix: prefixOf(event), segments };
+    if (unterminated) line.unterminated = true;
+    if (dir === 'recv') {
+      const code = /^(\d{3})/.exec(bytes.toString('latin1', 0, 3));
+      if (code) line.replyCode = Number(code[1]);
+    }
+    return line;
+  }
+}
+
+/** Plain text of one line, no colour. */
+export function plainTextLine(line: TextLine): string {
+  return `${line.prefix}${line.marker}${line.segments.map((s) => s.text).join('')}${line.unterminated ? ' (no line end)' : ''}`;
+}
