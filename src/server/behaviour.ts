@@ -1,0 +1,102 @@
+import type { LineTerminator } from '../smtp/server-reader.js';
+
+/**
+ * The seam through which `serve --scenario` (and tests) make the capture server misbehave on
+ * purpose. The server asks its behaviour before it acts — at the banner, before each
+ * command, when a message is complete, when a client goes idle — and a hook answers with a
+ * Decision or nothing (undefined keeps the default). Hooks see plain data, never sockets.
+ */
+
+export type SessionState =
+  /** Connected; no EHLO/HELO yet (or again after STARTTLS, RFC 3207 §4.2). */
+  | 'greeting'
+  | 'ready'
+  /** MAIL accepted, no recipient yet. */
+  | 'mail'
+  /** At least one RCPT accepted. */
+  | 'rcpt'
+  | 'data'
+  /** Inside an AUTH exchange (RFC 4954 §4), waiting for a response line. */
+  | 'auth';
+
+export interface ReplySpec {
+  code: number;
+  /** The enhanced status code (RFC 3463), e.g. "5.7.8"; left out when absent. */
+  enhanced?: string;
+  /** One string per reply line. */
+  lines: string[];
+}
+
+export interface Decision {
+  /** Wait this long before doing anything else (the default reply included). */
+  delayMs?: number;
+  /** Send this instead of the default reply. */
+  reply?: ReplySpec;
+  /**
+   * Close the connection: 'now' without a reply, 'after-reply' once the reply (the given one
+   * or the default) is written.
+   */
+  close?: 'now' | 'after-reply';
+  /** STARTTLS only: send the 220, then close the connection in the middle of the handshake. */
+  abortTls?: boolean;
+}
+
+export interface ConnectionContext {
+  conn: number;
+  remoteAddress: string;
+  remotePort: number;
+  tls: boolean;
+}
+
+export interface CommandContext extends ConnectionContext {
+  /** Upper-cased verb ("MAIL"), or "" for an empty line. */
+  verb: string;
+  /** Everything after the verb and one space, as latin1. */
+  argument: string;
+  line: Buffer;
+  terminator: LineTerminator;
+  state: SessionState;
+  /** How many times this verb has been seen on this connection, this one included. */
+  occurrence: number;
+  /** True when more bytes had already arrived behind this command (RFC 2920 pipelining). */
+  pipelined: boolean;
+  helo: string | undefined;
+  from: string | undefined;
+  to: readonly string[];
+  authenticated: boolean;
+}
+
+export interface MessageContext extends ConnectionContext {
+  from: string;
+  to: readonly string[];
+  /** The content after dot-unstuffing. */
+  data: Buffer;
+  bareCrLines: readonly number[];
+  bareLfLines: readonly number[];
+  longLines: readonly number[];
+}
+
+export interface MessageDecision extends Decision {
+  /** What to store instead of `data` (a normalising or corrupting pipeline), or false to store nothing. */
+  store?: Buffer | false;
+}
+
+type Maybe<T> = T | undefined | Promise<T | undefined>;
+
+export interface ServerBehaviour {
+  /** A short name shown in the banner line of `serve`'s output. */
+  readonly name?: string;
+  /** Before the 220 greeting. */
+  onConnect?(context: ConnectionContext): Maybe<Decision>;
+  /** Before the default handling of every command line (AUTH response lines excluded). */
+  onCommand?(context: CommandContext): Maybe<Decision>;
+  /** The EHLO keywords to advertise; gets the defaults, returns the ones to send. */
+  capabilities?(context: ConnectionContext, keywords: readonly string[]): readonly string[];
+  /** After the end of data, before the message is stored and answered. */
+  onMessage?(context: MessageContext): Maybe<MessageDecision>;
+  /** When the idle timeout fires; the default is 421 4.4.2 and close. */
+  onIdle?(context: ConnectionContext): Maybe<Decision>;
+}
+
+/** The capture server as documented: every hook keeps the default. */
+export const defaultBehaviour: ServerBehaviour = { name: 'default' };

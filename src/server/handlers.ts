@@ -1,0 +1,186 @@
+import type { Decision } from './behaviour.js';
+import { reply } from './replies.js';
+import { MAX_RECIPIENTS, type ServerSession } from './session.js';
+
+/**
+ * One handler per verb, as in nodemailer's smtp-connection. A handler gets the argument
+ * text and the behaviour's decision (already checked for a replacement reply or a close,
+ * so what is left is "close after the reply" or an abort of TLS) and sends the reply.
+ */
+export type CommandHandler = (session: ServerSession, argument: string, decision: Decision | undefined) => Promise<void> | void;
+
+const badSequence = (what: string) => reply(503, '5.5.1', `Error: ${what}`);
+
+/** EHLO keywords (RFC 5321 §4.1.1.1 and the extension RFCs named beside each). */
+function ehloKeywords(session: ServerSession): readonly string[] {
+  const { options } = session;
+  const keywords = [
+    'PIPELINING', // RFC 2920
+    `SIZE ${options.maxMessageSize}`, // RFC 1870
+    ...(options.tlsAvailable && !session.tls ? ['STARTTLS'] : []), // RFC 3207
+    'AUTH PLAIN LOGIN', // RFC 4954; any credentials are accepted
+    'ENHANCEDSTATUSCODES', // RFC 2034
+    '8BITMIME', // RFC 6152
+    'SMTPUTF8', // RFC 6531
+    'HELP',
+  ];
+  return options.behaviour.capabilities?.(session.context, keywords) ?? keywords;
+}
+
+function greet(session: ServerSession, argument: string, decision: Decision | undefined, extended: boolean): void {
+  const name = argument.trim();
+  if (name === '') {
+    session.finish(decision, reply(501, '5.5.4', `Syntax: ${extended ? 'EHLO' : 'HELO'} hostname`));
+    return;
+  }
+  // RFC 5321 §4.1.4: EHLO in the middle of a transaction resets it, like RSET.
+  session.resetTransaction();
+  session.helo = name;
+  session.state = 'ready';
+  const first = `${session.options.hostname} greets ${name}`;
+  session.finish(decision, extended ? reply(250, undefined, first, ...ehloKeywords(session)) : reply(250, undefined, first));
+}
+
+/** `<address>` and the ESMTP parameters after it (RFC 5321 §4.1.2), leniently: a space after the colon is allowed. */
+function parsePath(argument: string, keyword: 'FROM' | 'TO'): { address: string; parameters: string[] } | undefined {
+  const match = new RegExp(`^${keyword}:\\s*<([^<>]*)>(.*)$`, 'i').exec(argument);
+  if (!match) return undefined;
+  return { address: match[1]!, parameters: match[2]!.trim().split(/\s+/).filter(Boolean) };
+}
+
+const mail: CommandHandler = (session, argument, decision) => {
+  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  if (session.state !== 'ready') return session.finish(decision, badSequence('nested MAIL command'));
+  const path = parsePath(argument, 'FROM');
+  if (!path) return session.finish(decision, reply(501, '5.5.4', 'Syntax: MAIL FROM:<address>'));
+  for (const parameter of path.parameters) {
+    const [name = '', value] = parameter.split('=', 2);
+    switch (name.toUpperCase()) {
+      case 'SIZE':
+        // RFC 1870 §6.2: refuse at MAIL when the declared size is already too big.
+        if (!/^\d+$/.test(value ?? '')) return session.finish(decision, reply(501, '5.5.4', 'Bad SIZE parameter'));
+        if (Number(value) > session.options.maxMessageSize) {
+          return session.finish(decision, reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${session.options.maxMessageSize})`));
+        }
+        break;
+      case 'BODY':
+        if (!/^(7BIT|8BITMIME)$/i.test(value ?? '')) return session.finish(decision, reply(501, '5.5.4', 'Bad BODY parameter'));
+        break;
+      case 'SMTPUTF8':
+      case 'AUTH':
+        break;
+      default:
+        // RFC 5321 §4.1.1.11: parameters of extensions not offered get 555.
+        return session.finish(decision, reply(555, '5.5.4', `Unsupported option: ${name}`));
+    }
+  }
+  session.from = path.address;
+  session.state = 'mail';
+  session.finish(decision, reply(250, '2.1.0', 'Ok'));
+};
+
+const rcpt: CommandHandler = (session, argument, decision) => {
+  if (session.state !== 'mail' && session.state !== 'rcpt') return session.finish(decision, badSequence('need MAIL command'));
+  const path = parsePath(argument, 'TO');
+  if (!path) return session.finish(decision, reply(501, '5.5.4', 'Syntax: RCPT TO:<address>'));
+  if (path.address === '') return session.finish(decision, reply(501, '5.1.3', 'Bad recipient address syntax'));
+  if (path.parameters.length > 0) return session.finish(decision, reply(555, '5.5.4', `Unsupported option: ${path.parameters[0]}`));
+  if (session.to.length >= MAX_RECIPIENTS) return session.finish(decision, reply(452, '4.5.3', 'Error: too many recipients'));
+  session.to.push(path.address);
+  session.state = 'rcpt';
+  session.finish(decision, reply(250, '2.1.5', 'Ok (accepted and kept here; nothing is relayed)'));
+};
+
+const data: CommandHandler = (session, argument, decision) => {
+  if (session.state !== 'rcpt') return session.finish(decision, badSequence(session.state === 'mail' ? 'need RCPT command' : 'need MAIL command'));
+  if (argument !== '') return session.finish(decision, reply(501, '5.5.4', 'Syntax: DATA takes no argument'));
+  session.finish(decision, reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'));
+  session.beginData();
+};
+
+const startTls: CommandHandler = async (session, argument, decision) => {
+  if (!session.options.tlsAvailable) return session.finish(decision, reply(502, '5.5.1', 'Error: command not implemented'));
+  if (session.tls) return session.finish(decision, badSequence('TLS already active'));
+  if (argument !== '') return session.finish(decision, reply(501, '5.5.4', 'Syntax: STARTTLS takes no argument'));
+  session.sendReply(reply(220, '2.0.0', 'Ready to start TLS'));
+  await session.upgradeToTls(decision?.abortTls ?? false);
+};
+
+function decodeBase64(text: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+/** Consumes one AUTH response (RFC 4954 §4); PLAIN needs one, LOGIN two. */
+export function authResponse(session: ServerSession, response: string): void {
+  const exchange = session.auth;
+  if (!exchange) return;
+  if (response === '*') {
+    session.auth = undefined;
+    session.state = 'ready';
+    session.sendReply(reply(501, '5.7.0', 'Authentication cancelled'));
+    return;
+  }
+  const decoded = decodeBase64(response);
+  if (decoded === undefined) {
+    session.auth = undefined;
+    session.state = 'ready';
+    session.sendReply(reply(501, '5.5.2', 'Cannot decode response (not base64)'));
+    return;
+  }
+  exchange.responses.push(decoded);
+  if (exchange.mechanism === 'LOGIN' && exchange.responses.length < 2) {
+    session.sendReply(reply(334, undefined, Buffer.from('Password:').toString('base64')));
+    return;
+  }
+  // PLAIN is "authzid NUL authcid NUL passwd" (RFC 4616 §2); LOGIN's first answer is the user.
+  const user = exchange.mechanism === 'PLAIN' ? (decoded.split('\0')[1] ?? '') : (exchange.responses[0] ?? '');
+  session.auth = undefined;
+  session.state = 'ready';
+  session.authenticatedAs = user;
+  session.info(`authenticated as ${JSON.stringify(user)} with ${exchange.mechanism} (any credentials are accepted)`);
+  session.sendReply(reply(235, '2.7.0', 'Authentication successful'));
+}
+
+const auth: CommandHandler = (session, argument, decision) => {
+  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  // RFC 4954 §4: AUTH is not allowed during a mail transaction, nor after success.
+  if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
+  if (session.authenticatedAs !== undefined) return session.finish(decision, badSequence('already authenticated'));
+  const [mechanism = '', initial] = argument.split(' ', 2);
+  const name = mechanism.toUpperCase();
+  if (name !== 'PLAIN' && name !== 'LOGIN') return session.finish(decision, reply(504, '5.5.4', 'Unrecognized authentication type'));
+  session.auth = { mechanism: name, responses: [] };
+  session.state = 'auth';
+  // RFC 4954 §4: "=" is an empty initial response.
+  if (initial !== undefined) return authResponse(session, initial === '=' ? '' : initial);
+  session.sendReply(reply(334, undefined, name === 'LOGIN' ? Buffer.from('Username:').toString('base64') : ''));
+};
+
+const quit: CommandHandler = (session) => {
+  session.sendReply(reply(221, '2.0.0', 'Bye'));
+  session.close('local', 'closed after QUIT', 'end');
+};
+
+export const commandHandlers: Partial<Record<string, CommandHandler>> = {
+  EHLO: (session, argument, decision) => greet(session, argument, decision, true),
+  HELO: (session, argument, decision) => greet(session, argument, decision, false),
+  MAIL: mail,
+  RCPT: rcpt,
+  DATA: data,
+  STARTTLS: startTls,
+  AUTH: auth,
+  RSET: (session, _argument, decision) => {
+    session.resetTransaction();
+    session.finish(decision, reply(250, '2.0.0', 'Ok'));
+  },
+  NOOP: (session, _argument, decision) => session.finish(decision, reply(250, '2.0.0', 'Ok')),
+  HELP: (session, _argument, decision) =>
+    session.finish(decision, reply(214, '2.0.0',
+      'smtpdbg capture server: shows the bytes it receives and keeps every message here.',
+      'It accepts any recipient and any credentials, and never relays anything.',
+      'Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT')),
+  // RFC 5321 §3.5.3: 252 when the server will not verify but would accept the address.
+  VRFY: (session, _argument, decision) => session.finish(decision, reply(252, '2.5.0', 'Cannot VRFY user; any recipient is accepted (nothing is relayed)')),
+  QUIT: quit,
+};

@@ -1,0 +1,106 @@
+import type { ChalkInstance } from 'chalk';
+import type { ReceivedMessage } from '../server/capture-server.js';
+import type { EventStream, SessionEvent } from '../transcript/events.js';
+import { Markers, TextTranscriptFormatter, type TextLine } from '../transcript/text-format.js';
+import { chalkFor, colourLine } from './colors.js';
+
+/**
+ * What `smtpdbg serve` prints: every line a client sends with its terminator made visible
+ * (the text transcript's markers, from the server's side: `<-` is what arrived, `->` what we
+ * answered), or one JSON object per line with `--json`. The capture server only emits
+ * events; this is the one place that turns them into text.
+ */
+
+export interface ServeStartInfo {
+  host: string;
+  port: number;
+  hostname: string;
+  mboxPath: string | undefined;
+  /** "generated" or the --cert path; undefined when STARTTLS is off. */
+  certificate: string | undefined;
+  certificateFingerprint: string | undefined;
+  maxMessageSize: number;
+  loopback: boolean;
+}
+
+export interface ServeReporter {
+  listening(info: ServeStartInfo): void;
+  message(message: ReceivedMessage): void;
+  stopped(signal: string): void;
+  dispose(): void;
+}
+
+function jsonOf(event: SessionEvent): Record<string, unknown> {
+  // latin1 keeps every byte as one code point, as in JSONL transcripts.
+  return 'data' in event ? { ...event, data: event.data.toString('latin1') } : { ...event };
+}
+
+export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: { json: boolean }): ServeReporter {
+  const writeJson = (value: Record<string, unknown>) => stream.write(`${JSON.stringify(value)}\n`);
+  if (options.json) {
+    const unsubscribe = events.subscribe((event) => writeJson(jsonOf(event)));
+    return {
+      listening: (info) => writeJson({ type: 'listening', ...info }),
+      message: (m) =>
+        writeJson({
+          type: 'message', conn: m.conn, id: m.id, from: m.from, to: m.to, size: m.data.length, tls: m.tls,
+          helo: m.helo ?? null, authenticatedAs: m.authenticatedAs ?? null, receivedAt: m.receivedAt.toISOString(),
+          bareCrLines: m.bareCrLines, bareLfLines: m.bareLfLines, longLines: m.longLines,
+        }),
+      stopped: (signal) => writeJson({ type: 'stopped', signal }),
+      dispose: unsubscribe,
+    };
+  }
+
+  const chalk: ChalkInstance = chalkFor(stream);
+  const formatter = new TextTranscriptFormatter();
+  const print = (lines: TextLine[]) => {
+    for (const line of lines) stream.write(`${colourLine(chalk, line)}\n`);
+  };
+  const info = (text: string, conn?: number) =>
+    print([{ kind: 'info', marker: Markers.info, prefix: conn === undefined ? '' : `[#${conn}] `, segments: [{ kind: 'text', text }] }]);
+
+  // Connection, TLS and close lines are worded for the server's side; the rest is the
+  // shared transcript formatting.
+  const unsubscribe = events.subscribe((event) => {
+    switch (event.type) {
+      case 'connect':
+        print(formatter.flushAll());
+        info(`connection from ${event.host}:${event.port}`, event.conn);
+        break;
+      case 'tls': {
+        print(formatter.flushAll());
+        const { protocol, cipher, servername } = event.summary;
+        info(`TLS started: ${protocol ?? 'unknown protocol'}, ${cipher ?? 'unknown cipher'}, ${servername ? `SNI ${servername}` : 'no SNI'}; the client must EHLO again`, event.conn);
+        break;
+      }
+      case 'close': {
+        print(formatter.flushAll());
+        const by = event.by === 'peer' ? 'by the client' : event.by === 'local' ? 'by the server' : 'on error';
+        info(`connection closed (${by}): ${event.reason}`, event.conn);
+        break;
+      }
+      default:
+        print(formatter.format(event));
+    }
+  });
+  return {
+    listening(start) {
+      info(`smtpdbg serve listening on ${start.host.includes(':') ? `[${start.host}]` : start.host}:${start.port} as ${start.hostname}`);
+      info(`accepts any recipient and any credentials; NEVER relays: nothing is forwarded anywhere`);
+      if (!start.loopback) info(`warning: ${start.host} is not a loopback address; other machines can connect`);
+      info(start.certificate === undefined
+        ? 'STARTTLS not offered'
+        : `STARTTLS with ${start.certificate === 'generated' ? 'a self-signed certificate generated at start' : start.certificate}${start.certificateFingerprint ? ` (SHA-256 ${start.certificateFingerprint})` : ''}`);
+      info(`SIZE limit ${start.maxMessageSize} octets; messages ${start.mboxPath ? `appended to ${start.mboxPath} (mboxrd)` : 'kept in memory only (use --mbox FILE to store them)'}`);
+      info('stop with Ctrl-C');
+    },
+    // The capture server's own info event already says "message ID: N octets from … to …".
+    message: () => undefined,
+    stopped(signal) {
+      print(formatter.flushAll());
+      info(`${signal}: stopped`);
+    },
+    dispose: unsubscribe,
+  };
+}
