@@ -24,18 +24,32 @@ async function* stdinLines(): AsyncGenerator<string> {
 }
 
 export async function runSessionCommand(targetText: string | undefined, options: SessionCliOptions): Promise<number> {
-  const interactive = Boolean(process.stdin.isTTY) && !options.json && !options.quitAfter;
+  // Interactive only when a person is at both ends: `session | tee log` must not get ink frames.
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !options.json && !options.quitAfter;
   const events = new EventStream();
   const auth = authFromOptions(options);
-  let embedded: EmbeddedServer | undefined;
-  let target: Target;
-  if (targetText) {
-    target = parseTarget(targetText, options.tls ? 465 : 25);
-  } else {
+  if (!targetText) {
+    // Options are checked against a placeholder first, so a usage error never leaves a server running.
+    sessionSettingsFromOptions({ host: '127.0.0.1', port: 25 }, options, events);
     const { startEmbeddedServer } = await import('../session/embedded.js');
-    embedded = await startEmbeddedServer();
-    target = embedded.target;
+    const embedded = await startEmbeddedServer();
+    try {
+      return await converse(embedded.target, embedded, options, events, auth, interactive);
+    } finally {
+      await embedded.server.close();
+    }
   }
+  return converse(parseTarget(targetText, options.tls ? 465 : 25), undefined, options, events, auth, interactive);
+}
+
+async function converse(
+  target: Target,
+  embedded: EmbeddedServer | undefined,
+  options: SessionCliOptions,
+  events: EventStream,
+  auth: ReturnType<typeof authFromOptions>,
+  interactive: boolean,
+): Promise<number> {
   const settings = sessionSettingsFromOptions(target, options, events);
   if (embedded?.ca && !options.ca) settings.tls.ca = embedded.ca;
 
@@ -53,6 +67,7 @@ export async function runSessionCommand(targetText: string | undefined, options:
   let error: SmtpdbgError | undefined;
   try {
     if (interactive) {
+      // The UI asks for passwords itself (a masked prompt inside ink), so none is passed here.
       const { runInteractiveSession } = await import('../ui/interactive/run.js');
       exitCode = await runInteractiveSession({
         settings,
@@ -84,7 +99,6 @@ export async function runSessionCommand(targetText: string | undefined, options:
   } finally {
     stopPrinting?.();
     transcript?.close();
-    await embedded?.server.close();
   }
   if (error) printError(process.stderr, error.message);
   if (options.json) {

@@ -20,10 +20,6 @@ export function normalizeToCrlf(content: Buffer): Buffer {
   return Buffer.from(text.endsWith('\r\n') || text === '' ? text : `${text}\r\n`, 'latin1');
 }
 
-export function terminatorBytes(name: TerminatorName): Buffer {
-  return Terminators[name];
-}
-
 export interface RecognizedLines {
   /** The lines without their terminators. */
   lines: Buffer[];

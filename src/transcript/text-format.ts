@@ -33,7 +33,8 @@ export interface TextLine {
 
 type Direction = 'send' | 'recv';
 
-function prefixOf(event: SessionEvent): string {
+/** `[#3 client] ` for events of a proxy connection, empty for single-connection commands. */
+export function prefixOf(event: SessionEvent): string {
   if (event.conn === undefined && event.leg === undefined) return '';
   const parts = [event.conn !== undefined ? `#${event.conn}` : '', event.leg ?? ''].filter(Boolean);
   return `[${parts.join(' ')}] `;
@@ -49,6 +50,8 @@ export function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warnin
     lines.push({ kind: 'info', text: `${' '.repeat(label.length)}  valid ${cert.validFrom} to ${cert.validTo}${cert.subjectAltNames.length ? `; SAN ${cert.subjectAltNames.join(', ')}` : ''}` });
   });
   if (summary.verified) lines.push({ kind: 'info', text: 'certificate verified' });
+  // The server side of a handshake (serve, proxy) asks no certificate: nothing to verify.
+  else if (summary.chain.length === 0 && summary.verifyError === null) lines.push({ kind: 'info', text: 'no peer certificate (none was asked for)' });
   else lines.push({ kind: 'warning', text: `certificate verification FAILED: ${summary.verifyError ?? 'unknown reason'}${summary.verifyCode ? ` (${summary.verifyCode})` : ''}` });
   return lines;
 }
@@ -60,7 +63,8 @@ export function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warnin
  */
 export class TextTranscriptFormatter {
   private partial = new Map<string, { dir: Direction; tls: boolean; event: SessionEvent; bytes: Buffer }>();
-  private lastKey: string | undefined;
+  /** Per connection and leg (the prefix), the direction that last had bytes. */
+  private lastKeys = new Map<string, string>();
 
   format(event: SessionEvent): TextLine[] {
     const out: TextLine[] = [];
@@ -69,14 +73,17 @@ export class TextTranscriptFormatter {
       case 'send':
       case 'recv': {
         const key = `${prefix}${event.type}`;
-        if (this.lastKey !== undefined && this.lastKey !== key) out.push(...this.flushKey(this.lastKey));
-        this.lastKey = key;
+        // Only a change of direction on the same connection and leg ends a partial line: the
+        // bytes of another proxy connection in between leave it whole.
+        const last = this.lastKeys.get(prefix);
+        if (last !== undefined && last !== key) out.push(...this.flushKey(last));
+        this.lastKeys.set(prefix, key);
         out.push(...this.takeLines(key, event.type, event, event.data, event.redacted === true));
         break;
       }
       case 'connect':
         out.push(...this.flushAll());
-        out.push(this.infoLine(prefix, `connected to ${event.host}:${event.port}${event.remoteAddress && event.remoteAddress !== event.host ? ` (${event.remoteAddress})` : ''}`));
+        out.push(this.infoLine(prefix, `${event.leg === 'client' ? 'client connected from' : 'connected to'} ${event.host}:${event.port}${event.remoteAddress && event.remoteAddress !== event.host ? ` (${event.remoteAddress})` : ''}`));
         break;
       case 'tls':
         out.push(...this.flushAll());
@@ -98,7 +105,7 @@ export class TextTranscriptFormatter {
         out.push(...this.flushAll(), { kind: 'error', marker: Markers.error, prefix, segments: [{ kind: 'text', text: event.message }] });
         break;
       case 'close':
-        out.push(...this.flushAll(), this.infoLine(prefix, `connection closed (${event.by === 'local' ? 'by us' : event.by === 'peer' ? 'by the server' : 'on error'}): ${event.reason}`));
+        out.push(...this.flushAll(), this.infoLine(prefix, `connection closed (${event.by === 'local' ? 'by us' : event.by === 'peer' ? (event.leg === 'client' ? 'by the client' : 'by the server') : 'on error'}): ${event.reason}`));
         break;
     }
     return out;
@@ -108,7 +115,7 @@ export class TextTranscriptFormatter {
   flushAll(): TextLine[] {
     const out: TextLine[] = [];
     for (const key of [...this.partial.keys()]) out.push(...this.flushKey(key));
-    this.lastKey = undefined;
+    this.lastKeys.clear();
     return out;
   }
 

@@ -1,0 +1,77 @@
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { eodNames } from '../smtp/eod.js';
+import { configureCommand, setExitCode } from './action.js';
+import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
+
+export interface InjectCliOptions extends ConnectionCliOptions {
+  from: string;
+  to?: string[];
+  data?: string;
+  mbox?: string;
+  index?: number;
+  header?: string[];
+  term?: string;
+  termAfter?: string;
+  cmdTerm: string;
+  dotStuff: boolean;
+  eod: string;
+  smuggle?: boolean;
+  matrix?: boolean;
+  count?: number;
+  concurrency?: number;
+  retry?: number;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+function wholeNumber(option: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > 1_000_000_000) throw new UsageError(`${option} ${value}: expected a whole number, at least ${min}`);
+    return n;
+  };
+}
+
+export function registerInject(program: Command): void {
+  const command = program
+    .command('inject')
+    .description('send a message whose bytes you choose: CR, LF or CRLF line ends, any end-of-data sequence, smuggling probes')
+    .argument('[target]', 'host, host:port or [v6]:port (default port 25); none: the embedded capture server, and what it stored is shown');
+  addConnectionOptions(configureCommand(command))
+    .option('--from <address>', 'envelope sender (MAIL FROM)', 'smtpdbg@localhost')
+    .option('--to <address>', 'envelope recipient (repeatable; default postmaster@localhost)', collect)
+    .option('--data <file>', 'send this file\'s bytes (- for stdin); its lines may end in LF, CRLF or CR')
+    .option('--mbox <file>', 'replay a message of this mbox (with --index): From_ line removed, >From un-escaped per variant')
+    .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', wholeNumber('--index', 1))
+    .option('--header <field>', 'add "Name: value" to the built-in message (repeatable)', collect)
+    .addOption(new Option('--term <terminator>', 'end every message line with this (default crlf)').choices(['crlf', 'cr', 'lf']))
+    .option('--term-after <header>', 'apply --term to that header field\'s line only, CRLF elsewhere')
+    .addOption(new Option('--cmd-term <terminator>', 'end SMTP command lines with this').choices(['crlf', 'cr', 'lf']).default('crlf'))
+    .option('--no-dot-stuff', 'send lines starting with "." as they are (no RFC 5321 §4.5.2 transparency)')
+    .option('--eod <sequence>', `end of data: ${eodNames.join(', ')}, all, or escaped bytes (\\r \\n \\0 \\xHH)`, 'crlf')
+    .option('--smuggle', 'after a non-standard --eod, write a second transaction in the same write and classify what the server did')
+    .option('--matrix', 'send the message with --term crlf, cr and lf (one connection each) and show the replies side by side')
+    .option('--count <n>', 'send N copies (RSET between transactions)', wholeNumber('--count', 1))
+    .option('--concurrency <c>', 'connections for --count', wholeNumber('--concurrency', 1))
+    .option('--retry <n>', 'on 421 or a dropped connection before acceptance, reconnect with backoff (1 s, 2 s, 4 s …) up to N times', wholeNumber('--retry', 0))
+    .addHelpText('after', `
+Examples:
+  smtpdbg inject --term cr                          a CR-terminated message to the embedded server
+  smtpdbg inject mx.example.org --term cr --term-after Date --to you@example.org
+  smtpdbg inject mx.example.org --matrix --term-after Date
+  smtpdbg inject mx.example.org --eod lf --smuggle
+  smtpdbg inject mx.example.org --eod all           smuggling probe, one connection per variant
+  smtpdbg inject mx.example.org --mbox notspam --index 3
+  smtpdbg inject 127.0.0.1:2525 --count 2000 --concurrency 10
+
+The end of data carries the last line's terminator (RFC 5321 §4.1.1.4); after a
+non-standard one, the standard CRLF.CRLF follows so that the transaction can finish.
+
+Exit: 0 accepted, 1 rejected or smuggled (--eod all: 1 when any variant smuggled),
+2 usage error or unreadable input, 3 connection/TLS failure (refused, closed, timeout).`)
+    .action(async (target: string | undefined, options: InjectCliOptions) => {
+      const { runInjectCommand } = await import('./inject-run.js');
+      setExitCode(await runInjectCommand(target, options));
+    });
+}

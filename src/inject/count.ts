@@ -1,0 +1,138 @@
+import { SmtpdbgError } from '../errors.js';
+import { runOpening } from '../session/opening.js';
+import { SmtpSession } from '../session/smtp-session.js';
+import { hasExtension } from '../smtp/capabilities.js';
+import type { Reply } from '../smtp/reply.js';
+import { Terminators } from '../smtp/terminators.js';
+import { dataPayload, describeVariant } from './payload.js';
+import { connectionSettings, type InjectPlan, type Variant } from './transaction.js';
+
+export interface CountResult {
+  requested: number;
+  concurrency: number;
+  /** Messages that got a final reply (accepted or not). */
+  completed: number;
+  accepted: number;
+  /** The deciding reply code of each message (the end of data's, or the first refusal) → how many. */
+  byCode: Record<string, number>;
+  /** Connections that ended in an error, with the error; their unsent messages are not retried. */
+  errors: Array<{ connection: number; code: string; message: string }>;
+  elapsedMs: number;
+  messagesPerSecond: number;
+  pipelining: boolean;
+}
+
+const ok = (reply: Reply) => reply.code >= 200 && reply.code < 300;
+
+/**
+ * `--count N --concurrency C`: N copies of one message over C connections, RSET between
+ * transactions. Where the server advertises PIPELINING (RFC 2920), RSET, MAIL, RCPT and
+ * DATA go in one write, and the message content of one transaction leads the next group
+ * (RFC 2920 §3.1 allows content as the first "command" of a group): one round trip per
+ * message after the 354.
+ */
+export async function sendCopies(plan: InjectPlan, variant: Variant, count: number, concurrency: number): Promise<CountResult> {
+  const lines = plan.message(describeVariant(variant)).lines;
+  const payload = dataPayload(lines, { ...variant, dotStuff: plan.dotStuff });
+  const byCode = new Map<number, number>();
+  const errors: CountResult['errors'] = [];
+  let claimed = 0;
+  let completed = 0;
+  let accepted = 0;
+  let pipelining = false;
+  const claim = () => (claimed < count ? ++claimed : 0);
+  const record = (reply: Reply) => {
+    completed++;
+    if (ok(reply)) accepted++;
+    byCode.set(reply.code, (byCode.get(reply.code) ?? 0) + 1);
+  };
+  const started = performance.now();
+
+  const worker = async (connection: number): Promise<void> => {
+    if (claimed >= count) return;
+    let session: SmtpSession | undefined;
+    try {
+      session = await SmtpSession.connect(connectionSettings(plan, connection));
+      const term = Terminators[plan.cmdTerm];
+      session.commandTerminator = term;
+      const opening = await runOpening(session, plan.opening);
+      if (opening.failedReply) {
+        // Nothing can be sent on this connection: every message it would have sent counts the refusal.
+        for (let n = claim(); n; n = claim()) record(opening.failedReply);
+        await session.quit();
+        return;
+      }
+      const client = session.client;
+      const line = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), term]);
+      const commands = [`MAIL FROM:<${plan.opening.from}>`, ...plan.opening.to.map((to) => `RCPT TO:<${to}>`)];
+      const envelope = Buffer.concat([...commands, 'DATA'].map(line));
+      const rset = line('RSET');
+      const replyCount = 2 + plan.opening.to.length;
+      const pipelined = hasExtension(session.capabilities, 'PIPELINING');
+      pipelining ||= pipelined;
+      let pendingContent = false;
+      let first = true;
+      /** Reads the envelope's replies; true when DATA got its 354. */
+      const readEnvelope = async (): Promise<boolean> => {
+        let refusal: Reply | undefined;
+        for (let i = 0; i < replyCount; i++) {
+          const reply = await client.readReply(i === replyCount - 1 ? 'DATA' : i === 0 ? 'MAIL' : 'RCPT');
+          const last = i === replyCount - 1;
+          if (!refusal && (last ? reply.code !== 354 : !ok(reply))) refusal = reply;
+        }
+        if (refusal) record(refusal);
+        return refusal === undefined;
+      };
+      for (let n = claim(); n; n = claim()) {
+        if (pipelined) {
+          client.write(Buffer.concat([pendingContent ? payload : Buffer.alloc(0), first ? Buffer.alloc(0) : rset, envelope]));
+          if (pendingContent) record(await client.readReply('end of data'));
+          if (!first) await client.readReply('RSET');
+          pendingContent = await readEnvelope();
+        } else {
+          if (!first) await session.command('RSET');
+          let refused: Reply | undefined;
+          for (const command of commands) {
+            const reply = await session.command(command);
+            if (!ok(reply)) {
+              refused = reply;
+              break;
+            }
+          }
+          if (!refused) {
+            const data = await session.command('DATA');
+            if (data.code === 354) {
+              client.write(payload);
+              record(await client.readReply('end of data'));
+            } else refused = data;
+          }
+          if (refused) record(refused);
+        }
+        first = false;
+      }
+      if (pendingContent) {
+        client.write(payload);
+        record(await client.readReply('end of data'));
+      }
+      await session.quit();
+    } catch (error) {
+      if (!(error instanceof SmtpdbgError)) throw error;
+      session?.close();
+      errors.push({ connection, code: error.code, message: error.message });
+    }
+  };
+
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, (_, i) => worker(i + 1)));
+  const elapsedMs = performance.now() - started;
+  return {
+    requested: count,
+    concurrency,
+    completed,
+    accepted,
+    byCode: Object.fromEntries([...byCode.entries()].sort(([a], [b]) => a - b).map(([code, n]) => [String(code), n])),
+    errors,
+    elapsedMs,
+    messagesPerSecond: elapsedMs > 0 ? (completed * 1000) / elapsedMs : 0,
+    pipelining,
+  };
+}

@@ -1,0 +1,329 @@
+import { ErrorCode, SmtpdbgError, UsageError } from '../../errors.js';
+import { ExitCode, exitCodeForError } from '../../cli/exit-codes.js';
+import { runOpening } from '../../session/opening.js';
+import { everyReplySucceeded, LineRunner } from '../../session/script-runner.js';
+import { SmtpSession, type SessionSettings } from '../../session/smtp-session.js';
+import type { AuthMechanism } from '../../smtp/auth.js';
+import type { TerminatorName } from '../../smtp/terminators.js';
+import type { SessionEvent } from '../../transcript/events.js';
+import { localEchoMarker, ScrollbackModel, type ScrollLine } from './scrollback-model.js';
+
+export interface InteractiveOptions {
+  settings: SessionSettings;
+  auth?: { mechanism: AuthMechanism; user: string; password: () => Promise<string> };
+  embedded: boolean;
+}
+
+export type Phase = 'connecting' | 'opening' | 'ready' | 'busy' | 'quitting' | 'ended';
+
+export interface StatusInfo {
+  target: string;
+  tls?: { protocol: string | null; cipher: string | null; verified: boolean; verifyError: string | null };
+  lastReply?: number;
+  terminator: TerminatorName;
+  inData: boolean;
+}
+
+export interface ViewState {
+  readonly lines: readonly ScrollLine[];
+  readonly status: StatusInfo;
+  readonly phase: Phase;
+  /** Set while the masked password prompt is up. */
+  readonly passwordFor?: string;
+  /** Typed lines waiting for the current command to finish. */
+  readonly queued: number;
+  readonly exitCode?: number;
+}
+
+export interface ControllerOptions {
+  /** Where SMTPDBG_PASSWORD is looked up. */
+  env?: NodeJS.ProcessEnv;
+  /** How many scrollback lines stay in memory. */
+  keepLines?: number;
+}
+
+const targetText = (settings: SessionSettings) =>
+  settings.target.host.includes(':') ? `[${settings.target.host}]:${settings.target.port}` : `${settings.target.host}:${settings.target.port}`;
+
+/**
+ * Drives one interactive conversation for the ink UI, and is its store (subscribe /
+ * getSnapshot for useSyncExternalStore). It owns no terminal: the components feed it typed
+ * lines and interrupts, and render its state. Typed lines run one after another through
+ * the same LineRunner as scripted mode; lines typed while a reply is awaited wait their turn.
+ */
+export class InteractiveController {
+  readonly finished: Promise<number>;
+  private readonly options: InteractiveOptions;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly scrollback: ScrollbackModel;
+  private readonly listeners = new Set<() => void>();
+  private state: ViewState;
+  private session: SmtpSession | undefined;
+  private runner: LineRunner | undefined;
+  private readonly typed: string[] = [];
+  private draining = false;
+  /** Ctrl-C came while the password prompt was up: QUIT once the interrupted command is over. */
+  private leaveWhenIdle = false;
+  private prompt: { resolve: (password: string) => void; reject: (error: Error) => void } | undefined;
+  /** The worst exit code of an error that did not end the conversation (e.g. credentials refused). */
+  private errorCode: number = ExitCode.ok;
+  private resolveFinished!: (code: number) => void;
+  private rejectFinished!: (error: unknown) => void;
+  private unsubscribe: (() => void) | undefined;
+  private notifyScheduled = false;
+
+  constructor(options: InteractiveOptions, controllerOptions: ControllerOptions = {}) {
+    this.options = options;
+    this.env = controllerOptions.env ?? process.env;
+    this.scrollback = new ScrollbackModel(controllerOptions.keepLines);
+    this.state = { lines: [], status: { target: targetText(options.settings), terminator: 'crlf', inData: false }, phase: 'connecting', queued: 0 };
+    this.finished = new Promise<number>((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ViewState => this.state;
+
+  private get ended(): boolean {
+    return this.state.phase === 'ended';
+  }
+
+  /** Connects and runs the opening (banner, EHLO, STARTTLS, EHLO, AUTH), then takes typed lines. */
+  async start(): Promise<void> {
+    const { settings, embedded, auth } = this.options;
+    this.unsubscribe = settings.events.subscribe((event) => this.onEvent(event));
+    if (embedded) {
+      settings.events.emit({ type: 'info', t: settings.events.now(), tls: false, message: `no target given: talking to the embedded capture server on ${targetText(settings)}` });
+    }
+    let session: SmtpSession;
+    try {
+      session = await SmtpSession.connect(settings);
+    } catch (error) {
+      this.onFailure(error);
+      return;
+    }
+    if (this.ended) {
+      session.client.close('interrupted by the user');
+      return;
+    }
+    this.session = session;
+    this.runner = new LineRunner(session, { pipeline: false, password: (user) => this.password(user) });
+    this.update({ phase: 'opening' });
+    try {
+      await runOpening(session, {
+        ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user) } } : {}),
+        from: '',
+        to: [],
+      });
+    } catch (error) {
+      // Credentials refused or the prompt interrupted: shown, and the user can go on typing.
+      this.onFailure(error);
+    }
+    if (this.ended) return;
+    this.scrollback.addLocal('type SMTP commands (each sent with CRLF); :help lists local commands; Ctrl-C or Ctrl-D sends QUIT and leaves');
+    this.becomeIdle();
+  }
+
+  /** A line from the input: the password when the prompt is up, otherwise a line to run. */
+  submit(line: string): void {
+    if (this.state.phase === 'ended') return;
+    if (this.prompt) {
+      const { resolve } = this.prompt;
+      this.prompt = undefined;
+      this.update({ passwordFor: undefined });
+      resolve(line);
+      return;
+    }
+    this.typed.push(line);
+    this.update({ queued: this.typed.length });
+    void this.drain();
+  }
+
+  /**
+   * Ctrl-C or Ctrl-D. When idle: QUIT, then leave. When a reply is awaited, in DATA, or on
+   * a second press: close at once — QUIT cannot be sent in the middle of another command,
+   * and inside DATA it would become part of the message.
+   */
+  interrupt(): void {
+    const phase = this.state.phase;
+    if (phase === 'ended') return;
+    this.typed.length = 0;
+    if (this.prompt) {
+      // Nothing has been sent for the AUTH yet: once it is given up, QUIT can go out cleanly.
+      const { reject } = this.prompt;
+      this.prompt = undefined;
+      this.leaveWhenIdle = true;
+      this.update({ passwordFor: undefined, queued: 0 });
+      reject(new UsageError('password prompt interrupted'));
+      return;
+    }
+    const session = this.session;
+    if (!session) {
+      this.scrollback.addLocal('interrupted while connecting');
+      this.finish(ExitCode.failure);
+      return;
+    }
+    if (phase === 'ready' && !this.runner?.inData && !session.client.closed) {
+      this.quitWhenIdle(session);
+      return;
+    }
+    if (this.runner?.inData) this.scrollback.addLocal('interrupted inside DATA: the message was not sent');
+    session.client.close('interrupted by the user');
+    // Given up before the server even greeted: the conversation never worked.
+    this.finish(session.banner ? this.exitCodeFromReplies() : ExitCode.failure);
+  }
+
+  /** Back at the input line after the opening or a command: run what was typed meanwhile, or leave. */
+  private becomeIdle(): void {
+    const session = this.session;
+    if (this.leaveWhenIdle && session && !this.runner?.inData) {
+      this.quitWhenIdle(session);
+      return;
+    }
+    this.update({ phase: 'ready' });
+    void this.drain();
+  }
+
+  private quitWhenIdle(session: SmtpSession): void {
+    this.update({ phase: 'quitting', queued: 0 });
+    void this.quitAndFinish(session);
+  }
+
+  private async quitAndFinish(session: SmtpSession): Promise<void> {
+    try {
+      await session.quit();
+    } catch (error) {
+      this.onFailure(error);
+    }
+    this.finish(this.exitCodeFromReplies());
+  }
+
+  private password(user: string): Promise<string> {
+    // Ask only when the credentials may be sent at all: a refusal after typing the password is rude.
+    this.session?.assertCredentialsAllowed();
+    const fromEnv = this.env.SMTPDBG_PASSWORD;
+    if (fromEnv !== undefined) return Promise.resolve(fromEnv);
+    return new Promise<string>((resolve, reject) => {
+      this.prompt = { resolve, reject };
+      this.update({ passwordFor: user });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.typed.length && this.state.phase === 'ready') {
+        const line = this.typed.shift()!;
+        await this.runLine(line);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runLine(line: string): Promise<void> {
+    const runner = this.runner;
+    const session = this.session;
+    if (!runner || !session) return;
+    if (line.startsWith(':') && !runner.inData) this.scrollback.addLocal(line, localEchoMarker);
+    this.update({ phase: 'busy', queued: this.typed.length });
+    try {
+      await runner.run(line);
+      if (runner.finished) {
+        // A typed QUIT has its reply; the server should now close. Wait a bounded moment.
+        if (!session.client.closed) await session.client.waitForClose();
+        this.finish(this.exitCodeFromReplies());
+        return;
+      }
+    } catch (error) {
+      this.onFailure(error);
+    }
+    if (this.state.phase === 'busy') this.becomeIdle();
+  }
+
+  private onEvent(event: SessionEvent): void {
+    const closeExpected = this.session?.quitSent === true || this.state.phase === 'quitting';
+    this.scrollback.addEvent(event, closeExpected);
+    const status = { ...this.state.status };
+    if (event.type === 'tls') {
+      const s = event.summary;
+      status.tls = { protocol: s.protocol, cipher: s.cipher, verified: s.verified, verifyError: s.verifyError };
+    }
+    if (event.type === 'reply') status.lastReply = event.code;
+    this.update({ status });
+    // The server (or an error) ended the connection: say so now and leave, never wait (design.md).
+    if (event.type === 'close' && event.by !== 'local') {
+      queueMicrotask(() => this.finish(closeExpected ? this.exitCodeFromReplies() : ExitCode.failure));
+    }
+  }
+
+  /** Shows an error that did not come through the event stream and decides whether to go on. */
+  private onFailure(error: unknown): void {
+    if (!(error instanceof SmtpdbgError)) {
+      this.unsubscribe?.();
+      this.session?.client.close('internal error');
+      this.rejectFinished(error);
+      return;
+    }
+    const client = this.session?.client;
+    // Errors that ended the connection were already shown by the client's own events.
+    if (!client || client.endedBy !== error) {
+      this.options.settings.events.emit({ type: 'error', t: this.options.settings.events.now(), tls: client?.tls ?? false, code: error.code, message: error.message });
+    }
+    if (!client || client.closed) {
+      this.finish(exitCodeForError[error.code]);
+      return;
+    }
+    // A typo in a local command or an unreadable :data file is the user's to fix, not a
+    // result of the conversation; anything else (credentials refused) counts at the end.
+    if (error.code !== ErrorCode.usage && error.code !== ErrorCode.input) {
+      this.errorCode = Math.max(this.errorCode, exitCodeForError[error.code]);
+    }
+  }
+
+  private exitCodeFromReplies(): number {
+    const session = this.session;
+    const replies = !session || everyReplySucceeded(session) ? ExitCode.ok : ExitCode.problems;
+    return Math.max(replies, this.errorCode);
+  }
+
+  private finish(code: number): void {
+    if (this.state.phase === 'ended') return;
+    this.typed.length = 0;
+    if (this.prompt) {
+      this.prompt.reject(new UsageError('the session ended'));
+      this.prompt = undefined;
+    }
+    this.session?.close();
+    this.update({ phase: 'ended', exitCode: code, queued: 0, passwordFor: undefined });
+    this.unsubscribe?.();
+    this.resolveFinished(code);
+  }
+
+  private update(change: Partial<ViewState>): void {
+    const runner = this.runner;
+    const status = change.status ?? this.state.status;
+    const next: ViewState = {
+      ...this.state,
+      ...change,
+      lines: this.scrollback.lines,
+      status: runner ? { ...status, terminator: runner.terminator, inData: runner.inData } : status,
+    };
+    this.state = next;
+    // One redraw per turn of the event loop, however many events a chunk of bytes produced:
+    // a pasted batch of commands would otherwise redraw the screen several times per line.
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      for (const listener of this.listeners) listener();
+    });
+  }
+}
