@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { SmtpdbgError } from '../errors.js';
 import { ExitCode, exitCodeForError, exitCodeHelp } from './exit-codes.js';
 import { registerSession } from './session.js';
+import { registerInject } from './inject.js';
 import { registerServe } from './serve.js';
+import { registerProxy } from './proxy.js';
+import { registerTranscript } from './transcript.js';
 import { registerLintMbox } from './lint-mbox.js';
 
 // Command modules only declare options here; each action imports its implementation
@@ -15,7 +18,10 @@ const program = new Command('smtpdbg')
   .exitOverride();
 
 registerSession(program);
+registerInject(program);
 registerServe(program);
+registerProxy(program);
+registerTranscript(program);
 registerLintMbox(program);
 
 function reportError(error: unknown): number {

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Benchmark for `smtpdbg lint-mbox` (issue 4): generates an mbox of --size-mb N (default 512)
+// under /tmp from the project's fixtures and the shared corpora, then measures, in one run,
+// the median of several runs of lint-mbox --format ndjson, `grep -c '^From '` and Python's
+// mailbox.mbox + email header parsing (rounds interleaved: the machines are shared), and
+// prints a markdown table with MB/s, peak RSS and ratios.
+// Options: --size-mb N, --runs N (default 3), --mix all|large, --file PATH, --keep.
+// Run `npx tsc -p tsconfig.json` first. The generated file is deleted at the end unless --keep.
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { markdownTable, median, ratio } from './lib.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const argValue = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const sizeMb = Number(argValue('--size-mb', '512'));
+const runs = Number(argValue('--runs', '3'));
+const keep = args.includes('--keep');
+// `all`: every fixture and corpus file once per block (small, header-dense, defect-dense
+// messages: the worst case). `large`: only corpus files whose messages average 40 kB or
+// more, closer to a real mailbox where bodies and attachments dominate.
+const mix = argValue('--mix', 'all');
+const file = argValue('--file', join(tmpdir(), `smtpdbg-bench-${mix}-${sizeMb}mb.mbox`));
+
+function* walk(dir) {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
+  }
+}
+
+function averageMessageSize(path) {
+  const text = readFileSync(path, 'latin1');
+  return text.length / text.split(/\r?\n\r?\nFrom /).length;
+}
+
+/** One seed mbox from every fixture and corpus message; single messages get a From_ line. */
+function seed() {
+  const parts = [];
+  const sources = [...walk(join(root, 'fixtures/mbox')), ...walk(join(root, '../shared/corpora'))].filter(
+    (p) => !/(LICENSE|NOTICE|README|SOURCES|\.mjs$|\.json$)/.test(p) && statSync(p).size < 2_000_000 && (mix !== 'large' || averageMessageSize(p) >= 40_000),
+  );
+  for (const path of sources.sort()) {
+    let bytes = readFileSync(path);
+    if (!bytes.subarray(0, 5).equals(Buffer.from('From '))) {
+      bytes = Buffer.concat([Buffer.from('From bench@example.org Mon Jan  1 00:00:00 2024\n'), bytes]);
+    }
+    if (bytes[bytes.length - 1] !== 10) bytes = Buffer.concat([bytes, Buffer.from('\n')]);
+    parts.push(bytes, Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+function generate() {
+  if (existsSync(file) && statSync(file).size >= sizeMb * 1e6) return;
+  const block = seed();
+  const fd = openSync(file, 'w');
+  let written = 0;
+  while (written < sizeMb * 1e6) written += writeSync(fd, block);
+  closeSync(fd);
+}
+
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const pythonScript = `
+import mailbox, sys
+n = 0
+for msg in mailbox.mbox(sys.argv[1]):
+    for name, value in msg.items():
+        n += len(str(value))
+print(n)
+`;
+
+/**
+ * Wall time and peak RSS (KiB) of one command. lint-mbox writes to /dev/null as in the issue;
+ * grep's output goes to a pipe, because GNU grep stops at the first match when its output is
+ * /dev/null, even with -c.
+ */
+function measure(argv, toDevNull) {
+  const devnull = openSync('/dev/null', 'w');
+  const command = timeBin ? [timeBin, '-f', '%M', ...argv] : argv;
+  const started = process.hrtime.bigint();
+  const r = spawnSync(command[0], command.slice(1), { stdio: ['ignore', toDevNull ? devnull : 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  closeSync(devnull);
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const rssKb = timeBin ? Number(r.stderr.toString().trim().split('\n').at(-1)) : Number.NaN;
+  return { seconds, rssKb };
+}
+
+generate();
+const bytes = statSync(file).size;
+const mb = bytes / 1e6;
+spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+const cases = [
+  { name: '`smtpdbg lint-mbox --format ndjson > /dev/null`', argv: ['node', join(root, 'bin/smtpdbg.js'), 'lint-mbox', '--format', 'ndjson', file], toDevNull: true },
+  { name: "`grep -c '^From '`", argv: ['grep', '-c', '^From ', file], toDevNull: false },
+  { name: 'python3 `mailbox.mbox` + `email` headers', argv: [python, '-c', pythonScript, file], toDevNull: false },
+];
+const samples = new Map(cases.map((c) => [c.name, []]));
+for (let round = 0; round < runs; round++) for (const c of cases) samples.get(c.name).push(measure(c.argv, c.toDevNull));
+const results = cases.map((c) => {
+  const s = samples.get(c.name);
+  return { name: c.name, seconds: median(s.map((x) => x.seconds)), rssKb: Math.max(...s.map((x) => x.rssKb)) };
+});
+const rate = (r) => mb / r.seconds;
+const lint = results[0];
+console.log(`mbox (--mix ${mix}): ${file}, ${mb.toFixed(0)} MB, ${runs} interleaved runs each; peak RSS from ${timeBin ? '/usr/bin/time -f %M' : 'nothing (no /usr/bin/time)'}\n`);
+console.log(
+  markdownTable(
+    ['command', 'median s', 'MB/s', 'peak RSS MB', 'lint-mbox speed ×'],
+    results.map((r) => [r.name, r.seconds.toFixed(2), rate(r).toFixed(0), (r.rssKb / 1024).toFixed(0), ratio(rate(lint), rate(r))]),
+  ),
+);
+if (!keep) unlinkSync(file);

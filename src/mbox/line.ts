@@ -1,0 +1,50 @@
+import { showBytes } from '../smtp/visible.js';
+import type { Eol } from './types.js';
+
+/**
+ * One physical line as the scanner cut it: at LF only, so a CR without LF stays inside the
+ * line where the rules can see it (RFC 5321 §2.3.8: only CRLF ends a line).
+ */
+export interface Line {
+  /** Byte offset of the line's first byte in the file. */
+  offset: number;
+  /** 1-based line number in the file. */
+  lineNo: number;
+  /** The line's bytes without its terminator, cut to `lineKeepBytes`. */
+  bytes: Uint8Array;
+  /** The line's full length without its terminator. */
+  length: number;
+  eol: Eol;
+}
+
+/**
+ * How much of one line is kept for the rules and the report. Longer lines are still
+ * measured to the end, so memory stays bounded on a 100 MB line.
+ */
+export const lineKeepBytes = 64 * 1024;
+
+/** How much of an offending line a finding shows. */
+const shownBytes = 240;
+
+export const latin1 = (bytes: Uint8Array): string =>
+  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1');
+
+const eolPicture: Record<Eol, string> = { lf: '␊', crlf: '␍␊', cr: '␍', none: '' };
+
+/** The line made visible, terminator included, cut for display. */
+export function showLine(line: Line): string {
+  const cut = line.length > shownBytes;
+  const body = showBytes(line.bytes.subarray(0, shownBytes));
+  return cut ? `${body}… (${line.length} octets)` : body + eolPicture[line.eol];
+}
+
+export function startsWithFrom(bytes: Uint8Array, at = 0): boolean {
+  return (
+    bytes[at] === 0x46 && bytes[at + 1] === 0x72 && bytes[at + 2] === 0x6f && bytes[at + 3] === 0x6d && bytes[at + 4] === 0x20
+  );
+}
+
+export const isWsp = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
+
+/** Field-name octets: printable US-ASCII except colon (RFC 5322 §3.6.8 ftext). */
+export const isFtext = (b: number): boolean => b >= 33 && b <= 126 && b !== 58;

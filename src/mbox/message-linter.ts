@@ -1,0 +1,175 @@
+import { valueKeepChars, type Field, type RuleSink } from './field.js';
+import { latin1, showLine, type Line } from './line.js';
+import { ruleById } from './rules/catalog.js';
+import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineKind } from './rules/header-bytes.js';
+import { checkFieldValues } from './rules/values.js';
+import type { Eol, Finding, OriginFields } from './types.js';
+
+export interface MessageContext {
+  file: string;
+  message: number;
+  /** The file's line-ending convention, for `eol-mixed`; undefined for a lone message. */
+  fileEol: Eol | undefined;
+  isEnabled(rule: string): boolean;
+}
+
+/** A header of endless fields (a file that is all header) keeps this many for the block rules. */
+const maxFields = 2000;
+const keptFieldLineBytes = 4096;
+
+/** A message with thousands of broken lines reports each rule this often, then stops. */
+const maxPerRulePerMessage = 50;
+
+/**
+ * Collects the findings of one message as its lines arrive. Findings are handed out
+ * sorted by offset at `finish`, when the Message-ID is known, so that their order never
+ * depends on where the input was cut.
+ */
+export class MessageLinter implements RuleSink {
+  private readonly findings: Finding[] = [];
+  private readonly perRule = new Map<string, number>();
+  private readonly fields: Field[] = [];
+  private current: Field | undefined;
+  private headerLines = 0;
+  private messageEol: Eol | undefined;
+  private eolMixedReported = false;
+  private contentLength: number | undefined;
+  private contentLengthLine: Line | undefined;
+  readonly fromLine: Line | undefined;
+  /** The first line of the message, where whole-header findings point. */
+  private anchor: Line | undefined;
+
+  constructor(
+    private readonly ctx: MessageContext,
+    fromLine: Line | undefined,
+  ) {
+    this.fromLine = fromLine;
+    this.anchor = fromLine;
+    if (fromLine) this.noteEol(fromLine);
+  }
+
+  report(rule: string, line: Line, offset: number, detail: string): void {
+    if (!this.ctx.isEnabled(rule)) return;
+    const count = this.perRule.get(rule) ?? 0;
+    if (count >= maxPerRulePerMessage) return;
+    this.perRule.set(rule, count + 1);
+    this.findings.push({
+      rule,
+      severity: ruleById.get(rule)!.severity,
+      file: this.ctx.file,
+      message: this.ctx.message,
+      line: line.lineNo,
+      offset,
+      text: showLine(line),
+      detail,
+      fromLine: undefined,
+      messageId: undefined,
+    });
+  }
+
+  /**
+   * RFC 5321 §2.3.8 / RFC 5322 §2.1: a header that mostly ends lines with CRLF but has
+   * LF-only lines has bare LFs; a message whose convention differs from the file's was
+   * copied in from elsewhere.
+   */
+  private noteEol(line: Line): void {
+    if (line.eol === 'none') return;
+    this.messageEol ??= line.eol;
+    if (this.messageEol === 'crlf' && line.eol === 'lf') {
+      this.report('bare-lf', line, line.offset + line.length, 'LF-only line end in a header whose lines end with CRLF');
+    } else if (this.ctx.fileEol !== undefined && line.eol !== this.ctx.fileEol && !this.eolMixedReported) {
+      this.eolMixedReported = true;
+      this.report('eol-mixed', line, line.offset + line.length, `line ends with ${line.eol.toUpperCase()} in a file whose lines end with ${this.ctx.fileEol.toUpperCase()}`);
+    }
+  }
+
+  /** One header line. Returns false when the line cannot be part of a header (the body starts). */
+  addHeaderLine(line: Line): boolean {
+    const c = classifyHeaderLine(line.bytes);
+    if (c.kind === LineKind.notHeader) return false;
+    this.anchor ??= line;
+    this.headerLines++;
+    this.noteEol(line);
+    checkLineBytes(this, line);
+    if (c.kind === LineKind.envelope) {
+      this.report('envelope-in-header', line, line.offset, 'header line starting with "From ": mboxo readers split the message here');
+      this.current = undefined;
+    } else if (c.kind === LineKind.continuation) {
+      if (this.headerLines === 1) this.report('continuation-first', line, line.offset, 'the header starts with a continuation line');
+      if (line.bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) {
+        this.report('blank-continuation', line, line.offset, 'folded line with only white space');
+      }
+      if (this.current && this.current.value.length < valueKeepChars) this.current.value += latin1(line.bytes);
+    } else {
+      checkFieldName(this, line, c);
+      // Fields outlive the chunk their line came from, so their line is copied (and cut).
+      const kept: Line = { ...line, bytes: Buffer.from(line.bytes.subarray(0, keptFieldLineBytes)) };
+      this.current = { name: c.name, lower: c.name.toLowerCase(), value: latin1(line.bytes.subarray(c.colon + 1)), line: kept };
+      if (this.fields.length < maxFields) this.fields.push(this.current);
+    }
+    return true;
+  }
+
+  /** The header ended; `separated` is false when no empty line ended it. */
+  endHeader(separated: boolean, at: Line | undefined): void {
+    const anchor = this.anchor ?? at;
+    if (!separated && at) this.report('no-body-separator', at, at.offset, 'the header is not followed by an empty line');
+    if (!anchor) return;
+    checkHeaderBlock(this, this.fields, anchor);
+    checkFieldValues(this, this.fields, anchor);
+    const cl = this.fields.find((f) => f.lower === 'content-length');
+    if (cl && /^\s*\d+\s*$/.test(cl.value)) {
+      this.contentLength = Number(cl.value);
+      this.contentLengthLine = cl.line;
+    }
+  }
+
+  /** The line after the From_ line was checked by the scanner (it may be empty). */
+  fromNotFollowedByHeader(): void {
+    if (this.fromLine) this.report('from-not-followed-by-header', this.fromLine, this.fromLine.offset, 'the line after the From_ line is not a header field');
+  }
+
+  /**
+   * The body's length as the separators delimit it. mboxcl writers count the body without
+   * the empty line that ends the message; some count it, so both are accepted.
+   */
+  checkContentLength(bodyLength: number, trailingBlank: number): void {
+    if (this.contentLength === undefined || !this.contentLengthLine) return;
+    if (this.contentLength === bodyLength || this.contentLength === bodyLength + trailingBlank) return;
+    this.report('content-length-mismatch', this.contentLengthLine, this.contentLengthLine.offset, `Content-Length: ${this.contentLength} but the body has ${bodyLength} octets`);
+  }
+
+  get flagged(): boolean {
+    return this.findings.length > 0;
+  }
+
+  get messageId(): string | undefined {
+    return this.fields.find((f) => f.lower === 'message-id')?.value.trim();
+  }
+
+  origin(): OriginFields {
+    const value = (name: string) => this.fields.find((f) => f.lower === name)?.value.trim();
+    const from = value('from');
+    const senderDomain = from === undefined ? undefined : /@([^\s>@,;"]+)/.exec(from)?.[1]?.toLowerCase().replace(/\.$/, '');
+    const mailer = (value('x-mailer') ?? value('user-agent'))?.replace(/\s+/g, ' ').slice(0, 60);
+    const listId = value('list-id');
+    const received = this.fields.filter((f) => f.lower === 'received').at(-1)?.value;
+    return {
+      senderDomain,
+      mailer,
+      listId: listId === undefined ? undefined : (/<([^>]*)>/.exec(listId)?.[1] ?? listId).slice(0, 80),
+      receivedFrom: received === undefined ? undefined : /^\s*from\s+(\S+)/i.exec(received)?.[1]?.toLowerCase(),
+    };
+  }
+
+  /** The findings in file order, with the message's From_ line and Message-ID filled in. */
+  finish(): Finding[] {
+    const fromLine = this.fromLine ? showLine(this.fromLine) : undefined;
+    const messageId = this.messageId;
+    for (const f of this.findings) {
+      f.fromLine = fromLine;
+      f.messageId = messageId;
+    }
+    return this.findings.sort((a, b) => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
+  }
+}

@@ -1,0 +1,125 @@
+import type { Field, RuleSink } from '../field.js';
+import { isFtext, isWsp, latin1, startsWithFrom, type Line } from '../line.js';
+import { checkAddressList, findPlaceholder } from './values.js';
+
+export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
+export type LineKind = (typeof LineKind)[keyof typeof LineKind];
+
+export interface Classified {
+  kind: LineKind;
+  /** For fields: the name as written (without trailing white space) and the colon's index. */
+  name: string;
+  colon: number;
+}
+
+/**
+ * What a header line is. A line without a colon that does not start with white space is
+ * where most parsers start the body (RFC 5322 §2.2 has no other place for it).
+ */
+export function classifyHeaderLine(bytes: Uint8Array): Classified {
+  if (startsWithFrom(bytes)) return { kind: LineKind.envelope, name: '', colon: -1 };
+  if (isWsp(bytes[0])) return { kind: LineKind.continuation, name: '', colon: -1 };
+  const colon = bytes.indexOf(0x3a);
+  if (colon < 0) return { kind: LineKind.notHeader, name: '', colon: -1 };
+  let end = colon;
+  while (end > 0 && isWsp(bytes[end - 1])) end--;
+  return { kind: LineKind.field, name: latin1(bytes.subarray(0, end)), colon };
+}
+
+/** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */
+export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number): boolean | undefined {
+  let i = from;
+  while (i < to && isFtext(bytes[i]!)) i++;
+  if (i === from) return i < to ? false : undefined;
+  while (i < to && isWsp(bytes[i])) i++;
+  if (i >= to) return undefined;
+  return bytes[i] === 0x3a;
+}
+
+/** Checks of the bytes of one header line, whatever kind of line it is. */
+export function checkLineBytes(sink: RuleSink, line: Line): void {
+  const b = line.bytes;
+  let control = -1;
+  let eightBit = -1;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c >= 0x20 && c < 0x7f) continue;
+    if (c >= 0x80) {
+      if (eightBit < 0) eightBit = i;
+    } else if (c !== 0x09 && c !== 0x0d && control < 0) {
+      control = i;
+    }
+  }
+  const cr = b.indexOf(0x0d);
+  if (cr >= 0) sink.report('bare-cr', line, line.offset + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
+  if (control >= 0) sink.report('control-char', line, line.offset + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
+  if (eightBit >= 0) sink.report('raw-8bit', line, line.offset + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
+  if (line.length > 998) sink.report('line-too-long', line, line.offset, `header line of ${line.length} octets (limit 998)`);
+  else if (line.length > 78) sink.report('line-over-78', line, line.offset, `header line of ${line.length} octets (recommended 78)`);
+}
+
+/** Checks of one field's name as written. */
+export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void {
+  const b = line.bytes;
+  if (c.name.length === 0) {
+    sink.report('invalid-field-name', line, line.offset, 'empty field name before ":"');
+    return;
+  }
+  for (let i = 0; i < c.name.length; i++) {
+    if (!isFtext(b[i]!)) {
+      sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${b[i]!.toString(16).padStart(2, '0')}`);
+      return;
+    }
+  }
+  if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
+}
+
+/** RFC 5322 §3.6: fields that may appear at most once. */
+const singletons = new Set(['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject']);
+
+const addressFields = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
+const structured = new Set([...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding']);
+
+/**
+ * Fields whose name inside another field's value means two lines were merged, as in
+ * `Date: Fri, 8 Sep 2017 13:44:33 -0400 (EDT) From: "Example Name" <…>` (design.md incident 1).
+ */
+const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-ID|In-Reply-To|References|Return-Path|MIME-Version|Content-Type|Content-Transfer-Encoding|X-Mailer|Received):[ \t]/i;
+
+/** Checks that look at the whole header: presence, counts, merged and placeholder values. */
+export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
+  const byName = new Map<string, Field[]>();
+  for (const f of fields) {
+    const list = byName.get(f.lower);
+    if (list) list.push(f);
+    else byName.set(f.lower, [f]);
+  }
+  for (const required of ['date', 'from'] as const) {
+    const found = byName.get(required);
+    if (!found) sink.report(`missing-${required}`, anchor, anchor.offset, `no ${required === 'date' ? 'Date' : 'From'} field in the header`);
+    else if (found[0]!.value.trim() === '') sink.report('empty-required', found[0]!.line, found[0]!.line.offset, `${found[0]!.name} field is empty`);
+  }
+  for (const [lower, list] of byName) {
+    if (!singletons.has(lower)) continue;
+    for (const dup of list.slice(1)) {
+      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
+    }
+  }
+  const from = byName.get('from')?.[0];
+  if (from && !byName.has('sender') && checkAddressList(from.value).mailboxes > 1) {
+    sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
+  }
+  for (const f of fields) {
+    if (structured.has(f.lower)) {
+      const m = mergedName.exec(f.value);
+      if (m) {
+        const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
+        sink.report('merged-field', f.line, f.line.offset + (at >= 0 ? at : 0), `"${m[1]}:" inside the value of ${f.name}: two header lines were merged`);
+      }
+    }
+    if (addressFields.has(f.lower)) {
+      const placeholder = findPlaceholder(f.value);
+      if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
+    }
+  }
+}

@@ -1,0 +1,237 @@
+import type { Field, RuleSink } from '../field.js';
+import type { Line } from '../line.js';
+
+/**
+ * Value checks for single fields. They take the unfolded field value as a latin1 string
+ * and return problems as `[ruleId, detail]` pairs; the message linter places them.
+ */
+export type ValueProblem = readonly [rule: string, detail: string];
+
+const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] as const;
+const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/** RFC 5322 §4.3 obsolete zones: readers may treat the military letters as -0000. */
+const obsoleteZones = new Set(['UT', 'GMT', 'EST', 'EDT', 'CST', 'CDT', 'MST', 'MDT', 'PST', 'PDT']);
+
+/**
+ * RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 (two-digit years, named zones)
+ * accepted so that they can be reported as such. Comments (CFWS) between tokens are removed
+ * first; what is left after the zone is trailing text.
+ */
+const dateTime =
+  /^\s*(?:([A-Za-z]{3})\s*,\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2}))?(?:\s+([+-]\d{4}|[A-Za-z]{1,5})(?![\w]))?(.*)$/s;
+
+export interface DateCheck {
+  problems: ValueProblem[];
+  trailing: string;
+}
+
+const stripComments = (value: string): string => {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && depth > 0) {
+      i++;
+    } else if (c === '(') {
+      depth++;
+      out += depth === 1 ? ' ' : '';
+    } else if (c === ')' && depth > 0) {
+      depth--;
+    } else if (depth === 0) {
+      out += c;
+    }
+  }
+  return out;
+};
+
+export function checkDate(value: string): DateCheck {
+  const m = dateTime.exec(stripComments(value));
+  if (!m) return { problems: [['date-invalid', `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`]], trailing: '' };
+  const [, wd, dd, mon, yy, hh, mi, ss, zone, rest] = m;
+  const problems: ValueProblem[] = [];
+  const month = months.indexOf(mon!.toLowerCase() as (typeof months)[number]);
+  let year = Number(yy);
+  if (yy!.length === 2) year += year < 50 ? 2000 : 1900;
+  else if (yy!.length === 3) year += 1900;
+  const day = Number(dd);
+  const lastDay = month < 0 ? 31 : new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  if (month < 0) problems.push(['date-invalid', `unknown month "${mon}"`]);
+  else if (day < 1 || day > lastDay) problems.push(['date-invalid', `day ${day} does not exist in ${mon} ${year}`]);
+  if (Number(hh) > 23 || Number(mi) > 59 || Number(ss ?? 0) > 60) problems.push(['date-invalid', `time ${hh}:${mi}${ss ? `:${ss}` : ''} is out of range`]);
+  if (zone === undefined) problems.push(['date-zone', 'no time zone']);
+  else if (/^[+-]\d{4}$/.test(zone)) {
+    if (Number(zone.slice(3)) > 59) problems.push(['date-zone', `zone ${zone} has more than 59 minutes`]);
+  } else if (obsoleteZones.has(zone.toUpperCase()) || /^[A-IK-Za-ik-z]$/.test(zone)) {
+    problems.push(['date-zone', `obsolete zone name "${zone}" (use a numeric offset)`]);
+  } else {
+    problems.push(['date-zone', `unknown zone "${zone}"`]);
+  }
+  if (wd !== undefined && month >= 0 && problems.every(([r]) => r !== 'date-invalid')) {
+    const actual = weekdays[new Date(Date.UTC(year, month, day)).getUTCDay()]!;
+    if (wd.toLowerCase() !== actual) problems.push(['date-weekday', `${dd} ${mon} ${year} is a ${actual[0]!.toUpperCase()}${actual.slice(1)}, not ${wd}`]);
+  }
+  return { problems, trailing: rest!.trim() };
+}
+
+/** Splits at commas outside quoted strings, comments and angle brackets (RFC 5322 §3.4). */
+export function splitAddressList(value: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let depth = 0;
+  let angle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && (quoted || depth > 0)) {
+      cur += c + (value[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (quoted) quoted = c !== '"';
+    else if (depth > 0) depth += c === '(' ? 1 : c === ')' ? -1 : 0;
+    else if (c === '"') quoted = true;
+    else if (c === '(') depth = 1;
+    else if (c === '<') angle = true;
+    else if (c === '>') angle = false;
+    else if ((c === ',' || c === ';') && !angle) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  parts.push(cur);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+const atext = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const dotAtom = `${atext}(?:\\.${atext})*`;
+const quotedString = '"(?:[^"\\\\]|\\\\.)*"';
+const localPart = `(?:${dotAtom}|${quotedString})(?:\\.(?:${dotAtom}|${quotedString}))*`;
+const domain = `(?:${dotAtom}|\\[[^\\[\\]\\\\]*\\])`;
+const addrSpec = new RegExp(`^${localPart}\\s*@\\s*${domain}$`);
+const phraseChars = /^(?:[^<>@,;:"\\[\]]|"(?:[^"\\]|\\.)*")*$/;
+
+/** One mailbox: `addr-spec` or `[display-name] <addr-spec>` (RFC 5322 §3.4). */
+function checkMailbox(raw: string): string | undefined {
+  const s = stripComments(raw).trim();
+  const lt = s.lastIndexOf('<');
+  if (lt >= 0) {
+    if (!s.endsWith('>')) return `"${raw}": text after the closing ">"`;
+    const phrase = s.slice(0, lt);
+    const spec = s.slice(lt + 1, -1).trim().replace(/^@[^:]*:/, '');
+    if (!phraseChars.test(phrase)) return `"${raw}": the display name needs quoting`;
+    return addrSpec.test(spec) ? undefined : `"${spec}" is not an addr-spec`;
+  }
+  return addrSpec.test(s) ? undefined : `"${raw}" is not a mailbox`;
+}
+
+/** Number of mailboxes and the first problem in an address-list or mailbox-list value. */
+export function checkAddressList(value: string): { mailboxes: number; problem: string | undefined } {
+  let mailboxes = 0;
+  let problem: string | undefined;
+  // Group syntax `display-name: mailbox-list;` (RFC 5322 §3.4): drop the group name.
+  const ungrouped = value.replace(/(^|,)\s*(?:[^<>@,;:"]|"(?:[^"\\]|\\.)*")*:(?!\/)/g, '$1');
+  for (const part of splitAddressList(ungrouped)) {
+    mailboxes++;
+    problem ??= checkMailbox(part);
+  }
+  return { mailboxes, problem };
+}
+
+export function checkMessageId(value: string): string | undefined {
+  const s = stripComments(value).trim();
+  return /^<[^<>@\s]+@[^<>@\s]+>$/.test(s) ? undefined : `"${value.trim().slice(0, 80)}" is not <id-left@id-right>`;
+}
+
+const encodedWordLike = /=\?([^?\s]*)\?([^?\s]*)\?([^?\s]*)\?=/g;
+
+/** RFC 2047 §2: charset, B or Q, encoded text without spaces, 75 characters at most. */
+export function checkEncodedWords(value: string): string | undefined {
+  for (const m of value.matchAll(encodedWordLike)) {
+    const [word, charset, encoding, text] = m;
+    if (!charset) return `${word}: no charset`;
+    if (word.length > 75) return `${word.slice(0, 40)}…: longer than 75 characters`;
+    const enc = encoding!.toUpperCase();
+    if (enc === 'B') {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text!) || text!.length % 4 !== 0) return `${word}: invalid base64`;
+    } else if (enc === 'Q') {
+      if (!/^(?:[!->@-~]|=[0-9A-Fa-f]{2})*$/.test(text!)) return `${word}: invalid Q encoding`;
+    } else {
+      return `${word}: unknown encoding "${encoding}"`;
+    }
+  }
+  return undefined;
+}
+
+const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const contentType = new RegExp(`^(${token})/(${token})\\s*((?:;\\s*(?:${token}\\s*=\\s*(?:${token}|"(?:[^"\\\\]|\\\\.)*")\\s*)?)*)$`, 's');
+const encodings = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
+
+/** RFC 2045 §4 (MIME-Version), §5.1 (Content-Type), §6.1 (Content-Transfer-Encoding). */
+export function checkMimeField(nameLower: string, value: string): string | undefined {
+  const s = stripComments(value).trim();
+  if (nameLower === 'mime-version') return /^1\s*\.\s*0$/.test(s) ? undefined : `MIME-Version "${s}" is not 1.0`;
+  if (nameLower === 'content-transfer-encoding') {
+    const v = s.toLowerCase();
+    return encodings.has(v) || /^x-[\w.-]+$/.test(v) ? undefined : `unknown Content-Transfer-Encoding "${s}"`;
+  }
+  const m = contentType.exec(s);
+  if (!m) return `Content-Type "${s.slice(0, 80)}" is not type/subtype; parameters`;
+  if (m[1]!.toLowerCase() === 'multipart' && !/;\s*boundary\s*=/i.test(m[3]!)) return 'multipart Content-Type without a boundary parameter';
+  return undefined;
+}
+
+/** `[no-from]` and friends: what MTAs and IMAP libraries write when an address was lost. */
+const placeholders = /\[no-(?:from|to|sender|address)\]|\[no address\]|MISSING_MAILBOX|SYNTAX[-_]ERROR|UNEXPECTED_DATA_AFTER_ADDRESS|^\s*<?unknown@unknown>?\s*$|^\s*<>\s*$/i;
+
+export function findPlaceholder(value: string): string | undefined {
+  return placeholders.exec(value)?.[0]?.trim();
+}
+
+/** The value rules over a whole header; `placeholder-address` fields are not parsed again. */
+export function checkFieldValues(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
+  let messageIds = 0;
+  for (const f of fields) {
+    const report = (rule: string, detail: string) => sink.report(rule, f.line, f.line.offset, detail);
+    switch (f.lower) {
+      case 'date': {
+        if (f.value.trim() === '') break;
+        const { problems, trailing } = checkDate(f.value);
+        for (const [rule, detail] of problems) report(rule, detail);
+        if (trailing !== '') report('date-trailing-text', `text after the date: "${trailing.slice(0, 80)}"`);
+        break;
+      }
+      case 'from':
+      case 'sender':
+      case 'reply-to':
+      case 'to':
+      case 'cc':
+      case 'bcc': {
+        if (f.value.trim() === '' || findPlaceholder(f.value) !== undefined) break;
+        const { problem } = checkAddressList(f.value);
+        if (problem !== undefined) report('address-invalid', `${f.name}: ${problem}`);
+        break;
+      }
+      case 'message-id': {
+        messageIds++;
+        const problem = checkMessageId(f.value);
+        if (problem !== undefined) report('message-id-invalid', problem);
+        break;
+      }
+      case 'mime-version':
+      case 'content-type':
+      case 'content-transfer-encoding': {
+        const problem = checkMimeField(f.lower, f.value);
+        if (problem !== undefined) report('mime-header-invalid', problem);
+        break;
+      }
+    }
+    if (f.value.includes('=?')) {
+      const problem = checkEncodedWords(f.value);
+      if (problem !== undefined) report('encoded-word-invalid', problem);
+    }
+  }
+  if (messageIds === 0) sink.report('missing-message-id', anchor, anchor.offset, 'no Message-ID field in the header');
+}

@@ -1,0 +1,339 @@
+import { parseFromLine } from './from-line.js';
+import { latin1, lineKeepBytes, startsWithFrom, type Line } from './line.js';
+import { MessageLinter } from './message-linter.js';
+import { checkFromLine } from './rules/framing.js';
+import { classifyHeaderLine, LineKind, looksLikeFieldStart } from './rules/header-bytes.js';
+import { sniff, sniffBytes } from './sniff.js';
+import { Eol, Variant, type Finding, type MessageInfo } from './types.js';
+
+export interface ScanOptions {
+  file: string;
+  /** False when the input is one message as a server stored it, without a From_ line. */
+  framing: boolean;
+  isEnabled(rule: string): boolean;
+  /** Bytes looked at before the variant is decided (tests make it small to exercise chunking). */
+  sniffBytes?: number;
+  /** Called once per message, in file order, with that message's findings in offset order. */
+  onMessage(info: MessageInfo, findings: Finding[]): void;
+}
+
+const nlFrom = Buffer.from('\nFrom ');
+const empty = Buffer.alloc(0);
+/** How far past a candidate From_ line we look for the start of a header field. */
+const lookaheadBytes = 1000;
+/** How many trailing bytes are remembered for the `no-trailing-newline` report. */
+const tailBytes = 32;
+
+const State = { start: 'start', header: 'header', body: 'body' } as const;
+type State = (typeof State)[keyof typeof State];
+
+/** Length of the empty line that ends just before `i` (0, 1 for LF or 2 for CRLF). */
+function blankBefore(buf: Uint8Array, i: number): number {
+  if (i < 2 || buf[i - 1] !== 10) return 0;
+  if (buf[i - 2] === 10) return 1;
+  return i >= 3 && buf[i - 2] === 13 && buf[i - 3] === 10 ? 2 : 0;
+}
+
+/**
+ * The streaming mbox splitter and header scanner. It is fed chunks cut anywhere and keeps
+ * only the unfinished line of a header (at most `lineKeepBytes` of it) and a few bytes of a
+ * body: bodies are skipped with a native search for "\nFrom ", so memory is bounded by one
+ * header line, not by the file.
+ *
+ * A line starting with "From " separates messages (RFC 4155 §2) when it is at the start of
+ * the file, when it carries a date, or when it follows an empty line and is followed by a
+ * header field; any other such line is reported (`envelope-in-header`, `unescaped-from`).
+ */
+export class MboxScanner {
+  private buf: Buffer = empty;
+  /** File offset of buf[0]. */
+  private base = 0;
+  private pending: Buffer[] | undefined = [];
+  private pendingBytes = 0;
+  private state: State = State.start;
+  private pos = 0;
+  private lineNo = 1;
+  private countedTo = 0;
+  private msg: MessageLinter | undefined;
+  private msgNo = 0;
+  private msgStart = 0;
+  private bodyStart = 0;
+  private scanFrom = 0;
+  private afterFromLine = false;
+  private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number } | undefined;
+  private inputEnded = false;
+  private tail: Buffer = empty;
+  private lastLine: Line | undefined;
+  variant: Variant = Variant.mboxo;
+  eol: Eol = Eol.none;
+  bytes = 0;
+  messages = 0;
+  findings = 0;
+
+  constructor(private readonly opts: ScanOptions) {
+    if (!opts.framing) this.variant = Variant.message;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.bytes += b.length;
+    this.tail = b.length >= tailBytes ? b.subarray(b.length - tailBytes) : Buffer.concat([this.tail, b]).subarray(-tailBytes);
+    if (this.pending) {
+      this.pending.push(Buffer.from(b));
+      this.pendingBytes += b.length;
+      if (this.pendingBytes >= (this.opts.sniffBytes ?? sniffBytes)) this.releasePending(false);
+      return;
+    }
+    this.feed(b, false);
+  }
+
+  end(): void {
+    this.inputEnded = true;
+    if (this.pending) this.releasePending(true);
+    else this.feed(empty, true);
+    this.finishInput();
+  }
+
+  private releasePending(final: boolean): void {
+    const all = Buffer.concat(this.pending!);
+    this.pending = undefined;
+    const found = sniff(all.subarray(0, this.opts.sniffBytes ?? sniffBytes));
+    this.eol = found.eol;
+    if (this.opts.framing) this.variant = found.variant;
+    this.feed(all, final);
+  }
+
+  private feed(chunk: Buffer, final: boolean): void {
+    const rest = this.buf.length - this.pos;
+    if (rest === 0) {
+      this.base += this.buf.length;
+      this.buf = chunk;
+    } else {
+      const keep = this.buf.subarray(this.pos);
+      this.base += this.pos;
+      this.buf = chunk.length === 0 ? keep : Buffer.concat([keep, chunk]);
+    }
+    this.pos = 0;
+    this.run(final);
+    const keepFrom = this.pos;
+    this.lineAt(this.base + keepFrom);
+    this.buf = Buffer.from(this.buf.subarray(keepFrom));
+    this.base += keepFrom;
+    this.pos = 0;
+  }
+
+  /** 1-based line number of the line containing file offset `at`; `at` never goes back. */
+  private lineAt(at: number): number {
+    const buf = this.buf;
+    let i = this.countedTo - this.base;
+    const stop = at - this.base;
+    if (i < stop) {
+      let n = this.lineNo;
+      while ((i = buf.indexOf(10, i)) !== -1 && i < stop) {
+        n++;
+        i++;
+      }
+      this.lineNo = n;
+      this.countedTo = at;
+    }
+    return this.lineNo;
+  }
+
+  private makeLine(start: number, end: number, eol: Eol, length = end - start): Line {
+    const offset = this.base + start;
+    return { offset, lineNo: this.lineAt(offset), bytes: this.buf.subarray(start, Math.min(end, start + lineKeepBytes)), length, eol };
+  }
+
+  private run(final: boolean): void {
+    for (;;) {
+      if (this.long && !this.continueLongLine(final)) return;
+      if (this.state === State.body) {
+        if (!this.scanBody(final)) return;
+        continue;
+      }
+      const buf = this.buf;
+      const p = this.pos;
+      if (p >= buf.length) return;
+      const nl = buf.indexOf(10, p);
+      if (nl < 0) {
+        if (!final) {
+          if (buf.length - p > lineKeepBytes) this.startLongLine();
+          else return;
+          continue;
+        }
+        this.pos = buf.length;
+        this.headerZoneLine(this.makeLine(p, buf.length, Eol.none), buf.length);
+        continue;
+      }
+      const crlf = nl > p && buf[nl - 1] === 13;
+      const line = this.makeLine(p, crlf ? nl - 1 : nl, crlf ? Eol.crlf : Eol.lf);
+      this.pos = nl + 1;
+      this.headerZoneLine(line, nl + 1);
+    }
+  }
+
+  /** A header line longer than `lineKeepBytes`: keep its start, count the rest. */
+  private startLongLine(): void {
+    const p = this.pos;
+    const offset = this.base + p;
+    this.long = { offset, lineNo: this.lineAt(offset), prefix: Buffer.from(this.buf.subarray(p, p + lineKeepBytes)), length: this.buf.length - p, lastByte: this.buf[this.buf.length - 1]! };
+    this.pos = this.buf.length;
+  }
+
+  private continueLongLine(final: boolean): boolean {
+    const long = this.long!;
+    const buf = this.buf;
+    const nl = buf.indexOf(10, this.pos);
+    const stop = nl < 0 ? buf.length : nl;
+    if (stop > this.pos) long.lastByte = buf[stop - 1]!;
+    long.length += stop - this.pos;
+    this.pos = nl < 0 ? buf.length : nl + 1;
+    if (nl < 0 && !final) return false;
+    this.long = undefined;
+    const eol = nl < 0 ? Eol.none : long.lastByte === 13 ? Eol.crlf : Eol.lf;
+    const length = eol === Eol.crlf ? long.length - 1 : long.length;
+    this.headerZoneLine({ offset: long.offset, lineNo: long.lineNo, bytes: long.prefix.subarray(0, Math.min(length, lineKeepBytes)), length, eol }, this.pos);
+    return true;
+  }
+
+  private startMessage(fromLine: Line | undefined, precededByBlank: boolean): void {
+    this.msgNo++;
+    this.msgStart = fromLine?.offset ?? this.base + this.pos;
+    this.msg = new MessageLinter(
+      { file: this.opts.file, message: this.msgNo, fileEol: this.opts.framing ? this.eol : undefined, isEnabled: this.opts.isEnabled },
+      fromLine,
+    );
+    if (fromLine) {
+      checkFromLine(this.msg, fromLine, parseFromLine(latin1(fromLine.bytes.subarray(5))), precededByBlank, fromLine.offset === 0);
+      this.afterFromLine = true;
+    }
+    this.state = State.header;
+  }
+
+  private endMessage(end: number, trailingBlank: number): void {
+    const msg = this.msg!;
+    if (this.inputEnded && end === this.bytes) this.checkTrailingNewline(msg);
+    if (this.state === State.body) msg.checkContentLength(Math.max(0, end - trailingBlank - this.bodyStart), trailingBlank);
+    const findings = msg.finish();
+    this.messages++;
+    this.findings += findings.length;
+    this.opts.onMessage(
+      { file: this.opts.file, message: this.msgNo, start: this.msgStart, end, findings: findings.length, hasFromLine: msg.fromLine !== undefined, origin: msg.origin() },
+      findings,
+    );
+    this.msg = undefined;
+  }
+
+  private enterBody(bodyStart: number, scanFrom: number): void {
+    this.state = State.body;
+    this.bodyStart = bodyStart;
+    this.scanFrom = scanFrom;
+  }
+
+  /** One complete line while no body has started. `next` is the buffer index after it. */
+  private headerZoneLine(line: Line, next: number): void {
+    this.lastLine = line;
+    const framing = this.opts.framing;
+    if (this.state === State.start) {
+      if (framing && startsWithFrom(line.bytes)) {
+        this.startMessage(line, false);
+        return;
+      }
+      this.startMessage(undefined, false);
+      if (framing) this.msg!.report('from-missing-at-start', line, line.offset, 'the file does not start with a From_ line: it is not an mbox, or its start is missing');
+    }
+    const msg = this.msg!;
+    if (this.afterFromLine) {
+      this.afterFromLine = false;
+      if (classifyHeaderLine(line.bytes).kind !== LineKind.field) msg.fromNotFollowedByHeader();
+    }
+    if (line.length === 0) {
+      msg.endHeader(true, line);
+      this.enterBody(this.base + next, this.base + next - 1);
+      return;
+    }
+    if (framing && startsWithFrom(line.bytes) && parseFromLine(latin1(line.bytes.subarray(5))).dateKind !== 'none') {
+      msg.endHeader(false, line);
+      this.endMessage(line.offset, 0);
+      this.startMessage(line, false);
+      return;
+    }
+    if (!msg.addHeaderLine(line)) {
+      msg.endHeader(false, line);
+      this.enterBody(line.offset, this.base + next - 1);
+    }
+  }
+
+  /**
+   * Skips a body to the next separator. Returns false when more input is needed; the bytes
+   * from which the search resumes (and two before them, for the empty-line test) are kept.
+   */
+  private scanBody(final: boolean): boolean {
+    const buf = this.buf;
+    const base = this.base;
+    for (;;) {
+      const i = this.opts.framing ? buf.indexOf(nlFrom, Math.max(0, this.scanFrom - base)) : -1;
+      if (i < 0) {
+        if (final) {
+          this.pos = buf.length;
+          this.endMessage(base + buf.length, blankBefore(buf, buf.length));
+          this.state = State.start;
+          return false;
+        }
+        this.scanFrom = Math.max(this.scanFrom, base + buf.length - nlFrom.length + 1);
+        return this.keepFrom(this.scanFrom - 2);
+      }
+      const start = i + 1;
+      const nl = buf.indexOf(10, start);
+      if (nl < 0 && !final && buf.length - start <= lineKeepBytes) return this.keepFrom(base + i - 2);
+      const lineEnd = nl < 0 ? buf.length : nl;
+      const crlf = nl > start && buf[nl - 1] === 13;
+      const line = this.makeLine(start, crlf ? lineEnd - 1 : lineEnd, nl < 0 ? Eol.none : crlf ? Eol.crlf : Eol.lf);
+      const blank = blankBefore(buf, start);
+      let separator = false;
+      if (line.length <= lineKeepBytes) {
+        separator = parseFromLine(latin1(line.bytes.subarray(5))).dateKind !== 'none';
+        if (!separator && blank > 0 && nl >= 0) {
+          const lookEnd = Math.min(buf.length, nl + 1 + lookaheadBytes);
+          const looks = looksLikeFieldStart(buf, nl + 1, lookEnd);
+          if (looks === undefined && !final && lookEnd === buf.length && buf.length - nl - 1 < lookaheadBytes) return this.keepFrom(base + i - 2);
+          separator = looks === true;
+        }
+      }
+      if (separator) {
+        this.endMessage(line.offset, blank);
+        this.pos = nl < 0 ? buf.length : nl + 1;
+        this.startMessage(line, blank > 0);
+        this.lastLine = line;
+        return true;
+      }
+      if (this.variant !== Variant.mboxcl2) {
+        this.msg!.report('unescaped-from', line, line.offset, 'body line starting with "From " is not escaped (">From "): loose mbox readers start a new message here');
+      }
+      this.scanFrom = base + start;
+    }
+  }
+
+  private keepFrom(at: number): false {
+    this.pos = Math.max(0, Math.min(at - this.base, this.buf.length - 3));
+    return false;
+  }
+
+  private finishInput(): void {
+    if (this.long) this.run(true);
+    if (this.state === State.header && this.msg) {
+      this.msg.endHeader(!this.opts.framing, this.lastLine);
+      this.endMessage(this.bytes, 0);
+    }
+  }
+
+  /** RFC 4155 §2: every line of an mbox, the last one included, ends with a line ending. */
+  private checkTrailingNewline(msg: MessageLinter): void {
+    if (!this.opts.framing || this.bytes === 0 || this.tail[this.tail.length - 1] === 10) return;
+    const bytes = this.tail.subarray(this.tail.lastIndexOf(10) + 1);
+    const end = this.bytes;
+    const line: Line = { offset: end - bytes.length, lineNo: this.lineAt(end), bytes, length: bytes.length, eol: Eol.none };
+    msg.report('no-trailing-newline', line, end, 'the file does not end with a line ending: it may be truncated');
+  }
+}

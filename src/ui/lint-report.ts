@@ -1,0 +1,92 @@
+import type { ChalkInstance } from 'chalk';
+import type { GroupRow } from '../mbox/group-by.js';
+import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
+import type { RuleMeta } from '../mbox/rules/catalog.js';
+import type { Finding, Severity } from '../mbox/types.js';
+import { chalkFor } from './colors.js';
+
+/** Text output of `smtpdbg lint-mbox`: findings as they come, then summaries. */
+export class LintTextReporter {
+  private readonly chalk: ChalkInstance;
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.chalk = chalkFor(out);
+  }
+
+  private severity(s: Severity): string {
+    const c = this.chalk;
+    return s === 'error' ? c.red.bold(s) : s === 'warning' ? c.yellow(s) : c.blue(s);
+  }
+
+  /** Bare terminators stand out; CRLF is dim, like the transcript view. */
+  private visible(text: string): string {
+    const c = this.chalk;
+    return text.replace(/␍␊|[␍␊]|[\u2400-\u241f\u2421]/g, (m) => (m === '␍␊' ? c.dim(m) : m === '␍' || m === '␊' ? c.bgRed.white.bold(m) : c.magenta(m)));
+  }
+
+  finding(f: Finding): void {
+    const c = this.chalk;
+    const where = `${f.file}:${f.message}:${f.line}`;
+    const context = [f.fromLine === undefined ? undefined : `From_ ${f.fromLine}`, f.messageId === undefined ? undefined : `Message-ID ${f.messageId}`]
+      .filter((s) => s !== undefined)
+      .join('  ');
+    this.out.write(
+      `${c.bold(where)}  ${this.severity(f.severity)}  ${c.cyan(f.rule)}  ${f.detail} ${c.dim(`(byte ${f.offset})`)}\n` +
+        `    ${this.visible(f.text)}\n` +
+        (context ? `    ${c.dim(context)}\n` : ''),
+    );
+  }
+
+  summary(result: LintFilesResult): void {
+    const c = this.chalk;
+    const lines: string[] = [''];
+    for (const file of result.files) {
+      lines.push(`${c.bold(file.file)}: ${file.variant}, ${file.eol.toUpperCase()} line endings, ${file.messages} messages, ${file.bytes} bytes`);
+    }
+    if (result.summary.length > 0) {
+      lines.push('', table(['rule', 'severity', 'count'], result.summary.map((r) => [r.rule, r.severity, String(r.count)])));
+    }
+    const messages = result.files.reduce((n, f) => n + f.messages, 0);
+    const verdict = `${result.findings} findings (${result.errors} errors) in ${messages} messages${result.truncated ? ' (stopped at --max-findings)' : ''}`;
+    lines.push('', result.errors > 0 ? c.red.bold(verdict) : result.findings > 0 ? c.yellow(verdict) : c.green(verdict));
+    if (result.extracted !== undefined) lines.push(`${result.extracted} flagged messages extracted`);
+    this.out.write(`${lines.join('\n')}\n`);
+  }
+
+  groups(key: string, rows: readonly GroupRow[]): void {
+    this.out.write(`\n${groupTable(key, rows)}\n`);
+  }
+}
+
+export function groupTable(key: string, rows: readonly GroupRow[]): string {
+  return table(
+    [key, 'messages', 'flagged', 'rules'],
+    rows.map((r) => [
+      r.origin,
+      String(r.messages),
+      String(r.flagged),
+      Object.entries(r.rules)
+        .sort((a, b) => b[1] - a[1])
+        .map(([rule, n]) => `${rule}×${n}`)
+        .join(' '),
+    ]),
+  );
+}
+
+export function ruleListText(rules: readonly RuleMeta[]): string {
+  return table(
+    ['rule', 'severity', 'description', 'source'],
+    rules.map((r) => [r.id, r.severity, r.defaultOn ? r.description : `${r.description} (off by default)`, r.source]),
+  );
+}
+
+/** A plain aligned table; the last column is not padded. */
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: readonly string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+}
+
+/** One self-overwriting status line on a terminal's stderr. */
+export function progressLine(p: Progress): string {
+  return `\r\x1b[K${p.file}: ${(p.bytes / 1e6).toFixed(0)} MB, ${p.messages} messages, ${p.findings} findings, ${p.mbPerSecond.toFixed(0)} MB/s`;
+}
