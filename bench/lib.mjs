@@ -52,3 +52,9 @@ export function markdownTable(headers, rows) {
 export function ratio(a, b) {
   return `${(a / b).toFixed(2)}×`;
 }
+
+/** `--name value` from argv, or the fallback. */
+export function argValue(args, name, fallback) {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+}

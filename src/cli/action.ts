@@ -12,3 +12,16 @@ export function configureCommand(command: Command): Command {
 export function setExitCode(code: number): void {
   process.exitCode = code;
 }
+
+/** Resolves with the name of the first SIGINT or SIGTERM: how long-running commands (serve, proxy) stop. */
+export function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (name: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(name);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

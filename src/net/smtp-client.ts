@@ -105,6 +105,9 @@ export class SmtpClient {
         reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${error.message}`, { cause: error }) : connectFailure(error, target));
       });
     });
+    // Commands are small writes that each wait for a reply: Nagle's algorithm would hold a
+    // write behind an unacknowledged one (a delayed ACK costs ~40 ms), e.g. ".\r\n" after content.
+    socket.setNoDelay(true);
     client.emit({
       type: 'connect',
       host: options.host,

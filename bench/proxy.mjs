@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Benchmark for `smtpdbg proxy` (issue 5): swaks with STARTTLS straight to a loopback server
+// (nodemailer's smtp-server with fixtures/certs/server.pem) against swaks through the proxy
+// (its own STARTTLS with the client, STARTTLS upstream with verification, a JSONL transcript
+// and the text lines on a pipe), rounds interleaved, medians of wall time per swaks run.
+// Target: through the proxy ≤ 1.3× direct.
+//   npx tsc -p tsconfig.json && node bench/proxy.mjs [--runs N]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SMTPServer } from 'smtp-server';
+import { compare, markdownTable, ratio } from './lib.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin/smtpdbg.js');
+const certs = join(root, 'fixtures/certs');
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] || 15) || 15;
+
+try {
+  execFileSync('sh', ['-c', 'command -v swaks'], { stdio: 'ignore' });
+} catch {
+  console.error('bench/proxy.mjs needs swaks (apt-get install swaks)');
+  process.exit(2);
+}
+
+const server = new SMTPServer({
+  name: 'bench.localhost',
+  logger: false,
+  key: readFileSync(join(certs, 'server-key.pem')),
+  cert: readFileSync(join(certs, 'server.pem')),
+  authOptional: true,
+  disableReverseLookup: true,
+  closeTimeout: 100,
+  onData(stream, _session, callback) {
+    stream.on('data', () => undefined);
+    stream.on('end', () => callback(null, 'kept'));
+  },
+});
+server.on('error', () => undefined);
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const serverPort = server.server.address().port;
+
+const dir = mkdtempSync(join(tmpdir(), 'smtpdbg-bench-proxy-'));
+const proxy = spawn(process.execPath, [bin, 'proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${serverPort}`, '--ca', join(certs, 'ca.pem'), '--transcript', join(dir, 'bench.jsonl')], { stdio: ['ignore', 'pipe', 'inherit'] });
+let proxyOut = '';
+proxy.stdout.on('data', (chunk) => {
+  // Kept only until the port is known; later lines are read and dropped, as a pager would.
+  if (proxyOut.length < 4096) proxyOut += chunk;
+});
+const proxyPort = await new Promise((resolve, reject) => {
+  const deadline = setTimeout(() => reject(new Error(`the proxy did not start: ${proxyOut}`)), 10_000);
+  const poll = setInterval(() => {
+    const match = /listening on 127\.0\.0\.1:(\d+)/.exec(proxyOut);
+    if (!match) return;
+    clearTimeout(deadline);
+    clearInterval(poll);
+    resolve(Number(match[1]));
+  }, 20);
+});
+
+const swaks = (port, extra) => ['--server', `127.0.0.1:${port}`, '--tls', '--from', 'bench@example.test', '--to', 'sink@example.test', ...extra];
+const shapes = [
+  { label: 'swaks --tls --quit-after EHLO', extra: ['--quit-after', 'EHLO'] },
+  { label: 'swaks --tls, one small message', extra: ['--body', 'benchmark'] },
+];
+const rows = [];
+let worst = 0;
+try {
+  for (const shape of shapes) {
+    const [direct, proxied] = await compare([
+      { name: 'direct', command: 'swaks', args: swaks(serverPort, shape.extra) },
+      { name: 'proxy', command: 'swaks', args: swaks(proxyPort, shape.extra) },
+    ], { runs });
+    const r = proxied.median / direct.median;
+    worst = Math.max(worst, r);
+    rows.push([shape.label, direct.median.toFixed(1), proxied.median.toFixed(1), ratio(proxied.median, direct.median), '≤ 1.30×']);
+  }
+} finally {
+  proxy.kill('SIGTERM');
+  await new Promise((resolve) => proxy.once('close', resolve));
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`## smtpdbg proxy overhead (median wall time of ${runs} interleaved swaks runs, loopback, STARTTLS on both legs)\n`);
+console.log(markdownTable(['client run', 'direct ms', 'through proxy ms', 'ratio', 'target'], rows));
+console.log(`\nworst ratio ${worst.toFixed(2)}× (target ≤ 1.3×): ${worst <= 1.3 ? 'met' : 'NOT met'}`);

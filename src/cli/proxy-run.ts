@@ -1,0 +1,89 @@
+import { X509Certificate } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { startProxy } from '../proxy/proxy-server.js';
+import { UpstreamTls } from '../proxy/proxy-connection.js';
+import { isLoopback, parseTarget } from '../session/target.js';
+import { readPemFile, tlsSettingsFromOptions } from '../tls/options.js';
+import { EventStream } from '../transcript/events.js';
+import { TranscriptRecorder } from '../transcript/recorder.js';
+import { printEvents } from '../ui/line-printer.js';
+import { waitForStopSignal } from './action.js';
+import { parseTimeout } from './connection-options.js';
+import { ExitCode } from './exit-codes.js';
+import type { ProxyCliOptions } from './proxy.js';
+import { parseListenAddress } from './serve.js';
+
+function parseIdleTimeout(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 86_400_000) throw new UsageError(`--idle-timeout ${value}: give milliseconds, 0 to 86400000`);
+  return Number(value);
+}
+
+function upstreamTlsMode(value: string | undefined, port: number): UpstreamTls {
+  if (value === undefined) return port === 465 ? UpstreamTls.implicit : UpstreamTls.starttls;
+  const mode = Object.values(UpstreamTls).find((m) => m === value);
+  if (!mode) throw new UsageError(`--upstream-tls ${value}: use starttls, implicit or none`);
+  return mode;
+}
+
+export async function runProxyCommand(options: ProxyCliOptions): Promise<number> {
+  const listenAt = parseListenAddress(options.listen);
+  const upstream = parseTarget(options.upstream, 25);
+  const mode = upstreamTlsMode(options.upstreamTls, upstream.port);
+  if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
+  if (options.ipv4 && options.ipv6) throw new UsageError('-4 and -6 exclude each other');
+  if (options.insecureUpstream && mode === UpstreamTls.none) throw new UsageError('--insecure-upstream has no effect with --upstream-tls none');
+  const timeoutMs = parseTimeout(options.timeout);
+  const idleTimeoutMs = parseIdleTimeout(options.idleTimeout);
+  // Upstream verification exactly as `session` builds it; --cert/--key are the proxy's own.
+  const tls = tlsSettingsFromOptions(upstream.host, {
+    ...(options.servername !== undefined ? { servername: options.servername } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.keylog !== undefined ? { keylog: options.keylog } : {}),
+  });
+  const own = options.cert && options.key ? { cert: readPemFile(options.cert, '--cert'), key: readPemFile(options.key, '--key') } : {};
+
+  const events = new EventStream();
+  const upstreamText = `${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`;
+  const transcript = options.transcript
+    ? new TranscriptRecorder(options.transcript, { command: 'proxy', target: upstreamText, listen: options.listen, upstreamTls: mode }, events.startedAt)
+    : undefined;
+  let server;
+  try {
+    server = await startProxy({
+      listenHost: listenAt.host,
+      listenPort: listenAt.port,
+      upstreamHost: upstream.host,
+      upstreamPort: upstream.port,
+      ...(options.ipv4 ? { family: 4 as const } : options.ipv6 ? { family: 6 as const } : {}),
+      upstreamTls: mode,
+      tls,
+      insecureUpstream: options.insecureUpstream ?? false,
+      timeoutMs,
+      idleTimeoutMs,
+      showSecrets: options.showSecrets ?? false,
+      hostname: options.hostname,
+      events,
+      ...own,
+    });
+  } catch (error) {
+    transcript?.close();
+    throw error;
+  }
+  transcript?.attach(events);
+  const stopPrinting = printEvents(events, process.stdout);
+  const listening = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+  const fingerprint = new X509Certificate(server.certificate).fingerprint256;
+  const lines = [
+    `=== proxy listening on ${listening}, relaying to ${upstreamText} (upstream TLS: ${mode}${mode === UpstreamTls.none ? '' : options.insecureUpstream ? ', ANY certificate accepted (--insecure-upstream)' : ', certificate verified'})`,
+    `=== certificate offered to applications: ${server.certificateGenerated ? 'generated, self-signed' : options.cert} (SHA-256 ${fingerprint})`,
+    ...(isLoopback(server.host) ? [] : [`*** listening on a non-loopback address: anyone who can reach ${listening} can send mail through it to ${upstreamText}`]),
+    ...(transcript ? [`=== recording to ${transcript.path}`] : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const signal = await waitForStopSignal();
+  await server.close();
+  stopPrinting();
+  transcript?.close();
+  process.stdout.write(`=== ${signal}: proxy stopped after ${server.accepted} connection${server.accepted === 1 ? '' : 's'}\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,27 @@
+import { Option, type Command } from 'commander';
+import { configureCommand, setExitCode } from './action.js';
+
+export interface TranscriptCliOptions {
+  format: 'text' | 'raw' | 'json';
+  connection?: string;
+  only?: 'tls' | 'plain';
+}
+
+export function registerTranscript(program: Command): void {
+  configureCommand(program.command('transcript'))
+    .description('render a JSON Lines transcript (from --transcript FILE.jsonl of session or proxy)')
+    .argument('<file>', 'the .jsonl transcript')
+    .addOption(new Option('--format <format>', 'text: swaks-style markers, terminators visible; raw: hex and escaped bytes with offsets per direction; json: one document').choices(['text', 'raw', 'json']).default('text'))
+    .option('--connection <id>', 'only this connection (the #N of proxy transcripts)')
+    .addOption(new Option('--only <part>', 'only the events inside TLS, or only those in plain text').choices(['tls', 'plain']))
+    .addHelpText('after', `
+A damaged file (a last line cut off by an interrupted recording, a line that is not JSON,
+a header of an unknown version) is reported on stderr with its line numbers; everything
+else is still shown.
+Exit: 0 rendered, 1 rendered but the file is damaged, 2 usage error or a file that cannot be
+read or is not a JSON Lines transcript.`)
+    .action(async (file: string, options: TranscriptCliOptions) => {
+      const { runTranscriptCommand } = await import('./transcript-run.js');
+      setExitCode(await runTranscriptCommand(file, options));
+    });
+}

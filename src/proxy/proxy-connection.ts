@@ -1,0 +1,489 @@
+import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import { ErrorCode, SmtpdbgError, TimeoutError } from '../errors.js';
+import { ProxyClientLeg } from '../net/proxy-client-leg.js';
+import { SmtpClient } from '../net/smtp-client.js';
+import { hasExtension, parseCapabilities } from '../smtp/capabilities.js';
+import { formatReplyShort, type Reply } from '../smtp/reply.js';
+import { ServerReader, type CommandLine, type ReaderItem } from '../smtp/server-reader.js';
+import type { TlsSettings } from '../tls/options.js';
+import type { EventInput, EventStream, Leg, SessionEvent } from '../transcript/events.js';
+import { redactAuthLine } from './auth-secrets.js';
+import { rewriteEhloReply } from './ehlo-rewrite.js';
+
+/** How the proxy talks to the upstream server. */
+export const UpstreamTls = {
+  /** Plain connect, then STARTTLS before the first relayed command (RFC 3207); required. */
+  starttls: 'starttls',
+  /** TLS from the first byte (SMTPS, RFC 8314 §3.3). */
+  implicit: 'implicit',
+  /** Plain text all the way. */
+  none: 'none',
+} as const;
+export type UpstreamTls = (typeof UpstreamTls)[keyof typeof UpstreamTls];
+
+export interface ProxySettings {
+  upstreamHost: string;
+  upstreamPort: number;
+  family?: 4 | 6;
+  upstreamTls: UpstreamTls;
+  /** SNI, CA and name for verifying the upstream certificate, built as `session` builds them. */
+  tls: TlsSettings;
+  /** Relay even when the upstream certificate fails verification (said loudly). */
+  insecureUpstream: boolean;
+  /** The proxy's own certificate, offered to the application for STARTTLS. */
+  clientTlsContext: SecureContext;
+  /** Bound on connecting upstream, on each TLS handshake and on every upstream reply. */
+  timeoutMs: number;
+  /** An application silent this long gets 421 4.4.2 and is disconnected. */
+  idleTimeoutMs: number;
+  showSecrets: boolean;
+  /** The name in the proxy's own replies (its 220 to STARTTLS, its 421s). */
+  hostname: string;
+  events: EventStream;
+}
+
+const CRLF = Buffer.from('\r\n');
+const LF = Buffer.from('\n');
+const END_OF_DATA = Buffer.from('.\r\n');
+/** A client that pipelines faster than the upstream answers is paused past this many octets. */
+const MAX_BUFFERED = 256 * 1024;
+
+/**
+ * One application connection and its upstream connection. Commands are relayed one at a
+ * time, in order, each with its exact bytes; replies come back as the upstream sent them,
+ * except the EHLO reply (see ehlo-rewrite.ts) and STARTTLS, which the proxy answers itself
+ * on the client leg and does on its own on the upstream leg. DATA content is relayed as it
+ * arrives. Both legs are recorded on one event stream with `conn` and `leg`.
+ *
+ * Direction on each leg is the proxy's: on the client leg `recv` is what the application
+ * sent and `send` what the proxy answered; on the upstream leg `send` is what the proxy
+ * relayed and `recv` the server's replies.
+ */
+export class ProxyConnection {
+  readonly conn: number;
+  readonly done: Promise<void>;
+  private readonly settings: ProxySettings;
+  private readonly client: ProxyClientLeg;
+  private readonly reader = new ServerReader();
+  private upstream: SmtpClient | undefined;
+  private upstreamGone = false;
+  private upstreamClosedAt: number | undefined;
+  private clientTls = false;
+  private clientDone = false;
+  private ready = false;
+  private busy = false;
+  private paused = false;
+  private inAuthExchange = false;
+  /** The reader is taking message content (after a 354, until the end of data). */
+  private inData = false;
+  private lastRelayed: Reply | undefined;
+  /**
+   * Message content handed out by the reader and not yet relayed: written once per received
+   * chunk, together with the end of data when it is there. Two small writes in a row would
+   * wait for the server's delayed ACK (Nagle, RFC 896), some 40 ms per message.
+   */
+  private content: Buffer[] = [];
+  private replyWaiters: Array<(reply: Reply | undefined) => void> = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private resolveDone!: () => void;
+
+  constructor(conn: number, socket: Socket, settings: ProxySettings) {
+    this.conn = conn;
+    this.settings = settings;
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    this.client = new ProxyClientLeg(socket, {
+      data: (chunk) => this.onClientData(chunk),
+      closed: (by, reason) => this.onClientClosed(by, reason),
+    });
+  }
+
+  async start(): Promise<void> {
+    const { client, settings } = this;
+    this.emitClient({
+      type: 'connect',
+      host: client.remoteAddress,
+      port: client.remotePort,
+      remoteAddress: client.remoteAddress,
+      ...(client.localAddress !== undefined ? { localAddress: client.localAddress } : {}),
+      ...(client.localPort !== undefined ? { localPort: client.localPort } : {}),
+    });
+    let upstream: SmtpClient;
+    try {
+      upstream = await SmtpClient.connect({
+        host: settings.upstreamHost,
+        port: settings.upstreamPort,
+        ...(settings.family ? { family: settings.family } : {}),
+        timeoutMs: settings.timeoutMs,
+        ...(settings.upstreamTls === UpstreamTls.implicit ? { implicitTls: settings.tls } : {}),
+        events: settings.events,
+        tags: { conn: this.conn, leg: 'upstream' },
+      });
+    } catch (error) {
+      const failure = error instanceof SmtpdbgError ? error : new SmtpdbgError(ErrorCode.connection, String(error));
+      this.emitLeg('upstream', false, { type: 'error', code: failure.code, message: failure.message });
+      this.refuse('4.4.1', 'cannot reach the upstream server');
+      return;
+    }
+    if (this.clientDone) {
+      upstream.close('the client closed its connection before the upstream one was open');
+      return;
+    }
+    this.upstream = upstream;
+    if (settings.upstreamTls === UpstreamTls.implicit && !this.acceptUpstreamCertificate(upstream)) return;
+    const banner = this.nextUpstreamReply('the banner');
+    void this.pumpUpstream(upstream);
+    const reply = await banner;
+    if (!reply) return;
+    this.relayReply(reply);
+    this.ready = true;
+    this.armIdle();
+    void this.process();
+  }
+
+  /** SIGINT/SIGTERM: tell the application (RFC 5321 §3.8), close both legs. */
+  shutdown(): void {
+    this.upstream?.close('the proxy is shutting down');
+    if (!this.clientDone) {
+      this.clientWrite(Buffer.from(`421 4.3.2 ${this.settings.hostname} smtpdbg proxy shutting down\r\n`, 'latin1'));
+      this.closeClient('local', 'the proxy is shutting down');
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private emitLeg(leg: Leg, tls: boolean, event: EventInput): void {
+    const events = this.settings.events;
+    events.emit({ ...event, t: events.now(), tls: event.tls ?? tls, conn: this.conn, leg } as SessionEvent);
+  }
+
+  private emitClient(event: EventInput): void {
+    this.emitLeg('client', this.clientTls, event);
+  }
+
+  private emitUpstream(event: EventInput): void {
+    if (this.upstream) this.upstream.emit(event);
+    else this.emitLeg('upstream', false, event);
+  }
+
+  private clientWrite(bytes: Buffer): void {
+    if (this.clientDone || this.client.ending) return;
+    this.emitClient({ type: 'send', data: bytes });
+    this.client.write(bytes);
+  }
+
+  private relayReply(reply: Reply): void {
+    this.lastRelayed = reply;
+    this.clientWrite(reply.raw);
+    this.armIdle();
+  }
+
+  // ---------------------------------------------------------------- upstream side
+
+  /** Reads every upstream reply, in order, for as long as the upstream connection lives. */
+  private async pumpUpstream(upstream: SmtpClient): Promise<void> {
+    for (;;) {
+      let reply: Reply | undefined;
+      try {
+        reply = await upstream.readReplyIfAny(this.settings.timeoutMs);
+      } catch {
+        this.onUpstreamGone();
+        return;
+      }
+      if (reply) this.onUpstreamReply(reply);
+    }
+  }
+
+  private onUpstreamReply(reply: Reply): void {
+    const waiter = this.replyWaiters.shift();
+    if (waiter) {
+      waiter(reply);
+      return;
+    }
+    // Nobody asked: a 421 before the server closes (RFC 5321 §3.8), or the replies to an end
+    // of data that the server saw and the proxy did not. Relayed as they are.
+    this.relayReply(reply);
+    if (this.inData) {
+      this.inData = false;
+      this.reader.feed(this.reader.discardBuffered());
+      this.emitClient({ type: 'info', message: `the server replied ${formatReplyShort(reply)} inside DATA: it took an end of data that is not CRLF.CRLF (a bare LF?); reading commands again` });
+    }
+  }
+
+  /** The next upstream reply, or undefined once the upstream connection is gone; bounded. */
+  private nextUpstreamReply(waitingFor: string): Promise<Reply | undefined> {
+    if (this.upstreamGone) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter = (reply: Reply | undefined) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      const timer = setTimeout(() => {
+        this.replyWaiters = this.replyWaiters.filter((w) => w !== waiter);
+        const error = new TimeoutError(`the reply to ${waitingFor}`, this.settings.timeoutMs);
+        this.emitUpstream({ type: 'error', code: error.code, message: error.message });
+        this.refuse('4.4.2', `no reply from the upstream server within ${this.settings.timeoutMs} ms`);
+        resolve(undefined);
+      }, this.settings.timeoutMs);
+      this.replyWaiters.push(waiter);
+    });
+  }
+
+  private onUpstreamGone(): void {
+    if (this.upstreamGone) return;
+    this.upstreamGone = true;
+    this.upstreamClosedAt = Date.now();
+    for (const waiter of this.replyWaiters.splice(0)) waiter(undefined);
+    if (this.clientDone || this.client.ending) return;
+    // Mirror the server: FIN to the application, then keep reading for a bounded time, so
+    // that what it does next (a QUIT after a 535, waiting for a 221 that cannot come) is seen.
+    const graceMs = this.graceMs();
+    const after = this.lastRelayed ? ` after ${formatReplyShort(this.lastRelayed)}` : '';
+    this.emitClient({ type: 'info', message: `the server closed first${after}; closing the client's connection (FIN) and recording what it still sends for up to ${graceMs} ms` });
+    this.client.end();
+    this.graceTimer = setTimeout(() => {
+      this.closeClient('local', `the client had not closed ${graceMs} ms after the server did (waiting for a reply that cannot come?)`);
+    }, graceMs);
+  }
+
+  private graceMs(): number {
+    return Math.min(this.settings.timeoutMs, 5000);
+  }
+
+  /**
+   * Verification as `session` does it: always run, shown with its reason; a failure stops
+   * the relay (credentials would follow) unless --insecure-upstream, which is said aloud.
+   */
+  private acceptUpstreamCertificate(upstream: SmtpClient): boolean {
+    const summary = upstream.tlsSummary;
+    if (!summary || summary.verified) return true;
+    const reason = `${summary.verifyError ?? 'unknown reason'}${summary.verifyCode ? ` (${summary.verifyCode})` : ''}`;
+    if (this.settings.insecureUpstream) {
+      upstream.emit({ type: 'info', message: `--insecure-upstream: relaying although the upstream certificate failed verification: ${reason}` });
+      return true;
+    }
+    upstream.emit({ type: 'error', code: ErrorCode.tls, message: `upstream certificate verification failed: ${reason}; not relaying (trust its CA with --ca FILE, or accept anything with --insecure-upstream)` });
+    this.refuse('4.7.0', 'upstream certificate verification failed');
+    return false;
+  }
+
+  /**
+   * STARTTLS with the upstream server before the first relayed command (RFC 3207 §4): the
+   * application's own EHLO line when that is the command, so the server sees its name.
+   * RFC 3207 §4.2: the pre-TLS EHLO reply is forgotten; the caller's command follows over TLS.
+   */
+  private async upgradeUpstream(upstream: SmtpClient, ehloLine: Buffer): Promise<boolean> {
+    this.writeUpstream(upstream, ehloLine);
+    const ehlo = await this.nextUpstreamReply('EHLO');
+    if (!ehlo) return false;
+    if (ehlo.code !== 250 || !hasExtension(parseCapabilities(ehlo), 'STARTTLS')) {
+      upstream.emit({ type: 'error', code: ErrorCode.tls, message: `the server does not offer STARTTLS (EHLO: ${formatReplyShort(ehlo)}); use --upstream-tls none to relay in plain text` });
+      this.refuse('4.7.0', 'the upstream server does not offer STARTTLS');
+      return false;
+    }
+    this.writeUpstream(upstream, Buffer.from('STARTTLS\r\n', 'latin1'));
+    const ready = await this.nextUpstreamReply('STARTTLS');
+    if (!ready) return false;
+    if (ready.code !== 220) {
+      upstream.emit({ type: 'error', code: ErrorCode.tls, message: `the server answered STARTTLS with ${formatReplyShort(ready)}` });
+      this.refuse('4.7.0', 'STARTTLS with the upstream server failed');
+      return false;
+    }
+    try {
+      await upstream.upgradeToTls(this.settings.tls);
+    } catch {
+      // SmtpClient recorded the handshake failure and closed the upstream connection.
+      this.refuse('4.7.0', 'TLS handshake with the upstream server failed');
+      return false;
+    }
+    return this.acceptUpstreamCertificate(upstream);
+  }
+
+  private writeUpstream(upstream: SmtpClient, bytes: Buffer, shown?: Buffer): boolean {
+    if (this.upstreamGone || upstream.closed) return false;
+    upstream.write(bytes, shown ? { shown } : {});
+    return true;
+  }
+
+  // ---------------------------------------------------------------- client side
+
+  private onClientData(chunk: Buffer): void {
+    this.reader.feed(chunk);
+    this.armIdle();
+    if (this.reader.buffered > MAX_BUFFERED && !this.paused) {
+      this.paused = true;
+      this.client.pause();
+    }
+    void this.process();
+  }
+
+  private async process(): Promise<void> {
+    if (this.busy || !this.ready) return;
+    this.busy = true;
+    try {
+      for (let item = this.reader.next(); item && !this.clientDone; item = this.reader.next()) {
+        await this.handle(item);
+      }
+      if (this.content.length > 0 && !this.clientDone) this.relayOrNote(Buffer.concat(this.content.splice(0)));
+    } catch (error) {
+      this.emitClient({ type: 'error', code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
+      this.closeClient('error', 'internal error in the proxy');
+      this.upstream?.close('internal error in the proxy');
+    } finally {
+      this.busy = false;
+    }
+    if (this.paused && this.reader.buffered <= MAX_BUFFERED && !this.clientDone) {
+      this.paused = false;
+      this.client.resume();
+    }
+  }
+
+  private async handle(item: ReaderItem): Promise<void> {
+    switch (item.type) {
+      case 'data':
+        this.emitClient({ type: 'recv', data: item.bytes });
+        this.content.push(item.bytes);
+        return;
+      case 'data-end': {
+        this.inData = false;
+        this.emitClient({ type: 'recv', data: END_OF_DATA });
+        if (!this.relayOrNote(Buffer.concat([...this.content.splice(0), END_OF_DATA]))) return;
+        const reply = await this.nextUpstreamReply('the end of data');
+        if (reply) this.relayReply(reply);
+        return;
+      }
+      case 'line':
+        await this.handleLine(item);
+    }
+  }
+
+  /** Relays content bytes; after the server closed they are only recorded, and said so. */
+  private relayOrNote(bytes: Buffer, shown?: Buffer): boolean {
+    if (this.upstream && this.writeUpstream(this.upstream, bytes, shown)) return true;
+    this.emitClient({ type: 'info', message: 'not relayed: the upstream connection is closed' });
+    return false;
+  }
+
+  private async handleLine(item: CommandLine): Promise<void> {
+    const terminator = item.terminator === 'crlf' ? CRLF : LF;
+    const bytes = Buffer.concat([item.line, terminator]);
+    const shown = this.settings.showSecrets ? undefined : redactAuthLine(item.line, terminator, this.inAuthExchange);
+    this.emitClient({ type: 'recv', data: shown ?? bytes, ...(shown ? { redacted: true } : {}) });
+    if (item.truncated) {
+      this.emitClient({ type: 'info', message: `line of ${item.length} octets: only its first ${item.line.length} are kept and relayed` });
+    }
+    const upstream = this.upstream;
+    if (!upstream || this.upstreamGone || upstream.closed) {
+      this.emitClient({ type: 'info', message: 'not relayed: the upstream connection is closed' });
+      return;
+    }
+    const text = item.line.toString('latin1');
+    const verb = this.inAuthExchange ? '' : (text.split(' ')[0] ?? '').toUpperCase();
+    if (verb === 'STARTTLS') {
+      await this.startClientTls();
+      return;
+    }
+    if (this.settings.upstreamTls === UpstreamTls.starttls && !upstream.tls && verb !== 'QUIT') {
+      const heloName = verb === 'HELO' ? text.slice(5).trim() : '';
+      const ehloLine = verb === 'EHLO' ? bytes : Buffer.from(`EHLO ${heloName || this.settings.hostname}\r\n`, 'latin1');
+      if (!(await this.upgradeUpstream(upstream, ehloLine))) return;
+    }
+    if (!this.relayOrNote(bytes, shown)) return;
+    const reply = await this.nextUpstreamReply(verb || 'the AUTH response');
+    if (!reply) return;
+    this.inAuthExchange = (verb === 'AUTH' || this.inAuthExchange) && reply.code === 334;
+    if (verb === 'EHLO' && reply.code === 250) this.relayEhlo(reply);
+    else this.relayReply(reply);
+    // RFC 5321 §4.1.1.4: only after 354 are the following bytes message content.
+    if (verb === 'DATA' && reply.code === 354) {
+      this.inData = true;
+      this.reader.startData();
+    }
+  }
+
+  private relayEhlo(reply: Reply): void {
+    this.lastRelayed = reply;
+    const rewritten = rewriteEhloReply(reply, this.clientTls);
+    if (rewritten.changes.length > 0) {
+      this.emitClient({ type: 'info', message: `EHLO reply passed on with changes: ${rewritten.changes.join('; ')}` });
+    }
+    this.clientWrite(rewritten.bytes);
+    this.armIdle();
+  }
+
+  /** The server half of STARTTLS (RFC 3207 §4), answered by the proxy with its own certificate. */
+  private async startClientTls(): Promise<void> {
+    if (this.clientTls) {
+      this.clientWrite(Buffer.from('503 5.5.1 TLS already active\r\n', 'latin1'));
+      return;
+    }
+    this.clientWrite(Buffer.from('220 2.0.0 Ready to start TLS\r\n', 'latin1'));
+    // RFC 3207 §6: bytes pipelined behind STARTTLS must not be acted on; they are recorded.
+    const discarded = this.reader.discardBuffered();
+    if (discarded.length > 0) {
+      this.emitClient({ type: 'recv', data: discarded });
+      this.emitClient({ type: 'info', message: `discarded ${discarded.length} octets sent after STARTTLS before the TLS handshake (RFC 3207 §6)` });
+    }
+    try {
+      const summary = await this.client.startTls(this.settings.clientTlsContext, this.settings.timeoutMs, this.settings.tls.keylogPath);
+      this.clientTls = true;
+      this.inAuthExchange = false;
+      this.emitClient({ type: 'tls', summary });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.emitClient({ type: 'error', code: ErrorCode.tls, message: `TLS handshake with the client failed: ${message}` });
+      this.onClientClosed('error', 'TLS handshake with the client failed');
+    }
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.clientDone || this.settings.idleTimeoutMs <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.replyWaiters.length > 0) return;
+      this.emitClient({ type: 'info', message: `the client was silent for ${this.settings.idleTimeoutMs} ms` });
+      this.refuse('4.4.2', 'idle timeout');
+    }, this.settings.idleTimeoutMs);
+  }
+
+  /** Ends the session with a 421 from the proxy itself (RFC 5321 §3.8) and closes both legs. */
+  private refuse(enhanced: string, text: string): void {
+    this.clientWrite(Buffer.from(`421 ${enhanced} ${this.settings.hostname} smtpdbg proxy: ${text}\r\n`, 'latin1'));
+    this.upstream?.close(text);
+    this.closeClient('local', text);
+  }
+
+  /** Ends the client leg from our side: FIN now, destroyed shortly after if it lingers. */
+  private closeClient(by: 'local' | 'error', reason: string): void {
+    if (this.clientDone) return;
+    this.finishClient(by, reason);
+    this.client.end();
+    const timer = setTimeout(() => this.client.destroy(), 500);
+    timer.unref();
+  }
+
+  private onClientClosed(by: 'peer' | 'error', reason: string): void {
+    if (this.clientDone) return;
+    this.finishClient(by, reason);
+  }
+
+  private finishClient(by: 'peer' | 'local' | 'error', reason: string): void {
+    this.clientDone = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.graceTimer);
+    // Whatever the application sent that was not handed out yet (a line without its end).
+    const leftover = this.reader.discardBuffered();
+    if (leftover.length > 0) this.emitClient({ type: 'recv', data: leftover });
+    if (this.upstreamClosedAt !== undefined) {
+      if (by === 'peer') this.emitClient({ type: 'info', message: `the client closed ${Date.now() - this.upstreamClosedAt} ms after the server did` });
+    } else if (by === 'peer') {
+      this.emitClient({ type: 'info', message: 'the client closed first; closing the upstream connection' });
+    }
+    this.emitClient({ type: 'close', by, reason });
+    if (!this.upstreamGone) this.upstream?.close(by === 'peer' ? 'the client closed its connection' : reason);
+    this.resolveDone();
+  }
+}
