@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
 import { eodNames } from '../smtp/eod.js';
 import { configureCommand, setExitCode } from './action.js';
@@ -36,7 +37,7 @@ function wholeNumber(option: string, min: number) {
 export function registerInject(program: Command): void {
   const command = program
     .command('inject')
-    .description('send a message whose bytes you choose: CR, LF or CRLF line ends, any end-of-data sequence, smuggling probes')
+    .description(commandList['inject'].summary)
     .argument('[target]', 'host, host:port or [v6]:port (default port 25); none: the embedded capture server, and what it stored is shown');
   addConnectionOptions(configureCommand(command))
     .option('--from <address>', 'envelope sender (MAIL FROM)', 'smtpdbg@localhost')

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
 import { configureCommand, setExitCode } from './action.js';
 import { ExitCode } from './exit-codes.js';
@@ -23,7 +24,7 @@ function positiveInteger(value: string): number {
 
 export function registerLintMbox(program: Command): void {
   configureCommand(program.command('lint-mbox'))
-    .description('find header corruption in mbox files (bare CR, merged fields, broken From_ lines, …) and say where it comes from')
+    .description(commandList['lint-mbox'].summary)
     .argument('[files...]', 'mbox files; - reads standard input', ['-'])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'ndjson']).default('text'))
     .option('--rule <id>', 'run only this rule (repeatable; can enable rules that are off by default)', collect, [])
@@ -44,8 +45,9 @@ Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file 
 
 /** The command itself; its modules load only when it runs, so start-up stays fast. */
 async function runLintMbox(files: string[], options: LintMboxCliOptions): Promise<number> {
-  const [{ lintFiles }, { ruleCatalog }, report] = await Promise.all([
+  const [{ lintFiles }, { FindingJson }, { ruleCatalog }, report] = await Promise.all([
     import('../mbox/lint-files.js'),
+    import('../mbox/finding-json.js'),
     import('../mbox/rules/catalog.js'),
     import('../ui/lint-report.js'),
   ]);
@@ -61,6 +63,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
   let progressShown = false;
   // ndjson lines go out in batches: one write per finding costs more than the linting.
   let batch = '';
+  const json = new FindingJson();
   const flush = () => {
     if (batch) out.write(batch);
     batch = '';
@@ -76,7 +79,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
     onFinding(finding) {
       if (text) text.finding(finding);
       else if (options.format === 'ndjson') {
-        batch += `${JSON.stringify(finding)}\n`;
+        batch += `${json.format(finding)}\n`;
         if (batch.length >= 1 << 16) flush();
       }
       else collected.push(finding);

@@ -1,15 +1,34 @@
 import { Command, CommanderError } from 'commander';
 import { SmtpdbgError } from '../errors.js';
 import { ExitCode, exitCodeForError, exitCodeHelp } from './exit-codes.js';
-import { registerSession } from './session.js';
-import { registerInject } from './inject.js';
-import { registerServe } from './serve.js';
-import { registerProxy } from './proxy.js';
-import { registerTranscript } from './transcript.js';
-import { registerLintMbox } from './lint-mbox.js';
+import { prepareColours } from '../ui/colors.js';
+import { commandList, type CommandName } from './command-list.js';
 
-// Command modules only declare options here; each action imports its implementation
-// lazily so that `--help` and `--version` never load tls, ink or react.
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module declares its options; its action imports the implementation lazily.
+ * Only the command being run is declared (all of them for help or an unknown name), so that
+ * start-up stays close to bare Node: `--version` loads no command at all.
+ */
+const commands: Record<CommandName, () => Promise<Register>> = {
+  session: async () => (await import('./session.js')).registerSession,
+  inject: async () => (await import('./inject.js')).registerInject,
+  serve: async () => (await import('./serve.js')).registerServe,
+  proxy: async () => (await import('./proxy.js')).registerProxy,
+  transcript: async () => (await import('./transcript.js')).registerTranscript,
+  'lint-mbox': async () => (await import('./lint-mbox.js')).registerLintMbox,
+};
+
+const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && name in commands;
+
+/** The command named on the command line (also in `help NAME`), if any. */
+function commandToDeclare(argv: readonly string[]): CommandName | undefined {
+  const words = argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return isCommandName(name) ? name : undefined;
+}
+
 const program = new Command('smtpdbg')
   .description('SMTP debugging: sessions with STARTTLS, byte-exact injection, transcripts, mbox linting, a capture server')
   .version('0.1.0', '-V, --version')
@@ -17,19 +36,11 @@ const program = new Command('smtpdbg')
   .addHelpText('after', `\n${exitCodeHelp}\n`)
   .exitOverride();
 
-registerSession(program);
-registerInject(program);
-registerServe(program);
-registerProxy(program);
-registerTranscript(program);
-registerLintMbox(program);
-
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-      return ExitCode.ok;
-    }
-    return ExitCode.usage;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    // `smtpdbg` alone: help is shown because a command is missing, which is a usage error.
+    return error.code === 'commander.help' && error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof SmtpdbgError) {
     process.stderr.write(`smtpdbg: ${error.message}\n`);
@@ -40,8 +51,25 @@ function reportError(error: unknown): number {
   return ExitCode.failure;
 }
 
+// `smtpdbg … | head` closes the pipe early: that is the reader's choice, not an error to
+// report with a stack trace. Whatever was recorded (transcripts are written synchronously)
+// is already on disk.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 try {
-  const { prepareColours } = await import('../ui/colors.js');
+  const name = commandToDeclare(process.argv);
+  if (name) (await commands[name]())(program);
+  else {
+    // Top-level help, --version or an unknown name: the list is enough, nothing is loaded.
+    for (const [listed, { args, summary }] of Object.entries(commandList)) {
+      program.command(`${listed} ${args}`.trim()).description(summary);
+    }
+  }
   await prepareColours();
   await program.parseAsync(process.argv);
 } catch (error) {

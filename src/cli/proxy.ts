@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { commandList } from './command-list.js';
 import { configureCommand, setExitCode } from './action.js';
 
 export interface ProxyCliOptions {
@@ -22,7 +23,7 @@ export interface ProxyCliOptions {
 
 export function registerProxy(program: Command): void {
   configureCommand(program.command('proxy'))
-    .description('sit between an application and its SMTP server: terminate STARTTLS with our own certificate, relay, and record both legs decoded')
+    .description(commandList['proxy'].summary)
     .requiredOption('--upstream <host:port>', 'the one server to relay to (default port 25; 465 implies --upstream-tls implicit)')
     .option('--listen <addr>', 'where applications connect: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2526')
     .addOption(new Option('--upstream-tls <mode>', 'TLS towards the server: starttls (required), implicit, none (default: starttls; implicit for port 465)').choices(['starttls', 'implicit', 'none']))

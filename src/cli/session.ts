@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { commandList } from './command-list.js';
 import { QuitAfterStages } from '../session/opening.js';
 import { configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
@@ -13,7 +14,7 @@ export interface SessionCliOptions extends ConnectionCliOptions {
 export function registerSession(program: Command): void {
   const command = program
     .command('session')
-    .description('an SMTP conversation with STARTTLS: interactive on a terminal, scripted when stdin is piped')
+    .description(commandList['session'].summary)
     .argument('[target]', 'host, host:port or [v6]:port (default port 25; 465 implies --tls); none: the embedded capture server');
   addConnectionOptions(configureCommand(command))
     .addOption(new Option('--quit-after <stage>', 'stop after this stage and send QUIT').choices([...QuitAfterStages]))

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { commandList } from './command-list.js';
 import { configureCommand, setExitCode } from './action.js';
 
 export interface TranscriptCliOptions {
@@ -9,7 +10,7 @@ export interface TranscriptCliOptions {
 
 export function registerTranscript(program: Command): void {
   configureCommand(program.command('transcript'))
-    .description('render a JSON Lines transcript (from --transcript FILE.jsonl of session or proxy)')
+    .description(commandList['transcript'].summary)
     .argument('<file>', 'the .jsonl transcript')
     .addOption(new Option('--format <format>', 'text: swaks-style markers, terminators visible; raw: hex and escaped bytes with offsets per direction; json: one document').choices(['text', 'raw', 'json']).default('text'))
     .option('--connection <id>', 'only this connection (the #N of proxy transcripts)')
