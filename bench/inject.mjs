@@ -12,28 +12,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, markdownTable, ratio } from './lib.mjs';
+import { argValue, compare, freePort, markdownTable, ratio } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const argValue = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-};
-const messages = Number(argValue('--messages', '2000'));
-const sessions = Number(argValue('--sessions', '10'));
-const size = Number(argValue('--size', '2000'));
-const runs = Number(argValue('--runs', '5'));
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-    server.on('error', reject);
-  });
-}
+const messages = Number(argValue(args, '--messages', '2000'));
+const sessions = Number(argValue(args, '--sessions', '10'));
+const size = Number(argValue(args, '--size', '2000'));
+const runs = Number(argValue(args, '--runs', '5'));
 
 async function waitForBanner(port) {
   const deadline = Date.now() + 5000;

@@ -1,6 +1,7 @@
 // Shared helpers for the benchmark scripts: run commands side by side, interleaved, and
 // report medians and ratios (machines here are shared and noisy: never one absolute time).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,4 +58,43 @@ export function ratio(a, b) {
 export function argValue(args, name, fallback) {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for peers that cannot listen on port 0). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Waits (bounded) until something accepts connections on the port; fails early if `child` exits. */
+export async function waitForPort(port, { child, timeoutMs = 10_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${child.spawnfile} exited ${child.exitCode}`);
+    const open = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+export function have(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

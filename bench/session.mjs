@@ -1,27 +1,17 @@
 // Start-up and a scripted loopback STARTTLS session, smtpdbg against its peers, in one run.
 //   node bench/session.mjs [--runs N] [--server HOST:PORT]
 // Targets (issue 2): start-up ≤ 1.5× bare Node; STARTTLS session ≤ 1.0× swaks.
-import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, markdownTable, ratio } from './lib.mjs';
+import { argValue, compare, have, markdownTable, ratio } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/smtpdbg.js');
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] || 15) || 15;
-const serverArg = args.includes('--server') ? args[args.indexOf('--server') + 1] : undefined;
-
-function have(command) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const runs = Number(argValue(args, '--runs', '15'));
+const serverArg = argValue(args, '--server', undefined);
 
 const startup = await compare([
   { name: 'node -e 0', command: process.execPath, args: ['-e', '0'] },

@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
+import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
-import { configureCommand, setExitCode } from './action.js';
+import { configureCommand, setExitCode, waitForStopSignal } from './action.js';
+import { commandList } from './command-list.js';
 import { ExitCode } from './exit-codes.js';
 
 interface ServeCliOptions {
@@ -15,6 +17,14 @@ interface ServeCliOptions {
   starttls: boolean;
   showSecrets?: boolean;
   json?: boolean;
+  quiet?: boolean;
+  scenario?: string;
+  listScenarios?: boolean;
+  idle: number;
+  greylistDelay: number;
+  delay: number;
+  maxConnections: number;
+  maxErrors: number;
 }
 
 /** `PORT`, `HOST:PORT` or `[V6]:PORT`; port 0 asks for an ephemeral port (tests). */
@@ -34,9 +44,57 @@ function positiveInteger(option: string) {
   };
 }
 
+/** The scenario options and the built-in scenarios that read them (kept here so that --help loads no scenario code). */
+const SCENARIO_OPTIONS = [
+  ['idle', '--idle', 'idle-421'],
+  ['greylistDelay', '--greylist-delay', 'greylist'],
+  ['delay', '--delay', 'slow'],
+] as const;
+
+/** A scenario option given for a scenario that does not read it is a mistake worth saying. */
+function checkScenarioOptions(command: Command, scenario: BuiltInScenario | undefined, given: string | undefined): void {
+  for (const [key, flag, reader] of SCENARIO_OPTIONS) {
+    if (command.getOptionValueSource(key) !== 'cli') continue;
+    if (scenario?.options.includes(flag)) continue;
+    throw new UsageError(`${flag} applies to --scenario ${reader}${given === undefined ? '' : `, not to --scenario ${given}`}`);
+  }
+}
+
+const SCENARIO_HELP = `
+Scenarios (--scenario NAME; --list-scenarios says what each one imitates):
+  auth-fail-close, idle-421 (--idle MS), greylist (--greylist-delay MS), ehlo-close,
+  tls-abort, bare-lf-reject, bare-lf-normalize, cr-merge, slow (--delay MS), pipelining-strict
+
+Scenario files (--scenario FILE): JSON, // and /* */ comments allowed. The first rule that
+matches decides; with none, the server answers as usual. See fixtures/scenarios/example.jsonc.
+  { "description": "…",
+    "capabilities": { "remove": ["PIPELINING"], "add": ["X-DEMO"] },   EHLO keywords
+    "idleTimeoutMs": 10000,                                             like --idle-timeout
+    "rules": [ RULE, … ] }
+  RULE matches with:
+    "on"          "command" (default), "connect", "auth" (exchange complete), "message"
+                  (end of data) or "idle" (idle timeout)
+    "verb"        command verb, any case                                 (command)
+    "match"       regex, case-insensitive, on the command line, the AUTH
+                  user or the message content                   (command, auth, message)
+    "state"       greeting|ready|mail|rcpt|data|auth, or a list of them  (command)
+    "occurrence"  N: the Nth time on this connection; "N+": from the Nth (command, message)
+    "tls"         true: only inside TLS; false: only before it
+    "pipelined"   true: only when more commands arrived behind it        (command)
+  and answers with (at least one):
+    "reply"       a reply line or a list of lines, as sent, CRLF added: "451 4.7.1 Later"
+                  or ["250-first", "250 last"]
+    "raw"         bytes sent exactly, escapes \\r \\n \\t \\0 \\xHH \\\\, no CRLF added
+    "delayMs"     wait this long first
+    "close"       "now" (no reply) or "after-reply"
+    "abortTls"    true, with "verb": "STARTTLS": send 220, then close in the handshake
+  "comment" (a string) is allowed in any rule and at the top level, as a note.
+  A bad file is reported with its name and the rule (rules[2].close) or the JSON line:column,
+  exit 2.`;
+
 export function registerServe(program: Command): void {
   configureCommand(program.command('serve'))
-    .description('run a local SMTP capture server that shows every byte it receives and stores messages; it accepts any recipient and NEVER relays anything')
+    .description(commandList.serve.summary)
     .option('--listen <addr>', 'where to listen: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2525')
     .option('--mbox <file>', 'append every message, bytes as received after dot-unstuffing, to FILE in mboxrd format')
     .option('--cert <file>', 'certificate (PEM) for STARTTLS; default: a self-signed one generated at start')
@@ -47,14 +105,37 @@ export function registerServe(program: Command): void {
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
+    .option('--quiet', 'do not print the bytes of each command, reply and DATA line; only connections, messages and errors (for load)')
+    .option('--scenario <name|file>', 'misbehave on purpose: a built-in scenario or a scenario file (see below)')
+    .option('--list-scenarios', 'list the built-in scenarios and what real server each imitates, then exit')
+    .option('--idle <ms>', 'idle-421: send 421 4.4.2 after this much silence', positiveInteger('--idle'), 5_000)
+    .option('--greylist-delay <ms>', 'greylist: how long a new client/sender/recipient triplet gets 451', positiveInteger('--greylist-delay'), 5_000)
+    .option('--delay <ms>', 'slow: wait this long before every reply', positiveInteger('--delay'), 2_000)
+    .option('--max-connections <n>', 'connections at once; one more gets 421 4.7.0 and is closed (0: no limit)', positiveInteger('--max-connections'), 100)
+    .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', positiveInteger('--max-errors'), 20)
     .addHelpText('after', `
-The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, keeps
-each message (in memory, and in --mbox FILE when given) and never forwards anything.
+The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, stores
+each message in --mbox FILE when given (nothing is kept in memory) and never forwards anything.
+Limits: command lines over 512 octets get 500 5.5.2 (RFC 5321 §4.5.3.1.4); messages over
+--max-size get 552; --idle-timeout, --max-connections and --max-errors end connections with 421.
 Each received line is shown with its terminator: ␍␊ for CRLF, a highlighted ␍ or ␊ when bare.
-It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and exits 0.`)
-    .action(async (options: ServeCliOptions) => {
+Output is written in batches; --quiet leaves out the bytes (for load tests and long runs).
+It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and exits 0.
+${SCENARIO_HELP}`)
+    .action(async (options: ServeCliOptions, command: Command) => {
+      const { builtInScenarios, findScenario, resolveScenario } = await import('../server/scenarios/registry.js');
+      if (options.listScenarios) {
+        const { formatScenarioList } = await import('../ui/serve-report.js');
+        process.stdout.write(formatScenarioList(builtInScenarios));
+        setExitCode(ExitCode.ok);
+        return;
+      }
       const { host, port } = parseListenAddress(options.listen);
       if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
+      checkScenarioOptions(command, options.scenario === undefined ? undefined : findScenario(options.scenario), options.scenario);
+      const scenario = options.scenario === undefined
+        ? undefined
+        : resolveScenario(options.scenario, { idleMs: options.idle, greylistDelayMs: options.greylistDelay, delayMs: options.delay });
       const [{ startCaptureServer }, { createServeReporter }, { readPemFile }, { isLoopback }, { X509Certificate }] = await Promise.all([
         import('../server/capture-server.js'),
         import('../ui/serve-report.js'),
@@ -70,13 +151,19 @@ It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and e
         port,
         hostname: options.hostname,
         maxMessageSize: options.maxSize,
-        idleTimeoutMs: options.idleTimeout,
+        idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
+        maxConnections: options.maxConnections,
+        maxErrors: options.maxErrors,
+        // A long run must not hold every message: they go to --mbox and the reporter only.
+        keepMessages: false,
+        byteEvents: !options.quiet,
+        ...(scenario ? { behaviour: scenario.behaviour } : {}),
         tls: options.starttls,
         showSecrets: options.showSecrets ?? false,
         ...(options.mbox !== undefined ? { mboxPath: options.mbox } : {}),
         ...tlsFiles,
       });
-      const reporter = createServeReporter(server.events, process.stdout, { json: options.json ?? false });
+      const reporter = createServeReporter(server.events, process.stdout, { json: options.json ?? false, quiet: options.quiet ?? false });
       server.onMessage((message) => reporter.message(message));
       reporter.listening({
         host: server.host,
@@ -86,17 +173,11 @@ It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and e
         certificate: server.certificate === undefined ? undefined : (options.cert ?? 'generated'),
         certificateFingerprint: server.certificate === undefined ? undefined : new X509Certificate(server.certificate).fingerprint256,
         maxMessageSize: options.maxSize,
+        maxConnections: options.maxConnections,
+        scenario: scenario?.behaviour.name,
         loopback: isLoopback(server.host),
       });
-      const signal = await new Promise<string>((resolve) => {
-        const stop = (name: string) => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve(name);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const signal = await waitForStopSignal();
       await server.close();
       reporter.stopped(signal);
       reporter.dispose();

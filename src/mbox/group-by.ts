@@ -23,7 +23,7 @@ export class OriginGroups {
   constructor(readonly key: GroupKey) {}
 
   add(info: MessageInfo, findings: readonly Finding[]): void {
-    const origin = info.origin[originField[this.key]] ?? '(none)';
+    const origin = info.origin?.[originField[this.key]] ?? '(none)';
     let row = this.rows.get(origin);
     if (!row) {
       row = { origin, messages: 0, flagged: 0, rules: {} };

@@ -34,8 +34,19 @@ const eolPicture: Record<Eol, string> = { lf: '␊', crlf: '␍␊', cr: '␍', 
 /** The line made visible, terminator included, cut for display. */
 export function showLine(line: Line): string {
   const cut = line.length > shownBytes;
-  const body = showBytes(line.bytes.subarray(0, shownBytes));
+  const shown = line.bytes.subarray(0, shownBytes);
+  // Most offending lines are plain text: decode them at once instead of segmenting them.
+  const body = hasControl(shown) ? showBytes(shown) : latin1(shown);
   return cut ? `${body}… (${line.length} octets)` : body + eolPicture[line.eol];
+}
+
+/** True when `showBytes` would replace a byte: a C0 control other than TAB (CR and LF included), or DEL. */
+export function hasControl(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if ((b < 0x20 && b !== 0x09) || b === 0x7f) return true;
+  }
+  return false;
 }
 
 export function startsWithFrom(bytes: Uint8Array, at = 0): boolean {

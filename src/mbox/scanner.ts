@@ -13,6 +13,8 @@ export interface ScanOptions {
   isEnabled(rule: string): boolean;
   /** Bytes looked at before the variant is decided (tests make it small to exercise chunking). */
   sniffBytes?: number;
+  /** Work out each message's origin for `--group-by` (default true); it costs regexes per message. */
+  origins?: boolean;
   /** Called once per message, in file order, with that message's findings in offset order. */
   onMessage(info: MessageInfo, findings: Finding[]): void;
 }
@@ -219,7 +221,7 @@ export class MboxScanner {
     this.messages++;
     this.findings += findings.length;
     this.opts.onMessage(
-      { file: this.opts.file, message: this.msgNo, start: this.msgStart, end, findings: findings.length, hasFromLine: msg.fromLine !== undefined, origin: msg.origin() },
+      { file: this.opts.file, message: this.msgNo, start: this.msgStart, end, findings: findings.length, hasFromLine: msg.fromLine !== undefined, origin: this.opts.origins === false ? undefined : msg.origin() },
       findings,
     );
     this.msg = undefined;

@@ -45,7 +45,8 @@ export interface MessageInfo {
   end: number;
   findings: number;
   hasFromLine: boolean;
-  origin: OriginFields;
+  /** Undefined when the scanner was not asked for origins (`ScanOptions.origins`). */
+  origin: OriginFields | undefined;
 }
 
 export interface OriginFields {

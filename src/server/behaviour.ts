@@ -25,6 +25,8 @@ export interface ReplySpec {
   enhanced?: string;
   /** One string per reply line. */
   lines: string[];
+  /** Bytes to send exactly as they are instead of formatting `lines` (scenario files may want a malformed reply). */
+  raw?: Buffer;
 }
 
 export interface Decision {
@@ -43,6 +45,8 @@ export interface Decision {
 
 export interface ConnectionContext {
   conn: number;
+  /** The server's own name, as in its banner. */
+  hostname: string;
   remoteAddress: string;
   remotePort: number;
   tls: boolean;
@@ -60,6 +64,11 @@ export interface CommandContext extends ConnectionContext {
   occurrence: number;
   /** True when more bytes had already arrived behind this command (RFC 2920 pipelining). */
   pipelined: boolean;
+  /**
+   * Milliseconds from the server's previous reply (or the connection) to this command's
+   * end: how long the client took to send it, trickled bytes included.
+   */
+  sinceLastReplyMs: number;
   helo: string | undefined;
   from: string | undefined;
   to: readonly string[];
@@ -71,6 +80,10 @@ export interface MessageContext extends ConnectionContext {
   to: readonly string[];
   /** The content after dot-unstuffing. */
   data: Buffer;
+  /** The content as received, still dot-stuffed, without the end-of-data indicator. */
+  stuffed: Buffer;
+  /** How many messages this connection has sent, this one included. */
+  occurrence: number;
   bareCrLines: readonly number[];
   bareLfLines: readonly number[];
   longLines: readonly number[];
@@ -79,6 +92,12 @@ export interface MessageContext extends ConnectionContext {
 export interface MessageDecision extends Decision {
   /** What to store instead of `data` (a normalising or corrupting pipeline), or false to store nothing. */
   store?: Buffer | false;
+}
+
+export interface AuthContext extends ConnectionContext {
+  mechanism: 'PLAIN' | 'LOGIN';
+  /** The authentication identity the client gave (never the secret). */
+  user: string;
 }
 
 type Maybe<T> = T | undefined | Promise<T | undefined>;
@@ -90,6 +109,8 @@ export interface ServerBehaviour {
   onConnect?(context: ConnectionContext): Maybe<Decision>;
   /** Before the default handling of every command line (AUTH response lines excluded). */
   onCommand?(context: CommandContext): Maybe<Decision>;
+  /** When an AUTH exchange has all its responses, before the default 235 (RFC 4954 §4). */
+  onAuth?(context: AuthContext): Maybe<Decision>;
   /** The EHLO keywords to advertise; gets the defaults, returns the ones to send. */
   capabilities?(context: ConnectionContext, keywords: readonly string[]): readonly string[];
   /** After the end of data, before the message is stored and answered. */

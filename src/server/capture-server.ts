@@ -4,6 +4,7 @@ import { generateSelfSignedCertificate } from '../tls/self-signed.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';
 import { MboxrdWriter } from './mboxrd.js';
+import { formatReply, reply } from './replies.js';
 import { ServerSession, type ReceivedMessage, type SessionIo } from './session.js';
 
 export type { ReceivedMessage } from './session.js';
@@ -32,6 +33,20 @@ export interface CaptureServerOptions {
   showSecrets?: boolean;
   /** How long a TLS handshake may take. Default 10000. */
   handshakeTimeoutMs?: number;
+  /** Connections served at once; one more gets 421 4.7.0 and is closed. Default 100; 0: no limit. */
+  maxConnections?: number;
+  /** Error replies (4xx/5xx) per connection before 421 4.7.0 and a close. Default 20; 0: no cap. */
+  maxErrors?: number;
+  /**
+   * Keep every accepted message in `messages` (default true, for tests and embedding). A
+   * long-running server turns this off: then messages only go to the mbox and `onMessage`.
+   */
+  keepMessages?: boolean;
+  /**
+   * Emit send/recv events for every command, reply and DATA line (default true). Off, only
+   * connections, TLS, closes, errors and notes (one per stored message) are emitted.
+   */
+  byteEvents?: boolean;
 }
 
 export interface CaptureServer {
@@ -40,7 +55,7 @@ export interface CaptureServer {
   hostname: string;
   /** The certificate offered for STARTTLS (PEM), generated or given; undefined without TLS. */
   certificate: string | undefined;
-  /** Every message accepted so far, in order. */
+  /** Every message accepted so far, in order (empty with `keepMessages: false`). */
   readonly messages: ReceivedMessage[];
   events: EventStream;
   /** Called for each message once it is stored; returns an unsubscribe function. */
@@ -51,6 +66,10 @@ export interface CaptureServer {
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** Postfix's default process limit is 100 smtpd processes, hence 100 sessions. */
+export const DEFAULT_MAX_CONNECTIONS = 100;
+/** Postfix's smtpd_hard_error_limit default. */
+export const DEFAULT_MAX_ERRORS = 20;
 
 /** Wires a ServerSession to an accepted socket: the only place here that touches sockets. */
 function socketIo(initial: Socket, tlsUpgrade: ((socket: Socket) => ServerTlsUpgrade) | undefined, session: () => ServerSession): SessionIo {
@@ -104,6 +123,8 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const keepMessages = options.keepMessages ?? true;
   const tlsEnabled = options.tls ?? true;
   let certificate: string | undefined;
   let upgrade: ((socket: Socket) => ServerTlsUpgrade) | undefined;
@@ -121,13 +142,12 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
   const sessions = new Set<ServerSession>();
   let nextConn = 1;
   const emit = (event: EventInput) => {
-    const { tls, ...rest } = event;
-    events.emit({ ...rest, t: events.now(), tls: tls ?? false } as SessionEvent);
+    events.emit({ ...event, t: events.now(), tls: event.tls ?? false } as SessionEvent);
   };
 
   const deliver = async (message: ReceivedMessage) => {
     if (mbox) await mbox.append(message.from, message.receivedAt, message.data);
-    messages.push(message);
+    if (keepMessages) messages.push(message);
     emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.data.length} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${mbox ? `, appended to ${mbox.path}` : ''}` });
     for (const callback of callbacks) callback(message);
   };
@@ -136,6 +156,13 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     const conn = nextConn++;
     const remoteAddress = socket.remoteAddress ?? '';
     const remotePort = socket.remotePort ?? 0;
+    if (maxConnections > 0 && sessions.size >= maxConnections) {
+      // RFC 5321 §3.1: a server that cannot take the connection may answer 421 and close.
+      socket.on('error', () => undefined);
+      socket.end(formatReply(reply(421, '4.7.0', `${hostname} Error: too many connections`)));
+      emit({ type: 'info', conn, message: `refused ${remoteAddress}:${remotePort}: ${sessions.size} connections open (--max-connections ${maxConnections})` });
+      return;
+    }
     const session: ServerSession = new ServerSession(socketIo(socket, upgrade, () => session), {
       conn,
       hostname,
@@ -148,6 +175,8 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       idleTimeoutMs,
       tlsAvailable: tlsEnabled,
       showSecrets: options.showSecrets ?? false,
+      maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
+      byteEvents: options.byteEvents ?? true,
     });
     sessions.add(session);
     socket.once('close', () => sessions.delete(session));

@@ -42,7 +42,7 @@ function greet(session: ServerSession, argument: string, decision: Decision | un
 }
 
 /** `<address>` and the ESMTP parameters after it (RFC 5321 §4.1.2), leniently: a space after the colon is allowed. */
-function parsePath(argument: string, keyword: 'FROM' | 'TO'): { address: string; parameters: string[] } | undefined {
+export function parsePath(argument: string, keyword: 'FROM' | 'TO'): { address: string; parameters: string[] } | undefined {
   const match = new RegExp(`^${keyword}:\\s*<([^<>]*)>(.*)$`, 'i').exec(argument);
   if (!match) return undefined;
   return { address: match[1]!, parameters: match[2]!.trim().split(/\s+/).filter(Boolean) };
@@ -112,7 +112,7 @@ function decodeBase64(text: string): string | undefined {
 }
 
 /** Consumes one AUTH response (RFC 4954 §4); PLAIN needs one, LOGIN two. */
-export function authResponse(session: ServerSession, response: string): void {
+export async function authResponse(session: ServerSession, response: string): Promise<void> {
   const exchange = session.auth;
   if (!exchange) return;
   if (response === '*') {
@@ -137,9 +137,11 @@ export function authResponse(session: ServerSession, response: string): void {
   const user = exchange.mechanism === 'PLAIN' ? (decoded.split('\0')[1] ?? '') : (exchange.responses[0] ?? '');
   session.auth = undefined;
   session.state = 'ready';
+  const decision = await session.options.behaviour.onAuth?.({ ...session.context, mechanism: exchange.mechanism, user });
+  if (await session.preempt(decision)) return;
   session.authenticatedAs = user;
   session.info(`authenticated as ${JSON.stringify(user)} with ${exchange.mechanism} (any credentials are accepted)`);
-  session.sendReply(reply(235, '2.7.0', 'Authentication successful'));
+  session.finish(decision, reply(235, '2.7.0', 'Authentication successful'));
 }
 
 const auth: CommandHandler = (session, argument, decision) => {

@@ -56,12 +56,15 @@ export function formatMboxrdEntry(sender: string, receivedAt: Date, data: Buffer
 }
 
 /**
- * Appends entries one at a time, in order, so that an interrupted run leaves whole entries.
- * `append` resolves once the bytes are written: the 250 goes out only after that.
+ * Appends entries in order, whole, so that an interrupted run leaves whole entries.
+ * `append` resolves once the bytes are written: the 250 goes out only after that. Entries
+ * that arrive while a write is under way go out together in the next one (a group commit),
+ * so that many clients at once cost one write, not one each.
  */
 export class MboxrdWriter {
   private constructor(readonly path: string, private readonly handle: FileHandle) {}
-  private queue: Promise<void> = Promise.resolve();
+  private pending: Array<{ entry: Buffer; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private writing: Promise<void> | undefined;
 
   static async open(path: string): Promise<MboxrdWriter> {
     try {
@@ -74,15 +77,29 @@ export class MboxrdWriter {
 
   append(sender: string, receivedAt: Date, data: Buffer): Promise<void> {
     const entry = formatMboxrdEntry(sender, receivedAt, data);
-    const write = this.queue.then(async () => {
-      await this.handle.write(entry);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ entry, resolve, reject });
+      // Wait for the end of this turn of the event loop: the other sessions' entries join the batch.
+      this.writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     });
-    this.queue = write.catch(() => undefined);
-    return write;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.handle.writev(batch.map((p) => p.entry));
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.writing = undefined;
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.writing;
     await this.handle.close();
   }
 }

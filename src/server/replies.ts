@@ -5,6 +5,7 @@ import type { ReplySpec } from './behaviour.js';
  * the last, with the enhanced status code (RFC 2034 §4) after the code on each line.
  */
 export function formatReply(reply: ReplySpec): Buffer {
+  if (reply.raw) return reply.raw;
   const lines = reply.lines.length > 0 ? reply.lines : [''];
   const prefix = reply.enhanced ? `${reply.enhanced} ` : '';
   const text = lines

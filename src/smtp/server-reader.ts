@@ -90,7 +90,8 @@ export class ServerReader {
   private pendingEnd = false;
 
   feed(chunk: Uint8Array): void {
-    this.buffer = this.buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffer, chunk]);
+    // A view, not a copy: the reader never writes into what it is fed.
+    this.buffer = this.buffer.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.buffer, chunk]);
   }
 
   /** Bytes received and not yet handed out. */

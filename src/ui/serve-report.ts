@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { ReceivedMessage } from '../server/capture-server.js';
+import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import type { EventStream, SessionEvent } from '../transcript/events.js';
 import { Markers, TextTranscriptFormatter, type TextLine } from '../transcript/text-format.js';
 import { chalkFor, colourLine } from './colors.js';
@@ -20,6 +21,9 @@ export interface ServeStartInfo {
   certificate: string | undefined;
   certificateFingerprint: string | undefined;
   maxMessageSize: number;
+  maxConnections: number;
+  /** The scenario's name (a built-in one, or the scenario file's). */
+  scenario: string | undefined;
   loopback: boolean;
 }
 
@@ -35,10 +39,47 @@ function jsonOf(event: SessionEvent): Record<string, unknown> {
   return 'data' in event ? { ...event, data: event.data.toString('latin1') } : { ...event };
 }
 
-export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: { json: boolean }): ServeReporter {
-  const writeJson = (value: Record<string, unknown>) => stream.write(`${JSON.stringify(value)}\n`);
+/** `serve --list-scenarios`: name, what a client sees, what it imitates, the options it reads. */
+export function formatScenarioList(scenarios: readonly BuiltInScenario[]): string {
+  const width = Math.max(...scenarios.map((s) => s.name.length)) + 2;
+  const indent = ' '.repeat(width);
+  return scenarios.map((s) => [
+    `${s.name.padEnd(width)}${s.summary}`,
+    `${indent}imitates: ${s.imitates}`,
+    ...(s.options.length > 0 ? [`${indent}options: ${s.options.join(', ')}`] : []),
+  ].join('\n')).join('\n') + '\n';
+}
+
+/**
+ * With `quiet`, the bytes of commands, replies and DATA lines are not shown (the capture
+ * server is then told not to emit DATA lines at all); connections, messages, TLS, errors
+ * and the server's notes still are.
+ */
+const isBytes = (event: SessionEvent) => event.type === 'send' || event.type === 'recv';
+
+export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: { json: boolean; quiet: boolean }): ServeReporter {
+  // Output is batched per turn of the event loop: under load one write per line would cost
+  // more than serving the mail. `dispose` (and `stopped`) flush what is left.
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    stream.write(pending);
+    pending = '';
+  };
+  const out = (text: string) => {
+    pending += text;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  const writeJson = (value: Record<string, unknown>) => out(`${JSON.stringify(value)}\n`);
   if (options.json) {
-    const unsubscribe = events.subscribe((event) => writeJson(jsonOf(event)));
+    const unsubscribe = events.subscribe((event) => {
+      if (!(options.quiet && isBytes(event))) writeJson(jsonOf(event));
+    });
     return {
       listening: (info) => writeJson({ type: 'listening', ...info }),
       message: (m) =>
@@ -47,15 +88,21 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
           helo: m.helo ?? null, authenticatedAs: m.authenticatedAs ?? null, receivedAt: m.receivedAt.toISOString(),
           bareCrLines: m.bareCrLines, bareLfLines: m.bareLfLines, longLines: m.longLines,
         }),
-      stopped: (signal) => writeJson({ type: 'stopped', signal }),
-      dispose: unsubscribe,
+      stopped: (signal) => {
+        writeJson({ type: 'stopped', signal });
+        flush();
+      },
+      dispose: () => {
+        unsubscribe();
+        flush();
+      },
     };
   }
 
   const chalk: ChalkInstance = chalkFor(stream);
   const formatter = new TextTranscriptFormatter();
   const print = (lines: TextLine[]) => {
-    for (const line of lines) stream.write(`${colourLine(chalk, line)}\n`);
+    for (const line of lines) out(`${colourLine(chalk, line)}\n`);
   };
   const info = (text: string, conn?: number) =>
     print([{ kind: 'info', marker: Markers.info, prefix: conn === undefined ? '' : `[#${conn}] `, segments: [{ kind: 'text', text }] }]);
@@ -63,6 +110,7 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
   // Connection, TLS and close lines are worded for the server's side; the rest is the
   // shared transcript formatting.
   const unsubscribe = events.subscribe((event) => {
+    if (options.quiet && isBytes(event)) return;
     switch (event.type) {
       case 'connect':
         print(formatter.flushAll());
@@ -92,7 +140,8 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
       info(start.certificate === undefined
         ? 'STARTTLS not offered'
         : `STARTTLS with ${start.certificate === 'generated' ? 'a self-signed certificate generated at start' : start.certificate}${start.certificateFingerprint ? ` (SHA-256 ${start.certificateFingerprint})` : ''}`);
-      info(`SIZE limit ${start.maxMessageSize} octets; messages ${start.mboxPath ? `appended to ${start.mboxPath} (mboxrd)` : 'kept in memory only (use --mbox FILE to store them)'}`);
+      if (start.scenario !== undefined) info(`scenario ${start.scenario}: misbehaving on purpose`);
+      info(`SIZE limit ${start.maxMessageSize} octets; at most ${start.maxConnections || 'unlimited'} connections; messages ${start.mboxPath ? `appended to ${start.mboxPath} (mboxrd)` : 'shown, not stored (use --mbox FILE to store them)'}`);
       info('stop with Ctrl-C');
     },
     // The capture server's own info event already says "message ID: N octets from … to …".
@@ -100,7 +149,11 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
     stopped(signal) {
       print(formatter.flushAll());
       info(`${signal}: stopped`);
+      flush();
     },
-    dispose: unsubscribe,
+    dispose: () => {
+      unsubscribe();
+      flush();
+    },
   };
 }

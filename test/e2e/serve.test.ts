@@ -1,5 +1,4 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +9,8 @@ import { startCaptureServer, type CaptureServer } from '../../src/server/capture
 import { EventStream, type SessionEvent } from '../../src/transcript/events.js';
 import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
 import { BIN, REPO_ROOT } from '../harness/run-cli.js';
+import { ci, mboxEntries, python, run, startServe } from './serve-cli.js';
 
-const FROM_LINE = /^From (\S+) (Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\n/;
 const QUEUED = /^250 2\.0\.0 Ok: queued as ([0-9A-F]{12}) \(kept here, never relayed\)\r\n$/;
 
 let dir: string;
@@ -21,19 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Splits an mboxrd file into [From_ line, content] pairs; each entry ends with one blank line. */
-function mboxEntries(mbox: Buffer): Array<{ sender: string; body: string }> {
-  const text = mbox.toString('latin1');
-  const starts = [...text.matchAll(/(^|\n\n)From /g)].map((m) => m.index + m[1]!.length);
-  return starts.map((start, i) => {
-    const entry = text.slice(start, i + 1 < starts.length ? starts[i + 1]! - 1 : text.length);
-    const fromLine = FROM_LINE.exec(entry);
-    if (!fromLine) throw new Error(`bad From_ line in ${JSON.stringify(entry.slice(0, 80))}`);
-    expect(entry.endsWith('\n')).toBe(true);
-    return { sender: fromLine[1]!, body: entry.slice(fromLine[0].length, -1) };
-  });
-}
 
 /** A byte-exact SMTP client over a plain or TLS socket. */
 function replies(socket: net.Socket | tls.TLSSocket) {
@@ -330,6 +316,25 @@ describe('capture server options and behaviour hooks', () => {
     })).rejects.toThrow();
   });
 
+  it('with keepMessages and byteEvents off, keeps nothing in memory and emits no bytes, but still reports each message', async () => {
+    const stream = new EventStream();
+    const seen: SessionEvent[] = [];
+    stream.subscribe((e) => seen.push(e));
+    server = await startCaptureServer({ keepMessages: false, byteEvents: false, events: stream });
+    const delivered: string[] = [];
+    server.onMessage((m) => delivered.push(m.data.toString('latin1')));
+    for (let i = 0; i < 3; i++) {
+      const client = await openData(server.port, `s${i}@example.test`);
+      await client.send(`Subject: ${i}\r\n\r\nsecret body line\r\n.\r\n`);
+      expect(await client.readReply()).toMatch(QUEUED);
+      client.close();
+    }
+    expect(delivered).toEqual([0, 1, 2].map((i) => `Subject: ${i}\r\n\r\nsecret body line\r\n`));
+    expect(server.messages).toEqual([]);
+    expect(seen.filter((e) => e.type === 'recv' || e.type === 'send')).toEqual([]);
+    expect(seen.filter((e) => e.type === 'info' && /^message [0-9A-F]{12}: 32 octets from <s\d@example\.test>/.test(e.message))).toHaveLength(3);
+  });
+
   it('sends 421 to open connections when it closes', async () => {
     server = await startCaptureServer({});
     const client = await connectRaw(server.port);
@@ -354,53 +359,6 @@ describe('capture server options and behaviour hooks', () => {
 });
 
 // ------------------------------------------------------------- the built CLI with real clients
-
-interface RunningServe {
-  port: number;
-  child: ChildProcessWithoutNullStreams;
-  stdout(): string;
-  /** SIGINT, then the exit code. */
-  stop(): Promise<number | null>;
-}
-
-async function startServe(args: string[]): Promise<RunningServe> {
-  if (!existsSync(path.join(REPO_ROOT, 'dist/cli/serve.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` (npm test does it)');
-  const env = { ...process.env };
-  delete env.FORCE_COLOR;
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: REPO_ROOT, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  exited.finally(() => clearTimeout(kill));
-  const port = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
-    return Number(/listening on 127\.0\.0\.1:(\d+)|"type":"listening".*"port":(\d+)/.exec(stdout)?.slice(1).find(Boolean) ?? 0);
-  }, 10_000, 'serve to print its port');
-  return {
-    port,
-    child,
-    stdout: () => stdout,
-    stop: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
-
-function run(command: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(command, args, { timeout: 15_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
-}
-
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
 
 describe('smtpdbg serve (built) with real clients', () => {
   it('takes Python smtplib with STARTTLS and AUTH, prints lines with visible terminators, redacts the secret', async () => {

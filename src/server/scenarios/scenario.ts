@@ -1,0 +1,35 @@
+import type { ServerBehaviour } from '../behaviour.js';
+
+/** The knobs of `serve` that scenarios read (each scenario reads the ones it names). */
+export interface ScenarioOptions {
+  /** idle-421: silence, or time between two commands, after which 421 4.4.2 is sent. */
+  idleMs: number;
+  /** greylist: how long a new client/sender/recipient triplet keeps getting 451. */
+  greylistDelayMs: number;
+  /** slow: the pause before every reply. */
+  delayMs: number;
+}
+
+export const DEFAULT_SCENARIO_OPTIONS: ScenarioOptions = {
+  idleMs: 5_000,
+  greylistDelayMs: 5_000,
+  delayMs: 2_000,
+};
+
+/** A behaviour and the server settings it needs. */
+export interface Scenario {
+  behaviour: ServerBehaviour;
+  /** Overrides the server's idle timeout (idle-421 shortens it to --idle). */
+  idleTimeoutMs?: number;
+}
+
+export interface BuiltInScenario {
+  name: string;
+  /** What a client sees, in one line. */
+  summary: string;
+  /** The real server (or pipeline) it reproduces. */
+  imitates: string;
+  /** The `serve` options it reads. */
+  options: readonly string[];
+  create(options: ScenarioOptions): Scenario;
+}
