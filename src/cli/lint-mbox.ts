@@ -45,7 +45,7 @@ Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file 
 
 /** The command itself; its modules load only when it runs, so start-up stays fast. */
 async function runLintMbox(files: string[], options: LintMboxCliOptions): Promise<number> {
-  const [{ lintFiles }, { FindingJson }, { ruleCatalog }, report] = await Promise.all([
+  const [{ lintFiles }, { FindingJson, LineBatcher }, { ruleCatalog }, report] = await Promise.all([
     import('../mbox/lint-files.js'),
     import('../mbox/finding-json.js'),
     import('../mbox/rules/catalog.js'),
@@ -62,12 +62,8 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
   const showProgress = Boolean(process.stderr.isTTY);
   let progressShown = false;
   // ndjson lines go out in batches: one write per finding costs more than the linting.
-  let batch = '';
   const json = new FindingJson();
-  const flush = () => {
-    if (batch) out.write(batch);
-    batch = '';
-  };
+  const batch = new LineBatcher((bytes) => out.write(bytes));
   const result = await lintFiles({
     files,
     only: options.rule,
@@ -79,8 +75,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
     onFinding(finding) {
       if (text) text.finding(finding);
       else if (options.format === 'ndjson') {
-        batch += `${json.format(finding)}\n`;
-        if (batch.length >= 1 << 16) flush();
+        batch.add(json.format(finding));
       }
       else collected.push(finding);
     },
@@ -90,7 +85,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
           process.stderr.write(report.progressLine(p));
         }
       : undefined,
-  }).finally(flush);
+  }).finally(() => batch.flush());
   if (progressShown) process.stderr.write('\r\x1b[K');
   if (text) {
     text.summary(result);

@@ -2,8 +2,8 @@ import type { Finding } from './types.js';
 
 /**
  * `JSON.stringify(finding)` for the ndjson stream, built by hand: on header-dense archives
- * there are hundreds of findings per megabyte and serialising whole objects cost more than
- * the linting. The strings that repeat (file, rule, the message's From_ line and
+ * there are hundreds of findings per megabyte, and serialising each whole object was a
+ * visible share of the run. The strings that repeat (file, rule, the message's From_ line and
  * Message-ID) are escaped once and reused; the output is byte-identical to
  * `JSON.stringify`, keys in the same order and `undefined` fields left out.
  */
@@ -43,5 +43,46 @@ export class FindingJson {
       if (this.quoted.size < 1000) this.quoted.set(s, json);
     }
     return json;
+  }
+}
+
+/**
+ * Text lines encoded straight into a buffer that goes to `write` when full. Appending to
+ * a string and writing that encodes a rope of thousands of pieces at once, which cost
+ * more than formatting the lines.
+ */
+export class LineBatcher {
+  private buf: Buffer;
+  private used = 0;
+
+  constructor(
+    private readonly write: (bytes: Buffer) => void,
+    /** 64 KiB: 1 MiB buffers were no faster and added 13 MB to peak RSS on 512 MB. */
+    private readonly size = 1 << 16,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Adds `line` and a LF. */
+  add(line: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    const worst = line.length * 3 + 1;
+    if (this.used + worst > this.buf.length) {
+      this.flush();
+      if (worst > this.buf.length) {
+        this.write(Buffer.from(`${line}\n`));
+        return;
+      }
+    }
+    this.used += this.buf.write(line, this.used);
+    this.buf[this.used++] = 10;
+  }
+
+  flush(): void {
+    if (this.used === 0) return;
+    // A fresh buffer each time: an asynchronous stream may still hold the one written.
+    this.write(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(this.size);
+    this.used = 0;
   }
 }

@@ -1,5 +1,5 @@
-import { valueKeepChars, type Field, type RuleSink } from './field.js';
-import { latin1, showLine, type Line } from './line.js';
+import { Field, type RuleSink } from './field.js';
+import { showLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineKind } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
@@ -16,6 +16,12 @@ export interface MessageContext {
 /** A header of endless fields (a file that is all header) keeps this many for the block rules. */
 const maxFields = 2000;
 const keptFieldLineBytes = 4096;
+/**
+ * Up to this many header bytes, fields keep views of their lines in the chunks they came
+ * from (a few chunks at most); past it they copy their line and decode their value at
+ * once, so that a header of endless fields does not pin every chunk it was read from.
+ */
+const viewHeaderBytes = 256 * 1024;
 
 /** A message with thousands of broken lines reports each rule this often, then stops. */
 const maxPerRulePerMessage = 50;
@@ -31,6 +37,7 @@ export class MessageLinter implements RuleSink {
   private readonly fields: Field[] = [];
   private current: Field | undefined;
   private headerLines = 0;
+  private headerBytes = 0;
   private messageEol: Eol | undefined;
   private eolMixedReported = false;
   private contentLength: number | undefined;
@@ -89,6 +96,7 @@ export class MessageLinter implements RuleSink {
     if (c.kind === LineKind.notHeader) return false;
     this.anchor ??= line;
     this.headerLines++;
+    this.headerBytes += line.length;
     this.noteEol(line);
     checkLineBytes(this, line);
     if (c.kind === LineKind.envelope) {
@@ -99,15 +107,24 @@ export class MessageLinter implements RuleSink {
       if (line.bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) {
         this.report('blank-continuation', line, line.offset, 'folded line with only white space');
       }
-      if (this.current && this.current.value.length < valueKeepChars) this.current.value += latin1(line.bytes);
+      if (this.current) {
+        if (this.headerBytes > viewHeaderBytes) this.current.settle();
+        this.current.append(line.bytes);
+      }
     } else {
       checkFieldName(this, line, c);
-      // Fields outlive the chunk their line came from, so their line is copied (and cut).
-      const kept: Line = { ...line, bytes: Buffer.from(line.bytes.subarray(0, keptFieldLineBytes)) };
-      this.current = { name: c.name, lower: c.name.toLowerCase(), value: latin1(line.bytes.subarray(c.colon + 1)), line: kept };
+      const kept = this.keptFieldLine(line);
+      if (this.current && this.headerBytes > viewHeaderBytes) this.current.settle();
+      this.current = new Field(c.name, c.lower, kept, line.bytes, c.colon + 1);
       if (this.fields.length < maxFields) this.fields.push(this.current);
     }
     return true;
+  }
+
+  /** The field's line as the block rules see it: cut, and copied once the header is large. */
+  private keptFieldLine(line: Line): Line {
+    if (this.headerBytes > viewHeaderBytes) return { ...line, bytes: Buffer.from(line.bytes.subarray(0, keptFieldLineBytes)) };
+    return line.bytes.length > keptFieldLineBytes ? { ...line, bytes: line.bytes.subarray(0, keptFieldLineBytes) } : line;
   }
 
   /** The header ended; `separated` is false when no empty line ended it. */
@@ -164,6 +181,7 @@ export class MessageLinter implements RuleSink {
 
   /** The findings in file order, with the message's From_ line and Message-ID filled in. */
   finish(): Finding[] {
+    if (this.findings.length === 0) return this.findings;
     const fromLine = this.fromLine ? showLine(this.fromLine) : undefined;
     const messageId = this.messageId;
     for (const f of this.findings) {

@@ -1,4 +1,4 @@
-import { parseFromLine } from './from-line.js';
+import { parseFromLine, type FromLine } from './from-line.js';
 import { latin1, lineKeepBytes, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
@@ -142,6 +142,13 @@ export class MboxScanner {
     return this.lineNo;
   }
 
+  /** The line at buffer index `start` ends at the LF at `nl`: the next line's number needs no search. */
+  private countLineEnd(start: number, nl: number): void {
+    if (this.countedTo !== this.base + start) return;
+    this.lineNo++;
+    this.countedTo = this.base + nl + 1;
+  }
+
   private makeLine(start: number, end: number, eol: Eol, length = end - start): Line {
     const offset = this.base + start;
     return { offset, lineNo: this.lineAt(offset), bytes: this.buf.subarray(start, Math.min(end, start + lineKeepBytes)), length, eol };
@@ -170,6 +177,7 @@ export class MboxScanner {
       }
       const crlf = nl > p && buf[nl - 1] === 13;
       const line = this.makeLine(p, crlf ? nl - 1 : nl, crlf ? Eol.crlf : Eol.lf);
+      this.countLineEnd(p, nl);
       this.pos = nl + 1;
       this.headerZoneLine(line, nl + 1);
     }
@@ -199,7 +207,8 @@ export class MboxScanner {
     return true;
   }
 
-  private startMessage(fromLine: Line | undefined, precededByBlank: boolean): void {
+  /** `parsed` is the From_ line already parsed by the caller, if it was. */
+  private startMessage(fromLine: Line | undefined, precededByBlank: boolean, parsed?: FromLine): void {
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
     this.msg = new MessageLinter(
@@ -207,7 +216,7 @@ export class MboxScanner {
       fromLine,
     );
     if (fromLine) {
-      checkFromLine(this.msg, fromLine, parseFromLine(latin1(fromLine.bytes.subarray(5))), precededByBlank, fromLine.offset === 0);
+      checkFromLine(this.msg, fromLine, parsed ?? parseFromLine(latin1(fromLine.bytes, 5)), precededByBlank, fromLine.offset === 0);
       this.afterFromLine = true;
     }
     this.state = State.header;
@@ -255,10 +264,11 @@ export class MboxScanner {
       this.enterBody(this.base + next, this.base + next - 1);
       return;
     }
-    if (framing && startsWithFrom(line.bytes) && parseFromLine(latin1(line.bytes.subarray(5))).dateKind !== 'none') {
+    const parsed = framing && startsWithFrom(line.bytes) ? parseFromLine(latin1(line.bytes, 5)) : undefined;
+    if (parsed && parsed.dateKind !== 'none') {
       msg.endHeader(false, line);
       this.endMessage(line.offset, 0);
-      this.startMessage(line, false);
+      this.startMessage(line, false, parsed);
       return;
     }
     if (!msg.addHeaderLine(line)) {
@@ -294,8 +304,10 @@ export class MboxScanner {
       const line = this.makeLine(start, crlf ? lineEnd - 1 : lineEnd, nl < 0 ? Eol.none : crlf ? Eol.crlf : Eol.lf);
       const blank = blankBefore(buf, start);
       let separator = false;
+      let parsed: FromLine | undefined;
       if (line.length <= lineKeepBytes) {
-        separator = parseFromLine(latin1(line.bytes.subarray(5))).dateKind !== 'none';
+        parsed = parseFromLine(latin1(line.bytes, 5));
+        separator = parsed.dateKind !== 'none';
         if (!separator && blank > 0 && nl >= 0) {
           const lookEnd = Math.min(buf.length, nl + 1 + lookaheadBytes);
           const looks = looksLikeFieldStart(buf, nl + 1, lookEnd);
@@ -306,7 +318,7 @@ export class MboxScanner {
       if (separator) {
         this.endMessage(line.offset, blank);
         this.pos = nl < 0 ? buf.length : nl + 1;
-        this.startMessage(line, blank > 0);
+        this.startMessage(line, blank > 0, parsed);
         this.lastLine = line;
         return true;
       }

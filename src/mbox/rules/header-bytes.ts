@@ -1,29 +1,43 @@
 import type { Field, RuleSink } from '../field.js';
+import { FieldNameCache } from '../field-name.js';
 import { isFtext, isWsp, latin1, startsWithFrom, type Line } from '../line.js';
-import { checkAddressList, findPlaceholder } from './values.js';
+import { addressListOf, isBlank, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
 export type LineKind = (typeof LineKind)[keyof typeof LineKind];
 
+/** Shared between lines (see `fieldNames`), so read-only. */
 export interface Classified {
-  kind: LineKind;
-  /** For fields: the name as written (without trailing white space) and the colon's index. */
-  name: string;
-  colon: number;
+  readonly kind: LineKind;
+  /** For fields: the name as written (without trailing white space), lower-cased, and the colon's index. */
+  readonly name: string;
+  readonly lower: string;
+  readonly colon: number;
 }
+
+// Lines other than fields carry nothing of their own, so they share one answer each.
+const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1 };
+const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1 };
+const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1 };
+
+/** Field lines with the colon right after the name (nearly all) share one answer per name. */
+const fieldNames = new FieldNameCache<Classified>((name) => ({ kind: LineKind.field, name, lower: name.toLowerCase(), colon: name.length }));
 
 /**
  * What a header line is. A line without a colon that does not start with white space is
  * where most parsers start the body (RFC 5322 §2.2 has no other place for it).
  */
 export function classifyHeaderLine(bytes: Uint8Array): Classified {
-  if (startsWithFrom(bytes)) return { kind: LineKind.envelope, name: '', colon: -1 };
-  if (isWsp(bytes[0])) return { kind: LineKind.continuation, name: '', colon: -1 };
-  const colon = bytes.indexOf(0x3a);
-  if (colon < 0) return { kind: LineKind.notHeader, name: '', colon: -1 };
+  if (startsWithFrom(bytes)) return envelopeLine;
+  if (isWsp(bytes[0])) return continuationLine;
+  // A loop, not indexOf: field names are short and a native call per line costs more.
+  let colon = 0;
+  while (colon < bytes.length && bytes[colon] !== 0x3a) colon++;
+  if (colon === bytes.length) return notHeaderLine;
   let end = colon;
   while (end > 0 && isWsp(bytes[end - 1])) end--;
-  return { kind: LineKind.field, name: latin1(bytes.subarray(0, end)), colon };
+  const field = fieldNames.get(bytes, end);
+  return field.colon === colon ? field : { ...field, colon };
 }
 
 /** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */
@@ -41,16 +55,18 @@ export function checkLineBytes(sink: RuleSink, line: Line): void {
   const b = line.bytes;
   let control = -1;
   let eightBit = -1;
+  let cr = -1;
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c >= 0x20 && c < 0x7f) continue;
     if (c >= 0x80) {
       if (eightBit < 0) eightBit = i;
-    } else if (c !== 0x09 && c !== 0x0d && control < 0) {
+    } else if (c === 0x0d) {
+      if (cr < 0) cr = i;
+    } else if (c !== 0x09 && control < 0) {
       control = i;
     }
   }
-  const cr = b.indexOf(0x0d);
   if (cr >= 0) sink.report('bare-cr', line, line.offset + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
   if (control >= 0) sink.report('control-char', line, line.offset + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
   if (eightBit >= 0) sink.report('raw-8bit', line, line.offset + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
@@ -88,8 +104,10 @@ const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-
 
 /** Checks that look at the whole header: presence, counts, merged and placeholder values. */
 export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
+  // Only singletons are looked up by name (Date, From and Sender among them).
   const byName = new Map<string, Field[]>();
   for (const f of fields) {
+    if (!singletons.has(f.lower)) continue;
     const list = byName.get(f.lower);
     if (list) list.push(f);
     else byName.set(f.lower, [f]);
@@ -97,16 +115,15 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
   for (const required of ['date', 'from'] as const) {
     const found = byName.get(required);
     if (!found) sink.report(`missing-${required}`, anchor, anchor.offset, `no ${required === 'date' ? 'Date' : 'From'} field in the header`);
-    else if (found[0]!.value.trim() === '') sink.report('empty-required', found[0]!.line, found[0]!.line.offset, `${found[0]!.name} field is empty`);
+    else if (isBlank(found[0]!.value)) sink.report('empty-required', found[0]!.line, found[0]!.line.offset, `${found[0]!.name} field is empty`);
   }
-  for (const [lower, list] of byName) {
-    if (!singletons.has(lower)) continue;
+  for (const list of byName.values()) {
     for (const dup of list.slice(1)) {
       sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
     }
   }
   const from = byName.get('from')?.[0];
-  if (from && !byName.has('sender') && checkAddressList(from.value).mailboxes > 1) {
+  if (from && !byName.has('sender') && addressListOf(from).mailboxes > 1) {
     sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
   for (const f of fields) {
@@ -118,7 +135,7 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
       }
     }
     if (addressFields.has(f.lower)) {
-      const placeholder = findPlaceholder(f.value);
+      const placeholder = placeholderOf(f);
       if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
   }

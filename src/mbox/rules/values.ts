@@ -1,4 +1,4 @@
-import type { Field, RuleSink } from '../field.js';
+import type { AddressList, Field, RuleSink } from '../field.js';
 import type { Line } from '../line.js';
 
 /**
@@ -21,28 +21,36 @@ const obsoleteZones = new Set(['UT', 'GMT', 'EST', 'EDT', 'CST', 'CDT', 'MST', '
 const dateTime =
   /^\s*(?:([A-Za-z]{3})\s*,\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2}))?(?:\s+([+-]\d{4}|[A-Za-z]{1,5})(?![\w]))?(.*)$/s;
 
+/** `value.trim() === ''` without making the trimmed copy (`\s` is the set trim removes). */
+export const isBlank = (value: string): boolean => blank.test(value);
+const blank = /^\s*$/;
+
 export interface DateCheck {
   problems: ValueProblem[];
   trailing: string;
 }
 
+const [backslash, dquote, lparen, rparen, langle, rangle, comma, semicolon] = [0x5c, 0x22, 0x28, 0x29, 0x3c, 0x3e, 0x2c, 0x3b] as const;
+
 const stripComments = (value: string): string => {
+  if (!value.includes('(')) return value;
+  // Whole runs between comments are copied, not one character at a time.
   let out = '';
   let depth = 0;
+  let from = 0;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\' && depth > 0) {
+    const c = value.charCodeAt(i);
+    if (c === backslash && depth > 0) {
       i++;
-    } else if (c === '(') {
+    } else if (c === lparen) {
+      if (depth === 0) out += `${value.slice(from, i)} `;
       depth++;
-      out += depth === 1 ? ' ' : '';
-    } else if (c === ')' && depth > 0) {
+    } else if (c === rparen && depth > 0) {
       depth--;
-    } else if (depth === 0) {
-      out += c;
+      if (depth === 0) from = i + 1;
     }
   }
-  return out;
+  return depth === 0 ? out + value.slice(from) : out;
 };
 
 export function checkDate(value: string): DateCheck {
@@ -77,31 +85,29 @@ export function checkDate(value: string): DateCheck {
 /** Splits at commas outside quoted strings, comments and angle brackets (RFC 5322 §3.4). */
 export function splitAddressList(value: string): string[] {
   const parts: string[] = [];
-  let cur = '';
+  let start = 0;
   let quoted = false;
   let depth = 0;
   let angle = false;
+  // Character codes, not one-character strings: this runs over every address field.
   for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\' && (quoted || depth > 0)) {
-      cur += c + (value[i + 1] ?? '');
+    const c = value.charCodeAt(i);
+    if (c === backslash && (quoted || depth > 0)) {
       i++;
       continue;
     }
-    if (quoted) quoted = c !== '"';
-    else if (depth > 0) depth += c === '(' ? 1 : c === ')' ? -1 : 0;
-    else if (c === '"') quoted = true;
-    else if (c === '(') depth = 1;
-    else if (c === '<') angle = true;
-    else if (c === '>') angle = false;
-    else if ((c === ',' || c === ';') && !angle) {
-      parts.push(cur);
-      cur = '';
-      continue;
+    if (quoted) quoted = c !== dquote;
+    else if (depth > 0) depth += c === lparen ? 1 : c === rparen ? -1 : 0;
+    else if (c === dquote) quoted = true;
+    else if (c === lparen) depth = 1;
+    else if (c === langle) angle = true;
+    else if (c === rangle) angle = false;
+    else if ((c === comma || c === semicolon) && !angle) {
+      parts.push(value.slice(start, i));
+      start = i + 1;
     }
-    cur += c;
   }
-  parts.push(cur);
+  parts.push(value.slice(start));
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 
@@ -128,11 +134,11 @@ function checkMailbox(raw: string): string | undefined {
 }
 
 /** Number of mailboxes and the first problem in an address-list or mailbox-list value. */
-export function checkAddressList(value: string): { mailboxes: number; problem: string | undefined } {
+export function checkAddressList(value: string): AddressList {
   let mailboxes = 0;
   let problem: string | undefined;
   // Group syntax `display-name: mailbox-list;` (RFC 5322 §3.4): drop the group name.
-  const ungrouped = value.replace(/(^|,)\s*(?:[^<>@,;:"]|"(?:[^"\\]|\\.)*")*:(?!\/)/g, '$1');
+  const ungrouped = !value.includes(':') ? value : value.replace(/(^|,)\s*(?:[^<>@,;:"]|"(?:[^"\\]|\\.)*")*:(?!\/)/g, '$1');
   for (const part of splitAddressList(ungrouped)) {
     mailboxes++;
     problem ??= checkMailbox(part);
@@ -190,17 +196,27 @@ export function findPlaceholder(value: string): string | undefined {
   return placeholders.exec(value)?.[0]?.trim();
 }
 
+/** `checkAddressList` of a field's value, worked out once for all the rules that ask. */
+export function addressListOf(f: Field): AddressList {
+  return (f.addresses ??= checkAddressList(f.value));
+}
+
+/** `findPlaceholder` of a field's value, worked out once for all the rules that ask. */
+export function placeholderOf(f: Field): string | undefined {
+  if (f.placeholder === undefined) f.placeholder = findPlaceholder(f.value) ?? null;
+  return f.placeholder ?? undefined;
+}
+
 /** The value rules over a whole header; `placeholder-address` fields are not parsed again. */
 export function checkFieldValues(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
   let messageIds = 0;
   for (const f of fields) {
-    const report = (rule: string, detail: string) => sink.report(rule, f.line, f.line.offset, detail);
     switch (f.lower) {
       case 'date': {
-        if (f.value.trim() === '') break;
+        if (isBlank(f.value)) break;
         const { problems, trailing } = checkDate(f.value);
-        for (const [rule, detail] of problems) report(rule, detail);
-        if (trailing !== '') report('date-trailing-text', `text after the date: "${trailing.slice(0, 80)}"`);
+        for (const [rule, detail] of problems) sink.report(rule, f.line, f.line.offset, detail);
+        if (trailing !== '') sink.report('date-trailing-text', f.line, f.line.offset, `text after the date: "${trailing.slice(0, 80)}"`);
         break;
       }
       case 'from':
@@ -209,28 +225,28 @@ export function checkFieldValues(sink: RuleSink, fields: readonly Field[], ancho
       case 'to':
       case 'cc':
       case 'bcc': {
-        if (f.value.trim() === '' || findPlaceholder(f.value) !== undefined) break;
-        const { problem } = checkAddressList(f.value);
-        if (problem !== undefined) report('address-invalid', `${f.name}: ${problem}`);
+        if (isBlank(f.value) || placeholderOf(f) !== undefined) break;
+        const { problem } = addressListOf(f);
+        if (problem !== undefined) sink.report('address-invalid', f.line, f.line.offset, `${f.name}: ${problem}`);
         break;
       }
       case 'message-id': {
         messageIds++;
         const problem = checkMessageId(f.value);
-        if (problem !== undefined) report('message-id-invalid', problem);
+        if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
         break;
       }
       case 'mime-version':
       case 'content-type':
       case 'content-transfer-encoding': {
         const problem = checkMimeField(f.lower, f.value);
-        if (problem !== undefined) report('mime-header-invalid', problem);
+        if (problem !== undefined) sink.report('mime-header-invalid', f.line, f.line.offset, problem);
         break;
       }
     }
-    if (f.value.includes('=?')) {
+    if (f.mayHaveEncodedWord()) {
       const problem = checkEncodedWords(f.value);
-      if (problem !== undefined) report('encoded-word-invalid', problem);
+      if (problem !== undefined) sink.report('encoded-word-invalid', f.line, f.line.offset, problem);
     }
   }
   if (messageIds === 0) sink.report('missing-message-id', anchor, anchor.offset, 'no Message-ID field in the header');

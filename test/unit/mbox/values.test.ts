@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFromLine } from '../../../src/mbox/from-line.js';
-import { checkAddressList, checkDate, checkEncodedWords, checkMessageId } from '../../../src/mbox/rules/values.js';
+import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, isBlank } from '../../../src/mbox/rules/values.js';
 
 describe('From_ line parsing (RFC 4155 §2)', () => {
   it.each([
@@ -55,5 +55,39 @@ describe('addresses, Message-ID and encoded-words', () => {
     expect(checkEncodedWords('=?utf-8?B?Y2Fmw6k=?=')).toBeUndefined();
     expect(checkEncodedWords('=?utf-8?B?Y2Fmw6k?=')).toMatch(/base64/);
     expect(checkEncodedWords('=?utf-8?X?abc?=')).toMatch(/unknown encoding/);
+  });
+});
+
+describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed', () => {
+  it.each([
+    [' <1@example.org> (sent by x)', undefined],
+    [' (a (nested) comment) <1@example.org>', undefined],
+    [' <1@example.org> (escaped \\) paren) ', undefined],
+    [' <1@(comment)example.org>', '"1@ example.org" has a space'],
+    [' <1@example.org> (unterminated', undefined],
+    [' \\(<1@example.org>', 'not an id'],
+  ])('Message-ID %j', (value, problem) => {
+    expect(checkMessageId(value) === undefined).toBe(problem === undefined);
+  });
+
+  it.each([
+    ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT)', ''],
+    ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT (nested) \\) x) trailing', 'trailing'],
+    ['Fri, (a) 8 Sep 2017 13:44:33 -0400', ''],
+    ['Fri, 8 Sep 2017 13:44:33 -0400 (never closed', ''],
+  ])('Date %j leaves trailing text %j', (value, trailing) => {
+    const r = checkDate(value);
+    expect(r.problems).toEqual([]);
+    expect(r.trailing).toBe(trailing);
+  });
+
+  it.each([
+    ['', true],
+    [' \t ', true],
+    ['\u00a0', true],
+    [' x ', false],
+  ])('isBlank(%j) is %s, like trim() === ""', (value, blank) => {
+    expect(isBlank(value)).toBe(blank);
+    expect(isBlank(value)).toBe(value.trim() === '');
   });
 });

@@ -1,0 +1,44 @@
+import { latin1 } from './line.js';
+
+interface Entry<T> {
+  bytes: Uint8Array;
+  value: T;
+}
+
+const slotCount = 1024;
+/** Longer names are decoded every time: real ones are short, and the cache stays small. */
+const maxCachedBytes = 64;
+
+/**
+ * Field names repeat from message to message (Received, From, DKIM-Signature…), so what
+ * is derived from a name (`make`, given the name decoded as latin1) is worked out once per
+ * spelling and afterwards found by the name's bytes, without a string per header line.
+ * The cache is direct-mapped: a file that invents endless names only evicts entries, it
+ * never grows memory. Values are shared, so they must not be changed.
+ */
+export class FieldNameCache<T> {
+  private readonly slots: (Entry<T> | undefined)[] = new Array<Entry<T> | undefined>(slotCount).fill(undefined);
+
+  constructor(private readonly make: (name: string) => T) {}
+
+  /** What `make` gives for the name in `bytes[0..end)`. */
+  get(bytes: Uint8Array, end: number): T {
+    if (end > maxCachedBytes) return this.make(latin1(bytes, 0, end));
+    // FNV-1a over the name's bytes.
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    const slot = (hash >>> 0) % slotCount;
+    const hit = this.slots[slot];
+    if (hit !== undefined && sameBytes(hit.bytes, bytes, end)) return hit.value;
+    const value = this.make(latin1(bytes, 0, end));
+    // A copy: a view (Buffer's slice is one) would keep the whole chunk alive in the cache.
+    this.slots[slot] = { bytes: new Uint8Array(bytes.subarray(0, end)), value };
+    return value;
+  }
+}
+
+function sameBytes(kept: Uint8Array, bytes: Uint8Array, end: number): boolean {
+  if (kept.length !== end) return false;
+  for (let i = 0; i < end; i++) if (kept[i] !== bytes[i]) return false;
+  return true;
+}
