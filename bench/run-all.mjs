@@ -5,11 +5,19 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const scripts = ['session.mjs', 'inject.mjs', 'serve.mjs', 'proxy.mjs', 'lint-mbox.mjs'];
+const runs = [
+  ['session.mjs'],
+  ['inject.mjs'],
+  ['serve.mjs'],
+  ['proxy.mjs'],
+  // Header-dense test messages (the worst case) and a body-heavy mailbox.
+  ['lint-mbox.mjs', '--mix', 'all'],
+  ['lint-mbox.mjs', '--mix', 'large'],
+];
 let failed = 0;
-for (const script of scripts) {
-  console.log(`\n# bench/${script}\n`);
-  const result = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { stdio: 'inherit' });
+for (const [script, ...args] of runs) {
+  console.log(`\n# bench/${script} ${args.join(' ')}\n`);
+  const result = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: 'inherit' });
   if (result.status !== 0) failed++;
 }
 process.exitCode = failed ? 1 : 0;

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { ConnectionError, TlsError } from '../errors.js';
 import type { TlsSummary } from '../tls/summary.js';
+import { waitForHandshake, type HandshakeFailure } from './tls-handshake.js';
 
 /**
  * The listening side of the network: the only code that creates a server socket or wraps an
@@ -80,26 +81,11 @@ export interface ServerTlsUpgrade {
  */
 export function upgradeServerSocket(socket: Socket, secureContext: SecureContext, handshakeTimeoutMs: number): ServerTlsUpgrade {
   const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext, requestCert: false });
-  const secured = new Promise<TlsSummary>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new TlsError(`TLS handshake not finished after ${handshakeTimeoutMs} ms`));
-      tlsSocket.destroy();
-    }, handshakeTimeoutMs);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      reject(new TlsError(`TLS handshake failed: ${error.message}`, { cause: error }));
-    };
-    const closedEarly = () => fail(new Error('connection closed during the handshake'));
-    // `on`, not `once`: a second error during a failed handshake must not go unhandled.
-    tlsSocket.on('error', fail);
-    tlsSocket.once('close', closedEarly);
-    tlsSocket.once('secure', () => {
-      clearTimeout(timer);
-      tlsSocket.off('error', fail);
-      tlsSocket.off('close', closedEarly);
+  const secured = waitForHandshake(tlsSocket, 'secure', handshakeTimeoutMs).then(
+    (): TlsSummary => {
       const cipher = tlsSocket.getCipher();
       const servername = (tlsSocket as TLSSocket & { servername?: string | false }).servername;
-      resolve({
+      return {
         protocol: tlsSocket.getProtocol(),
         cipher: cipher ? cipher.standardName || cipher.name : null,
         servername: typeof servername === 'string' ? servername : null,
@@ -109,8 +95,13 @@ export function upgradeServerSocket(socket: Socket, secureContext: SecureContext
         verified: false,
         verifyError: null,
         verifyCode: null,
-      });
-    });
-  });
+      };
+    },
+    (failure: HandshakeFailure) => {
+      if (failure.kind === 'timeout') throw new TlsError(`TLS handshake not finished after ${handshakeTimeoutMs} ms`);
+      const error = failure.kind === 'closed' ? new Error('connection closed during the handshake') : failure.error;
+      throw new TlsError(`TLS handshake failed: ${error.message}`, { cause: error });
+    },
+  );
   return { socket: tlsSocket, secured };
 }

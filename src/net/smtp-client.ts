@@ -5,6 +5,7 @@ import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } 
 import { ReplyParser } from '../smtp/reply-parser.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { describeTlsSocket } from '../tls/describe.js';
+import { waitForHandshake, type HandshakeFailure } from './tls-handshake.js';
 import type { TlsSettings } from '../tls/options.js';
 import type { TlsSummary } from '../tls/summary.js';
 import type { EventInput, EventStream, Leg } from '../transcript/events.js';
@@ -225,28 +226,16 @@ export class SmtpClient {
     const secure = tlsConnect({ socket: plain, ...tlsConnectionOptions(settings) });
     attachKeylog(secure, settings);
     this.socket = secure;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const error = new TimeoutError(`the TLS handshake with ${this.target}`, this.timeoutMs);
-        this.fail(error, 'error', 'timeout in the TLS handshake');
-        reject(error);
-      }, this.timeoutMs);
-      const onError = (error: Error) => {
-        clearTimeout(timer);
-        const failure = new TlsError(`TLS handshake with ${this.target} failed: ${error.message}`, { cause: error });
-        this.fail(failure, 'error', failure.message);
-        reject(failure);
-      };
-      const onClose = () => onError(new Error('the server closed the connection during the handshake'));
-      secure.once('error', onError);
-      secure.once('close', onClose);
-      secure.once('secureConnect', () => {
-        clearTimeout(timer);
-        secure.off('error', onError);
-        secure.off('close', onClose);
-        resolve();
-      });
-    });
+    try {
+      await waitForHandshake(secure, 'secureConnect', this.timeoutMs);
+    } catch (caught) {
+      const failure = caught as HandshakeFailure;
+      const error = failure.kind === 'timeout'
+        ? new TimeoutError(`the TLS handshake with ${this.target}`, this.timeoutMs)
+        : new TlsError(`TLS handshake with ${this.target} failed: ${failure.kind === 'closed' ? 'the server closed the connection during the handshake' : failure.error.message}`, failure.kind === 'error' ? { cause: failure.error } : {});
+      this.fail(error, 'error', failure.kind === 'timeout' ? 'timeout in the TLS handshake' : error.message);
+      throw error;
+    }
     this.inTls = true;
     this.tlsSummary = describeTlsSocket(secure, settings.verifyName, settings.servername);
     this.emit({ type: 'tls', summary: this.tlsSummary });
