@@ -64,7 +64,7 @@ function plan(cmd: Term): InjectPlan {
       target: { host: server.host, port: server.port },
       timeoutMs: 5_000,
       tlsMode: TlsMode.plain,
-      tls: {},
+      tls: { servername: null, verifyName: server.host },
       strictTls: false,
       insecure: false,
       ehloName: 'client.test',

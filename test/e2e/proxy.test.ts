@@ -17,10 +17,10 @@ import { describePostfix } from '../harness/postfix-context.js';
 import { connectRaw, startRawServer, waitFor, type RawServer } from '../harness/raw-server.js';
 import { BIN, REPO_ROOT } from '../harness/run-cli.js';
 import { PEER_PASSWORD, PEER_USER, startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
+import { ci, requireSwaks } from '../harness/swaks.js';
 
 const CERTS = path.join(REPO_ROOT, 'fixtures/certs');
 const CA = path.join(CERTS, 'ca.pem');
-const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
 
 let dir: string;
@@ -84,14 +84,6 @@ function run(command: string, args: string[], timeoutMs = 20_000): Promise<{ cod
   });
 }
 
-async function swaksOrSkip(context: { skip: (note?: string) => never }): Promise<void> {
-  const swaks = await run('sh', ['-c', 'command -v swaks && swaks --support 2>&1']);
-  const problem = swaks.code !== 0 ? 'swaks is not installed' : /TLS not available/.test(swaks.stdout) ? 'swaks lacks TLS (install libnet-ssleay-perl)' : undefined;
-  if (!problem) return;
-  if (ci) throw new Error(`CI must run the swaks tests: ${problem}`);
-  console.warn(`[proxy e2e] swaks test skipped: ${problem}`);
-  context.skip(problem);
-}
 
 async function transcriptEvents(file: string): Promise<SessionEvent[]> {
   const parsed = parseTranscript(await readFile(file, 'utf8'));
@@ -130,7 +122,7 @@ describe('smtpdbg proxy (built) with real clients and servers', () => {
   });
 
   it('swaks --tls --auth → proxy → smtp-server: TLS on both legs, one transcript with conn and leg on every event', async (context) => {
-    await swaksOrSkip(context);
+    await requireSwaks(context, { who: 'proxy e2e' });
     const transcript = path.join(dir, 'swaks.jsonl');
     const proxy = await startProxyCli(['--upstream', `127.0.0.1:${peer.port}`, '--ca', CA, '--transcript', transcript]);
     const before = peer.messages.length;
@@ -428,7 +420,7 @@ describe('smtpdbg proxy (built) against scripted servers: the application’s ex
 
 describePostfix('smtpdbg proxy (built) between swaks and Postfix', (pf) => {
   it('swaks --tls → proxy → Postfix with STARTTLS: delivered, and MAIL, RCPT and DATA of both legs decoded in the transcript', async (context) => {
-    await swaksOrSkip(context);
+    await requireSwaks(context, { who: 'proxy e2e' });
     const to = pf.uniqueRecipient('proxy');
     const transcript = path.join(dir, 'postfix.jsonl');
     const proxy = await startProxyCli(['--upstream', `${pf.host}:${pf.ports.default}`, '--ca', CA, '--transcript', transcript]);

@@ -69,5 +69,4 @@ export function run(command: string, args: string[], input?: string): Promise<{ 
 }
 
 export const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-export const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
 

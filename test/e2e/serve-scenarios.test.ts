@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRaw, type RawClient } from '../harness/raw-server.js';
 import { REPO_ROOT, runCli } from '../harness/run-cli.js';
-import { ci, mboxEntries, python, run, startServe, type RunningServe } from './serve-cli.js';
+import { mboxEntries, python, run, startServe, type RunningServe } from './serve-cli.js';
+import { requireSwaks } from '../harness/swaks.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -24,20 +25,6 @@ afterAll(async () => {
 /** Runs a Python smtplib script; `PORT` in it is replaced. */
 const smtplib = (serve: RunningServe, script: string) => run(python, ['-c', `import smtplib, ssl, sys, time\n${script.replaceAll('PORT', String(serve.port))}`]);
 
-async function swaksAvailable(tls: boolean): Promise<string | undefined> {
-  const swaks = await run('sh', ['-c', 'command -v swaks && swaks --support 2>&1']);
-  if (swaks.code !== 0) return 'swaks is not installed';
-  if (tls && /TLS not available/.test(swaks.stdout)) return 'swaks lacks TLS (install libnet-ssleay-perl)';
-  return undefined;
-}
-
-async function requireSwaks(context: { skip: () => void }, tls = false): Promise<void> {
-  const problem = await swaksAvailable(tls);
-  if (!problem) return;
-  if (ci) throw new Error(`CI must run the swaks tests: ${problem}`);
-  console.warn(`[serve scenarios] swaks test skipped: ${problem}`);
-  context.skip();
-}
 
 /** swaks with its stderr (the `***` lines) merged into stdout, in order. */
 const swaks = (serve: RunningServe, ...args: string[]) =>
@@ -75,7 +62,7 @@ describe('serve --list-scenarios', () => {
 
 describe('serve --scenario with real clients', () => {
   it('auth-fail-close: 535 then a closed connection, for smtplib, swaks and smtpdbg session; the QUIT is shown, never answered', async (context) => {
-    await requireSwaks(context);
+    await requireSwaks(context, { tls: false, who: 'serve scenarios' });
     const out = await withServe(['--scenario', 'auth-fail-close'], async (serve) => {
       const py = await smtplib(serve, `
 s = smtplib.SMTP('127.0.0.1', PORT, timeout=5)
@@ -124,7 +111,7 @@ print(s.ehlo())
   });
 
   it('greylist: 451 4.7.1 for a new triplet until --greylist-delay has passed, for swaks and curl', async (context) => {
-    await requireSwaks(context);
+    await requireSwaks(context, { tls: false, who: 'serve scenarios' });
     const file = path.join(dir, 'grey.eml');
     await writeFile(file, 'Subject: grey\r\n\r\nbody\r\n');
     const mbox = path.join(dir, 'grey.mbox');
@@ -163,7 +150,7 @@ except smtplib.SMTPServerDisconnected as e:
   });
 
   it('tls-abort: 220 to STARTTLS, then the handshake fails, for curl --ssl-reqd, swaks --tls and smtplib', async (context) => {
-    await requireSwaks(context, true);
+    await requireSwaks(context, { tls: true, who: 'serve scenarios' });
     const out = await withServe(['--scenario', 'tls-abort'], async (serve) => {
       const curl = await run('curl', ['-sS', '--max-time', '10', '--ssl-reqd', '-k', `smtp://127.0.0.1:${serve.port}`, '--mail-from', 'a@example.test', '--mail-rcpt', 'b@example.test', '-T', '/dev/null']);
       expect(curl.code).toBe(35);
@@ -273,7 +260,7 @@ print(round((time.monotonic() - t) * 1000))
   });
 
   it('pipelining-strict: no PIPELINING for swaks --pipeline (which then waits) and 554 5.5.0 plus a close for pipelined input', async (context) => {
-    await requireSwaks(context);
+    await requireSwaks(context, { tls: false, who: 'serve scenarios' });
     await withServe(['--scenario', 'pipelining-strict'], async (serve) => {
       const sw = await swaks(serve, '--pipeline', '--to', 'a@example.test');
       expect(sw.code).toBe(0);

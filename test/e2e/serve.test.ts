@@ -9,7 +9,8 @@ import { startCaptureServer, type CaptureServer } from '../../src/server/capture
 import { EventStream, type SessionEvent } from '../../src/transcript/events.js';
 import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
 import { BIN, REPO_ROOT } from '../harness/run-cli.js';
-import { ci, mboxEntries, python, run, startServe } from './serve-cli.js';
+import { mboxEntries, python, run, startServe } from './serve-cli.js';
+import { requireSwaks } from '../harness/swaks.js';
 
 const QUEUED = /^250 2\.0\.0 Ok: queued as ([0-9A-F]{12}) \(kept here, never relayed\)\r\n$/;
 
@@ -390,13 +391,7 @@ print('refused', refused)
   });
 
   it('takes swaks --tls --auth', async (context) => {
-    const swaks = await run('sh', ['-c', 'command -v swaks && swaks --support 2>&1']);
-    const problem = swaks.code !== 0 ? 'swaks is not installed' : /TLS not available/.test(swaks.stdout) ? 'swaks lacks TLS (install libnet-ssleay-perl)' : undefined;
-    if (problem) {
-      if (ci) throw new Error(`CI must run the swaks test: ${problem}`);
-      console.warn(`[serve e2e] swaks test skipped: ${problem}`);
-      context.skip();
-    }
+    await requireSwaks(context, { who: 'serve e2e' });
     const mbox = path.join(dir, 'swaks.mbox');
     const serve = await startServe(['--mbox', mbox]);
     const dataFile = path.join(dir, 'swaks.eml');
