@@ -98,6 +98,9 @@ async function converse(
     session?.close();
   } finally {
     stopPrinting?.();
+    // A failure before any connection existed (refused, unresolvable, a TLS policy refusal)
+    // produced no event of its own: the transcript still says how the run ended.
+    if (error && !lastClose()) events.emit({ type: 'error', t: events.now(), tls: session?.client.tls ?? false, code: error.code, message: error.message });
     transcript?.close();
   }
   if (error) printError(process.stderr, error.message);

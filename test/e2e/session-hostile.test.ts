@@ -159,9 +159,11 @@ describe('session against hostile servers', () => {
     const port = server.port;
     await server.close();
     server = undefined;
-    const result = await runCli(['session', `127.0.0.1:${port}`]);
+    const transcript = join(dir, 'refused.jsonl');
+    const result = await runCli(['session', `127.0.0.1:${port}`, '--transcript', transcript]);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`connection to 127.0.0.1:${port} refused`);
+    expect(readTranscript(transcript).at(-1)).toMatchObject({ type: 'error', code: 'ECONNECTION', message: `connection to 127.0.0.1:${port} refused` });
   });
 
   it('--require-tls fails when STARTTLS is not advertised, before anything else is sent', async () => {
