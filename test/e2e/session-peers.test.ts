@@ -173,6 +173,15 @@ describe('TLS verification: always runs, reason shown, credentials protected', (
     expect(summary.tls?.chain[0]?.subjectAltNames).toContain('DNS:mx.localhost');
   });
 
+  it('--tls speaks TLS from the first byte (implicit TLS, RFC 8314)', async () => {
+    peer = await startSmtpServerPeer({ options: { secure: true } });
+    const result = await runCli(['session', `127.0.0.1:${peer.port}`, '--tls', '--ca', ca, '--json', '--quit-after', 'ehlo']);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.tls).toMatchObject({ verified: true });
+    expect(summary.replies.map((r) => r.command.split(' ')[0])).toEqual(['(banner)', 'EHLO', 'QUIT']);
+  });
+
   it('--tls-min 1.3 --tls-max 1.3 negotiates TLS 1.3 only', async () => {
     peer = await startSmtpServerPeer();
     const result = await runCli(['session', `127.0.0.1:${peer.port}`, '--ca', ca, '--tls-min', '1.3', '--tls-max', '1.3', '--json', '--quit-after', 'tls']);
