@@ -152,6 +152,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   if (targetText) {
     target = parseTarget(targetText, options.tls ? 465 : 25);
   } else {
+    if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
     // Loaded only here: the capture server (and its certificate generation) is not needed
     // on the path to a real target, nor for --count's start-up time.
     const { startEmbeddedServer } = await import('../session/embedded.js');

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { SmtpdbgError } from '../errors.js';
+import { SmtpdbgError, UsageError } from '../errors.js';
 import { runOpening, type QuitAfter } from '../session/opening.js';
 import { everyReplySucceeded, runScript } from '../session/script-runner.js';
 import { SmtpSession } from '../session/smtp-session.js';
@@ -29,6 +29,7 @@ export async function runSessionCommand(targetText: string | undefined, options:
   const events = new EventStream();
   const auth = authFromOptions(options);
   if (!targetText) {
+    if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
     // Options are checked against a placeholder first, so a usage error never leaves a server running.
     sessionSettingsFromOptions({ host: '127.0.0.1', port: 25 }, options, events);
     const { startEmbeddedServer } = await import('../session/embedded.js');

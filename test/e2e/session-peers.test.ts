@@ -86,6 +86,9 @@ describe('session against the embedded capture server (no target)', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('port must be 1-65535');
+    const noTarget = await runCli(['session', '--tls']);
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr).toContain('--tls needs a target');
   });
 });
 
