@@ -200,10 +200,6 @@ export class SmtpClient {
     });
   }
 
-  /** Replies already parsed and not yet read (pipelining). */
-  get queuedReplies(): number {
-    return this.queue.length;
-  }
 
   /**
    * Upgrades the connection after a 220 to STARTTLS. RFC 3207 §6: anything the server sent

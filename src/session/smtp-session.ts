@@ -1,6 +1,6 @@
 import { TlsError } from '../errors.js';
 import { SmtpClient, type SendOptions } from '../net/smtp-client.js';
-import { base64Utf8, decodeChallenge, plainInitialResponse, type AuthMechanism } from '../smtp/auth.js';
+import { base64Utf8, plainInitialResponse, type AuthMechanism } from '../smtp/auth.js';
 import { parseCapabilities, hasExtension, type Capabilities } from '../smtp/capabilities.js';
 import { isSuccess, type Reply } from '../smtp/reply.js';
 import { Terminators } from '../smtp/terminators.js';
@@ -73,10 +73,6 @@ export class SmtpSession {
 
   get tlsSummary(): TlsSummary | undefined {
     return this.client.tlsSummary;
-  }
-
-  get negativeReplies(): Exchange[] {
-    return this.exchanges.filter((e) => !isSuccess(e.reply));
   }
 
   async readBanner(): Promise<Reply> {
@@ -202,10 +198,5 @@ export class SmtpSession {
     const error = new TlsError(`certificate verification failed for ${this.client.target}: ${summary.verifyError} (--strict-tls)`);
     this.client.close('certificate verification failed (--strict-tls)');
     throw error;
-  }
-
-  /** Decoded 334 challenge text, and whether it was valid base64 at all. */
-  static describeChallenge(reply: Reply): { decoded: string; base64: boolean } {
-    return decodeChallenge(reply.lines[0] ?? '');
   }
 }

@@ -11,16 +11,6 @@ export interface Reply {
   raw: Buffer;
 }
 
-export type ReplyClass = 'positive-completion' | 'positive-intermediate' | 'transient-negative' | 'permanent-negative';
-
-export function replyClass(code: number): ReplyClass {
-  const first = Math.floor(code / 100);
-  if (first === 2) return 'positive-completion';
-  if (first === 3) return 'positive-intermediate';
-  if (first === 4) return 'transient-negative';
-  return 'permanent-negative';
-}
-
 export function isSuccess(reply: Pick<Reply, 'code'>): boolean {
   return reply.code >= 200 && reply.code < 400;
 }
@@ -29,10 +19,6 @@ export function isSuccess(reply: Pick<Reply, 'code'>): boolean {
 export function formatReplyShort(reply: Pick<Reply, 'code' | 'lines'>): string {
   const first = reply.lines[0] ?? '';
   return first ? `${reply.code} ${first}` : String(reply.code);
-}
-
-export function replyText(reply: Pick<Reply, 'lines'>): string {
-  return reply.lines.join('\n');
 }
 
 export function makeReply(code: number, lines: string[], raw: Buffer): Reply {

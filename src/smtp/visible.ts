@@ -49,8 +49,3 @@ export function segmentBytes(bytes: Uint8Array): Segment[] {
 export function showBytes(bytes: Uint8Array): string {
   return segmentBytes(bytes).map((s) => s.text).join('');
 }
-
-/** True when the bytes contain a CR not followed by LF, or an LF not preceded by CR. */
-export function hasBareTerminator(bytes: Uint8Array): boolean {
-  return segmentBytes(bytes).some((s) => s.kind === 'bare-cr' || s.kind === 'bare-lf');
-}
