@@ -86,7 +86,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
         }
       : undefined,
   }).finally(() => batch.flush());
-  if (progressShown) process.stderr.write('\r\x1b[K');
+  if (progressShown) process.stderr.write(report.clearProgressLine());
   if (text) {
     text.summary(result);
     if (result.groups && options.groupBy) text.groups(options.groupBy, result.groups);

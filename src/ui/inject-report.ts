@@ -7,6 +7,7 @@ import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { segmentBytes, showBytes } from '../smtp/visible.js';
 import { Markers } from '../transcript/text-format.js';
 import { colourForReply, colourSegment } from './colors.js';
+import { alignColumns } from './table.js';
 
 /**
  * What `smtpdbg inject` prints after the conversation: the outcome of each transaction with
@@ -24,12 +25,7 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 
 /** Columns padded to their widest cell, separated by two spaces; the header row underlined. */
 export function formatTable(rows: readonly (readonly string[])[], chalk: ChalkInstance): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
-  return rows.map((row, r) => {
-    const line = row.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - [...cell].length)).join('  ').trimEnd();
-    return r === 0 ? chalk.bold(line) : line;
-  });
+  return alignColumns(rows).map((line, r) => (r === 0 ? chalk.bold(line) : line));
 }
 
 function replyText(chalk: ChalkInstance, reply: Reply | undefined): string {

@@ -3,7 +3,8 @@ import type { GroupRow } from '../mbox/group-by.js';
 import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
 import type { Finding, Severity } from '../mbox/types.js';
-import { chalkFor } from './colors.js';
+import { chalkFor, colourSegment } from './colors.js';
+import { alignColumns } from './table.js';
 
 /** Text output of `smtpdbg lint-mbox`: findings as they come, then summaries. */
 export class LintTextReporter {
@@ -17,10 +18,16 @@ export class LintTextReporter {
     return s === 'error' ? c.red.bold(s) : s === 'warning' ? c.yellow(s) : c.blue(s);
   }
 
-  /** Bare terminators stand out; CRLF is dim, like the transcript view. */
+  /**
+   * Bare terminators stand out; CRLF is dim, like the transcript view. The pictures in a
+   * finding's text come from showBytes, so they map back to segments exactly.
+   */
   private visible(text: string): string {
     const c = this.chalk;
-    return text.replace(/␍␊|[␍␊]|[\u2400-\u241f\u2421]/g, (m) => (m === '␍␊' ? c.dim(m) : m === '␍' || m === '␊' ? c.bgRed.white.bold(m) : c.magenta(m)));
+    if (c.level === 0) return text;
+    return text.replace(/␍␊|[␍␊]|[\u2400-\u241f\u2421]/g, (m) =>
+      colourSegment(c, { kind: m === '␍␊' ? 'crlf' : m === '␍' ? 'bare-cr' : m === '␊' ? 'bare-lf' : 'control', text: m }, (t) => t),
+    );
   }
 
   finding(f: Finding): void {
@@ -79,14 +86,21 @@ export function ruleListText(rules: readonly RuleMeta[]): string {
   );
 }
 
-/** A plain aligned table; the last column is not padded. */
+/** A plain aligned table with a dashed rule under its head. */
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: readonly string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+  const widths = head.map((h, i) => Math.max([...h].length, ...rows.map((r) => [...(r[i] ?? '')].length)));
+  const [first = '', ...rest] = alignColumns([head, ...rows]);
+  return [first, alignColumns([widths.map((w) => '-'.repeat(w))])[0] ?? '', ...rest].join('\n');
 }
+
+const clearLine = '\r\x1b[K';
 
 /** One self-overwriting status line on a terminal's stderr. */
 export function progressLine(p: Progress): string {
-  return `\r\x1b[K${p.file}: ${(p.bytes / 1e6).toFixed(0)} MB, ${p.messages} messages, ${p.findings} findings, ${p.mbPerSecond.toFixed(0)} MB/s`;
+  return `${clearLine}${p.file}: ${(p.bytes / 1e6).toFixed(0)} MB, ${p.messages} messages, ${p.findings} findings, ${p.mbPerSecond.toFixed(0)} MB/s`;
+}
+
+/** Removes the progress line before the results are printed. */
+export function clearProgressLine(): string {
+  return clearLine;
 }
