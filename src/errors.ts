@@ -82,3 +82,12 @@ export class InputError extends SmtpdbgError {
     super(ErrorCode.input, message, options);
   }
 }
+
+/**
+ * "FILE: cannot read (ENOENT)": the one-line input error for a file that could not be read
+ * or written, naming the file (and the option it came from) and the system's reason.
+ */
+export function fileError(what: string, verb: 'read' | 'write', error: unknown): InputError {
+  const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new InputError(`${what}: cannot ${verb} (${reason})`, { cause: error });
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InputError, SmtpdbgError, UsageError } from '../errors.js';
+import { fileError, SmtpdbgError, UsageError } from '../errors.js';
 import { sendCopies, type CountResult } from '../inject/count.js';
 import { messageFromData, messageFromMbox, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { lineTerminators } from '../inject/payload.js';
@@ -61,7 +61,7 @@ async function readInput(path: string): Promise<Buffer> {
   try {
     return path === '-' ? await readStdin() : await readFile(path);
   } catch (error) {
-    throw new InputError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw fileError(path, 'read', error);
   }
 }
 

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { fileError } from '../errors.js';
 import type { MessageInfo } from './types.js';
 
 /** What starts an extracted message that had no From_ line of its own (RFC 4155 §2). */
@@ -18,7 +18,7 @@ export class MessageExtractor {
     try {
       this.fd = openSync(path, 'w');
     } catch (error) {
-      throw new InputError(`${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+      throw fileError(path, 'write', error);
     }
   }
 

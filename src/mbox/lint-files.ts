@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setImmediate } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { InputError, UsageError } from '../errors.js';
+import { fileError, InputError, UsageError } from '../errors.js';
 import { MessageExtractor } from './extract.js';
 import { OriginGroups, type GroupKey, type GroupRow } from './group-by.js';
 import { selectRules, type RuleSelection } from './rule-filter.js';
@@ -85,7 +85,7 @@ function checkInput(file: string): void {
   try {
     isDirectory = statSync(file).isDirectory();
   } catch (error) {
-    throw new InputError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw fileError(file, 'read', error);
   }
   if (isDirectory) throw new InputError(`${file}: is a directory, not an mbox file`);
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { fileError } from '../errors.js';
 import { dotStuff } from '../smtp/dot-stuffing.js';
 import { isSuccess, type Reply } from '../smtp/reply.js';
 import { normalizeToCrlf, Terminators, type TerminatorName } from '../smtp/terminators.js';
@@ -152,7 +152,7 @@ export class LineRunner {
         try {
           content = await readFile(command.file);
         } catch (error) {
-          throw new InputError(`:data ${command.file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+          throw fileError(`:data ${command.file}`, 'read', error);
         }
         const start = await session.command('DATA');
         if (start.code !== 354) return [start];

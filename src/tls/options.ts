@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { InputError, UsageError } from '../errors.js';
+import { fileError, UsageError } from '../errors.js';
 
 /** What the user asked for about TLS, after reading files; shared by session, inject and proxy. */
 export interface TlsSettings {
@@ -32,8 +32,7 @@ export function readPemFile(path: string, option: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new InputError(`${option} ${path}: cannot read (${reason})`, { cause: error });
+    throw fileError(`${option} ${path}`, 'read', error);
   }
 }
 

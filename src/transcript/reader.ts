@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { fileError, InputError } from '../errors.js';
 import { ReplyParser } from '../smtp/reply-parser.js';
 import type { Reply } from '../smtp/reply.js';
 import type { TlsSummary } from '../tls/summary.js';
@@ -139,7 +139,7 @@ export async function readTranscriptFile(path: string): Promise<ParsedTranscript
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InputError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw fileError(path, 'read', error);
   }
   if (text.startsWith('=== smtpdbg transcript')) {
     throw new InputError(`${path}: this is a text transcript, already readable as it is; only JSON Lines transcripts (recorded to a .jsonl name) can be rendered`);

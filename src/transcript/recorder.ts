@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { fileError } from '../errors.js';
 import type { EventStream, SessionEvent } from './events.js';
 import { plainTextLine, TextTranscriptFormatter } from './text-format.js';
 
@@ -57,7 +57,7 @@ export class TranscriptRecorder {
     try {
       this.fd = openSync(path, 'w', 0o600);
     } catch (error) {
-      throw new InputError(`--transcript ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+      throw fileError(`--transcript ${path}`, 'write', error);
     }
     if (this.jsonl) {
       this.writeLine(JSON.stringify({ type: 'header', version: TRANSCRIPT_VERSION, tool: 'smtpdbg', started: new Date(startedAt).toISOString(), ...header }));

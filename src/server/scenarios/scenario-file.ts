@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError, SmtpdbgError } from '../../errors.js';
+import { fileError, InputError, SmtpdbgError } from '../../errors.js';
 import { parseEscaped } from '../../smtp/escapes.js';
 import type { Decision, ReplySpec, ServerBehaviour, SessionState } from '../behaviour.js';
 import type { Scenario } from './scenario.js';
@@ -342,7 +342,7 @@ export function readScenarioFile(file: string): Scenario {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError(`--scenario ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw fileError(`--scenario ${file}`, 'read', error);
   }
   return parseScenarioFile(text, file);
 }
