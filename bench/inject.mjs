@@ -8,11 +8,10 @@
 // Run `npx tsc -p tsconfig.json` first. As root smtp-sink needs `-u` (here: nobody).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, freePort, markdownTable, ratio } from './lib.mjs';
+import { argValue, compare, freePort, have, markdownTable, ratio, waitForPort } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -21,21 +20,9 @@ const sessions = Number(argValue(args, '--sessions', '10'));
 const size = Number(argValue(args, '--size', '2000'));
 const runs = Number(argValue(args, '--runs', '5'));
 
-async function waitForBanner(port) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const ok = await new Promise((done) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('data', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`smtp-sink did not answer on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+if (!have('smtp-source')) {
+  console.error('smtp-source is not installed (apt-get install postfix): nothing to compare against');
+  process.exit(2);
 }
 
 /** A message of exactly `size` bytes with CRLF lines, as smtp-source's -l makes one. */
@@ -57,7 +44,8 @@ sink.on('error', (error) => {
   process.exit(2);
 });
 try {
-  await waitForBanner(port);
+  // smtp-sink sends its banner as it accepts, so a connection accepted is a banner ready.
+  await waitForPort(port, { child: sink, timeoutMs: 5000 });
   const target = `127.0.0.1:${port}`;
   const results = await compare(
     [

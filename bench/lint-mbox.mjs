@@ -11,22 +11,18 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, u
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { markdownTable, median, ratio } from './lib.mjs';
+import { argValue, markdownTable, median, ratio } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const argValue = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-};
-const sizeMb = Number(argValue('--size-mb', '512'));
-const runs = Number(argValue('--runs', '3'));
+const sizeMb = Number(argValue(args, '--size-mb', '512'));
+const runs = Number(argValue(args, '--runs', '3'));
 const keep = args.includes('--keep');
 // `all`: every fixture and corpus file once per block (small, header-dense, defect-dense
 // messages: the worst case). `large`: only corpus files whose messages average 40 kB or
 // more, closer to a real mailbox where bodies and attachments dominate.
-const mix = argValue('--mix', 'all');
-const file = argValue('--file', join(tmpdir(), `smtpdbg-bench-${mix}-${sizeMb}mb.mbox`));
+const mix = argValue(args, '--mix', 'all');
+const file = argValue(args, '--file', join(tmpdir(), `smtpdbg-bench-${mix}-${sizeMb}mb.mbox`));
 
 function* walk(dir) {
   if (!existsSync(dir)) return;

@@ -5,23 +5,21 @@
 // and the text lines on a pipe), rounds interleaved, medians of wall time per swaks run.
 // Target: through the proxy ≤ 1.3× direct.
 //   npx tsc -p tsconfig.json && node bench/proxy.mjs [--runs N]
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
-import { compare, markdownTable, ratio } from './lib.mjs';
+import { argValue, compare, have, markdownTable, ratio } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/smtpdbg.js');
 const certs = join(root, 'fixtures/certs');
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] || 15) || 15;
+const runs = Number(argValue(args, '--runs', '15')) || 15;
 
-try {
-  execFileSync('sh', ['-c', 'command -v swaks'], { stdio: 'ignore' });
-} catch {
+if (!have('swaks')) {
   console.error('bench/proxy.mjs needs swaks (apt-get install swaks)');
   process.exit(2);
 }

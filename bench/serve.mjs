@@ -2,25 +2,23 @@
 // (every message written) and against Postfix's smtp-sink (nothing written), in one run.
 //   node bench/serve.mjs [--runs N] [--messages N]
 // Target (issue 5): smtpdbg serve --mbox ≥ 0.5× smtp-sink's messages/s.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, freePort, markdownTable, ratio, waitForPort } from './lib.mjs';
+import { argValue, compare, freePort, have, markdownTable, ratio, waitForPort } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/smtpdbg.js');
 const args = process.argv.slice(2);
-const option = (name, fallback) => Number(args[args.indexOf(name) + 1] || fallback) || fallback;
+const option = (name, fallback) => Number(argValue(args, name, fallback)) || fallback;
 const runs = option('--runs', 5);
 const warmup = 1;
 const messages = option('--messages', 2000);
 
 for (const tool of ['smtp-source', 'smtp-sink']) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-  } catch {
+  if (!have(tool)) {
     console.error(`${tool} is not installed (apt-get install postfix): nothing to compare against`);
     process.exit(2);
   }

@@ -1,7 +1,7 @@
 // Start-up and a scripted loopback STARTTLS session, smtpdbg against its peers, in one run.
 //   node bench/session.mjs [--runs N] [--server HOST:PORT]
 // Targets (issue 2): start-up ≤ 1.5× bare Node; STARTTLS session ≤ 1.0× swaks.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,12 +25,13 @@ console.log(markdownTable(['command', 'median ms', 'vs node -e 0', 'target'], st
 let server;
 let target = serverArg;
 let caArgs = [];
+let dir;
 if (!target) {
   // The capture server in this process: async child processes leave its event loop free.
   const { startCaptureServer } = await import('../dist/server/capture-server.js');
   server = await startCaptureServer({ host: '127.0.0.1', port: 0 });
   target = `127.0.0.1:${server.port}`;
-  const dir = mkdtempSync(join(tmpdir(), 'smtpdbg-bench-'));
+  dir = mkdtempSync(join(tmpdir(), 'smtpdbg-bench-'));
   writeFileSync(join(dir, 'ca.pem'), server.certificate);
   caArgs = ['--ca', join(dir, 'ca.pem')];
 }
@@ -44,6 +45,7 @@ if (have('swaks')) {
 }
 const sessions = await compare(cases, { runs });
 await server?.close();
+if (dir) rmSync(dir, { recursive: true, force: true });
 console.log(`\n## Loopback STARTTLS session: connect, EHLO, STARTTLS, EHLO, QUIT against ${serverArg ?? 'the capture server'} (median of ${runs})\n`);
 const swaks = sessions.find((r) => r.name.startsWith('swaks'));
 console.log(markdownTable(['command', 'median ms', 'vs swaks', 'target'], sessions.map((r) => [r.name, r.median.toFixed(1), swaks ? ratio(r.median, swaks.median) : 'swaks not installed', r.name.startsWith('smtpdbg') ? '≤ 1.00×' : ''])));

@@ -1,6 +1,6 @@
 /**
  * Every failure smtpdbg reports on purpose is an SmtpdbgError with a stable `code`.
- * Only src/cli/ turns codes into exit codes (see src/cli/exit-codes.ts).
+ * src/exit-codes.ts maps codes to exit codes; only src/cli/ sets them.
  */
 export const ErrorCode = {
   connection: 'ECONNECTION',

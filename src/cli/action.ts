@@ -8,6 +8,11 @@ export function configureCommand(command: Command): Command {
   return command.exitOverride().showHelpAfterError();
 }
 
+/** Commander's parser for a repeatable option: each use appends its value. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** Sets the process exit code from a command's result; only src/cli/ does this. */
 export function setExitCode(code: number): void {
   process.exitCode = code;

@@ -2,9 +2,10 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseAuthMechanism, type AuthMechanism } from '../smtp/auth.js';
+import type { EmbeddedServer } from '../session/embedded.js';
 import type { SessionSettings } from '../session/smtp-session.js';
 import { TlsMode } from '../session/tls-mode.js';
-import type { Target } from '../session/target.js';
+import { parseTarget, type Target } from '../session/target.js';
 import { tlsSettingsFromOptions, type TlsCliOptions } from '../tls/options.js';
 import type { EventStream } from '../transcript/events.js';
 
@@ -99,4 +100,29 @@ export function sessionSettingsFromOptions(target: Target, options: ConnectionCl
     events,
     ...(options.ipv4 ? { family: 4 as const } : options.ipv6 ? { family: 6 as const } : {}),
   };
+}
+
+export interface ResolvedConnection {
+  settings: SessionSettings;
+  /** The capture server started because no target was given; the caller closes it. */
+  embedded: EmbeddedServer | undefined;
+}
+
+/**
+ * The settings for `session` and `inject`, built once. With no target, the options are
+ * checked against a loopback placeholder before the embedded capture server (and its
+ * certificate generation) starts, so a usage error never leaves a server running; the
+ * server's address then replaces the placeholder and its certificate is trusted unless
+ * --ca names another.
+ */
+export async function resolveConnection(targetText: string | undefined, options: ConnectionCliOptions, events: EventStream): Promise<ResolvedConnection> {
+  if (targetText) return { settings: sessionSettingsFromOptions(parseTarget(targetText, options.tls ? 465 : 25), options, events), embedded: undefined };
+  if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
+  const settings = sessionSettingsFromOptions({ host: '127.0.0.1', port: 25 }, options, events);
+  // Loaded only here: the capture server is not needed on the path to a real target.
+  const { startEmbeddedServer } = await import('../session/embedded.js');
+  const embedded = await startEmbeddedServer();
+  settings.target = embedded.target;
+  if (embedded.ca && !options.ca) settings.tls.ca = embedded.ca;
+  return { settings, embedded };
 }

@@ -1,24 +1,4 @@
-import { ErrorCode } from '../errors.js';
-
-/** The documented exit codes (README, `smtpdbg --help`). */
-export const ExitCode = {
-  ok: 0,
-  problems: 1,
-  usage: 2,
-  failure: 3,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** The one table from error codes to exit codes. */
-export const exitCodeForError: Record<ErrorCode, ExitCode> = {
-  [ErrorCode.connection]: ExitCode.failure,
-  [ErrorCode.timeout]: ExitCode.failure,
-  [ErrorCode.tls]: ExitCode.failure,
-  [ErrorCode.protocol]: ExitCode.failure,
-  [ErrorCode.auth]: ExitCode.problems,
-  [ErrorCode.usage]: ExitCode.usage,
-  [ErrorCode.input]: ExitCode.usage,
-};
+export { ExitCode, exitCodeForError } from '../exit-codes.js';
 
 export const exitCodeHelp = `Exit codes:
   0  ok

@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileError, SmtpdbgError, UsageError } from '../errors.js';
 import { sendCopies, type CountResult } from '../inject/count.js';
-import { messageFromData, messageFromMbox, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
+import { messageFromData, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { lineTerminators } from '../inject/payload.js';
 import { sendTransaction, sendWithRetry, type Attempt, type InjectPlan, type TransactionReport, type Variant } from '../inject/transaction.js';
-import type { EmbeddedServer } from '../session/embedded.js';
-import { parseTarget, type Target } from '../session/target.js';
+import { formatTarget } from '../session/target.js';
 import { nonStandardEods, parseEod, type EndOfData } from '../smtp/eod.js';
 import { formatEscaped } from '../smtp/escapes.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
@@ -15,7 +14,7 @@ import { TranscriptRecorder } from '../transcript/recorder.js';
 import { chalkFor } from '../ui/colors.js';
 import { formatAttempts, formatCount, formatEodTable, formatMatrix, formatStored, formatTransaction, type StoredMessage } from '../ui/inject-report.js';
 import { printError, printEvents } from '../ui/line-printer.js';
-import { authFromOptions, sessionSettingsFromOptions } from './connection-options.js';
+import { authFromOptions, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
 import { readPassword } from './password.js';
@@ -72,6 +71,8 @@ async function messageSource(options: InjectCliOptions, to: string[]): Promise<(
     return () => fixed;
   }
   if (options.mbox !== undefined) {
+    // Loaded only here: splitting an mbox pulls in the mbox scanner, which no other send needs.
+    const { messageFromMbox } = await import('../inject/mbox-message.js');
     const fixed = messageFromMbox(await readInput(options.mbox), options.index ?? 1, options.mbox);
     return () => fixed;
   }
@@ -147,18 +148,8 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   if (options.termAfter !== undefined) lineTerminators(message('').lines, { term: choices.term, termAfter: options.termAfter });
   const events = new EventStream();
 
-  let embedded: EmbeddedServer | undefined;
-  let target: Target;
-  if (targetText) {
-    target = parseTarget(targetText, options.tls ? 465 : 25);
-  } else {
-    if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
-    // Loaded only here: the capture server (and its certificate generation) is not needed
-    // on the path to a real target, nor for --count's start-up time.
-    const { startEmbeddedServer } = await import('../session/embedded.js');
-    embedded = await startEmbeddedServer();
-    target = embedded.target;
-  }
+  const { settings, embedded } = await resolveConnection(targetText, options, events);
+  const target = settings.target;
   const stdout = process.stdout;
   const chalk = chalkFor(stdout);
   const print = (lines: string[]) => {
@@ -170,14 +161,12 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   let stopPrinting: (() => void) | undefined;
   let fatal: SmtpdbgError | undefined;
   try {
-    const settings = sessionSettingsFromOptions(target, options, events);
-    if (embedded?.ca && !options.ca) settings.tls.ca = embedded.ca;
     transcript = options.transcript
       ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
       : undefined;
     if (choices.mode === 'single' && !options.json) stopPrinting = printEvents(events, stdout);
     if (embedded && !options.json) {
-      events.emit({ type: 'info', t: 0, tls: false, message: `no target given: sending to the embedded capture server on ${target.host}:${target.port}` });
+      events.emit({ type: 'info', t: 0, tls: false, message: `no target given: sending to the embedded capture server on ${formatTarget(target)}` });
     }
     // Asked once, however many connections --count, --matrix, --eod all or --retry open.
     let password: Promise<string> | undefined;

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
 import { eodNames } from '../smtp/eod.js';
-import { configureCommand, setExitCode } from './action.js';
+import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
 
 export interface InjectCliOptions extends ConnectionCliOptions {
@@ -23,8 +23,6 @@ export interface InjectCliOptions extends ConnectionCliOptions {
   concurrency?: number;
   retry?: number;
 }
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function wholeNumber(option: string, min: number) {
   return (value: string): number => {

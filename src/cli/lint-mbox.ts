@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
-import { configureCommand, setExitCode } from './action.js';
+import { collect, configureCommand, setExitCode } from './action.js';
 import { ExitCode } from './exit-codes.js';
 
 interface LintMboxCliOptions {
@@ -14,8 +14,6 @@ interface LintMboxCliOptions {
   extract?: string;
   listRules?: boolean;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--max-findings ${value}: expected a whole number above 0`);

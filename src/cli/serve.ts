@@ -1,5 +1,12 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_ERRORS,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_SCENARIO_OPTIONS,
+} from '../server/defaults.js';
 import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
 import { configureCommand, setExitCode, waitForStopSignal } from './action.js';
@@ -100,19 +107,19 @@ export function registerServe(program: Command): void {
     .option('--cert <file>', 'certificate (PEM) for STARTTLS; default: a self-signed one generated at start')
     .option('--key <file>', 'private key (PEM) for --cert')
     .option('--hostname <name>', 'name in the banner, the EHLO reply and the generated certificate', 'localhost')
-    .option('--max-size <octets>', 'message size limit advertised in SIZE; larger messages get 552', positiveInteger('--max-size'), 25 * 1024 * 1024)
-    .option('--idle-timeout <ms>', 'close a silent connection with 421 4.4.2 after this long (0: never)', positiveInteger('--idle-timeout'), 300_000)
+    .option('--max-size <octets>', 'message size limit advertised in SIZE; larger messages get 552', positiveInteger('--max-size'), DEFAULT_MAX_MESSAGE_SIZE)
+    .option('--idle-timeout <ms>', 'close a silent connection with 421 4.4.2 after this long (0: never)', positiveInteger('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS)
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
     .option('--quiet', 'do not print the bytes of each command, reply and DATA line; only connections, messages and errors (for load)')
     .option('--scenario <name|file>', 'misbehave on purpose: a built-in scenario or a scenario file (see below)')
     .option('--list-scenarios', 'list the built-in scenarios and what real server each imitates, then exit')
-    .option('--idle <ms>', 'idle-421: send 421 4.4.2 after this much silence', positiveInteger('--idle'), 5_000)
-    .option('--greylist-delay <ms>', 'greylist: how long a new client/sender/recipient triplet gets 451', positiveInteger('--greylist-delay'), 5_000)
-    .option('--delay <ms>', 'slow: wait this long before every reply', positiveInteger('--delay'), 2_000)
-    .option('--max-connections <n>', 'connections at once; one more gets 421 4.7.0 and is closed (0: no limit)', positiveInteger('--max-connections'), 100)
-    .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', positiveInteger('--max-errors'), 20)
+    .option('--idle <ms>', 'idle-421: send 421 4.4.2 after this much silence', positiveInteger('--idle'), DEFAULT_SCENARIO_OPTIONS.idleMs)
+    .option('--greylist-delay <ms>', 'greylist: how long a new client/sender/recipient triplet gets 451', positiveInteger('--greylist-delay'), DEFAULT_SCENARIO_OPTIONS.greylistDelayMs)
+    .option('--delay <ms>', 'slow: wait this long before every reply', positiveInteger('--delay'), DEFAULT_SCENARIO_OPTIONS.delayMs)
+    .option('--max-connections <n>', 'connections at once; one more gets 421 4.7.0 and is closed (0: no limit)', positiveInteger('--max-connections'), DEFAULT_MAX_CONNECTIONS)
+    .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', positiveInteger('--max-errors'), DEFAULT_MAX_ERRORS)
     .addHelpText('after', `
 The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, stores
 each message in --mbox FILE when given (nothing is kept in memory) and never forwards anything.

@@ -1,15 +1,15 @@
 import { createInterface } from 'node:readline';
-import { SmtpdbgError, UsageError } from '../errors.js';
+import { SmtpdbgError } from '../errors.js';
 import { runOpening, type QuitAfter } from '../session/opening.js';
 import { everyReplySucceeded, runScript } from '../session/script-runner.js';
-import { SmtpSession } from '../session/smtp-session.js';
+import { SmtpSession, type SessionSettings } from '../session/smtp-session.js';
+import { formatTarget } from '../session/target.js';
 import type { EmbeddedServer } from '../session/embedded.js';
 import { summarizeSession, watchClose } from '../session/summary.js';
-import { parseTarget, type Target } from '../session/target.js';
 import { EventStream } from '../transcript/events.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { printEvents, printError } from '../ui/line-printer.js';
-import { authFromOptions, sessionSettingsFromOptions } from './connection-options.js';
+import { authFromOptions, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import { readPassword } from './password.js';
 import type { SessionCliOptions } from './session.js';
@@ -28,39 +28,30 @@ export async function runSessionCommand(targetText: string | undefined, options:
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !options.json && !options.quitAfter;
   const events = new EventStream();
   const auth = authFromOptions(options);
-  if (!targetText) {
-    if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
-    // Options are checked against a placeholder first, so a usage error never leaves a server running.
-    sessionSettingsFromOptions({ host: '127.0.0.1', port: 25 }, options, events);
-    const { startEmbeddedServer } = await import('../session/embedded.js');
-    const embedded = await startEmbeddedServer();
-    try {
-      return await converse(embedded.target, embedded, options, events, auth, interactive);
-    } finally {
-      await embedded.server.close();
-    }
+  const { settings, embedded } = await resolveConnection(targetText, options, events);
+  try {
+    return await converse(settings, embedded, options, events, auth, interactive);
+  } finally {
+    await embedded?.server.close();
   }
-  return converse(parseTarget(targetText, options.tls ? 465 : 25), undefined, options, events, auth, interactive);
 }
 
 async function converse(
-  target: Target,
+  settings: SessionSettings,
   embedded: EmbeddedServer | undefined,
   options: SessionCliOptions,
   events: EventStream,
   auth: ReturnType<typeof authFromOptions>,
   interactive: boolean,
 ): Promise<number> {
-  const settings = sessionSettingsFromOptions(target, options, events);
-  if (embedded?.ca && !options.ca) settings.tls.ca = embedded.ca;
-
+  const target = settings.target;
   const transcript = options.transcript
     ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
     : undefined;
   const lastClose = watchClose(events);
   const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout);
   if (embedded && !options.json && !interactive) {
-    events.emit({ type: 'info', t: 0, tls: false, message: `no target given: talking to the embedded capture server on ${target.host}:${target.port}` });
+    events.emit({ type: 'info', t: 0, tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(target)}` });
   }
 
   let session: SmtpSession | undefined;
@@ -72,7 +63,7 @@ async function converse(
       const { runInteractiveSession } = await import('../ui/interactive/run.js');
       exitCode = await runInteractiveSession({
         settings,
-        ...(auth ? { auth: { ...auth, password: () => readPassword(auth.user) } } : {}),
+        ...(auth ? { auth } : {}),
         embedded: embedded !== undefined,
       });
     } else {

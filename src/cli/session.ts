@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { QuitAfterStages } from '../session/opening.js';
-import { configureCommand, setExitCode } from './action.js';
+import { localCommandHelp } from '../session/local-commands.js';
+import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
 
 export interface SessionCliOptions extends ConnectionCliOptions {
@@ -19,11 +20,11 @@ export function registerSession(program: Command): void {
   addConnectionOptions(configureCommand(command))
     .addOption(new Option('--quit-after <stage>', 'stop after this stage and send QUIT').choices([...QuitAfterStages]))
     .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')
-    .option('--to <address>', 'RCPT TO for --quit-after rcpt (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--to <address>', 'RCPT TO for --quit-after rcpt (repeatable)', collect)
     .option('--pipeline', 'scripted mode: send groups of commands without waiting where PIPELINING is advertised')
     .addHelpText('after', `
 Local commands (interactive and scripted) start with ':' so that no SMTP line is swallowed:
-  :starttls  :auth plain|login USER  :raw ESCAPED  :term crlf|cr|lf  :data FILE  :quit  :help
+  ${localCommandHelp.map(([name]) => name).join('  ')}
 
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)

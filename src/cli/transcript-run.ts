@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { SessionEvent } from '../transcript/events.js';
 import { RawTranscriptFormatter } from '../transcript/raw-format.js';
 import { readTranscriptFile, withReplies, type ParsedTranscript } from '../transcript/reader.js';
-import { eventToJson } from '../transcript/recorder.js';
+import { eventToJson, textTranscriptHeaderLine } from '../transcript/recorder.js';
 import { TextTranscriptFormatter } from '../transcript/text-format.js';
 import { chalkFor, colourLine } from '../ui/colors.js';
 import { ExitCode } from './exit-codes.js';
@@ -12,7 +12,7 @@ function headerLine(parsed: ParsedTranscript): string[] {
   const header = parsed.header;
   if (!header) return [];
   const started = typeof header.started === 'string' ? header.started : 'unknown time';
-  return [`=== smtpdbg transcript ${started} ${header.command ?? ''}${header.target ? ` ${header.target}` : ''}`];
+  return [textTranscriptHeaderLine(started, header.command ?? '', header.target)];
 }
 
 /** What --connection and --only keep; a connection the file does not have is a usage error. */

@@ -63,10 +63,14 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
         return;
       }
       const client = session.client;
+      // The client, not the session: a long run would otherwise keep every reply in session.exchanges.
+      const send = (command: string) => client.command(command, { terminator: term });
       const line = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), term]);
       const commands = [`MAIL FROM:<${plan.opening.from}>`, ...plan.opening.to.map((to) => `RCPT TO:<${to}>`)];
+      // The only writes a pipelined run makes, built once per connection rather than per message.
       const envelope = Buffer.concat([...commands, 'DATA'].map(line));
-      const rset = line('RSET');
+      const rsetEnvelope = Buffer.concat([line('RSET'), envelope]);
+      const contentRsetEnvelope = Buffer.concat([payload, rsetEnvelope]);
       const replyCount = 2 + plan.opening.to.length;
       const pipelined = hasExtension(session.capabilities, 'PIPELINING');
       pipelining ||= pipelined;
@@ -85,22 +89,22 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       };
       for (let n = claim(); n; n = claim()) {
         if (pipelined) {
-          client.write(Buffer.concat([pendingContent ? payload : Buffer.alloc(0), first ? Buffer.alloc(0) : rset, envelope]));
+          client.write(first ? envelope : pendingContent ? contentRsetEnvelope : rsetEnvelope);
           if (pendingContent) record(await client.readReply('end of data'));
           if (!first) await client.readReply('RSET');
           pendingContent = await readEnvelope();
         } else {
-          if (!first) await session.command('RSET');
+          if (!first) await send('RSET');
           let refused: Reply | undefined;
           for (const command of commands) {
-            const reply = await session.command(command);
+            const reply = await send(command);
             if (!ok(reply)) {
               refused = reply;
               break;
             }
           }
           if (!refused) {
-            const data = await session.command('DATA');
+            const data = await send('DATA');
             if (data.code === 354) {
               client.write(payload);
               record(await client.readReply('end of data'));

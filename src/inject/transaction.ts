@@ -61,12 +61,6 @@ export interface TransactionReport {
   error: SmtpdbgError | undefined;
 }
 
-async function nextReply(session: SmtpSession, command: string): Promise<Reply> {
-  const reply = await session.client.readReply(command);
-  session.exchanges.push({ command, reply });
-  return reply;
-}
-
 /**
  * After a non-standard end: the first reply, then QUIT, and every reply up to the 221 — so a
  * server that took the fake end shows what it made of the rest, with no guessing at delays.
@@ -77,9 +71,8 @@ async function collectAfterData(session: SmtpSession, smuggle: boolean, smuggled
     ? ['MAIL (smuggled)', ...Array.from({ length: smuggledTo }, () => 'RCPT (smuggled)'), 'DATA (smuggled)', 'end of data (smuggled)']
     : [];
   try {
-    replies.push(await nextReply(session, 'end of data'));
-    session.quitSent = true;
-    session.client.expectClose();
+    replies.push(await session.readReply('end of data'));
+    session.expectQuit();
     session.write(Buffer.concat([Buffer.from('QUIT', 'latin1'), session.commandTerminator]));
     for (;;) {
       const reply = await session.client.readReply('QUIT');
@@ -150,7 +143,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     report.payload = payload;
     session.write(payload);
     if (variant.eod.standard) {
-      const end = await nextReply(session, 'end of data');
+      const end = await session.readReply('end of data');
       report.finalReply = end;
       report.accepted = end.code >= 200 && end.code < 300;
       report.queueId = report.accepted ? queueIdOf(end) : undefined;

@@ -31,9 +31,9 @@ export class MessageExtractor {
     this.chunks.push({ offset, bytes });
   }
 
-  message(info: MessageInfo, flagged: boolean, hasFromLine: boolean): void {
+  message(info: MessageInfo, flagged: boolean): void {
     if (flagged && info.end > info.start) {
-      if (!hasFromLine) writeSync(this.fd, syntheticFromLine);
+      if (!info.hasFromLine) writeSync(this.fd, syntheticFromLine);
       for (const { offset, bytes } of this.chunks) {
         const from = Math.max(info.start, offset) - offset;
         const to = Math.min(info.end, offset + bytes.length) - offset;

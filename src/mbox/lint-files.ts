@@ -112,7 +112,7 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
       /** Hands one message's findings out; false once --max-findings is reached. */
       const handle = (info: MessageInfo, findings: Finding[]): boolean => {
         groups?.add(info, findings);
-        extractor?.message(info, findings.length > 0, info.hasFromLine);
+        extractor?.message(info, findings.length > 0);
         for (const f of findings) {
           if (options.maxFindings !== undefined && total >= options.maxFindings) {
             truncated = true;

@@ -156,10 +156,6 @@ export class MessageLinter implements RuleSink {
     this.report('content-length-mismatch', this.contentLengthLine, this.contentLengthLine.offset, `Content-Length: ${this.contentLength} but the body has ${bodyLength} octets`);
   }
 
-  get flagged(): boolean {
-    return this.findings.length > 0;
-  }
-
   get messageId(): string | undefined {
     return this.fields.find((f) => f.lower === 'message-id')?.value.trim();
   }

@@ -70,7 +70,6 @@ export class MboxScanner {
   eol: Eol = Eol.none;
   bytes = 0;
   messages = 0;
-  findings = 0;
 
   constructor(private readonly opts: ScanOptions) {
     if (!opts.framing) this.variant = Variant.message;
@@ -228,7 +227,6 @@ export class MboxScanner {
     if (this.state === State.body) msg.checkContentLength(Math.max(0, end - trailingBlank - this.bodyStart), trailingBlank);
     const findings = msg.finish();
     this.messages++;
-    this.findings += findings.length;
     this.opts.onMessage(
       { file: this.opts.file, message: this.msgNo, start: this.msgStart, end, findings: findings.length, hasFromLine: msg.fromLine !== undefined, origin: this.opts.origins === false ? undefined : msg.origin() },
       findings,

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { ConnectionError, TlsError } from '../errors.js';
+import { generateSelfSignedCertificate } from '../tls/self-signed.js';
 import type { TlsSummary } from '../tls/summary.js';
 import { waitForHandshake, type HandshakeFailure } from './tls-handshake.js';
 
@@ -60,12 +61,26 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   };
 }
 
-export function createServerTlsContext(cert: string | Buffer, key: string | Buffer): SecureContext {
+function createServerTlsContext(cert: string | Buffer, key: string | Buffer): SecureContext {
   try {
     return createSecureContext({ cert, key });
   } catch (error) {
     throw new TlsError(`cannot use the certificate and key: ${(error as Error).message}`, { cause: error });
   }
+}
+
+export interface ServerCertificate {
+  context: SecureContext;
+  /** The certificate offered to clients (PEM), given or generated. */
+  certificate: string;
+  generated: boolean;
+}
+
+/** The given certificate and key (PEM, both or neither), or a self-signed pair for `hostname`. */
+export function serverCertificate(cert: string | Buffer | undefined, key: string | Buffer | undefined, hostname: string): ServerCertificate {
+  const generated = cert === undefined || key === undefined;
+  const pair = generated ? generateSelfSignedCertificate({ hostnames: [hostname] }) : { cert, key };
+  return { context: createServerTlsContext(pair.cert, pair.key), certificate: pair.cert.toString(), generated };
 }
 
 export interface ServerTlsUpgrade {

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { TlsSummary } from '../tls/summary.js';
+import { attachKeylog } from './keylog.js';
 import { upgradeServerSocket } from './listener.js';
-import { attachKeylog } from './smtp-client.js';
 
 export interface ClientLegHandlers {
   /** Bytes from the application, in order, exactly as received. */

@@ -1,10 +1,10 @@
-import { appendFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } from '../errors.js';
 import { ReplyParser } from '../smtp/reply-parser.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { describeTlsSocket } from '../tls/describe.js';
+import { attachKeylog } from './keylog.js';
 import { waitForHandshake, type HandshakeFailure } from './tls-handshake.js';
 import type { TlsSettings } from '../tls/options.js';
 import type { TlsSummary } from '../tls/summary.js';
@@ -349,18 +349,4 @@ function tlsConnectionOptions(settings: TlsSettings): ConnectionOptions {
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,
   };
-}
-
-/** Appends the socket's TLS secrets to `settings.keylogPath`, if set (shared with the proxy's client leg). */
-export function attachKeylog(socket: TLSSocket, settings: Pick<TlsSettings, 'keylogPath'>): void {
-  const path = settings.keylogPath;
-  if (!path) return;
-  // NSS key log format (one "LABEL client_random secret" line per secret), as Wireshark reads it.
-  socket.on('keylog', (line: Buffer) => {
-    try {
-      appendFileSync(path, line, { mode: 0o600 });
-    } catch {
-      socket.emit('error', new TlsError(`--keylog ${path}: cannot write`));
-    }
-  });
 }

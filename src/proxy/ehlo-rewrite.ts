@@ -1,3 +1,4 @@
+import { extensionKeyword } from '../smtp/capabilities.js';
 import type { Reply } from '../smtp/reply.js';
 
 /**
@@ -17,13 +18,11 @@ export interface EhloRewrite {
 
 const WITHHELD = ['CHUNKING', 'BINARYMIME'] as const;
 
-const keywordOf = (line: string): string => (line.trim().split(/[\s=]/)[0] ?? '').toUpperCase();
-
 export function rewriteEhloReply(reply: Pick<Reply, 'code' | 'lines'>, clientLegTls: boolean): EhloRewrite {
   const [greeting = '', ...extensions] = reply.lines;
   const changes: string[] = [];
   const kept = extensions.filter((line) => {
-    const keyword = keywordOf(line);
+    const keyword = extensionKeyword(line);
     if (keyword === 'STARTTLS' && clientLegTls) {
       changes.push('STARTTLS removed (TLS with the client is already active)');
       return false;
@@ -34,7 +33,7 @@ export function rewriteEhloReply(reply: Pick<Reply, 'code' | 'lines'>, clientLeg
     }
     return true;
   });
-  if (!clientLegTls && !kept.some((line) => keywordOf(line) === 'STARTTLS')) {
+  if (!clientLegTls && !kept.some((line) => extensionKeyword(line) === 'STARTTLS')) {
     kept.push('STARTTLS');
     changes.push('STARTTLS added (the proxy terminates TLS with the client)');
   }

@@ -3,12 +3,14 @@ import type { SecureContext } from 'node:tls';
 import { ErrorCode, SmtpdbgError, TimeoutError } from '../errors.js';
 import { ProxyClientLeg } from '../net/proxy-client-leg.js';
 import { SmtpClient } from '../net/smtp-client.js';
+import { redactAuthLine } from '../smtp/auth.js';
 import { hasExtension, parseCapabilities } from '../smtp/capabilities.js';
+import { formatReply, reply } from '../smtp/reply-format.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { ServerReader, type CommandLine, type ReaderItem } from '../smtp/server-reader.js';
+import { Terminators } from '../smtp/terminators.js';
 import type { TlsSettings } from '../tls/options.js';
 import type { EventInput, EventStream, Leg, SessionEvent } from '../transcript/events.js';
-import { redactAuthLine } from './auth-secrets.js';
 import { rewriteEhloReply } from './ehlo-rewrite.js';
 
 /** How the proxy talks to the upstream server. */
@@ -43,8 +45,6 @@ export interface ProxySettings {
   events: EventStream;
 }
 
-const CRLF = Buffer.from('\r\n');
-const LF = Buffer.from('\n');
 const END_OF_DATA = Buffer.from('.\r\n');
 /** A client that pipelines faster than the upstream answers is paused past this many octets. */
 const MAX_BUFFERED = 256 * 1024;
@@ -148,7 +148,7 @@ export class ProxyConnection {
   shutdown(): void {
     this.upstream?.close('the proxy is shutting down');
     if (!this.clientDone) {
-      this.clientWrite(Buffer.from(`421 4.3.2 ${this.settings.hostname} smtpdbg proxy shutting down\r\n`, 'latin1'));
+      this.clientWrite(formatReply(reply(421, '4.3.2', `${this.settings.hostname} smtpdbg proxy shutting down`), 'latin1'));
       this.closeClient('local', 'the proxy is shutting down');
     }
   }
@@ -368,7 +368,7 @@ export class ProxyConnection {
   }
 
   private async handleLine(item: CommandLine): Promise<void> {
-    const terminator = item.terminator === 'crlf' ? CRLF : LF;
+    const terminator = Terminators[item.terminator];
     const bytes = Buffer.concat([item.line, terminator]);
     const shown = this.settings.showSecrets ? undefined : redactAuthLine(item.line, terminator, this.inAuthExchange);
     this.emitClient({ type: 'recv', data: shown ?? bytes, ...(shown ? { redacted: true } : {}) });
@@ -417,10 +417,10 @@ export class ProxyConnection {
   /** The server half of STARTTLS (RFC 3207 §4), answered by the proxy with its own certificate. */
   private async startClientTls(): Promise<void> {
     if (this.clientTls) {
-      this.clientWrite(Buffer.from('503 5.5.1 TLS already active\r\n', 'latin1'));
+      this.clientWrite(formatReply(reply(503, '5.5.1', 'TLS already active'), 'latin1'));
       return;
     }
-    this.clientWrite(Buffer.from('220 2.0.0 Ready to start TLS\r\n', 'latin1'));
+    this.clientWrite(formatReply(reply(220, '2.0.0', 'Ready to start TLS'), 'latin1'));
     // RFC 3207 §6: bytes pipelined behind STARTTLS must not be acted on; they are recorded.
     const discarded = this.reader.discardBuffered();
     if (discarded.length > 0) {
@@ -440,8 +440,12 @@ export class ProxyConnection {
   }
 
   private armIdle(): void {
-    clearTimeout(this.idleTimer);
     if (this.clientDone || this.settings.idleTimeoutMs <= 0) return;
+    // refresh() re-arms the same timer: cheaper than a new one for every line relayed.
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => {
       if (this.replyWaiters.length > 0) return;
       this.emitClient({ type: 'info', message: `the client was silent for ${this.settings.idleTimeoutMs} ms` });
@@ -451,7 +455,7 @@ export class ProxyConnection {
 
   /** Ends the session with a 421 from the proxy itself (RFC 5321 §3.8) and closes both legs. */
   private refuse(enhanced: string, text: string): void {
-    this.clientWrite(Buffer.from(`421 ${enhanced} ${this.settings.hostname} smtpdbg proxy: ${text}\r\n`, 'latin1'));
+    this.clientWrite(formatReply(reply(421, enhanced, `${this.settings.hostname} smtpdbg proxy: ${text}`), 'latin1'));
     this.upstream?.close(text);
     this.closeClient('local', text);
   }

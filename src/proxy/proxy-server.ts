@@ -1,5 +1,4 @@
-import { createServerTlsContext, listen, type Listener } from '../net/listener.js';
-import { generateSelfSignedCertificate } from '../tls/self-signed.js';
+import { listen, serverCertificate, type Listener } from '../net/listener.js';
 import { EventStream } from '../transcript/events.js';
 import { ProxyConnection, type ProxySettings } from './proxy-connection.js';
 
@@ -36,11 +35,8 @@ const CLOSE_GRACE_MS = 1000;
  */
 export async function startProxy(options: ProxyServerOptions): Promise<ProxyServer> {
   const events = options.events ?? new EventStream();
-  const generated = options.cert === undefined || options.key === undefined;
-  const pair = !generated && options.cert !== undefined && options.key !== undefined
-    ? { cert: options.cert, key: options.key }
-    : generateSelfSignedCertificate({ hostnames: [options.hostname] });
-  const settings: ProxySettings = { ...options, clientTlsContext: createServerTlsContext(pair.cert, pair.key), events };
+  const server = serverCertificate(options.cert, options.key, options.hostname);
+  const settings: ProxySettings = { ...options, clientTlsContext: server.context, events };
   const live = new Set<ProxyConnection>();
   let accepted = 0;
   const listener: Listener = await listen({
@@ -60,8 +56,8 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
   return {
     host: listener.host,
     port: listener.port,
-    certificate: pair.cert.toString(),
-    certificateGenerated: generated,
+    certificate: server.certificate,
+    certificateGenerated: server.generated,
     events,
     get accepted() {
       return accepted;

@@ -1,4 +1,8 @@
+import type { AuthMechanism } from '../smtp/auth.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 import type { LineTerminator } from '../smtp/server-reader.js';
+
+export type { ReplySpec } from '../smtp/reply-format.js';
 
 /**
  * The seam through which `serve --scenario` (and tests) make the capture server misbehave on
@@ -18,16 +22,6 @@ export type SessionState =
   | 'data'
   /** Inside an AUTH exchange (RFC 4954 §4), waiting for a response line. */
   | 'auth';
-
-export interface ReplySpec {
-  code: number;
-  /** The enhanced status code (RFC 3463), e.g. "5.7.8"; left out when absent. */
-  enhanced?: string;
-  /** One string per reply line. */
-  lines: string[];
-  /** Bytes to send exactly as they are instead of formatting `lines` (scenario files may want a malformed reply). */
-  raw?: Buffer;
-}
 
 export interface Decision {
   /** Wait this long before doing anything else (the default reply included). */
@@ -95,7 +89,7 @@ export interface MessageDecision extends Decision {
 }
 
 export interface AuthContext extends ConnectionContext {
-  mechanism: 'PLAIN' | 'LOGIN';
+  mechanism: AuthMechanism;
   /** The authentication identity the client gave (never the secret). */
   user: string;
 }

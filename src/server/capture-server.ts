@@ -1,8 +1,8 @@
-import type { Socket } from 'node:net';
-import { createServerTlsContext, listen, upgradeServerSocket, type Listener, type ServerTlsUpgrade } from '../net/listener.js';
-import { generateSelfSignedCertificate } from '../tls/self-signed.js';
+import { AcceptedSocket, type AcceptedSocketTls } from '../net/accepted-socket.js';
+import { listen, serverCertificate, type Listener, type ListenOptions } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_ERRORS, DEFAULT_MAX_MESSAGE_SIZE } from './defaults.js';
 import { MboxrdWriter } from './mboxrd.js';
 import { formatReply, reply } from './replies.js';
 import { ServerSession, type ReceivedMessage, type SessionIo } from './session.js';
@@ -64,56 +64,17 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024;
-export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
-/** Postfix's default process limit is 100 smtpd processes, hence 100 sessions. */
-export const DEFAULT_MAX_CONNECTIONS = 100;
-/** Postfix's smtpd_hard_error_limit default. */
-export const DEFAULT_MAX_ERRORS = 20;
-
-/** Wires a ServerSession to an accepted socket: the only place here that touches sockets. */
-function socketIo(initial: Socket, tlsUpgrade: ((socket: Socket) => ServerTlsUpgrade) | undefined, session: () => ServerSession): SessionIo {
-  let socket: Socket = initial;
-  const onData = (chunk: Buffer) => session().receive(chunk);
-  const onEnd = () => session().closedBy('peer', 'the client closed the connection');
-  const onError = (error: NodeJS.ErrnoException) => session().closedBy('error', error.code ?? error.message);
-  const onClose = () => session().closedBy('peer', 'connection closed');
-  const attach = (s: Socket) => {
-    s.on('data', onData);
-    s.on('end', onEnd);
-    s.on('error', onError);
-    s.on('close', onClose);
-  };
-  const detach = (s: Socket) => {
-    s.off('data', onData);
-    s.off('end', onEnd);
-    s.off('close', onClose);
-  };
-  attach(socket);
-  return {
-    write: (bytes) => {
-      if (!socket.destroyed) socket.write(bytes);
+/** Wires a ServerSession to its accepted connection; the socket itself stays in src/net. */
+function sessionIo(accepted: AcceptedSocket, tls: AcceptedSocketTls | undefined, session: () => ServerSession): SessionIo {
+  return accepted.serve(
+    {
+      data: (chunk) => session().receive(chunk),
+      end: () => session().closedBy('peer', 'the client closed the connection'),
+      error: (error) => session().closedBy('error', error.code ?? error.message),
+      close: () => session().closedBy('peer', 'connection closed'),
     },
-    end: () => socket.end(),
-    destroy: () => socket.destroy(),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    startTls: async () => {
-      if (!tlsUpgrade) throw new Error('TLS is not configured');
-      detach(socket);
-      const upgrade = tlsUpgrade(socket);
-      socket = upgrade.socket;
-      const summary = await upgrade.secured;
-      attach(socket);
-      return summary;
-    },
-    abortTls: () => {
-      detach(socket);
-      // Wait for the ClientHello so that the close lands inside the handshake.
-      socket.once('data', () => socket.destroy());
-      socket.on('error', () => undefined);
-    },
-  };
+    tls,
+  );
 }
 
 export async function startCaptureServer(options: CaptureServerOptions = {}): Promise<CaptureServer> {
@@ -127,14 +88,11 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
   const keepMessages = options.keepMessages ?? true;
   const tlsEnabled = options.tls ?? true;
   let certificate: string | undefined;
-  let upgrade: ((socket: Socket) => ServerTlsUpgrade) | undefined;
+  let tls: AcceptedSocketTls | undefined;
   if (tlsEnabled) {
-    const pair = options.cert !== undefined && options.key !== undefined
-      ? { cert: options.cert, key: options.key }
-      : generateSelfSignedCertificate({ hostnames: [hostname] });
-    const context = createServerTlsContext(pair.cert, pair.key);
-    certificate = pair.cert.toString();
-    upgrade = (socket) => upgradeServerSocket(socket, context, handshakeTimeoutMs);
+    const server = serverCertificate(options.cert, options.key, hostname);
+    certificate = server.certificate;
+    tls = { context: server.context, handshakeTimeoutMs };
   }
   const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath) : undefined;
   const messages: ReceivedMessage[] = [];
@@ -152,18 +110,17 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     for (const callback of callbacks) callback(message);
   };
 
-  const onConnection = (socket: Socket) => {
+  const onConnection: ListenOptions['onConnection'] = (socket) => {
+    const accepted = new AcceptedSocket(socket);
     const conn = nextConn++;
-    const remoteAddress = socket.remoteAddress ?? '';
-    const remotePort = socket.remotePort ?? 0;
+    const { remoteAddress, remotePort } = accepted;
     if (maxConnections > 0 && sessions.size >= maxConnections) {
       // RFC 5321 §3.1: a server that cannot take the connection may answer 421 and close.
-      socket.on('error', () => undefined);
-      socket.end(formatReply(reply(421, '4.7.0', `${hostname} Error: too many connections`)));
+      accepted.refuse(formatReply(reply(421, '4.7.0', `${hostname} Error: too many connections`)));
       emit({ type: 'info', conn, message: `refused ${remoteAddress}:${remotePort}: ${sessions.size} connections open (--max-connections ${maxConnections})` });
       return;
     }
-    const session: ServerSession = new ServerSession(socketIo(socket, upgrade, () => session), {
+    const session: ServerSession = new ServerSession(sessionIo(accepted, tls, () => session), {
       conn,
       hostname,
       remoteAddress,
@@ -179,19 +136,19 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       byteEvents: options.byteEvents ?? true,
     });
     sessions.add(session);
-    socket.once('close', () => sessions.delete(session));
+    accepted.onceClosed(() => sessions.delete(session));
     emit({
       type: 'connect',
       conn,
       host: remoteAddress,
       port: remotePort,
       remoteAddress,
-      ...(socket.localAddress !== undefined ? { localAddress: socket.localAddress } : {}),
-      ...(socket.localPort !== undefined ? { localPort: socket.localPort } : {}),
+      ...(accepted.localAddress !== undefined ? { localAddress: accepted.localAddress } : {}),
+      ...(accepted.localPort !== undefined ? { localPort: accepted.localPort } : {}),
     });
     session.start().catch((error: unknown) => {
       emit({ type: 'error', conn, code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
-      socket.destroy();
+      accepted.destroy();
     });
   };
 

@@ -1,3 +1,4 @@
+import { AuthMechanism, base64Utf8, parseAuthMechanism } from '../smtp/auth.js';
 import type { Decision } from './behaviour.js';
 import { reply } from './replies.js';
 import { MAX_RECIPIENTS, type ServerSession } from './session.js';
@@ -129,12 +130,12 @@ export async function authResponse(session: ServerSession, response: string): Pr
     return;
   }
   exchange.responses.push(decoded);
-  if (exchange.mechanism === 'LOGIN' && exchange.responses.length < 2) {
-    session.sendReply(reply(334, undefined, Buffer.from('Password:').toString('base64')));
+  if (exchange.mechanism === AuthMechanism.login && exchange.responses.length < 2) {
+    session.sendReply(reply(334, undefined, base64Utf8('Password:')));
     return;
   }
   // PLAIN is "authzid NUL authcid NUL passwd" (RFC 4616 §2); LOGIN's first answer is the user.
-  const user = exchange.mechanism === 'PLAIN' ? (decoded.split('\0')[1] ?? '') : (exchange.responses[0] ?? '');
+  const user = exchange.mechanism === AuthMechanism.plain ? (decoded.split('\0')[1] ?? '') : (exchange.responses[0] ?? '');
   session.auth = undefined;
   session.state = 'ready';
   const decision = await session.options.behaviour.onAuth?.({ ...session.context, mechanism: exchange.mechanism, user });
@@ -150,13 +151,13 @@ const auth: CommandHandler = (session, argument, decision) => {
   if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
   if (session.authenticatedAs !== undefined) return session.finish(decision, badSequence('already authenticated'));
   const [mechanism = '', initial] = argument.split(' ', 2);
-  const name = mechanism.toUpperCase();
-  if (name !== 'PLAIN' && name !== 'LOGIN') return session.finish(decision, reply(504, '5.5.4', 'Unrecognized authentication type'));
+  const name = parseAuthMechanism(mechanism);
+  if (name === undefined) return session.finish(decision, reply(504, '5.5.4', 'Unrecognized authentication type'));
   session.auth = { mechanism: name, responses: [] };
   session.state = 'auth';
   // RFC 4954 §4: "=" is an empty initial response.
   if (initial !== undefined) return authResponse(session, initial === '=' ? '' : initial);
-  session.sendReply(reply(334, undefined, name === 'LOGIN' ? Buffer.from('Username:').toString('base64') : ''));
+  session.sendReply(reply(334, undefined, name === AuthMechanism.login ? base64Utf8('Username:') : ''));
 };
 
 const quit: CommandHandler = (session) => {

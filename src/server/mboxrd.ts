@@ -24,11 +24,11 @@ export function asctime(date: Date): string {
  * MAILER-DAEMON: writing nothing gives `From  Mon…`, which some readers do not take as a
  * separator (design.md, incident 4). Whitespace would split the line's fields.
  */
-export function fromLineSender(sender: string): string {
+function fromLineSender(sender: string): string {
   return sender === '' ? 'MAILER-DAEMON' : sender.replace(/\s/g, '_');
 }
 
-export function quoteFromLines(data: Buffer): Buffer {
+function quoteFromLines(data: Buffer): Buffer {
   const parts: Buffer[] = [];
   let from = 0;
   for (let lineStart = 0; lineStart < data.length;) {
@@ -47,7 +47,7 @@ export function quoteFromLines(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-export function formatMboxrdEntry(sender: string, receivedAt: Date, data: Buffer): Buffer {
+function formatMboxrdEntry(sender: string, receivedAt: Date, data: Buffer): Buffer {
   const separator = Buffer.from(`From ${fromLineSender(sender)} ${asctime(receivedAt)}\n`, 'latin1');
   const body = quoteFromLines(data);
   // The message must end in a line end before the blank line that closes the entry.

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
+import { redactAuthLine, type AuthMechanism } from '../smtp/auth.js';
 import { dotUnstuff } from '../smtp/dot-stuffing.js';
-import { COMMAND_LINE_LIMIT, ServerReader, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
+import { COMMAND_LINE_LIMIT, ServerReader, TEXT_LINE_LIMIT, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
+import { Terminators } from '../smtp/terminators.js';
 import type { EventInput } from '../transcript/events.js';
 import type { TlsSummary } from '../tls/summary.js';
 import type {
@@ -83,6 +85,8 @@ export const MAX_RECIPIENTS = 1000;
 const HIGH_WATER = 1 << 20;
 /** Recv events for DATA are cut at line ends, or at this size for a line that never ends. */
 const DATA_EVENT_LIMIT = 4096;
+/** The end-of-data indicator (RFC 5321 §4.1.1.4) that ends the stored raw message. */
+const DOT_CRLF = Buffer.from('.\r\n');
 
 /**
  * Queue ids (shown in the 250 after DATA) are 12 hex digits: 24 random bits per process and
@@ -96,7 +100,7 @@ function nextQueueId(): string {
 }
 
 export interface AuthExchange {
-  mechanism: 'PLAIN' | 'LOGIN';
+  mechanism: AuthMechanism;
   /** Responses received so far (decoded); LOGIN needs two. */
   responses: string[];
 }
@@ -221,7 +225,7 @@ export class ServerSession {
 
   private async handleLine(item: CommandLine): Promise<void> {
     if (this.state === 'auth') {
-      this.emitLine(item, !this.options.showSecrets);
+      this.emitLine(item, true);
       await authResponse(this, item.line.toString('latin1'));
       return;
     }
@@ -229,9 +233,7 @@ export class ServerSession {
     const space = text.indexOf(' ');
     const verb = (space === -1 ? text : text.slice(0, space)).toUpperCase();
     const argument = space === -1 ? '' : text.slice(space + 1);
-    // RFC 4954 §4: the initial response of AUTH is a secret like the later ones.
-    const secret = verb === 'AUTH' && argument.includes(' ') && !this.options.showSecrets;
-    this.emitLine(item, secret);
+    this.emitLine(item, verb === 'AUTH');
     const occurrence = (this.counts.get(verb) ?? 0) + 1;
     this.counts.set(verb, occurrence);
     const sinceLastReplyMs = Date.now() - this.lastReplyAt;
@@ -397,19 +399,22 @@ export class ServerSession {
       this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from('.\r\n') });
     }
     const from = this.from ?? '';
-    const to = [...this.to];
+    // Handed over, not copied: this.to gets a new array below and the old one is not touched again.
+    const to = this.to;
     this.state = 'ready';
     this.from = undefined;
     this.to = [];
     if (end.bareCrLines.length > 0) this.info(`bare CR in DATA line(s) ${end.bareCrLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
     if (end.bareLfLines.length > 0) this.info(`bare LF in DATA line(s) ${end.bareLfLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
-    if (end.longLines.length > 0) this.info(`DATA line(s) ${end.longLines.join(', ')} longer than 1000 octets (RFC 5321 §4.5.3.1.6)`);
+    if (end.longLines.length > 0) this.info(`DATA line(s) ${end.longLines.join(', ')} longer than ${TEXT_LINE_LIMIT} octets (RFC 5321 §4.5.3.1.6)`);
     if (data.oversize) {
       // RFC 1870 §6.3 and RFC 5321 §4.5.3.1.10: the whole message is refused.
       this.sendReply(reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${this.options.maxMessageSize})`));
       return;
     }
-    const stuffed = Buffer.concat(data.chunks);
+    // One copy of the message: the stored raw bytes, with the content (still dot-stuffed) a view of it.
+    const raw = Buffer.concat([...data.chunks, DOT_CRLF]);
+    const stuffed = raw.subarray(0, raw.length - DOT_CRLF.length);
     const content = dotUnstuff(stuffed);
     const decision: MessageDecision | undefined = await this.options.behaviour.onMessage?.({
       ...this.context,
@@ -431,30 +436,26 @@ export class ServerSession {
         from,
         to,
         data: decision?.store ?? content,
-        raw: Buffer.concat([stuffed, Buffer.from('.\r\n')]),
+        raw,
         tls: this.tls,
         helo: this.helo,
         authenticatedAs: this.authenticatedAs,
         receivedAt: new Date(),
-        bareCrLines: [...end.bareCrLines],
-        bareLfLines: [...end.bareLfLines],
-        longLines: [...end.longLines],
+        // The reader makes these arrays anew for every message, so they can be handed over.
+        bareCrLines: end.bareCrLines,
+        bareLfLines: end.bareLfLines,
+        longLines: end.longLines,
       });
     }
     this.finish(decision, reply(250, '2.0.0', `Ok: queued as ${id} (kept here, never relayed)`));
   }
 
-  private emitLine(item: CommandLine, secret: boolean): void {
+  /** `mayHoldSecret`: an AUTH command or a line of its exchange (the only lines redacted). */
+  private emitLine(item: CommandLine, mayHoldSecret: boolean): void {
     if (!this.options.byteEvents) return;
-    const terminator = item.terminator === 'crlf' ? '\r\n' : '\n';
-    let shown = item.line;
-    if (secret) {
-      // Keep the verb and mechanism ("AUTH PLAIN") so the transcript still says what happened.
-      const text = item.line.toString('latin1');
-      const keep = this.state === 'auth' ? '' : text.split(' ').slice(0, 2).join(' ') + ' ';
-      shown = Buffer.from(`${keep}<redacted>`, 'latin1');
-    }
-    const data = Buffer.concat([shown, Buffer.from(terminator)]);
-    this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data, ...(secret ? { redacted: true } : {}) });
+    const terminator = Terminators[item.terminator];
+    const shown = mayHoldSecret && !this.options.showSecrets ? redactAuthLine(item.line, terminator, this.state === 'auth') : undefined;
+    const data = shown ?? Buffer.concat([item.line, terminator]);
+    this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data, ...(shown ? { redacted: true } : {}) });
   }
 }

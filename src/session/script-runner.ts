@@ -84,10 +84,7 @@ export class LineRunner {
   private async flushGroup(): Promise<Reply[]> {
     const group = this.pipelineGroup.splice(0);
     const bytes = Buffer.concat(group.map((l) => Buffer.concat([Buffer.from(l, 'latin1'), this.term])));
-    if (group.some((l) => /^quit\b/i.test(l.trim()))) {
-      this.session.quitSent = true;
-      this.session.client.expectClose();
-    }
+    if (group.some((l) => /^quit\b/i.test(l.trim()))) this.session.expectQuit();
     this.session.write(bytes);
     const replies: Reply[] = [];
     for (const line of group) {

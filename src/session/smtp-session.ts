@@ -46,7 +46,7 @@ export class SmtpSession {
   readonly exchanges: Exchange[] = [];
   /** Terminator for command lines (inject --cmd-term, :term). */
   commandTerminator: Buffer = Terminators.crlf;
-  quitSent = false;
+  private quitExpected = false;
 
   private constructor(settings: SessionSettings, client: SmtpClient) {
     this.settings = settings;
@@ -84,13 +84,24 @@ export class SmtpSession {
 
   /** Sends one command line with the session's command terminator and records the reply. */
   async command(line: string, options: SendOptions = {}): Promise<Reply> {
-    if (/^quit\b/i.test(line.trim())) {
-      this.quitSent = true;
-      this.client.expectClose();
-    }
+    if (/^quit\b/i.test(line.trim())) this.expectQuit();
     const reply = await this.client.command(line, { ...options, terminator: this.commandTerminator });
     this.exchanges.push({ command: options.shown ? options.shown.toString('latin1').trimEnd() : line, reply });
     return reply;
+  }
+
+  /** True once QUIT was sent (or is about to be), however it was sent. */
+  get quitSent(): boolean {
+    return this.quitExpected;
+  }
+
+  /**
+   * QUIT is going out (in a command, a pipelined group or a raw write): the server closing
+   * the connection after it is the normal end, not a failure.
+   */
+  expectQuit(): void {
+    this.quitExpected = true;
+    this.client.expectClose();
   }
 
   /** Writes bytes without waiting (raw sends, DATA content, pipelined commands). */

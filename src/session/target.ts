@@ -23,6 +23,11 @@ export function parseTarget(text: string, defaultPort = 25): Target {
   return { host: validHost(text.slice(0, colon)), port: parsePort(text.slice(colon + 1), text, defaultPort) };
 }
 
+/** `host:port`, with an IPv6 address in brackets (`[::1]:25`), as parseTarget reads it back. */
+export function formatTarget(target: Target): string {
+  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}
+
 function validHost(host: string): string {
   if (!host || /[\s/@]/.test(host)) throw new UsageError(`target: ${JSON.stringify(host)} is not a host name or address`);
   return host;

@@ -31,3 +31,22 @@ export function decodeChallenge(text: string): { decoded: string; base64: boolea
   }
   return { decoded: Buffer.from(trimmed, 'base64').toString('utf8'), base64: true };
 }
+
+/**
+ * Which of a client's lines hold AUTH secrets, so that transcripts and the screen show
+ * `<redacted>` instead (design.md: secrets are redacted unless --show-secrets). The bytes
+ * on the wire are untouched; only what is recorded changes. The verb and mechanism
+ * ("AUTH PLAIN") are kept so the transcript still says what happened.
+ *
+ * RFC 4954 §4: the optional initial response after `AUTH <mechanism>` is a secret, and so is
+ * every line the client sends while the server keeps answering 334. `inAuthExchange` is true
+ * while the AUTH exchange is waiting for such a line (the last reply was a 334). Returns
+ * what events record instead of the line, or undefined when the line holds no secret.
+ */
+export function redactAuthLine(line: Buffer, terminator: Buffer, inAuthExchange: boolean): Buffer | undefined {
+  if (inAuthExchange) return Buffer.concat([Buffer.from('<redacted>', 'latin1'), terminator]);
+  const text = line.toString('latin1');
+  const words = text.split(' ');
+  if ((words[0] ?? '').toUpperCase() !== 'AUTH' || words.length < 3) return undefined;
+  return Buffer.concat([Buffer.from(`${words[0]} ${words[1]} <redacted>`, 'latin1'), terminator]);
+}

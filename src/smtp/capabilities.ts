@@ -32,6 +32,11 @@ export function parseCapabilities(reply: Pick<Reply, 'lines'>): Capabilities {
   return { domain, greeting: greeting.join(' '), extensions };
 }
 
+/** The upper-cased keyword of one EHLO extension line: "size 1000" and "AUTH=LOGIN" give SIZE and AUTH. */
+export function extensionKeyword(line: string): string {
+  return (line.trim().split(/[\s=]/)[0] ?? '').toUpperCase();
+}
+
 export function hasExtension(caps: Capabilities | undefined, name: string): boolean {
   return caps?.extensions.has(name.toUpperCase()) ?? false;
 }

@@ -217,6 +217,7 @@ export class ServerReader {
     this.previousWasCr = b === CR;
   }
 
+  /** The line lists are made anew by startData, so the receiver may keep them. */
   private endItem(): DataEnd {
     this.pendingEnd = false;
     return {

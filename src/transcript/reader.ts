@@ -4,7 +4,7 @@ import { ReplyParser } from '../smtp/reply-parser.js';
 import type { Reply } from '../smtp/reply.js';
 import type { TlsSummary } from '../tls/summary.js';
 import type { Leg, SessionEvent } from './events.js';
-import { TRANSCRIPT_VERSION, type TranscriptHeader } from './recorder.js';
+import { TEXT_TRANSCRIPT_MARK, TRANSCRIPT_VERSION, type TranscriptHeader } from './recorder.js';
 
 /**
  * Reads a JSON Lines transcript (recorder.ts) back into events. A damaged file — a line
@@ -141,7 +141,7 @@ export async function readTranscriptFile(path: string): Promise<ParsedTranscript
   } catch (error) {
     throw fileError(path, 'read', error);
   }
-  if (text.startsWith('=== smtpdbg transcript')) {
+  if (text.startsWith(TEXT_TRANSCRIPT_MARK)) {
     throw new InputError(`${path}: this is a text transcript, already readable as it is; only JSON Lines transcripts (recorded to a .jsonl name) can be rendered`);
   }
   const parsed = parseTranscript(text);

@@ -5,6 +5,14 @@ import { plainTextLine, TextTranscriptFormatter } from './text-format.js';
 
 export const TRANSCRIPT_VERSION = 1;
 
+/** How the first line of a text transcript starts; `smtpdbg transcript` refuses such files. */
+export const TEXT_TRANSCRIPT_MARK = '=== smtpdbg transcript';
+
+/** The first line of a text transcript, also printed above `smtpdbg transcript`'s views. */
+export function textTranscriptHeaderLine(started: string, command: string, target: string | undefined): string {
+  return `${TEXT_TRANSCRIPT_MARK} ${started} ${command}${target ? ` ${target}` : ''}`;
+}
+
 export interface TranscriptHeader {
   command: string;
   target?: string;
@@ -36,7 +44,6 @@ export function eventToJson(event: SessionEvent): Record<string, unknown> {
     case 'info':
       return { ...base, message: event.message };
   }
-  return { type, t };
 }
 
 /**
@@ -62,7 +69,7 @@ export class TranscriptRecorder {
     if (this.jsonl) {
       this.writeLine(JSON.stringify({ type: 'header', version: TRANSCRIPT_VERSION, tool: 'smtpdbg', started: new Date(startedAt).toISOString(), ...header }));
     } else {
-      this.writeLine(`=== smtpdbg transcript ${new Date(startedAt).toISOString()} ${header.command}${header.target ? ` ${header.target}` : ''}`);
+      this.writeLine(textTranscriptHeaderLine(new Date(startedAt).toISOString(), header.command, header.target));
     }
   }
 

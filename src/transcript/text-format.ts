@@ -32,6 +32,8 @@ export interface TextLine {
 }
 
 type Direction = 'send' | 'recv';
+/** An event that carries bytes; its type is the direction they went. */
+type DataEvent = Extract<SessionEvent, { type: Direction }>;
 
 /** `[#3 client] ` for events of a proxy connection, empty for single-connection commands. */
 export function prefixOf(event: SessionEvent): string {
@@ -41,7 +43,7 @@ export function prefixOf(event: SessionEvent): string {
 }
 
 /** Words for one TLS summary, shared by the text transcript and the screen. */
-export function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; text: string }> {
+function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; text: string }> {
   const lines: Array<{ kind: 'info' | 'warning'; text: string }> = [];
   lines.push({ kind: 'info', text: `TLS started: ${summary.protocol ?? 'unknown protocol'}, ${summary.cipher ?? 'unknown cipher'}${summary.servername ? `, SNI ${summary.servername}` : ', no SNI'}` });
   summary.chain.forEach((cert, i) => {
@@ -62,7 +64,7 @@ export function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warnin
  * line is shown as it is when the direction changes or the connection ends.
  */
 export class TextTranscriptFormatter {
-  private partial = new Map<string, { dir: Direction; tls: boolean; event: SessionEvent; bytes: Buffer }>();
+  private partial = new Map<string, { event: DataEvent; bytes: Buffer }>();
   /** Per connection and leg (the prefix), the direction that last had bytes. */
   private lastKeys = new Map<string, string>();
 
@@ -78,7 +80,7 @@ export class TextTranscriptFormatter {
         const last = this.lastKeys.get(prefix);
         if (last !== undefined && last !== key) out.push(...this.flushKey(last));
         this.lastKeys.set(prefix, key);
-        out.push(...this.takeLines(key, event.type, event, event.data, event.redacted === true));
+        out.push(...this.takeLines(key, event));
         break;
       }
       case 'connect':
@@ -135,16 +137,17 @@ export class TextTranscriptFormatter {
     return tls ? Markers.tlsRecv : Markers.recv;
   }
 
-  private takeLines(key: string, dir: Direction, event: SessionEvent, data: Buffer, redacted: boolean): TextLine[] {
+  private takeLines(key: string, event: DataEvent): TextLine[] {
     const held = this.partial.get(key);
-    let bytes = held ? Buffer.concat([held.bytes, data]) : data;
+    const redacted = event.redacted === true;
+    let bytes = held ? Buffer.concat([held.bytes, event.data]) : event.data;
     const out: TextLine[] = [];
     let lf: number;
     while ((lf = bytes.indexOf(0x0a)) !== -1) {
-      out.push(this.lineOf(dir, event, bytes.subarray(0, lf + 1), false, redacted));
+      out.push(this.lineOf(event, bytes.subarray(0, lf + 1), false, redacted));
       bytes = bytes.subarray(lf + 1);
     }
-    if (bytes.length) this.partial.set(key, { dir, tls: event.tls, event, bytes: Buffer.from(bytes) });
+    if (bytes.length) this.partial.set(key, { event, bytes: Buffer.from(bytes) });
     else this.partial.delete(key);
     return out;
   }
@@ -153,10 +156,11 @@ export class TextTranscriptFormatter {
     const held = this.partial.get(key);
     if (!held) return [];
     this.partial.delete(key);
-    return [this.lineOf(held.dir, held.event, held.bytes, true, false)];
+    return [this.lineOf(held.event, held.bytes, true, false)];
   }
 
-  private lineOf(dir: Direction, event: SessionEvent, bytes: Buffer, unterminated: boolean, redacted: boolean): TextLine {
+  private lineOf(event: DataEvent, bytes: Buffer, unterminated: boolean, redacted: boolean): TextLine {
+    const dir = event.type;
     const segments = segmentBytes(bytes);
     if (redacted) segments.push({ kind: 'text', text: ' (secret redacted)' });
     const line: TextLine = { kind: dir, marker: this.markerFor(dir, event.tls), prefix: prefixOf(event), segments };

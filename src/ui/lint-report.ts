@@ -64,7 +64,7 @@ export class LintTextReporter {
   }
 }
 
-export function groupTable(key: string, rows: readonly GroupRow[]): string {
+function groupTable(key: string, rows: readonly GroupRow[]): string {
   return table(
     [key, 'messages', 'flagged', 'rules'],
     rows.map((r) => [

@@ -12,15 +12,11 @@
  * Never throws: a failed start must fail the Postfix tests, not every test of the run.
  */
 import type { TestProject } from 'vitest/node';
+import { ci } from './ci.js';
 import { postfixUnavailableReason, startPostfix, type PostfixInstance } from './postfix.js';
 
-function ciIsSet(): boolean {
-  const value = process.env.CI;
-  return value !== undefined && value !== '' && value !== 'false' && value !== '0';
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const required = ciIsSet();
+  const required = ci;
   const reason = await postfixUnavailableReason();
   let instance: PostfixInstance | undefined;
   if (reason !== undefined) {

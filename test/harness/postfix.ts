@@ -54,11 +54,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const POSTFIX_HOST = '127.0.0.1';
-export const TEST_USER = 'testuser';
-export const MAILBOX = `/var/mail/${TEST_USER}`;
-export const RECIPIENT = `${TEST_USER}@example.test`;
-export const LOG_PATH = '/var/log/smtpdbg-postfix.log';
+const POSTFIX_HOST = '127.0.0.1';
+const TEST_USER = 'testuser';
+const MAILBOX = `/var/mail/${TEST_USER}`;
+const RECIPIENT = `${TEST_USER}@example.test`;
+const LOG_PATH = '/var/log/smtpdbg-postfix.log';
 
 const CONFIG_DIR = '/etc/postfix';
 const STATE_DIR = '/run/smtpdbg-postfix';
@@ -135,9 +135,16 @@ async function findExecutable(name: string): Promise<string | undefined> {
   return undefined;
 }
 
+let postfixPath: Promise<string | undefined> | undefined;
+
+/** `postfix`, looked up once: stopMaster runs `postfix status` every 100 ms. */
+function findPostfix(): Promise<string | undefined> {
+  return (postfixPath ??= findExecutable('postfix'));
+}
+
 /** Why Postfix cannot be used here, or undefined when it can be tried. */
 export async function postfixUnavailableReason(): Promise<string | undefined> {
-  if (!(await findExecutable('postfix')) || !(await findExecutable('postconf'))) {
+  if (!(await findPostfix()) || !(await findExecutable('postconf'))) {
     return 'postfix is not installed (CI installs it: see .ci/run)';
   }
   if (process.getuid?.() !== 0) {
@@ -164,7 +171,7 @@ function run(file: string, args: string[], timeoutMs = 20_000): Promise<RunResul
 }
 
 async function postfixCommand(args: string[], timeoutMs?: number): Promise<RunResult> {
-  const postfix = await findExecutable('postfix');
+  const postfix = await findPostfix();
   if (!postfix) throw new Error('postfix is not installed');
   return run(postfix, args, timeoutMs);
 }

@@ -4,8 +4,9 @@
  * the reason printed; with CI set it fails instead, so CI can never pass by skipping.
  */
 import { execFile } from 'node:child_process';
+import { ci } from './ci.js';
 
-export const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
+export { ci };
 
 async function swaksProblem(tls: boolean): Promise<string | undefined> {
   const output = await new Promise<{ code: number; stdout: string }>((resolve) => {

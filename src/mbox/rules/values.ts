@@ -83,7 +83,7 @@ export function checkDate(value: string): DateCheck {
 }
 
 /** Splits at commas outside quoted strings, comments and angle brackets (RFC 5322 §3.4). */
-export function splitAddressList(value: string): string[] {
+function splitAddressList(value: string): string[] {
   const parts: string[] = [];
   let start = 0;
   let quoted = false;
@@ -176,7 +176,7 @@ const contentType = new RegExp(`^(${token})/(${token})\\s*((?:;\\s*(?:${token}\\
 const encodings = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
 
 /** RFC 2045 §4 (MIME-Version), §5.1 (Content-Type), §6.1 (Content-Transfer-Encoding). */
-export function checkMimeField(nameLower: string, value: string): string | undefined {
+function checkMimeField(nameLower: string, value: string): string | undefined {
   const s = stripComments(value).trim();
   if (nameLower === 'mime-version') return /^1\s*\.\s*0$/.test(s) ? undefined : `MIME-Version "${s}" is not 1.0`;
   if (nameLower === 'content-transfer-encoding') {
@@ -192,7 +192,7 @@ export function checkMimeField(nameLower: string, value: string): string | undef
 /** `[no-from]` and friends: what MTAs and IMAP libraries write when an address was lost. */
 const placeholders = /\[no-(?:from|to|sender|address)\]|\[no address\]|MISSING_MAILBOX|SYNTAX[-_]ERROR|UNEXPECTED_DATA_AFTER_ADDRESS|^\s*<?unknown@unknown>?\s*$|^\s*<>\s*$/i;
 
-export function findPlaceholder(value: string): string | undefined {
+function findPlaceholder(value: string): string | undefined {
   return placeholders.exec(value)?.[0]?.trim();
 }
 

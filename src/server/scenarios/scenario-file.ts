@@ -18,8 +18,8 @@ import type { Scenario } from './scenario.js';
  * The first rule that matches decides; when none does, the server answers as usual.
  */
 
-export const RULE_EVENTS = ['connect', 'command', 'auth', 'message', 'idle'] as const;
-export type RuleEvent = (typeof RULE_EVENTS)[number];
+const RULE_EVENTS = ['connect', 'command', 'auth', 'message', 'idle'] as const;
+type RuleEvent = (typeof RULE_EVENTS)[number];
 
 const STATES: readonly SessionState[] = ['greeting', 'ready', 'mail', 'rcpt', 'data', 'auth'];
 

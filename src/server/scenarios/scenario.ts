@@ -10,11 +10,7 @@ export interface ScenarioOptions {
   delayMs: number;
 }
 
-export const DEFAULT_SCENARIO_OPTIONS: ScenarioOptions = {
-  idleMs: 5_000,
-  greylistDelayMs: 5_000,
-  delayMs: 2_000,
-};
+export { DEFAULT_SCENARIO_OPTIONS } from '../defaults.js';
 
 /** A behaviour and the server settings it needs. */
 export interface Scenario {

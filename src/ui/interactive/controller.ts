@@ -1,8 +1,9 @@
 import { ErrorCode, SmtpdbgError, UsageError } from '../../errors.js';
-import { ExitCode, exitCodeForError } from '../../cli/exit-codes.js';
+import { ExitCode, exitCodeForError } from '../../exit-codes.js';
 import { runOpening } from '../../session/opening.js';
 import { everyReplySucceeded, LineRunner } from '../../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../../session/smtp-session.js';
+import { formatTarget } from '../../session/target.js';
 import type { AuthMechanism } from '../../smtp/auth.js';
 import type { TerminatorName } from '../../smtp/terminators.js';
 import type { SessionEvent } from '../../transcript/events.js';
@@ -10,7 +11,11 @@ import { localEchoMarker, ScrollbackModel, type ScrollLine } from './scrollback-
 
 export interface InteractiveOptions {
   settings: SessionSettings;
-  auth?: { mechanism: AuthMechanism; user: string; password: () => Promise<string> };
+  /**
+   * `password` is never called: the UI asks with its own masked prompt (or takes
+   * SMTPDBG_PASSWORD), since a terminal prompt outside ink would fight it for stdin.
+   */
+  auth?: { mechanism: AuthMechanism; user: string; password?: () => Promise<string> };
   embedded: boolean;
 }
 
@@ -41,9 +46,6 @@ export interface ControllerOptions {
   /** How many scrollback lines stay in memory. */
   keepLines?: number;
 }
-
-const targetText = (settings: SessionSettings) =>
-  settings.target.host.includes(':') ? `[${settings.target.host}]:${settings.target.port}` : `${settings.target.host}:${settings.target.port}`;
 
 /**
  * Drives one interactive conversation for the ink UI, and is its store (subscribe /
@@ -76,7 +78,7 @@ export class InteractiveController {
     this.options = options;
     this.env = controllerOptions.env ?? process.env;
     this.scrollback = new ScrollbackModel(controllerOptions.keepLines);
-    this.state = { lines: [], status: { target: targetText(options.settings), terminator: 'crlf', inData: false }, phase: 'connecting', queued: 0 };
+    this.state = { lines: [], status: { target: formatTarget(options.settings.target), terminator: 'crlf', inData: false }, phase: 'connecting', queued: 0 };
     this.finished = new Promise<number>((resolve, reject) => {
       this.resolveFinished = resolve;
       this.rejectFinished = reject;
@@ -99,7 +101,7 @@ export class InteractiveController {
     const { settings, embedded, auth } = this.options;
     this.unsubscribe = settings.events.subscribe((event) => this.onEvent(event));
     if (embedded) {
-      settings.events.emit({ type: 'info', t: settings.events.now(), tls: false, message: `no target given: talking to the embedded capture server on ${targetText(settings)}` });
+      settings.events.emit({ type: 'info', t: settings.events.now(), tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(settings.target)}` });
     }
     let session: SmtpSession;
     try {

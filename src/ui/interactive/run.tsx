@@ -9,7 +9,7 @@ import { InteractiveController, type InteractiveOptions } from './controller.js'
  * reply was 2xx/3xx, 1 when a 4xx/5xx came back, 3 on a connection, TLS or protocol
  * failure — and leaves exiting to src/cli. Passwords come from SMTPDBG_PASSWORD or a
  * masked prompt inside the UI: the terminal prompt of src/cli/password.ts would fight ink
- * for stdin, so `options.auth.password` is not called.
+ * for stdin, so `options.auth.password` is not called (the CLI passes none).
  */
 export async function runInteractiveSession(options: InteractiveOptions): Promise<number> {
   const controller = new InteractiveController(options);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatRfc5322Date, messageFromData, messageFromMbox, parseHeaderOption, templateMessage } from '../../../src/inject/message.js';
+import { messageFromMbox } from '../../../src/inject/mbox-message.js';
+import { formatRfc5322Date, messageFromData, parseHeaderOption, templateMessage } from '../../../src/inject/message.js';
 
 const texts = (lines: Buffer[]) => lines.map((l) => l.toString('latin1'));
 
