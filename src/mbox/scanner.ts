@@ -17,6 +17,33 @@ export interface ScanOptions {
   origins?: boolean;
   /** Called once per message, in file order, with that message's findings in offset order. */
   onMessage(info: MessageInfo, findings: Finding[]): void;
+  /**
+   * Scan one range of a file (see range-split.ts): its bytes are pushed from `start` on,
+   * the variant and line endings come from the whole file's start, and the scan stops
+   * with `RangeEnd` when the message at `stopAt` would begin. Message and line numbers
+   * count from 1 at `start`.
+   */
+  range?: ScanRange;
+}
+
+export interface ScanRange {
+  /** File offset of the first byte pushed: a From_ line that is a separator wherever it stands. */
+  start: number;
+  /** True when an empty line comes just before `start`. */
+  startAfterBlank: boolean;
+  /** File offset of the next range's From_ line, or undefined for a range that runs to the end. */
+  stopAt: number | undefined;
+  sniffed: { variant: Variant; eol: Eol };
+}
+
+/** Thrown when a range scan reaches its `stopAt`: every message before it was handed out. */
+export class RangeEnd extends Error {
+  constructor(
+    /** Lines (LFs) between the range's start and `stopAt`. */
+    readonly lines: number,
+  ) {
+    super('range end');
+  }
 }
 
 const nlFrom = Buffer.from('\nFrom ');
@@ -30,7 +57,7 @@ const State = { start: 'start', header: 'header', body: 'body' } as const;
 type State = (typeof State)[keyof typeof State];
 
 /** Length of the empty line that ends just before `i` (0, 1 for LF or 2 for CRLF). */
-function blankBefore(buf: Uint8Array, i: number): number {
+export function blankBefore(buf: Uint8Array, i: number): number {
   if (i < 2 || buf[i - 1] !== 10) return 0;
   if (buf[i - 2] === 10) return 1;
   return i >= 3 && buf[i - 2] === 13 && buf[i - 3] === 10 ? 2 : 0;
@@ -73,6 +100,13 @@ export class MboxScanner {
 
   constructor(private readonly opts: ScanOptions) {
     if (!opts.framing) this.variant = Variant.message;
+    const range = opts.range;
+    if (range) {
+      this.pending = undefined;
+      this.variant = range.sniffed.variant;
+      this.eol = range.sniffed.eol;
+      this.base = this.bytes = this.countedTo = range.start;
+    }
   }
 
   push(chunk: Uint8Array): void {
@@ -208,6 +242,7 @@ export class MboxScanner {
 
   /** `parsed` is the From_ line already parsed by the caller, if it was. */
   private startMessage(fromLine: Line | undefined, precededByBlank: boolean, parsed?: FromLine): void {
+    if (fromLine && fromLine.offset === this.opts.range?.stopAt) throw new RangeEnd(fromLine.lineNo - 1);
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
     this.msg = new MessageLinter(
@@ -246,7 +281,7 @@ export class MboxScanner {
     const framing = this.opts.framing;
     if (this.state === State.start) {
       if (framing && startsWithFrom(line.bytes)) {
-        this.startMessage(line, false);
+        this.startMessage(line, this.opts.range?.startAfterBlank ?? false);
         return;
       }
       this.startMessage(undefined, false);
