@@ -1,8 +1,12 @@
+import { fstatSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { ExitCode } from './exit-codes.js';
+import type { Finding } from '../mbox/types.js';
+import { wantsColour } from '../ui/colors.js';
 
 interface LintMboxCliOptions {
   format: 'text' | 'json' | 'ndjson';
@@ -13,12 +17,16 @@ interface LintMboxCliOptions {
   groupBy?: 'sender-domain' | 'mailer' | 'list-id' | 'received-from';
   extract?: string;
   listRules?: boolean;
+  jobs: number;
 }
 
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--max-findings ${value}: expected a whole number above 0`);
+const positiveInteger = (option: string) => (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${option} ${value}: expected a whole number above 0`);
   return Number(value);
-}
+};
+
+/** Worker threads by default: one per CPU, at most 4 (past that the main thread's writing is the limit). */
+const defaultJobs = Math.max(1, Math.min(4, availableParallelism()));
 
 export function registerLintMbox(program: Command): void {
   configureCommand(program.command('lint-mbox'))
@@ -28,10 +36,11 @@ export function registerLintMbox(program: Command): void {
     .option('--rule <id>', 'run only this rule (repeatable; can enable rules that are off by default)', collect, [])
     .option('--disable <id>', 'do not run this rule (repeatable)', collect, [])
     .addOption(new Option('--min-severity <level>', 'report only findings at least this severe').choices(['info', 'warning', 'error']).default('info'))
-    .option('--max-findings <n>', 'stop after N findings', positiveInteger)
+    .option('--max-findings <n>', 'stop after N findings', positiveInteger('--max-findings'))
     .addOption(new Option('--group-by <origin>', 'table of which origin produces which rules').choices(['sender-domain', 'mailer', 'list-id', 'received-from']))
     .option('--extract <out.mbox>', 'write every flagged message, byte-exact, to a new mbox')
     .option('--list-rules', 'list the rules with severity, description and source, then exit')
+    .option('--jobs <n>', 'worker threads for files of 16 MB or more (1: none; not with --group-by, --extract, --max-findings or stdin)', positiveInteger('--jobs'), defaultJobs)
     .addHelpText('after', `
 Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file or bad option.
 --format ndjson prints one finding per line as it is found: rule, severity, file, message
@@ -41,11 +50,24 @@ Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file 
     });
 }
 
+/**
+ * Standard output's descriptor when writes to it are synchronous (a file, a pipe or a
+ * terminal on Linux), so that worker threads can write their findings to it in turn.
+ */
+function synchronousOutputFd(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const stats = fstatSync(1);
+    return stats.isFile() || stats.isFIFO() || stats.isCharacterDevice() ? 1 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The command itself; its modules load only when it runs, so start-up stays fast. */
 async function runLintMbox(files: string[], options: LintMboxCliOptions): Promise<number> {
-  const [{ lintFiles }, { FindingJson, LineBatcher }, { ruleCatalog }, report] = await Promise.all([
+  const [{ lintFiles }, { ruleCatalog }, report] = await Promise.all([
     import('../mbox/lint-files.js'),
-    import('../mbox/finding-json.js'),
     import('../mbox/rules/catalog.js'),
     import('../ui/lint-report.js'),
   ]);
@@ -56,12 +78,9 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
     return ExitCode.ok;
   }
   const text = options.format === 'text' ? new report.LintTextReporter(out) : undefined;
-  const collected: unknown[] = [];
+  const collected: Finding[] = [];
   const showProgress = Boolean(process.stderr.isTTY);
   let progressShown = false;
-  // ndjson lines go out in batches: one write per finding costs more than the linting.
-  const json = new FindingJson();
-  const batch = new LineBatcher((bytes) => out.write(bytes));
   const result = await lintFiles({
     files,
     only: options.rule,
@@ -70,20 +89,18 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
     maxFindings: options.maxFindings,
     groupBy: options.groupBy,
     extract: options.extract,
-    onFinding(finding) {
-      if (text) text.finding(finding);
-      else if (options.format === 'ndjson') {
-        batch.add(json.format(finding));
-      }
-      else collected.push(finding);
-    },
+    jobs: options.jobs,
+    output:
+      options.format === 'json'
+        ? { format: 'objects', finding: (f) => collected.push(f) }
+        : { format: options.format, colour: wantsColour(out), write: (bytes) => out.write(bytes), fd: synchronousOutputFd() },
     onProgress: showProgress
       ? (p) => {
           progressShown = true;
           process.stderr.write(report.progressLine(p));
         }
       : undefined,
-  }).finally(() => batch.flush());
+  });
   if (progressShown) process.stderr.write(report.clearProgressLine());
   if (text) {
     text.summary(result);

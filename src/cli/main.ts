@@ -73,5 +73,7 @@ try {
   await prepareColours();
   await program.parseAsync(process.argv);
 } catch (error) {
+  // A worker thread that wrote to a closed pipe (`| head`) ends the run like the main thread does.
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   process.exitCode = reportError(error);
 }

@@ -34,13 +34,22 @@ export interface ScanRange {
   /** File offset of the next range's From_ line, or undefined for a range that runs to the end. */
   stopAt: number | undefined;
   sniffed: { variant: Variant; eol: Eol };
+  /** Asked before each later message: true ends the range there (a worker holding many findings). */
+  full(): boolean;
 }
 
-/** Thrown when a range scan reaches its `stopAt`: every message before it was handed out. */
+/**
+ * Thrown when a range scan stops before a message (at `stopAt`, or early when the range was
+ * full): every message before it was handed out, and a range can start again at `at`.
+ */
 export class RangeEnd extends Error {
   constructor(
-    /** Lines (LFs) between the range's start and `stopAt`. */
+    /** Lines (LFs) between the range's start and `at`. */
     readonly lines: number,
+    /** File offset of the From_ line where the scan stopped. */
+    readonly at: number,
+    /** True when an empty line comes just before `at`. */
+    readonly afterBlank: boolean,
   ) {
     super('range end');
   }
@@ -242,7 +251,10 @@ export class MboxScanner {
 
   /** `parsed` is the From_ line already parsed by the caller, if it was. */
   private startMessage(fromLine: Line | undefined, precededByBlank: boolean, parsed?: FromLine): void {
-    if (fromLine && fromLine.offset === this.opts.range?.stopAt) throw new RangeEnd(fromLine.lineNo - 1);
+    const range = this.opts.range;
+    if (range && fromLine && (fromLine.offset === range.stopAt || (fromLine.offset > range.start && range.full()))) {
+      throw new RangeEnd(fromLine.lineNo - 1, fromLine.offset, precededByBlank);
+    }
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
     this.msg = new MessageLinter(

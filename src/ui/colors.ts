@@ -11,7 +11,8 @@ export function wantsColour(stream: NodeJS.WriteStream): boolean {
 
 /** Stands in for chalk when there is no colour: every style is the identity. */
 const plainChalk: ChalkInstance = new Proxy(Object.assign((...text: unknown[]) => text.join(' '), {}), {
-  get: (_target, property) => (property === 'level' ? 0 : plainChalk),
+  // Not a thenable: an async function may return it.
+  get: (_target, property) => (property === 'level' ? 0 : property === 'then' ? undefined : plainChalk),
   apply: (_target, _this, text: unknown[]) => text.join(' '),
 }) as unknown as ChalkInstance;
 
@@ -24,6 +25,13 @@ let chalkClass: (typeof import('chalk'))['Chalk'] | undefined;
 export async function prepareColours(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): Promise<void> {
   if (chalkClass || !streams.some(wantsColour)) return;
   chalkClass = (await import('chalk')).Chalk;
+}
+
+/** A chalk for a thread that has no terminal of its own: its owner decided on colour. */
+export async function loadChalk(colour: boolean): Promise<ChalkInstance> {
+  if (!colour) return plainChalk;
+  chalkClass ??= (await import('chalk')).Chalk;
+  return new chalkClass({ level: 1 });
 }
 
 export function chalkFor(stream: NodeJS.WriteStream): ChalkInstance {

@@ -2,45 +2,74 @@ import type { ChalkInstance } from 'chalk';
 import type { GroupRow } from '../mbox/group-by.js';
 import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
+import { FindingJson, LineBatcher } from '../mbox/finding-json.js';
 import type { Finding, Severity } from '../mbox/types.js';
 import { chalkFor, colourSegment } from './colors.js';
 import { alignColumns } from './table.js';
+
+/** How `--format text` shows one finding: where, severity, rule, detail; the line; its message. */
+export function findingText(c: ChalkInstance, f: Finding): string {
+  const where = `${f.file}:${f.message}:${f.line}`;
+  const context = [f.fromLine === undefined ? undefined : `From_ ${f.fromLine}`, f.messageId === undefined ? undefined : `Message-ID ${f.messageId}`]
+    .filter((s) => s !== undefined)
+    .join('  ');
+  return (
+    `${c.bold(where)}  ${severityText(c, f.severity)}  ${c.cyan(f.rule)}  ${f.detail} ${c.dim(`(byte ${f.offset})`)}\n` +
+    `    ${visible(c, f.text)}` +
+    (context ? `\n    ${c.dim(context)}` : '')
+  );
+}
+
+function severityText(c: ChalkInstance, s: Severity): string {
+  return s === 'error' ? c.red.bold(s) : s === 'warning' ? c.yellow(s) : c.blue(s);
+}
+
+/**
+ * Bare terminators stand out; CRLF is dim, like the transcript view. The pictures in a
+ * finding's text come from showBytes, so they map back to segments exactly.
+ */
+function visible(c: ChalkInstance, text: string): string {
+  if (c.level === 0) return text;
+  return text.replace(/␍␊|[␍␊]|[\u2400-\u241f\u2421]/g, (m) =>
+    colourSegment(c, { kind: m === '␍␊' ? 'crlf' : m === '␍' ? 'bare-cr' : m === '␊' ? 'bare-lf' : 'control', text: m }, (t) => t),
+  );
+}
+
+/** The streamed formats: each finding becomes one ndjson line or one text block. */
+export type StreamedFormat = 'ndjson' | 'text';
+
+/**
+ * Findings formatted and batched into buffers for `write`: the command's own output, or
+ * a worker's (see range-worker.ts), so both produce the same bytes.
+ */
+export class FindingEncoder {
+  private readonly json = new FindingJson();
+  private readonly batch: LineBatcher;
+
+  constructor(
+    private readonly format: StreamedFormat,
+    private readonly chalk: ChalkInstance,
+    write: (bytes: Buffer) => void,
+    /** `write` is synchronous: one buffer serves every batch. */
+    synchronous = false,
+  ) {
+    this.batch = new LineBatcher(write, synchronous);
+  }
+
+  add(f: Finding): void {
+    this.batch.add(this.format === 'ndjson' ? this.json.format(f) : findingText(this.chalk, f));
+  }
+
+  flush(): void {
+    this.batch.flush();
+  }
+}
 
 /** Text output of `smtpdbg lint-mbox`: findings as they come, then summaries. */
 export class LintTextReporter {
   private readonly chalk: ChalkInstance;
   constructor(private readonly out: NodeJS.WriteStream) {
     this.chalk = chalkFor(out);
-  }
-
-  private severity(s: Severity): string {
-    const c = this.chalk;
-    return s === 'error' ? c.red.bold(s) : s === 'warning' ? c.yellow(s) : c.blue(s);
-  }
-
-  /**
-   * Bare terminators stand out; CRLF is dim, like the transcript view. The pictures in a
-   * finding's text come from showBytes, so they map back to segments exactly.
-   */
-  private visible(text: string): string {
-    const c = this.chalk;
-    if (c.level === 0) return text;
-    return text.replace(/␍␊|[␍␊]|[\u2400-\u241f\u2421]/g, (m) =>
-      colourSegment(c, { kind: m === '␍␊' ? 'crlf' : m === '␍' ? 'bare-cr' : m === '␊' ? 'bare-lf' : 'control', text: m }, (t) => t),
-    );
-  }
-
-  finding(f: Finding): void {
-    const c = this.chalk;
-    const where = `${f.file}:${f.message}:${f.line}`;
-    const context = [f.fromLine === undefined ? undefined : `From_ ${f.fromLine}`, f.messageId === undefined ? undefined : `Message-ID ${f.messageId}`]
-      .filter((s) => s !== undefined)
-      .join('  ');
-    this.out.write(
-      `${c.bold(where)}  ${this.severity(f.severity)}  ${c.cyan(f.rule)}  ${f.detail} ${c.dim(`(byte ${f.offset})`)}\n` +
-        `    ${this.visible(f.text)}\n` +
-        (context ? `    ${c.dim(context)}\n` : ''),
-    );
   }
 
   summary(result: LintFilesResult): void {

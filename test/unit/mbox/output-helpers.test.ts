@@ -42,7 +42,7 @@ describe('FindingJson: the ndjson form of a finding', () => {
 describe('LineBatcher', () => {
   const collect = (size: number) => {
     const written: Buffer[] = [];
-    const batcher = new LineBatcher((b) => written.push(Buffer.from(b)), size);
+    const batcher = new LineBatcher((b) => written.push(Buffer.from(b)), false, size);
     return { batcher, text: () => Buffer.concat(written).toString('utf8'), writes: () => written.length };
   };
 

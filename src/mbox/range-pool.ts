@@ -1,0 +1,211 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { InputError } from '../errors.js';
+import type { FromRangeWorker, RangeWorkerData, ToRangeWorker } from './range-protocol.js';
+import { splitIntoRanges, type FileRange } from './range-split.js';
+import { sniff, sniffBytes } from './sniff.js';
+import type { Eol, Finding, Variant } from './types.js';
+
+/** Files smaller than this are linted on the main thread: starting workers costs more. */
+export const parallelMinBytes = 16 << 20;
+
+/**
+ * Range size: large enough that the per-range messages are noise, small enough that the
+ * last range does not leave the other workers idle for long.
+ */
+function rangeBytesFor(size: number, jobs: number): number {
+  const forced = Number(process.env.SMTPDBG_LINT_RANGE_BYTES);
+  if (forced > 0) return forced;
+  return Math.min(4 << 20, Math.max(1 << 20, Math.floor(size / (jobs * 16))));
+}
+
+/** True when `size` bytes are worth linting in ranges (tests force small ranges with SMTPDBG_LINT_RANGE_BYTES). */
+export function worthSplitting(size: number, jobs: number): boolean {
+  if (jobs < 2) return false;
+  return Number(process.env.SMTPDBG_LINT_RANGE_BYTES) > 0 ? size > rangeBytesFor(size, jobs) : size >= parallelMinBytes;
+}
+
+export interface RangedFileResult {
+  variant: Variant;
+  eol: Eol;
+  bytes: number;
+  messages: number;
+  counts: Map<string, number>;
+  errors: number;
+  findings: number;
+}
+
+export interface RangedFileOutput {
+  /** Findings as objects, in file order (output format `objects`; the workers write the others). */
+  findings(findings: Finding[]): void;
+  progress(bytes: number, messages: number, findings: number): void;
+}
+
+interface Job {
+  id: number;
+  range: FileRange;
+  last: boolean;
+  /** The worker it was sent to. */
+  owner: number | undefined;
+  scanned: { messages: number; lines: number } | undefined;
+}
+
+/** Each worker scans one range and has one more queued. */
+const queuedPerWorker = 2;
+
+/**
+ * Worker threads that lint the ranges of big files in parallel; the main thread numbers
+ * the ranges' messages and lines and writes their findings in file order, so the output is
+ * byte for byte that of one sequential scan. At most a few ranges are ahead of the one
+ * being written, so memory stays bounded whatever the file size.
+ */
+export class RangePool {
+  private workers: Worker[] = [];
+
+  constructor(
+    private readonly jobs: number,
+    private readonly data: RangeWorkerData,
+  ) {}
+
+  private started(): Worker[] {
+    if (this.workers.length === 0) {
+      // For the isolates created from here on: V8 then grows their heaps in smaller steps
+      // (measured on 128 MB: peak RSS 135 MB without, 115 MB with, the same CPU time).
+      setFlagsFromString('--optimize-for-size');
+      for (let i = 0; i < this.jobs; i++) {
+        // A small young generation: what a worker keeps lives for a range, not a message.
+        const worker = new Worker(new URL('./range-worker.js', import.meta.url), { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+        // Idle workers must not keep the process alive.
+        worker.unref();
+        this.workers.push(worker);
+      }
+    }
+    return this.workers;
+  }
+
+  async lintFile(file: string, output: RangedFileOutput): Promise<RangedFileResult> {
+    let size: number;
+    let sniffed: { variant: Variant; eol: Eol };
+    let ranges: FileRange[];
+    const fd = openSync(file, 'r');
+    try {
+      size = fstatSync(fd).size;
+      // The same first bytes the sequential scanner decides from.
+      const sample = Buffer.allocUnsafe(Math.min(size, sniffBytes));
+      const got = readSync(fd, sample, 0, sample.length, 0);
+      sniffed = sniff(sample.subarray(0, got));
+      ranges = splitIntoRanges(fd, size, rangeBytesFor(size, this.jobs));
+    } finally {
+      closeSync(fd);
+    }
+    const workers = this.started();
+    const result: RangedFileResult = { ...sniffed, bytes: size, messages: 0, counts: new Map(), errors: 0, findings: 0 };
+
+    return new Promise<RangedFileResult>((resolve, reject) => {
+      /** The ranges in file order; a range that stops early is followed by a new one for its rest. */
+      const jobs: Job[] = ranges.map((range, i) => ({ id: i, range, last: i === ranges.length - 1, owner: undefined, scanned: undefined }));
+      const byId = new Map(jobs.map((job) => [job.id, job]));
+      let nextId = jobs.length;
+      const queued = workers.map(() => 0);
+      /** Index of the range whose findings go out next; one at a time, in file order. */
+      let nextOut = 0;
+      let outInFlight = false;
+      let messagesBefore = 0;
+      let linesBefore = 0;
+      let settled = false;
+
+      const finish = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
+        workers.forEach((worker, w) => {
+          worker.off('message', listeners[w]!);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
+          worker.unref();
+        });
+        if (error) reject(error);
+        else resolve(result);
+      };
+      const send = (w: number, message: ToRangeWorker): void => workers[w]!.postMessage(message);
+      /** Ranges go to whichever worker has room, but never far ahead of the output. */
+      const assign = (): void => {
+        const window = Math.min(jobs.length, nextOut + workers.length * queuedPerWorker * 2);
+        for (let i = nextOut; i < window; i++) {
+          const job = jobs[i]!;
+          if (job.owner !== undefined) continue;
+          const w = queued.indexOf(Math.min(...queued));
+          if (queued[w]! >= queuedPerWorker) return;
+          job.owner = w;
+          queued[w]!++;
+          send(w, { type: 'scan', id: job.id, file, range: job.range, last: job.last, sniffed });
+        }
+      };
+      /** The next range's findings go out once it is scanned and the one before is out. */
+      const release = (): void => {
+        const job = jobs[nextOut];
+        if (outInFlight || !job?.scanned) return;
+        outInFlight = true;
+        send(job.owner!, { type: 'number', id: job.id, messages: messagesBefore, lines: linesBefore });
+        messagesBefore += job.scanned.messages;
+        linesBefore += job.scanned.lines;
+      };
+      const onScanned = (w: number, message: Extract<FromRangeWorker, { type: 'scanned' }>): void => {
+        queued[w]!--;
+        const job = byId.get(message.id)!;
+        job.scanned = message;
+        if (message.end < job.range.end) {
+          const rest: Job = {
+            id: nextId++,
+            range: { start: message.end, end: job.range.end, readEnd: job.range.readEnd, startAfterBlank: message.afterBlank },
+            last: job.last,
+            owner: undefined,
+            scanned: undefined,
+          };
+          byId.set(rest.id, rest);
+          jobs.splice(jobs.indexOf(job) + 1, 0, rest);
+          job.range = { ...job.range, end: message.end };
+          job.last = false;
+        }
+        release();
+        assign();
+      };
+      const onFindings = (message: Extract<FromRangeWorker, { type: 'findings' }>): void => {
+        const job = jobs[nextOut]!;
+        byId.delete(job.id);
+        if (message.findings) output.findings(message.findings);
+        for (const [rule, n] of message.counts) result.counts.set(rule, (result.counts.get(rule) ?? 0) + n);
+        result.errors += message.errors;
+        result.findings += message.total;
+        result.messages = messagesBefore;
+        output.progress(job.range.end, result.messages, result.findings);
+        outInFlight = false;
+        if (++nextOut === jobs.length) return finish();
+        release();
+        assign();
+      };
+      const onMessage = (w: number, message: FromRangeWorker): void => {
+        if (settled) return;
+        if (message.type === 'scanned') onScanned(w, message);
+        else if (message.type === 'findings') onFindings(message);
+        else finish(message.code === 'EPIPE' ? Object.assign(new Error(message.message), { code: 'EPIPE' }) : new InputError(message.message));
+      };
+      const listeners = workers.map((_, w) => (message: FromRangeWorker) => onMessage(w, message));
+      const onError = (error: Error): void => finish(error);
+      const onExit = (code: number): void => finish(new Error(`a lint-mbox worker thread exited (code ${code}) while linting ${file}`));
+      workers.forEach((worker, w) => {
+        worker.ref();
+        worker.on('message', listeners[w]!);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+      });
+      assign();
+    });
+  }
+
+  async close(): Promise<void> {
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

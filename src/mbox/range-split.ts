@@ -1,0 +1,80 @@
+import { readSync } from 'node:fs';
+import { parseFromLine } from './from-line.js';
+import { latin1 } from './line.js';
+import { blankBefore } from './scanner.js';
+
+/** One piece of a file that a worker lints on its own (see MboxScanner's `range`). */
+export interface FileRange {
+  start: number;
+  /** Where the next range's From_ line starts, or the file's size for the last range. */
+  end: number;
+  /** Where reading stops: past the end of the next range's From_ line, so that the scanner sees it. */
+  readEnd: number;
+  startAfterBlank: boolean;
+}
+
+/**
+ * A From_ line used as a range boundary is at most this long. Real ones are under 200
+ * octets; the limit keeps it far below the scanner's `lineKeepBytes`, where long lines are
+ * treated differently in headers and bodies.
+ */
+const maxBoundaryLine = 1000;
+const windowBytes = 1 << 16;
+const nlFrom = Buffer.from('\nFrom ');
+
+interface Boundary {
+  at: number;
+  lineEnd: number;
+  afterBlank: boolean;
+}
+
+/**
+ * Cuts a file into ranges of about `rangeBytes` at From_ lines that carry a date. Such a
+ * line separates messages wherever the sequential scanner meets it (at the start of a
+ * header line, in a header, in a body), so every range can be scanned from a fresh state
+ * and the findings, concatenated, are those of one scan of the whole file. Reads about one
+ * small window per boundary; a file without such lines is one range.
+ */
+export function splitIntoRanges(fd: number, size: number, rangeBytes: number): FileRange[] {
+  const starts: Boundary[] = [{ at: 0, lineEnd: 0, afterBlank: false }];
+  let from = rangeBytes;
+  while (from < size) {
+    const found = findBoundary(fd, size, from);
+    if (!found) break;
+    starts.push(found);
+    from = found.at + rangeBytes;
+  }
+  return starts.map((b, i) => {
+    const next = starts[i + 1];
+    return { start: b.at, end: next?.at ?? size, readEnd: next ? next.lineEnd + 1 : size, startAfterBlank: b.afterBlank };
+  });
+}
+
+/** The first separator From_ line starting at or after `from` (and after a LF), if any. */
+function findBoundary(fd: number, size: number, from: number): Boundary | undefined {
+  // Windows start three bytes before the first candidate LF's line: the empty-line test needs them.
+  let windowStart = Math.max(0, from - 3);
+  let searchFrom = from - 1 - windowStart;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.min(windowBytes, size - windowStart));
+    const got = readSync(fd, buf, 0, buf.length, windowStart);
+    const window = buf.subarray(0, got);
+    const atEnd = got === 0 || windowStart + got >= size;
+    let next = windowStart + got - (nlFrom.length - 1) - 2;
+    for (let i = window.indexOf(nlFrom, searchFrom); i >= 0; i = window.indexOf(nlFrom, i + 1)) {
+      const q = i + 1;
+      const nl = window.indexOf(10, q);
+      if (nl < 0) {
+        // The line goes on past the window: read again from its LF, unless it is too long anyway.
+        if (!atEnd && got - q <= maxBoundaryLine + 1) next = windowStart + i - 2;
+        break;
+      }
+      const lineEnd = nl > q && window[nl - 1] === 13 ? nl - 1 : nl;
+      if (lineEnd - q > maxBoundaryLine || parseFromLine(latin1(window, q + 5, lineEnd)).dateKind === 'none') continue;
+      return { at: windowStart + q, lineEnd: windowStart + nl, afterBlank: blankBefore(window, q) > 0 };
+    }
+    if (atEnd) return undefined;
+    windowStart = Math.max(next, windowStart + 1);
+    searchFrom = 2;
+  }
+}

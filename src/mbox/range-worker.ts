@@ -1,0 +1,131 @@
+/**
+ * A worker thread of `lint-mbox`: scans ranges of a file (see range-split.ts) and, once the
+ * main thread says how many messages and lines come before a range, numbers its findings
+ * and sends them back formatted. Started by range-pool.ts.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadChalk } from '../ui/colors.js';
+import { FindingEncoder } from '../ui/lint-report.js';
+import { chunkBytes } from './lint-files.js';
+import type { FromRangeWorker, RangeWorkerData, ToRangeWorker } from './range-protocol.js';
+import { selectRules } from './rule-filter.js';
+import { MboxScanner, RangeEnd } from './scanner.js';
+import type { Finding } from './types.js';
+
+const data = workerData as RangeWorkerData;
+const port = parentPort!;
+const isEnabled = selectRules(data.rules);
+const output = data.output;
+const chalk = await loadChalk(output.format === 'text' && output.colour);
+/** Ranges up to this size are read at once into `reused`; longer ones (a huge message) in chunks. */
+const wholeRangeBytes = 8 << 20;
+let reused = Buffer.alloc(0);
+/**
+ * A range that has found this many findings ends at its next message, which starts a new
+ * range: a worker holds the findings of a few ranges, so this bounds its memory whatever
+ * the input (about 400 bytes per finding). Tests make it small with SMTPDBG_LINT_HELD_FINDINGS.
+ */
+const maxHeldFindings = Number(process.env.SMTPDBG_LINT_HELD_FINDINGS) || 20_000;
+/** Findings of scanned ranges waiting for their numbers. */
+const held = new Map<number, Finding[]>();
+
+const post = (message: FromRangeWorker): void => port.postMessage(message);
+
+port.on('message', (message: ToRangeWorker) => {
+  if (message.type === 'scan') scan(message);
+  else number(message);
+});
+
+function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type: 'scan' }>): void {
+  const findings: Finding[] = [];
+  const scanner = new MboxScanner({
+    file,
+    framing: true,
+    isEnabled,
+    origins: false,
+    range: { start: range.start, startAfterBlank: range.startAfterBlank, stopAt: last ? undefined : range.end, sniffed, full: () => findings.length >= maxHeldFindings },
+    onMessage(_info, found) {
+      for (const f of found) findings.push(f);
+    },
+  });
+  let offset = range.start;
+  let stopped: RangeEnd | undefined;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const length = range.readEnd - range.start;
+      if (length <= wholeRangeBytes) {
+        // One read into a buffer that is used again for the next range: once a range is
+        // scanned nothing refers to its bytes (findings hold strings).
+        if (reused.length < length) reused = Buffer.allocUnsafeSlow(Math.max(length, 1 << 20));
+        const got = readSync(fd, reused, 0, length, offset);
+        offset += got;
+        scanner.push(reused.subarray(0, got));
+      } else {
+        for (let got = -1; got !== 0 && offset < range.readEnd; ) {
+          // A fresh buffer per chunk: the scanner keeps views of them until their message ends.
+          const chunk = Buffer.allocUnsafeSlow(Math.min(chunkBytes, range.readEnd - offset));
+          got = readSync(fd, chunk, 0, chunk.length, offset);
+          offset += got;
+          scanner.push(chunk.subarray(0, got));
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (!last) {
+      post({ type: 'failed', id, message: `${file}: the file changed while it was read (no message starts at byte ${range.end} any more)`, code: undefined });
+      return;
+    }
+    scanner.end();
+  } catch (error) {
+    if (error instanceof RangeEnd) stopped = error;
+    else if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+      post({ type: 'failed', id, message: `${file}: read failed at byte ${offset} (${error.code})`, code: error.code });
+      return;
+    } else throw error;
+  }
+  held.set(id, findings);
+  post({ type: 'scanned', id, messages: scanner.messages, lines: stopped?.lines ?? 0, end: stopped?.at ?? range.end, afterBlank: stopped?.afterBlank ?? false });
+}
+
+function number({ id, messages, lines }: Extract<ToRangeWorker, { type: 'number' }>): void {
+  const findings = held.get(id)!;
+  held.delete(id);
+  const counts = new Map<string, number>();
+  let errors = 0;
+  for (const f of findings) {
+    f.message += messages;
+    f.line += lines;
+    counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1);
+    if (f.severity === 'error') errors++;
+  }
+  if (output.format !== 'objects') {
+    try {
+      encoder ??= new FindingEncoder(output.format, chalk, (bytes) => writeAll(output.fd, bytes), true);
+      for (const f of findings) encoder.add(f);
+      encoder.flush();
+    } catch (error) {
+      const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+      post({ type: 'failed', id, message: `writing the findings failed (${code ?? String(error)})`, code });
+      return;
+    }
+  }
+  post({ type: 'findings', id, findings: output.format === 'objects' ? findings : undefined, counts: [...counts], errors, total: findings.length });
+}
+
+let encoder: FindingEncoder | undefined;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes every byte; a non-blocking descriptor that is full is waited for. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (error) {
+      if (!(error instanceof Error && 'code' in error && error.code === 'EAGAIN')) throw error;
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Big files are linted in ranges by worker threads (--jobs). Whatever the ranges, the
+ * output must be byte for byte that of the sequential scan: these runs force tiny ranges
+ * (SMTPDBG_LINT_RANGE_BYTES) and early range ends (SMTPDBG_LINT_HELD_FINDINGS) on every
+ * fixture and corpus message put together, and on mutated copies of them.
+ */
+const root = join(import.meta.dirname, '../..');
+const corpora = join(root, '../shared/corpora');
+let tmp: string;
+let combined: string;
+let crlf: string;
+const mutated: string[] = [];
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/smtpdbg.js'), 'lint-mbox', ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
+    timeout: 60_000,
+    maxBuffer: 1 << 28,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+const parallel = (ranges: number, held?: number) => ({ SMTPDBG_LINT_RANGE_BYTES: String(ranges), SMTPDBG_LINT_HELD_FINDINGS: held === undefined ? undefined : String(held) });
+
+function* walk(dir: string): Generator<string> {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile() && !/(LICENSE|NOTICE|README|SOURCES|\.json$)/.test(entry.name)) yield path;
+  }
+}
+
+/** Every fixture and corpus file as one mbox; single messages get a From_ line. */
+function combine(): Buffer {
+  const parts: Buffer[] = [];
+  for (const path of [...walk(join(root, 'fixtures/mbox')), ...walk(corpora)].sort()) {
+    let bytes = readFileSync(path);
+    if (!bytes.subarray(0, 5).equals(Buffer.from('From '))) bytes = Buffer.concat([Buffer.from('From test@example.org Mon Jan  1 00:00:00 2024\n'), bytes]);
+    parts.push(bytes, Buffer.from(bytes[bytes.length - 1] === 10 ? '\n' : '\n\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Deterministic damage: bytes flipped to CR, LF, NUL or "From " inserted, pieces dropped. */
+function mutate(bytes: Buffer, seed: number): Buffer {
+  let state = seed;
+  const rand = (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state % n;
+  };
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const step = 1 + rand(4000);
+    out.push(bytes.subarray(at, at + step));
+    at += step;
+    const inserts = ['\r', '\n', '\0', '\nFrom ', '\nFrom x Mon Jan  1 00:00:00 2024\n', '\n\n', ''];
+    const pick = rand(inserts.length + 1);
+    if (pick < inserts.length) out.push(Buffer.from(inserts[pick]!));
+    else at += rand(200);
+  }
+  return Buffer.concat(out);
+}
+
+beforeAll(() => {
+  spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root });
+  tmp = mkdtempSync(join(tmpdir(), 'smtpdbg-parallel-'));
+  const bytes = combine();
+  combined = join(tmp, 'combined.mbox');
+  writeFileSync(combined, bytes);
+  crlf = join(tmp, 'crlf.mbox');
+  writeFileSync(crlf, Buffer.from(bytes.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1'));
+  for (const seed of [1, 2, 3]) {
+    const path = join(tmp, `mutated-${seed}.mbox`);
+    writeFileSync(path, mutate(bytes, seed));
+    mutated.push(path);
+  }
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one scan', () => {
+  it('the combined fixtures and corpora are big enough to be cut into many ranges', () => {
+    expect(statSync(combined).size).toBeGreaterThan(1_000_000);
+  });
+
+  it.each(['ndjson', 'text', 'json'])('--format %s: identical output and exit code, ranges of 3000 bytes', (format) => {
+    const sequential = run(['--jobs', '1', '--format', format, combined]);
+    const ranged = run(['--jobs', '2', '--format', format, combined], parallel(3000));
+    expect(sequential.status).toBe(1);
+    expect(ranged.stderr).toBe('');
+    expect(ranged.status).toBe(sequential.status);
+    expect(ranged.stdout.equals(sequential.stdout)).toBe(true);
+    expect(sequential.stdout.length).toBeGreaterThan(100_000);
+  });
+
+  it('ranges that end early because they hold too many findings, with three workers', () => {
+    const sequential = run(['--jobs', '1', '--format', 'ndjson', combined]);
+    const ranged = run(['--jobs', '3', '--format', 'ndjson', combined], parallel(20_000, 4));
+    expect(ranged.stderr).toBe('');
+    expect(ranged.stdout.equals(sequential.stdout)).toBe(true);
+  });
+
+  it('coloured text (FORCE_COLOR) is coloured the same way by the workers', () => {
+    const sequential = run(['--jobs', '1', combined], { FORCE_COLOR: '1', NO_COLOR: undefined });
+    const ranged = run(['--jobs', '2', combined], { FORCE_COLOR: '1', NO_COLOR: undefined, ...parallel(5000) });
+    expect(sequential.stdout.toString()).toContain('\x1b[');
+    expect(ranged.stdout.equals(sequential.stdout)).toBe(true);
+  });
+
+  it('CRLF files and damaged files give the same findings whatever the ranges', () => {
+    for (const file of [crlf, ...mutated]) {
+      const sequential = run(['--jobs', '1', '--format', 'ndjson', file]);
+      for (const [size, held] of [
+        [1000, undefined],
+        [7777, 2],
+      ] as const) {
+        const ranged = run(['--jobs', '2', '--format', 'ndjson', file], parallel(size, held));
+        expect(ranged.stderr, `${file} ranges ${size}`).toBe('');
+        expect(ranged.stdout.equals(sequential.stdout), `${file} ranges ${size} held ${held}`).toBe(true);
+      }
+    }
+  });
+
+  it('several files, big and small, keep their order and their summary', () => {
+    const small = join(root, 'fixtures/mbox/notspam');
+    const sequential = run(['--jobs', '1', small, combined, small]);
+    const ranged = run(['--jobs', '2', small, combined, small], parallel(4096));
+    expect(ranged.stdout.equals(sequential.stdout)).toBe(true);
+    expect(ranged.stdout.toString()).toMatch(/combined\.mbox: mboxo, LF line endings, \d+ messages/);
+  });
+
+  it('a closed pipe (| head) ends the run quietly', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/smtpdbg.js'), 'lint-mbox', '--jobs', '2', '--format', 'ndjson', combined], {
+      env: { ...process.env, ...parallel(2000) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(JSON.parse(first.split('\n')[0]!)).toHaveProperty('rule');
+    expect(stderr).toBe('');
+    expect([0, 1]).toContain(code);
+  });
+
+  it('--jobs must be a whole number above 0', () => {
+    const r = run(['--jobs', '0', combined]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--jobs 0: expected a whole number above 0');
+    expect(r.stdout.length).toBe(0);
+  });
+});
