@@ -83,6 +83,11 @@ export class InputError extends SmtpdbgError {
   }
 }
 
+/** The system's error code (ENOENT, EIO, EPIPE…) of a failed call, if it is one. */
+export function systemErrorCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
 /**
  * "FILE: cannot read (ENOENT)": the one-line input error for a file that could not be read
  * or written, naming the file (and the option it came from) and the system's reason.

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { setImmediate } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileError, InputError, UsageError } from '../errors.js';
+import { fileError, InputError, systemErrorCode, UsageError } from '../errors.js';
 import { MessageExtractor } from './extract.js';
 import { OriginGroups, type GroupKey, type GroupRow } from './group-by.js';
 import { selectRules, type RuleSelection } from './rule-filter.js';
@@ -199,8 +199,9 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
         scanner.end();
       } catch (error) {
         if (!(error instanceof StopReading)) {
-          if (error instanceof Error && 'code' in error && typeof error.code === 'string' && !(error instanceof InputError)) {
-            throw new InputError(`${file}: read failed at byte ${offset} (${error.code})`, { cause: error });
+          const code = systemErrorCode(error);
+          if (code && !(error instanceof InputError)) {
+            throw new InputError(`${file}: read failed at byte ${offset} (${code})`, { cause: error });
           }
           throw error;
         }

@@ -1,10 +1,12 @@
 /**
  * A worker thread of `lint-mbox`: scans ranges of a file (see range-split.ts) and, once the
- * main thread says how many messages and lines come before a range, numbers its findings
- * and sends them back formatted. Started by range-pool.ts.
+ * main thread says how many messages and lines come before a range and that the range
+ * before it is out, numbers its findings and writes them to the output itself (or sends
+ * them back as objects for `--format json`). Started by range-pool.ts.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { systemErrorCode } from '../errors.js';
 import { loadChalk } from '../ui/colors.js';
 import { FindingEncoder } from '../ui/lint-report.js';
 import { chunkBytes } from './lint-files.js';
@@ -59,7 +61,8 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
         // One read into a buffer that is used again for the next range: once a range is
         // scanned nothing refers to its bytes (findings hold strings).
         if (reused.length < length) reused = Buffer.allocUnsafeSlow(Math.max(length, 1 << 20));
-        const got = readSync(fd, reused, 0, length, offset);
+        let got = 0;
+        for (let n = -1; n !== 0 && got < length; got += n) n = readSync(fd, reused, got, length - got, offset + got);
         offset += got;
         scanner.push(reused.subarray(0, got));
       } else {
@@ -80,9 +83,10 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
     }
     scanner.end();
   } catch (error) {
+    const code = systemErrorCode(error);
     if (error instanceof RangeEnd) stopped = error;
-    else if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
-      post({ type: 'failed', id, message: `${file}: read failed at byte ${offset} (${error.code})`, code: error.code });
+    else if (code) {
+      post({ type: 'failed', id, message: `${file}: read failed at byte ${offset} (${code})`, code });
       return;
     } else throw error;
   }
@@ -107,8 +111,8 @@ function number({ id, messages, lines }: Extract<ToRangeWorker, { type: 'number'
       for (const f of findings) encoder.add(f);
       encoder.flush();
     } catch (error) {
-      const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-      post({ type: 'failed', id, message: `writing the findings failed (${code ?? String(error)})`, code });
+      const code = systemErrorCode(error);
+      post({ type: 'failed', id, message: `standard output: write failed (${code ?? String(error)})`, code });
       return;
     }
   }
@@ -124,7 +128,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
     try {
       done += writeSync(fd, bytes, done, bytes.length - done);
     } catch (error) {
-      if (!(error instanceof Error && 'code' in error && error.code === 'EAGAIN')) throw error;
+      if (systemErrorCode(error) !== 'EAGAIN') throw error;
       Atomics.wait(pause, 0, 0, 5);
     }
   }
