@@ -21,62 +21,72 @@ export class Field {
   addresses?: AddressList;
   placeholder?: string | null;
   private decoded = '';
-  /** Value bytes not decoded yet: the first line's after the colon, then continuation lines. */
-  private pending: Uint8Array[] | undefined;
-  private pendingStart = 0;
+  /** Until the value is decoded: the bytes holding the first line's value, and its range. */
+  private first: Uint8Array | undefined;
+  private readonly valueStart: number;
+  private readonly valueEnd: number;
+  /** Continuation lines not decoded yet. */
+  private more: Uint8Array[] | undefined;
 
   constructor(
     readonly name: string,
     readonly lower: string,
     readonly line: Line,
-    /** The whole first line (`line.bytes` may be cut) and where its value starts. */
+    /** Bytes holding the whole first line (`line.bytes` may be cut) and where its value is. */
     firstLine: Uint8Array,
     valueStart: number,
+    valueEnd = firstLine.length,
   ) {
-    this.pending = [firstLine];
-    this.pendingStart = valueStart;
+    this.first = firstLine;
+    this.valueStart = valueStart;
+    this.valueEnd = valueEnd;
   }
 
   /** Unfolded value (RFC 5322 §2.2.3: CRLF removed, the white space kept), latin1, cut. */
   get value(): string {
-    if (this.pending) this.settle();
+    if (this.first) this.settle();
     return this.decoded;
   }
 
   /** A continuation line's bytes join the value. */
   append(bytes: Uint8Array): void {
-    if (this.pending) this.pending.push(bytes);
+    if (this.first) (this.more ??= []).push(bytes);
     else if (this.decoded.length < valueKeepChars) this.decoded += latin1(bytes);
   }
 
   /** True when the value contains `=?` (RFC 2047 §2), found without decoding it when it has none. */
   mayHaveEncodedWord(): boolean {
-    const parts = this.pending;
-    if (parts && !hasEncodedWordStart(parts, this.pendingStart)) return false;
+    if (this.first && !this.hasEncodedWordStart(this.first)) return false;
     return this.value.includes('=?');
   }
 
   settle(): void {
-    const parts = this.pending;
-    if (!parts) return;
-    this.pending = undefined;
-    this.decoded = latin1(parts[0]!, this.pendingStart);
-    for (let i = 1; i < parts.length; i++) this.append(parts[i]!);
+    const first = this.first;
+    if (!first) return;
+    this.first = undefined;
+    this.decoded = latin1(first, this.valueStart, this.valueEnd);
+    const more = this.more;
+    this.more = undefined;
+    if (more) for (const bytes of more) this.append(bytes);
   }
-}
 
-/** True when the parts joined from `parts[0][start]` on contain "=?". */
-function hasEncodedWordStart(parts: readonly Uint8Array[], start: number): boolean {
-  let previous = -1;
-  for (let p = 0; p < parts.length; p++) {
-    const bytes = parts[p]!;
-    for (let i = p === 0 ? start : 0; i < bytes.length; i++) {
-      const b = bytes[i]!;
+  /** True when the undecoded value bytes, lines joined, contain "=?". */
+  private hasEncodedWordStart(first: Uint8Array): boolean {
+    let previous = -1;
+    for (let i = this.valueStart; i < this.valueEnd; i++) {
+      const b = first[i]!;
       if (b === 0x3f && previous === 0x3d) return true;
       previous = b;
     }
+    for (const bytes of this.more ?? []) {
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i]!;
+        if (b === 0x3f && previous === 0x3d) return true;
+        previous = b;
+      }
+    }
+    return false;
   }
-  return false;
 }
 
 /** Where problems go; the message linter implements it and fills in message context. */

@@ -1,5 +1,5 @@
 import { Field, type RuleSink } from './field.js';
-import { showLine, type Line } from './line.js';
+import { showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineKind } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
@@ -22,6 +22,16 @@ const keptFieldLineBytes = 4096;
  * once, so that a header of endless fields does not pin every chunk it was read from.
  */
 const viewHeaderBytes = 256 * 1024;
+
+/** True when the line holds only SP, HTAB and CR. */
+function isBlankLine(line: SourceLine): boolean {
+  const b = line.buf;
+  for (let i = line.start; i < line.end; i++) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
 
 /** A message with thousands of broken lines reports each rule this often, then stops. */
 const maxPerRulePerMessage = 50;
@@ -91,8 +101,8 @@ export class MessageLinter implements RuleSink {
   }
 
   /** One header line. Returns false when the line cannot be part of a header (the body starts). */
-  addHeaderLine(line: Line): boolean {
-    const c = classifyHeaderLine(line.bytes);
+  addHeaderLine(line: SourceLine): boolean {
+    const c = classifyHeaderLine(line.buf, line.start, line.end);
     if (c.kind === LineKind.notHeader) return false;
     this.anchor ??= line;
     this.headerLines++;
@@ -104,9 +114,7 @@ export class MessageLinter implements RuleSink {
       this.current = undefined;
     } else if (c.kind === LineKind.continuation) {
       if (this.headerLines === 1) this.report('continuation-first', line, line.offset, 'the header starts with a continuation line');
-      if (line.bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) {
-        this.report('blank-continuation', line, line.offset, 'folded line with only white space');
-      }
+      if (isBlankLine(line)) this.report('blank-continuation', line, line.offset, 'folded line with only white space');
       if (this.current) {
         if (this.headerBytes > viewHeaderBytes) this.current.settle();
         this.current.append(line.bytes);
@@ -115,16 +123,18 @@ export class MessageLinter implements RuleSink {
       checkFieldName(this, line, c);
       const kept = this.keptFieldLine(line);
       if (this.current && this.headerBytes > viewHeaderBytes) this.current.settle();
-      this.current = new Field(c.name, c.lower, kept, line.bytes, c.colon + 1);
+      this.current = new Field(c.name, c.lower, kept, line.buf, line.start + c.colon + 1, line.end);
       if (this.fields.length < maxFields) this.fields.push(this.current);
     }
     return true;
   }
 
   /** The field's line as the block rules see it: cut, and copied once the header is large. */
-  private keptFieldLine(line: Line): Line {
-    if (this.headerBytes > viewHeaderBytes) return { ...line, bytes: Buffer.from(line.bytes.subarray(0, keptFieldLineBytes)) };
-    return line.bytes.length > keptFieldLineBytes ? { ...line, bytes: line.bytes.subarray(0, keptFieldLineBytes) } : line;
+  private keptFieldLine(line: SourceLine): Line {
+    const { buf, start, offset, lineNo, length, eol } = line;
+    const end = Math.min(line.end, start + keptFieldLineBytes);
+    if (this.headerBytes > viewHeaderBytes) return { offset, lineNo, bytes: Buffer.from(buf.subarray(start, end)), length, eol };
+    return end < line.end ? new SourceLine(buf, start, end, offset, lineNo, length, eol) : line;
   }
 
   /** The header ended; `separated` is false when no empty line ended it. */

@@ -1,5 +1,5 @@
 import { parseFromLine, type FromLine } from './from-line.js';
-import { latin1, lineKeepBytes, startsWithFrom, type Line } from './line.js';
+import { latin1, lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
 import { classifyHeaderLine, LineKind, looksLikeFieldStart } from './rules/header-bytes.js';
@@ -182,9 +182,9 @@ export class MboxScanner {
     this.countedTo = this.base + nl + 1;
   }
 
-  private makeLine(start: number, end: number, eol: Eol, length = end - start): Line {
+  private makeLine(start: number, end: number, eol: Eol): SourceLine {
     const offset = this.base + start;
-    return { offset, lineNo: this.lineAt(offset), bytes: this.buf.subarray(start, Math.min(end, start + lineKeepBytes)), length, eol };
+    return new SourceLine(this.buf, start, Math.min(end, start + lineKeepBytes), offset, this.lineAt(offset), end - start, eol);
   }
 
   private run(final: boolean): void {
@@ -236,12 +236,12 @@ export class MboxScanner {
     this.long = undefined;
     const eol = nl < 0 ? Eol.none : long.lastByte === 13 ? Eol.crlf : Eol.lf;
     const length = eol === Eol.crlf ? long.length - 1 : long.length;
-    this.headerZoneLine({ offset: long.offset, lineNo: long.lineNo, bytes: long.prefix.subarray(0, Math.min(length, lineKeepBytes)), length, eol }, this.pos);
+    this.headerZoneLine(new SourceLine(long.prefix, 0, Math.min(length, lineKeepBytes), long.offset, long.lineNo, length, eol), this.pos);
     return true;
   }
 
   /** `parsed` is the From_ line already parsed by the caller, if it was. */
-  private startMessage(fromLine: Line | undefined, precededByBlank: boolean, parsed?: FromLine): void {
+  private startMessage(fromLine: SourceLine | undefined, precededByBlank: boolean, parsed?: FromLine): void {
     if (fromLine && fromLine.offset === this.opts.range?.stopAt) throw new RangeEnd(fromLine.lineNo - 1);
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
@@ -250,7 +250,7 @@ export class MboxScanner {
       fromLine,
     );
     if (fromLine) {
-      checkFromLine(this.msg, fromLine, parsed ?? parseFromLine(latin1(fromLine.bytes, 5)), precededByBlank, fromLine.offset === 0);
+      checkFromLine(this.msg, fromLine, parsed ?? parseFromLine(latin1(fromLine.buf, fromLine.start + 5, fromLine.end)), precededByBlank, fromLine.offset === 0);
       this.afterFromLine = true;
     }
     this.state = State.header;
@@ -276,11 +276,12 @@ export class MboxScanner {
   }
 
   /** One complete line while no body has started. `next` is the buffer index after it. */
-  private headerZoneLine(line: Line, next: number): void {
+  private headerZoneLine(line: SourceLine, next: number): void {
     this.lastLine = line;
     const framing = this.opts.framing;
+    const fromLike = framing && line.end - line.start >= 5 && startsWithFrom(line.buf, line.start);
     if (this.state === State.start) {
-      if (framing && startsWithFrom(line.bytes)) {
+      if (fromLike) {
         this.startMessage(line, this.opts.range?.startAfterBlank ?? false);
         return;
       }
@@ -290,14 +291,14 @@ export class MboxScanner {
     const msg = this.msg!;
     if (this.afterFromLine) {
       this.afterFromLine = false;
-      if (classifyHeaderLine(line.bytes).kind !== LineKind.field) msg.fromNotFollowedByHeader();
+      if (classifyHeaderLine(line.buf, line.start, line.end).kind !== LineKind.field) msg.fromNotFollowedByHeader();
     }
     if (line.length === 0) {
       msg.endHeader(true, line);
       this.enterBody(this.base + next, this.base + next - 1);
       return;
     }
-    const parsed = framing && startsWithFrom(line.bytes) ? parseFromLine(latin1(line.bytes, 5)) : undefined;
+    const parsed = fromLike ? parseFromLine(latin1(line.buf, line.start + 5, line.end)) : undefined;
     if (parsed && parsed.dateKind !== 'none') {
       msg.endHeader(false, line);
       this.endMessage(line.offset, 0);
@@ -339,7 +340,7 @@ export class MboxScanner {
       let separator = false;
       let parsed: FromLine | undefined;
       if (line.length <= lineKeepBytes) {
-        parsed = parseFromLine(latin1(line.bytes, 5));
+        parsed = parseFromLine(latin1(buf, start + 5, line.end));
         separator = parsed.dateKind !== 'none';
         if (!separator && blank > 0 && nl >= 0) {
           const lookEnd = Math.min(buf.length, nl + 1 + lookaheadBytes);

@@ -1,6 +1,6 @@
 import type { Field, RuleSink } from '../field.js';
 import { FieldNameCache } from '../field-name.js';
-import { isFtext, isWsp, latin1, startsWithFrom, type Line } from '../line.js';
+import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
 import { addressListOf, isBlank, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
@@ -13,31 +13,38 @@ export interface Classified {
   readonly name: string;
   readonly lower: string;
   readonly colon: number;
+  /** Index of the name's first byte that is not ftext, or -1: worked out once per spelling. */
+  readonly badByte: number;
 }
 
 // Lines other than fields carry nothing of their own, so they share one answer each.
-const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1 };
-const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1 };
-const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1 };
+const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1, badByte: -1 };
+const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1, badByte: -1 };
+const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1, badByte: -1 };
+
+function firstBadByte(name: string): number {
+  for (let i = 0; i < name.length; i++) if (!isFtext(name.charCodeAt(i))) return i;
+  return -1;
+}
 
 /** Field lines with the colon right after the name (nearly all) share one answer per name. */
-const fieldNames = new FieldNameCache<Classified>((name) => ({ kind: LineKind.field, name, lower: name.toLowerCase(), colon: name.length }));
+const fieldNames = new FieldNameCache<Classified>((name) => ({ kind: LineKind.field, name, lower: name.toLowerCase(), colon: name.length, badByte: firstBadByte(name) }));
 
 /**
- * What a header line is. A line without a colon that does not start with white space is
- * where most parsers start the body (RFC 5322 §2.2 has no other place for it).
+ * What the header line `bytes[start..end)` is. A line without a colon that does not start
+ * with white space is where most parsers start the body (RFC 5322 §2.2 has no other place for it).
  */
-export function classifyHeaderLine(bytes: Uint8Array): Classified {
-  if (startsWithFrom(bytes)) return envelopeLine;
-  if (isWsp(bytes[0])) return continuationLine;
+export function classifyHeaderLine(bytes: Uint8Array, start = 0, end = bytes.length): Classified {
+  if (end - start >= 5 && startsWithFrom(bytes, start)) return envelopeLine;
+  if (start < end && isWsp(bytes[start])) return continuationLine;
   // A loop, not indexOf: field names are short and a native call per line costs more.
-  let colon = 0;
-  while (colon < bytes.length && bytes[colon] !== 0x3a) colon++;
-  if (colon === bytes.length) return notHeaderLine;
-  let end = colon;
-  while (end > 0 && isWsp(bytes[end - 1])) end--;
-  const field = fieldNames.get(bytes, end);
-  return field.colon === colon ? field : { ...field, colon };
+  let colon = start;
+  while (colon < end && bytes[colon] !== 0x3a) colon++;
+  if (colon === end) return notHeaderLine;
+  let nameEnd = colon;
+  while (nameEnd > start && isWsp(bytes[nameEnd - 1])) nameEnd--;
+  const field = fieldNames.get(bytes, nameEnd, start);
+  return field.colon === colon - start ? field : { ...field, colon: colon - start };
 }
 
 /** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */
@@ -51,12 +58,12 @@ export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number)
 }
 
 /** Checks of the bytes of one header line, whatever kind of line it is. */
-export function checkLineBytes(sink: RuleSink, line: Line): void {
-  const b = line.bytes;
+export function checkLineBytes(sink: RuleSink, line: SourceLine): void {
+  const b = line.buf;
   let control = -1;
   let eightBit = -1;
   let cr = -1;
-  for (let i = 0; i < b.length; i++) {
+  for (let i = line.start; i < line.end; i++) {
     const c = b[i]!;
     if (c >= 0x20 && c < 0x7f) continue;
     if (c >= 0x80) {
@@ -67,25 +74,24 @@ export function checkLineBytes(sink: RuleSink, line: Line): void {
       control = i;
     }
   }
-  if (cr >= 0) sink.report('bare-cr', line, line.offset + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
-  if (control >= 0) sink.report('control-char', line, line.offset + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
-  if (eightBit >= 0) sink.report('raw-8bit', line, line.offset + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
+  const at = line.offset - line.start;
+  if (cr >= 0) sink.report('bare-cr', line, at + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
+  if (control >= 0) sink.report('control-char', line, at + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
+  if (eightBit >= 0) sink.report('raw-8bit', line, at + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
   if (line.length > 998) sink.report('line-too-long', line, line.offset, `header line of ${line.length} octets (limit 998)`);
   else if (line.length > 78) sink.report('line-over-78', line, line.offset, `header line of ${line.length} octets (recommended 78)`);
 }
 
 /** Checks of one field's name as written. */
 export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void {
-  const b = line.bytes;
   if (c.name.length === 0) {
     sink.report('invalid-field-name', line, line.offset, 'empty field name before ":"');
     return;
   }
-  for (let i = 0; i < c.name.length; i++) {
-    if (!isFtext(b[i]!)) {
-      sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${b[i]!.toString(16).padStart(2, '0')}`);
-      return;
-    }
+  const i = c.badByte;
+  if (i >= 0) {
+    sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${c.name.charCodeAt(i).toString(16).padStart(2, '0')}`);
+    return;
   }
   if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
 }
