@@ -33,6 +33,8 @@ function isBlankLine(line: SourceLine): boolean {
   return true;
 }
 
+const byOffsetThenRule = (a: Finding, b: Finding): number => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
+
 /** A message with thousands of broken lines reports each rule this often, then stops. */
 const maxPerRulePerMessage = 50;
 
@@ -43,7 +45,8 @@ const maxPerRulePerMessage = 50;
  */
 export class MessageLinter implements RuleSink {
   private readonly findings: Finding[] = [];
-  private readonly perRule = new Map<string, number>();
+  /** Made at the first finding: most messages have none. */
+  private perRule: Map<string, number> | undefined;
   private readonly fields: Field[] = [];
   private current: Field | undefined;
   private headerLines = 0;
@@ -67,9 +70,10 @@ export class MessageLinter implements RuleSink {
 
   report(rule: string, line: Line, offset: number, detail: string): void {
     if (!this.ctx.isEnabled(rule)) return;
-    const count = this.perRule.get(rule) ?? 0;
+    const perRule = (this.perRule ??= new Map());
+    const count = perRule.get(rule) ?? 0;
     if (count >= maxPerRulePerMessage) return;
-    this.perRule.set(rule, count + 1);
+    perRule.set(rule, count + 1);
     this.findings.push({
       rule,
       severity: ruleById.get(rule)!.severity,
@@ -194,6 +198,7 @@ export class MessageLinter implements RuleSink {
       f.fromLine = fromLine;
       f.messageId = messageId;
     }
-    return this.findings.sort((a, b) => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
+    if (this.findings.length > 1) this.findings.sort(byOffsetThenRule);
+    return this.findings;
   }
 }

@@ -96,11 +96,22 @@ export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void 
   if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
 }
 
-/** RFC 5322 §3.6: fields that may appear at most once. */
-const singletons = new Set(['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject']);
+/** RFC 5322 §3.6: fields that may appear at most once; Date and From come first (see `checkHeaderBlock`). */
+const singletons = ['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject'];
+const [dateIndex, fromIndex, senderIndex] = [0, 1, 2];
 
 const addressFields = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
 const structured = new Set([...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding']);
+
+/** What the block rules need to know of a lower-cased field name, in one lookup per field. */
+const Role = { structured: 1, address: 2 } as const;
+const singletonShift = 2;
+const roles = new Map<string, number>();
+for (const name of structured) roles.set(name, Role.structured | (addressFields.has(name) ? Role.address : 0));
+singletons.forEach((name, i) => roles.set(name, (roles.get(name) ?? 0) | ((i + 1) << singletonShift)));
+
+/** The first field of each singleton name in the header being checked (`checkHeaderBlock` is not re-entered). */
+const firstOf: (Field | undefined)[] = singletons.map(() => undefined);
 
 /**
  * Fields whose name inside another field's value means two lines were merged, as in
@@ -110,39 +121,63 @@ const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-
 
 /** Checks that look at the whole header: presence, counts, merged and placeholder values. */
 export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
-  // Only singletons are looked up by name (Date, From and Sender among them).
-  const byName = new Map<string, Field[]>();
+  firstOf.fill(undefined);
+  let repeated = false;
   for (const f of fields) {
-    if (!singletons.has(f.lower)) continue;
-    const list = byName.get(f.lower);
-    if (list) list.push(f);
-    else byName.set(f.lower, [f]);
+    const i = ((roles.get(f.lower) ?? 0) >> singletonShift) - 1;
+    if (i < 0) continue;
+    if (firstOf[i] === undefined) firstOf[i] = f;
+    else repeated = true;
   }
-  for (const required of ['date', 'from'] as const) {
-    const found = byName.get(required);
-    if (!found) sink.report(`missing-${required}`, anchor, anchor.offset, `no ${required === 'date' ? 'Date' : 'From'} field in the header`);
-    else if (isBlank(found[0]!.value)) sink.report('empty-required', found[0]!.line, found[0]!.line.offset, `${found[0]!.name} field is empty`);
-  }
-  for (const list of byName.values()) {
-    for (const dup of list.slice(1)) {
-      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
-    }
-  }
-  const from = byName.get('from')?.[0];
-  if (from && !byName.has('sender') && addressListOf(from).mailboxes > 1) {
+  checkRequired(sink, firstOf[dateIndex], 'date', anchor);
+  checkRequired(sink, firstOf[fromIndex], 'from', anchor);
+  if (repeated) reportDuplicates(sink, fields);
+  const from = firstOf[fromIndex];
+  if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
     sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
   for (const f of fields) {
-    if (structured.has(f.lower)) {
+    const role = roles.get(f.lower) ?? 0;
+    if (role & Role.structured && hasColonThenSpace(f.value)) {
       const m = mergedName.exec(f.value);
       if (m) {
         const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
         sink.report('merged-field', f.line, f.line.offset + (at >= 0 ? at : 0), `"${m[1]}:" inside the value of ${f.name}: two header lines were merged`);
       }
     }
-    if (addressFields.has(f.lower)) {
+    if (role & Role.address) {
       const placeholder = placeholderOf(f);
       if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
   }
+}
+
+function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 'from', anchor: Line): void {
+  if (!found) sink.report(`missing-${name}`, anchor, anchor.offset, `no ${name === 'date' ? 'Date' : 'From'} field in the header`);
+  else if (isBlank(found.value)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
+}
+
+/** Every repeat of a singleton, grouped by name in the order the names first appear. */
+function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
+  const byName = new Map<string, Field[]>();
+  for (const f of fields) {
+    if (((roles.get(f.lower) ?? 0) >> singletonShift) === 0) continue;
+    const list = byName.get(f.lower);
+    if (list) list.push(f);
+    else byName.set(f.lower, [f]);
+  }
+  for (const list of byName.values()) {
+    for (const dup of list.slice(1)) {
+      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
+    }
+  }
+}
+
+/** `mergedName` needs ": " or ":\t"; most structured values have neither (times have ":" and a digit). */
+function hasColonThenSpace(value: string): boolean {
+  for (let i = value.indexOf(':'); i >= 0; i = value.indexOf(':', i + 1)) {
+    const next = value.charCodeAt(i + 1);
+    if (next === 0x20 || next === 0x09) return true;
+  }
+  return false;
 }

@@ -53,7 +53,65 @@ const stripComments = (value: string): string => {
   return depth === 0 ? out + value.slice(from) : out;
 };
 
+const isSpTab = (c: number): boolean => c === 0x20 || c === 0x09;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const digitAt = (s: string, i: number): number => s.charCodeAt(i) - 0x30;
+
+/** Three ASCII letters at `i`, lower-cased, as one number (-1 if they are not letters). */
+function letters3(s: string, i: number): number {
+  let key = 0;
+  for (let k = i; k < i + 3; k++) {
+    const c = s.charCodeAt(k) | 0x20;
+    if (c < 0x61 || c > 0x7a) return -1;
+    key = (key << 8) | c;
+  }
+  return key;
+}
+const keyOf = (name: string): number => letters3(name, 0);
+const monthKeys = months.map(keyOf);
+const weekdayKeys = weekdays.map(keyOf);
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 1 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month]!;
+
+/** Where `isPlainValidDate` wants digits, counted from the space before the year. */
+const digitPlaces = [2, 3, 4, 6, 7, 9, 10, 12, 13, 16, 17, 18, 19];
+
+/**
+ * True when `value` is `Www, D Mmm YYYY HH:MM:SS +ZZZZ` (what nearly every writer sends)
+ * and correct in every way `checkDate` looks at, found without a regex or a copy; anything
+ * else, right or wrong, is left to the full check.
+ */
+function isPlainValidDate(v: string): boolean {
+  let i = 0;
+  while (isSpTab(v.charCodeAt(i))) i++;
+  const weekday = weekdayKeys.indexOf(letters3(v, i));
+  if (weekday < 0 || v.charCodeAt(i + 3) !== 0x2c || v.charCodeAt(i + 4) !== 0x20 || !isDigit(v.charCodeAt(i + 5))) return false;
+  let day = digitAt(v, i + 5);
+  i += 6;
+  if (isDigit(v.charCodeAt(i))) day = day * 10 + digitAt(v, i++);
+  if (v.charCodeAt(i) !== 0x20) return false;
+  const month = monthKeys.indexOf(letters3(v, i + 1));
+  i += 4;
+  // Four digits from 1000 on: Date.UTC, which the full check uses, maps years below 100 to 19xx.
+  if (month < 0 || v.charCodeAt(i) !== 0x20 || !(v.charCodeAt(i + 1) >= 0x31 && v.charCodeAt(i + 1) <= 0x39)) return false;
+  for (const k of digitPlaces) if (!isDigit(v.charCodeAt(i + k))) return false;
+  const seps = v.charCodeAt(i + 5) === 0x20 && v.charCodeAt(i + 8) === 0x3a && v.charCodeAt(i + 11) === 0x3a && v.charCodeAt(i + 14) === 0x20;
+  const sign = v.charCodeAt(i + 15);
+  if (!seps || (sign !== 0x2b && sign !== 0x2d)) return false;
+  const year = digitAt(v, i + 1) * 1000 + digitAt(v, i + 2) * 100 + digitAt(v, i + 3) * 10 + digitAt(v, i + 4);
+  const hours = digitAt(v, i + 6) * 10 + digitAt(v, i + 7);
+  const minutes = digitAt(v, i + 9) * 10 + digitAt(v, i + 10);
+  const seconds = digitAt(v, i + 12) * 10 + digitAt(v, i + 13);
+  const zoneMinutes = digitAt(v, i + 18) * 10 + digitAt(v, i + 19);
+  for (i += 20; i < v.length; i++) if (!isSpTab(v.charCodeAt(i))) return false;
+  if (day < 1 || day > daysInMonth(year, month) || hours > 23 || minutes > 59 || seconds > 60 || zoneMinutes > 59) return false;
+  // 1970-01-01 was a Thursday.
+  return (((Date.UTC(year, month, day) / 864e5 + 4) % 7) + 7) % 7 === weekday;
+}
+
 export function checkDate(value: string): DateCheck {
+  if (isPlainValidDate(value)) return { problems: [], trailing: '' };
   const m = dateTime.exec(stripComments(value));
   if (!m) return { problems: [['date-invalid', `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`]], trailing: '' };
   const [, wd, dd, mon, yy, hh, mi, ss, zone, rest] = m;
@@ -133,8 +191,72 @@ function checkMailbox(raw: string): string | undefined {
   return addrSpec.test(s) ? undefined : `"${raw}" is not a mailbox`;
 }
 
+/** RFC 5322 §3.2.3 atext. */
+const atextChars = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-") atextChars[c.charCodeAt(0)] = 1;
+const isAtext = (c: number): boolean => c < 128 && atextChars[c] === 1;
+/** Printable ASCII other than `()<>:;"\`: the characters `plainMailboxCount` takes inside a quoted display name. */
+const isPlainQtext = (c: number): boolean => c >= 0x20 && c < 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x3c && c !== 0x3e && c !== 0x3a && c !== 0x3b && c !== 0x22 && c !== 0x5c;
+/** Outside quotes a display name also leaves out `@,[]` (as `phraseChars` does). */
+const isPlainPhraseChar = (c: number): boolean => isPlainQtext(c) && c !== 0x40 && c !== 0x2c && c !== 0x5b && c !== 0x5d;
+
+/** End of the dot-atom starting at `i` (RFC 5322 §3.2.3), or -1. */
+function dotAtomEnd(s: string, i: number): number {
+  for (;;) {
+    const from = i;
+    while (isAtext(s.charCodeAt(i))) i++;
+    if (i === from) return -1;
+    if (s.charCodeAt(i) !== 0x2e) return i;
+    i++;
+  }
+}
+
+/** End of `dot-atom "@" dot-atom` starting at `i`, or -1. */
+function plainAddrSpecEnd(s: string, i: number): number {
+  const at = dotAtomEnd(s, i);
+  return at >= 0 && s.charCodeAt(at) === 0x40 ? dotAtomEnd(s, at + 1) : -1;
+}
+
+/**
+ * The number of mailboxes when `value` is a list of plain, valid ones, `local@domain` or
+ * `Display Name <local@domain>` (nearly every address field), found without regexes or
+ * copies; -1 for anything else (comments, groups, quoting with escapes, 8-bit, empty
+ * entries, errors…), which the full check decides.
+ */
+function plainMailboxCount(s: string): number {
+  let count = 0;
+  let i = 0;
+  for (;;) {
+    while (isSpTab(s.charCodeAt(i))) i++;
+    let end = plainAddrSpecEnd(s, i);
+    if (end < 0) {
+      // A display name, then the address in angle brackets.
+      for (let c = s.charCodeAt(i); c !== 0x3c; c = s.charCodeAt(++i)) {
+        if (c === 0x22) {
+          do c = s.charCodeAt(++i);
+          while (isPlainQtext(c) || c === 0x09);
+          if (c !== 0x22) return -1;
+        } else if (!isPlainPhraseChar(c) && c !== 0x09) {
+          return -1;
+        }
+      }
+      end = plainAddrSpecEnd(s, i + 1);
+      if (end < 0 || s.charCodeAt(end) !== 0x3e) return -1;
+      end++;
+    }
+    count++;
+    i = end;
+    while (isSpTab(s.charCodeAt(i))) i++;
+    if (i === s.length) return count;
+    if (s.charCodeAt(i) !== 0x2c) return -1;
+    i++;
+  }
+}
+
 /** Number of mailboxes and the first problem in an address-list or mailbox-list value. */
 export function checkAddressList(value: string): AddressList {
+  const plain = plainMailboxCount(value);
+  if (plain > 0) return { mailboxes: plain, problem: undefined };
   let mailboxes = 0;
   let problem: string | undefined;
   // Group syntax `display-name: mailbox-list;` (RFC 5322 §3.4): drop the group name.
