@@ -35,6 +35,21 @@ function isBlankLine(line: SourceLine): boolean {
 
 const byOffsetThenRule = (a: Finding, b: Finding): number => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
 
+/**
+ * A stable sort by `byOffsetThenRule`. A message has a few findings, mostly in order
+ * already: insertion sort handles them in place, where `Array.prototype.sort` copies.
+ */
+function sortFindings(findings: Finding[]): Finding[] {
+  if (findings.length > 16) return findings.sort(byOffsetThenRule);
+  for (let i = 1; i < findings.length; i++) {
+    const f = findings[i]!;
+    let j = i;
+    for (; j > 0 && byOffsetThenRule(findings[j - 1]!, f) > 0; j--) findings[j] = findings[j - 1]!;
+    findings[j] = f;
+  }
+  return findings;
+}
+
 /** A message with thousands of broken lines reports each rule this often, then stops. */
 const maxPerRulePerMessage = 50;
 
@@ -112,7 +127,7 @@ export class MessageLinter implements RuleSink {
     this.headerLines++;
     this.headerBytes += line.length;
     this.noteEol(line);
-    checkLineBytes(this, line);
+    const encodedWordStart = checkLineBytes(this, line);
     if (c.kind === LineKind.envelope) {
       this.report('envelope-in-header', line, line.offset, 'header line starting with "From ": mboxo readers split the message here');
       this.current = undefined;
@@ -121,13 +136,13 @@ export class MessageLinter implements RuleSink {
       if (isBlankLine(line)) this.report('blank-continuation', line, line.offset, 'folded line with only white space');
       if (this.current) {
         if (this.headerBytes > viewHeaderBytes) this.current.settle();
-        this.current.append(line.bytes);
+        this.current.appendLine(line.buf, line.start, line.end, encodedWordStart);
       }
     } else {
       checkFieldName(this, line, c);
       const kept = this.keptFieldLine(line);
       if (this.current && this.headerBytes > viewHeaderBytes) this.current.settle();
-      this.current = new Field(c.name, c.lower, kept, line.buf, line.start + c.colon + 1, line.end);
+      this.current = new Field(c.name, c.lower, kept, line.buf, line.start + c.colon + 1, line.end, c.role, encodedWordStart);
       if (this.fields.length < maxFields) this.fields.push(this.current);
     }
     return true;
@@ -198,7 +213,6 @@ export class MessageLinter implements RuleSink {
       f.fromLine = fromLine;
       f.messageId = messageId;
     }
-    if (this.findings.length > 1) this.findings.sort(byOffsetThenRule);
-    return this.findings;
+    return sortFindings(this.findings);
   }
 }

@@ -1,6 +1,7 @@
 import type { Field, RuleSink } from '../field.js';
 import { FieldNameCache } from '../field-name.js';
 import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
+import { fieldRole, Role, singletonIndex, singletons } from './field-roles.js';
 import { addressListOf, isBlank, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
@@ -15,12 +16,14 @@ export interface Classified {
   readonly colon: number;
   /** Index of the name's first byte that is not ftext, or -1: worked out once per spelling. */
   readonly badByte: number;
+  /** See field-roles.ts. */
+  readonly role: number;
 }
 
 // Lines other than fields carry nothing of their own, so they share one answer each.
-const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1, badByte: -1 };
-const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1, badByte: -1 };
-const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1, badByte: -1 };
+const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
+const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
+const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
 
 function firstBadByte(name: string): number {
   for (let i = 0; i < name.length; i++) if (!isFtext(name.charCodeAt(i))) return i;
@@ -28,7 +31,10 @@ function firstBadByte(name: string): number {
 }
 
 /** Field lines with the colon right after the name (nearly all) share one answer per name. */
-const fieldNames = new FieldNameCache<Classified>((name) => ({ kind: LineKind.field, name, lower: name.toLowerCase(), colon: name.length, badByte: firstBadByte(name) }));
+const fieldNames = new FieldNameCache<Classified>((name) => {
+  const lower = name.toLowerCase();
+  return { kind: LineKind.field, name, lower, colon: name.length, badByte: firstBadByte(name), role: fieldRole(lower) };
+});
 
 /**
  * What the header line `bytes[start..end)` is. A line without a colon that does not start
@@ -57,15 +63,22 @@ export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number)
   return bytes[i] === 0x3a;
 }
 
-/** Checks of the bytes of one header line, whatever kind of line it is. */
-export function checkLineBytes(sink: RuleSink, line: SourceLine): void {
+/**
+ * Checks of the bytes of one header line, whatever kind of line it is. Returns true when
+ * the line holds "=?", which this pass sees at little cost (`Field.mayHaveEncodedWord`).
+ */
+export function checkLineBytes(sink: RuleSink, line: SourceLine): boolean {
   const b = line.buf;
   let control = -1;
   let eightBit = -1;
   let cr = -1;
+  let encodedWordStart = false;
   for (let i = line.start; i < line.end; i++) {
     const c = b[i]!;
-    if (c >= 0x20 && c < 0x7f) continue;
+    if (c >= 0x20 && c < 0x7f) {
+      if (c === 0x3f && i > line.start && b[i - 1] === 0x3d) encodedWordStart = true;
+      continue;
+    }
     if (c >= 0x80) {
       if (eightBit < 0) eightBit = i;
     } else if (c === 0x0d) {
@@ -80,6 +93,7 @@ export function checkLineBytes(sink: RuleSink, line: SourceLine): void {
   if (eightBit >= 0) sink.report('raw-8bit', line, at + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
   if (line.length > 998) sink.report('line-too-long', line, line.offset, `header line of ${line.length} octets (limit 998)`);
   else if (line.length > 78) sink.report('line-over-78', line, line.offset, `header line of ${line.length} octets (recommended 78)`);
+  return encodedWordStart;
 }
 
 /** Checks of one field's name as written. */
@@ -96,19 +110,9 @@ export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void 
   if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
 }
 
-/** RFC 5322 §3.6: fields that may appear at most once; Date and From come first (see `checkHeaderBlock`). */
-const singletons = ['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject'];
-const [dateIndex, fromIndex, senderIndex] = [0, 1, 2];
-
-const addressFields = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
-const structured = new Set([...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding']);
-
-/** What the block rules need to know of a lower-cased field name, in one lookup per field. */
-const Role = { structured: 1, address: 2 } as const;
-const singletonShift = 2;
-const roles = new Map<string, number>();
-for (const name of structured) roles.set(name, Role.structured | (addressFields.has(name) ? Role.address : 0));
-singletons.forEach((name, i) => roles.set(name, (roles.get(name) ?? 0) | ((i + 1) << singletonShift)));
+const dateIndex = singletons.indexOf('date');
+const fromIndex = singletons.indexOf('from');
+const senderIndex = singletons.indexOf('sender');
 
 /** The first field of each singleton name in the header being checked (`checkHeaderBlock` is not re-entered). */
 const firstOf: (Field | undefined)[] = singletons.map(() => undefined);
@@ -124,7 +128,7 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
   firstOf.fill(undefined);
   let repeated = false;
   for (const f of fields) {
-    const i = ((roles.get(f.lower) ?? 0) >> singletonShift) - 1;
+    const i = singletonIndex(f.role);
     if (i < 0) continue;
     if (firstOf[i] === undefined) firstOf[i] = f;
     else repeated = true;
@@ -137,15 +141,14 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
     sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
   for (const f of fields) {
-    const role = roles.get(f.lower) ?? 0;
-    if (role & Role.structured && hasColonThenSpace(f.value)) {
+    if (f.role & Role.structured && hasColonThenSpace(f.value)) {
       const m = mergedName.exec(f.value);
       if (m) {
         const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
         sink.report('merged-field', f.line, f.line.offset + (at >= 0 ? at : 0), `"${m[1]}:" inside the value of ${f.name}: two header lines were merged`);
       }
     }
-    if (role & Role.address) {
+    if (f.role & Role.address) {
       const placeholder = placeholderOf(f);
       if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
@@ -161,7 +164,7 @@ function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 
 function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
   const byName = new Map<string, Field[]>();
   for (const f of fields) {
-    if (((roles.get(f.lower) ?? 0) >> singletonShift) === 0) continue;
+    if (singletonIndex(f.role) < 0) continue;
     const list = byName.get(f.lower);
     if (list) list.push(f);
     else byName.set(f.lower, [f]);

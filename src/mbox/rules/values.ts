@@ -1,5 +1,6 @@
 import type { AddressList, Field, RuleSink } from '../field.js';
 import type { Line } from '../line.js';
+import { Role } from './field-roles.js';
 
 /**
  * Value checks for single fields. They take the unfolded field value as a latin1 string
@@ -55,6 +56,27 @@ const stripComments = (value: string): string => {
 
 const isSpTab = (c: number): boolean => c === 0x20 || c === 0x09;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/**
+ * Index past the SP, HTAB and simple comments (no nesting, escapes, or `:;` that the
+ * group syntax would see) from `i` on, or -1 at a comment that is not simple. Where the
+ * fast paths below allow them, `stripComments` would turn such comments into white space.
+ */
+function skipPlainCfws(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (isSpTab(c)) {
+      i++;
+    } else if (c === lparen) {
+      for (let d = s.charCodeAt(++i); d !== rparen; d = s.charCodeAt(++i)) {
+        if (d === lparen || d === backslash || d === 0x3a || d === semicolon || Number.isNaN(d)) return -1;
+      }
+      i++;
+    } else {
+      return i;
+    }
+  }
+}
 const digitAt = (s: string, i: number): number => s.charCodeAt(i) - 0x30;
 
 /** Three ASCII letters at `i`, lower-cased, as one number (-1 if they are not letters). */
@@ -78,8 +100,8 @@ const daysInMonth = (year: number, month: number): number =>
 const digitPlaces = [2, 3, 4, 6, 7, 9, 10, 12, 13, 16, 17, 18, 19];
 
 /**
- * True when `value` is `Www, D Mmm YYYY HH:MM:SS +ZZZZ` (what nearly every writer sends)
- * and correct in every way `checkDate` looks at, found without a regex or a copy; anything
+ * True when `value` is `Www, D Mmm YYYY HH:MM:SS +ZZZZ`, maybe with a comment such as
+ * `(EDT)` after it (what nearly every writer sends), and correct in every way `checkDate` looks at, found without a regex or a copy; anything
  * else, right or wrong, is left to the full check.
  */
 function isPlainValidDate(v: string): boolean {
@@ -104,7 +126,7 @@ function isPlainValidDate(v: string): boolean {
   const minutes = digitAt(v, i + 9) * 10 + digitAt(v, i + 10);
   const seconds = digitAt(v, i + 12) * 10 + digitAt(v, i + 13);
   const zoneMinutes = digitAt(v, i + 18) * 10 + digitAt(v, i + 19);
-  for (i += 20; i < v.length; i++) if (!isSpTab(v.charCodeAt(i))) return false;
+  if (skipPlainCfws(v, i + 20) !== v.length) return false;
   if (day < 1 || day > daysInMonth(year, month) || hours > 23 || minutes > 59 || seconds > 60 || zoneMinutes > 59) return false;
   // 1970-01-01 was a Thursday.
   return (((Date.UTC(year, month, day) / 864e5 + 4) % 7) + 7) % 7 === weekday;
@@ -219,7 +241,8 @@ function plainAddrSpecEnd(s: string, i: number): number {
 
 /**
  * The number of mailboxes when `value` is a list of plain, valid ones, `local@domain` or
- * `Display Name <local@domain>` (nearly every address field), found without regexes or
+ * `Display Name <local@domain>`, maybe with a comment after each (nearly every address
+ * field), found without regexes or
  * copies; -1 for anything else (comments, groups, quoting with escapes, 8-bit, empty
  * entries, errors…), which the full check decides.
  */
@@ -245,8 +268,7 @@ function plainMailboxCount(s: string): number {
       end++;
     }
     count++;
-    i = end;
-    while (isSpTab(s.charCodeAt(i))) i++;
+    i = skipPlainCfws(s, end);
     if (i === s.length) return count;
     if (s.charCodeAt(i) !== 0x2c) return -1;
     i++;
@@ -333,38 +355,24 @@ export function placeholderOf(f: Field): string | undefined {
 export function checkFieldValues(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
   let messageIds = 0;
   for (const f of fields) {
-    switch (f.lower) {
-      case 'date': {
-        if (isBlank(f.value)) break;
+    if (f.role & Role.date) {
+      if (!isBlank(f.value)) {
         const { problems, trailing } = checkDate(f.value);
         for (const [rule, detail] of problems) sink.report(rule, f.line, f.line.offset, detail);
         if (trailing !== '') sink.report('date-trailing-text', f.line, f.line.offset, `text after the date: "${trailing.slice(0, 80)}"`);
-        break;
       }
-      case 'from':
-      case 'sender':
-      case 'reply-to':
-      case 'to':
-      case 'cc':
-      case 'bcc': {
-        if (isBlank(f.value) || placeholderOf(f) !== undefined) break;
+    } else if (f.role & Role.address) {
+      if (!isBlank(f.value) && placeholderOf(f) === undefined) {
         const { problem } = addressListOf(f);
         if (problem !== undefined) sink.report('address-invalid', f.line, f.line.offset, `${f.name}: ${problem}`);
-        break;
       }
-      case 'message-id': {
-        messageIds++;
-        const problem = checkMessageId(f.value);
-        if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
-        break;
-      }
-      case 'mime-version':
-      case 'content-type':
-      case 'content-transfer-encoding': {
-        const problem = checkMimeField(f.lower, f.value);
-        if (problem !== undefined) sink.report('mime-header-invalid', f.line, f.line.offset, problem);
-        break;
-      }
+    } else if (f.role & Role.messageId) {
+      messageIds++;
+      const problem = checkMessageId(f.value);
+      if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
+    } else if (f.role & Role.mime) {
+      const problem = checkMimeField(f.lower, f.value);
+      if (problem !== undefined) sink.report('mime-header-invalid', f.line, f.line.offset, problem);
     }
     if (f.mayHaveEncodedWord()) {
       const problem = checkEncodedWords(f.value);
