@@ -55,7 +55,11 @@ const stripComments = (value: string): string => {
 };
 
 const isSpTab = (c: number): boolean => c === 0x20 || c === 0x09;
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/*
+ * The fast paths below read strings by character code with their bounds checked first:
+ * reading past the end gives NaN and costs V8 a slower version of the whole function.
+ */
 
 /**
  * Index past the SP, HTAB and simple comments (no nesting, escapes, or `:;` that the
@@ -63,73 +67,94 @@ const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
  * fast paths below allow them, `stripComments` would turn such comments into white space.
  */
 function skipPlainCfws(s: string, i: number): number {
-  for (;;) {
+  const n = s.length;
+  while (i < n) {
     const c = s.charCodeAt(i);
     if (isSpTab(c)) {
       i++;
     } else if (c === lparen) {
-      for (let d = s.charCodeAt(++i); d !== rparen; d = s.charCodeAt(++i)) {
-        if (d === lparen || d === backslash || d === 0x3a || d === semicolon || Number.isNaN(d)) return -1;
+      for (i++; i < n && s.charCodeAt(i) !== rparen; i++) {
+        const d = s.charCodeAt(i);
+        if (d === lparen || d === backslash || d === 0x3a || d === semicolon) return -1;
       }
+      if (i === n) return -1;
       i++;
     } else {
       return i;
     }
   }
+  return i;
 }
-const digitAt = (s: string, i: number): number => s.charCodeAt(i) - 0x30;
+
+/** The number written with two digits at `i`, or -1. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 0x30;
+  const b = s.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+const isLetter = (c: number): boolean => c >= 0x61 && c <= 0x7a;
 
 /** Three ASCII letters at `i`, lower-cased, as one number (-1 if they are not letters). */
 function letters3(s: string, i: number): number {
-  let key = 0;
-  for (let k = i; k < i + 3; k++) {
-    const c = s.charCodeAt(k) | 0x20;
-    if (c < 0x61 || c > 0x7a) return -1;
-    key = (key << 8) | c;
-  }
-  return key;
+  const a = s.charCodeAt(i) | 0x20;
+  const b = s.charCodeAt(i + 1) | 0x20;
+  const c = s.charCodeAt(i + 2) | 0x20;
+  return isLetter(a) && isLetter(b) && isLetter(c) ? (a << 16) | (b << 8) | c : -1;
 }
 const keyOf = (name: string): number => letters3(name, 0);
 const monthKeys = months.map(keyOf);
 const weekdayKeys = weekdays.map(keyOf);
 
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const daysInMonth = (year: number, month: number): number =>
-  month === 1 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month]!;
+  month === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : monthDays[month]!;
 
-/** Where `isPlainValidDate` wants digits, counted from the space before the year. */
-const digitPlaces = [2, 3, 4, 6, 7, 9, 10, 12, 13, 16, 17, 18, 19];
+/** Day of the week (0 for Sunday) of a Gregorian date from year 1 on, `month` from 0 (Sakamoto's method). */
+const monthShift = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+function weekdayOf(year: number, month: number, day: number): number {
+  const y = month < 2 ? year - 1 : year;
+  return (y + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + monthShift[month]! + day) % 7;
+}
 
 /**
  * True when `value` is `Www, D Mmm YYYY HH:MM:SS +ZZZZ`, maybe with a comment such as
- * `(EDT)` after it (what nearly every writer sends), and correct in every way `checkDate` looks at, found without a regex or a copy; anything
- * else, right or wrong, is left to the full check.
+ * `(EDT)` after it (what nearly every writer sends), and correct in every way `checkDate`
+ * looks at, found without a regex or a copy; anything else, right or wrong, is left to the
+ * full check.
  */
 function isPlainValidDate(v: string): boolean {
+  const n = v.length;
   let i = 0;
-  while (isSpTab(v.charCodeAt(i))) i++;
+  while (i < n && isSpTab(v.charCodeAt(i))) i++;
+  // "Www, D" and the 24 characters of " Mmm YYYY HH:MM:SS +ZZZZ".
+  if (n - i < 30) return false;
   const weekday = weekdayKeys.indexOf(letters3(v, i));
-  if (weekday < 0 || v.charCodeAt(i + 3) !== 0x2c || v.charCodeAt(i + 4) !== 0x20 || !isDigit(v.charCodeAt(i + 5))) return false;
-  let day = digitAt(v, i + 5);
+  if (weekday < 0 || v.charCodeAt(i + 3) !== comma || v.charCodeAt(i + 4) !== 0x20) return false;
+  let day = v.charCodeAt(i + 5) - 0x30;
+  if (!(day >= 0 && day <= 9)) return false;
   i += 6;
-  if (isDigit(v.charCodeAt(i))) day = day * 10 + digitAt(v, i++);
-  if (v.charCodeAt(i) !== 0x20) return false;
+  const second = v.charCodeAt(i) - 0x30;
+  if (second >= 0 && second <= 9) {
+    day = day * 10 + second;
+    if (n - ++i < 24) return false;
+  }
+  if (v.charCodeAt(i) !== 0x20 || v.charCodeAt(i + 4) !== 0x20 || v.charCodeAt(i + 9) !== 0x20) return false;
   const month = monthKeys.indexOf(letters3(v, i + 1));
-  i += 4;
-  // Four digits from 1000 on: Date.UTC, which the full check uses, maps years below 100 to 19xx.
-  if (month < 0 || v.charCodeAt(i) !== 0x20 || !(v.charCodeAt(i + 1) >= 0x31 && v.charCodeAt(i + 1) <= 0x39)) return false;
-  for (const k of digitPlaces) if (!isDigit(v.charCodeAt(i + k))) return false;
-  const seps = v.charCodeAt(i + 5) === 0x20 && v.charCodeAt(i + 8) === 0x3a && v.charCodeAt(i + 11) === 0x3a && v.charCodeAt(i + 14) === 0x20;
-  const sign = v.charCodeAt(i + 15);
-  if (!seps || (sign !== 0x2b && sign !== 0x2d)) return false;
-  const year = digitAt(v, i + 1) * 1000 + digitAt(v, i + 2) * 100 + digitAt(v, i + 3) * 10 + digitAt(v, i + 4);
-  const hours = digitAt(v, i + 6) * 10 + digitAt(v, i + 7);
-  const minutes = digitAt(v, i + 9) * 10 + digitAt(v, i + 10);
-  const seconds = digitAt(v, i + 12) * 10 + digitAt(v, i + 13);
-  const zoneMinutes = digitAt(v, i + 18) * 10 + digitAt(v, i + 19);
-  if (skipPlainCfws(v, i + 20) !== v.length) return false;
+  // Four digits from 1000 on: years below 100 mean 19xx to Date.UTC, which the full check uses.
+  const century = twoDigits(v, i + 5);
+  const year = century * 100 + twoDigits(v, i + 7);
+  const hours = twoDigits(v, i + 10);
+  const minutes = twoDigits(v, i + 13);
+  const seconds = twoDigits(v, i + 16);
+  const sign = v.charCodeAt(i + 19);
+  const zoneHours = twoDigits(v, i + 20);
+  const zoneMinutes = twoDigits(v, i + 22);
+  const fields = month >= 0 && century >= 10 && year >= century * 100 && hours >= 0 && minutes >= 0 && seconds >= 0 && zoneHours >= 0 && zoneMinutes >= 0;
+  const separators = v.charCodeAt(i + 12) === 0x3a && v.charCodeAt(i + 15) === 0x3a && v.charCodeAt(i + 18) === 0x20 && (sign === 0x2b || sign === 0x2d);
+  if (!fields || !separators || skipPlainCfws(v, i + 24) !== n) return false;
   if (day < 1 || day > daysInMonth(year, month) || hours > 23 || minutes > 59 || seconds > 60 || zoneMinutes > 59) return false;
-  // 1970-01-01 was a Thursday.
-  return (((Date.UTC(year, month, day) / 864e5 + 4) % 7) + 7) % 7 === weekday;
+  return weekdayOf(year, month, day) === weekday;
 }
 
 export function checkDate(value: string): DateCheck {
@@ -224,11 +249,12 @@ const isPlainPhraseChar = (c: number): boolean => isPlainQtext(c) && c !== 0x40 
 
 /** End of the dot-atom starting at `i` (RFC 5322 §3.2.3), or -1. */
 function dotAtomEnd(s: string, i: number): number {
+  const n = s.length;
   for (;;) {
     const from = i;
-    while (isAtext(s.charCodeAt(i))) i++;
+    while (i < n && isAtext(s.charCodeAt(i))) i++;
     if (i === from) return -1;
-    if (s.charCodeAt(i) !== 0x2e) return i;
+    if (i === n || s.charCodeAt(i) !== 0x2e) return i;
     i++;
   }
 }
@@ -236,41 +262,48 @@ function dotAtomEnd(s: string, i: number): number {
 /** End of `dot-atom "@" dot-atom` starting at `i`, or -1. */
 function plainAddrSpecEnd(s: string, i: number): number {
   const at = dotAtomEnd(s, i);
-  return at >= 0 && s.charCodeAt(at) === 0x40 ? dotAtomEnd(s, at + 1) : -1;
+  return at >= 0 && at < s.length && s.charCodeAt(at) === 0x40 ? dotAtomEnd(s, at + 1) : -1;
+}
+
+/** End of a display name and the address in angle brackets starting at `i`, or -1. */
+function plainNameAddrEnd(s: string, i: number): number {
+  const n = s.length;
+  for (; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c === langle) {
+      const end = plainAddrSpecEnd(s, i + 1);
+      return end >= 0 && end < n && s.charCodeAt(end) === rangle ? end + 1 : -1;
+    }
+    if (c === dquote) {
+      do c = ++i < n ? s.charCodeAt(i) : -1;
+      while (isPlainQtext(c) || c === 0x09);
+      if (c !== dquote) return -1;
+    } else if (!isPlainPhraseChar(c) && c !== 0x09) {
+      return -1;
+    }
+  }
+  return -1;
 }
 
 /**
  * The number of mailboxes when `value` is a list of plain, valid ones, `local@domain` or
  * `Display Name <local@domain>`, maybe with a comment after each (nearly every address
- * field), found without regexes or
- * copies; -1 for anything else (comments, groups, quoting with escapes, 8-bit, empty
- * entries, errors…), which the full check decides.
+ * field), found without regexes or copies; -1 for anything else (groups, quoting with
+ * escapes, 8-bit, empty entries, errors…), which the full check decides.
  */
 function plainMailboxCount(s: string): number {
+  const n = s.length;
   let count = 0;
   let i = 0;
   for (;;) {
-    while (isSpTab(s.charCodeAt(i))) i++;
+    while (i < n && isSpTab(s.charCodeAt(i))) i++;
     let end = plainAddrSpecEnd(s, i);
-    if (end < 0) {
-      // A display name, then the address in angle brackets.
-      for (let c = s.charCodeAt(i); c !== 0x3c; c = s.charCodeAt(++i)) {
-        if (c === 0x22) {
-          do c = s.charCodeAt(++i);
-          while (isPlainQtext(c) || c === 0x09);
-          if (c !== 0x22) return -1;
-        } else if (!isPlainPhraseChar(c) && c !== 0x09) {
-          return -1;
-        }
-      }
-      end = plainAddrSpecEnd(s, i + 1);
-      if (end < 0 || s.charCodeAt(end) !== 0x3e) return -1;
-      end++;
-    }
+    if (end < 0) end = plainNameAddrEnd(s, i);
+    if (end < 0) return -1;
     count++;
     i = skipPlainCfws(s, end);
-    if (i === s.length) return count;
-    if (s.charCodeAt(i) !== 0x2c) return -1;
+    if (i === n) return count;
+    if (i < 0 || s.charCodeAt(i) !== comma) return -1;
     i++;
   }
 }
