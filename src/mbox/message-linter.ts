@@ -73,6 +73,8 @@ export class MessageLinter implements RuleSink {
   readonly fromLine: Line | undefined;
   /** The first line of the message, where whole-header findings point. */
   private anchor: Line | undefined;
+  private shownLine: Line | undefined;
+  private shownText = '';
 
   constructor(
     private readonly ctx: MessageContext,
@@ -96,11 +98,20 @@ export class MessageLinter implements RuleSink {
       message: this.ctx.message,
       line: line.lineNo,
       offset,
-      text: showLine(line),
+      text: this.textOf(line),
       detail,
       fromLine: undefined,
       messageId: undefined,
     });
+  }
+
+  /** `showLine`, once for the findings of one line in a row (the first line has several). */
+  private textOf(line: Line): string {
+    if (line !== this.shownLine) {
+      this.shownLine = line;
+      this.shownText = showLine(line);
+    }
+    return this.shownText;
   }
 
   /**
@@ -207,7 +218,7 @@ export class MessageLinter implements RuleSink {
   /** The findings in file order, with the message's From_ line and Message-ID filled in. */
   finish(): Finding[] {
     if (this.findings.length === 0) return this.findings;
-    const fromLine = this.fromLine ? showLine(this.fromLine) : undefined;
+    const fromLine = this.fromLine ? this.textOf(this.fromLine) : undefined;
     const messageId = this.messageId;
     for (const f of this.findings) {
       f.fromLine = fromLine;
