@@ -129,20 +129,13 @@ const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-
 export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
   firstOf.fill(undefined);
   let repeated = false;
+  // One pass; each rule still reports in field order, which is all the findings' order needs.
   for (const f of fields) {
     const i = singletonIndex(f.role);
-    if (i < 0) continue;
-    if (firstOf[i] === undefined) firstOf[i] = f;
-    else repeated = true;
-  }
-  checkRequired(sink, firstOf[dateIndex], 'date', anchor);
-  checkRequired(sink, firstOf[fromIndex], 'from', anchor);
-  if (repeated) reportDuplicates(sink, fields);
-  const from = firstOf[fromIndex];
-  if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
-    sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
-  }
-  for (const f of fields) {
+    if (i >= 0) {
+      if (firstOf[i] === undefined) firstOf[i] = f;
+      else repeated = true;
+    }
     if (f.role & Role.structured && hasColonThenSpace(f.value)) {
       const m = mergedName.exec(f.value);
       if (m) {
@@ -154,6 +147,13 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
       const placeholder = placeholderOf(f);
       if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
+  }
+  checkRequired(sink, firstOf[dateIndex], 'date', anchor);
+  checkRequired(sink, firstOf[fromIndex], 'from', anchor);
+  if (repeated) reportDuplicates(sink, fields);
+  const from = firstOf[fromIndex];
+  if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
+    sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
 }
 

@@ -323,7 +323,29 @@ export function checkAddressList(value: string): AddressList {
   return { mailboxes, problem };
 }
 
+/** True for `<left@right>` of printable ASCII, maybe with a comment after it: what `checkMessageId` accepts, without copies. */
+function isPlainMessageId(v: string): boolean {
+  const n = v.length;
+  let i = 0;
+  while (i < n && isSpTab(v.charCodeAt(i))) i++;
+  if (i === n || v.charCodeAt(i) !== langle) return false;
+  const left = ++i;
+  let at = -1;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === rangle) break;
+    if (c === 0x40) {
+      if (at >= 0 || i === left) return false;
+      at = i;
+    } else if (c <= 0x20 || c >= 0x7f || c === langle || c === lparen || c === rparen) {
+      return false;
+    }
+  }
+  return i < n && at >= 0 && i > at + 1 && skipPlainCfws(v, i + 1) === n;
+}
+
 export function checkMessageId(value: string): string | undefined {
+  if (isPlainMessageId(value)) return undefined;
   const s = stripComments(value).trim();
   return /^<[^<>@\s]+@[^<>@\s]+>$/.test(s) ? undefined : `"${value.trim().slice(0, 80)}" is not <id-left@id-right>`;
 }
@@ -352,8 +374,61 @@ const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const contentType = new RegExp(`^(${token})/(${token})\\s*((?:;\\s*(?:${token}\\s*=\\s*(?:${token}|"(?:[^"\\\\]|\\\\.)*")\\s*)?)*)$`, 's');
 const encodings = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
 
+const tokenChars = new Uint8Array(128);
+for (const c of "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") tokenChars[c.charCodeAt(0)] = 1;
+
+/** Inside a quoted parameter value: HTAB and printable ASCII but for `"\()` (escapes and what `stripComments` would cut). */
+const isPlainParamQtext = (c: number): boolean => c === 0x09 || (c >= 0x20 && c < 0x7f && c !== dquote && c !== backslash && c !== lparen && c !== rparen);
+
+/** Index past the RFC 2045 token from `i` on (`i` when there is none). */
+function tokenEnd(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) < 128 && tokenChars[s.charCodeAt(i)] === 1) i++;
+  return i;
+}
+
+function skipSpTab(s: string, i: number): number {
+  while (i < s.length && isSpTab(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * True when a Content-Type value is `type/subtype` with plain parameters (tokens or
+ * quoted strings without escapes or parentheses) and its type cannot be "multipart":
+ * `checkMimeField` accepts it, found without regexes or copies.
+ */
+function isPlainContentType(s: string): boolean {
+  const n = s.length;
+  let i = skipSpTab(s, 0);
+  const typeEnd = tokenEnd(s, i);
+  // Nine characters may spell "multipart", whose boundary the full check looks for.
+  if (typeEnd === i || typeEnd - i === 9 || typeEnd === n || s.charCodeAt(typeEnd) !== 0x2f) return false;
+  i = tokenEnd(s, typeEnd + 1);
+  if (i === typeEnd + 1) return false;
+  for (i = skipSpTab(s, i); i < n; i = skipSpTab(s, i)) {
+    if (s.charCodeAt(i) !== semicolon) return false;
+    i = skipSpTab(s, i + 1);
+    if (i === n || s.charCodeAt(i) === semicolon) continue;
+    const nameEnd = tokenEnd(s, i);
+    if (nameEnd === i) return false;
+    i = skipSpTab(s, nameEnd);
+    if (i === n || s.charCodeAt(i) !== 0x3d) return false;
+    i = skipSpTab(s, i + 1);
+    if (i < n && s.charCodeAt(i) === dquote) {
+      for (i++; i < n && isPlainParamQtext(s.charCodeAt(i)); i++);
+      if (i === n || s.charCodeAt(i) !== dquote) return false;
+      i++;
+    } else {
+      const valueEnd = tokenEnd(s, i);
+      if (valueEnd === i) return false;
+      i = valueEnd;
+    }
+  }
+  return true;
+}
+
 /** RFC 2045 §4 (MIME-Version), §5.1 (Content-Type), §6.1 (Content-Transfer-Encoding). */
 function checkMimeField(nameLower: string, value: string): string | undefined {
+  if (nameLower === 'content-type' && isPlainContentType(value)) return undefined;
   const s = stripComments(value).trim();
   if (nameLower === 'mime-version') return /^1\s*\.\s*0$/.test(s) ? undefined : `MIME-Version "${s}" is not 1.0`;
   if (nameLower === 'content-transfer-encoding') {
