@@ -47,6 +47,8 @@ export class RangeEnd extends Error {
 }
 
 const nlFrom = Buffer.from('\nFrom ');
+/** How much of the next chunk `join` copies after the unread bytes. */
+const joinBytes = 4096;
 const empty = Buffer.alloc(0);
 /** How far past a candidate From_ line we look for the start of a header field. */
 const lookaheadBytes = 1000;
@@ -144,17 +146,48 @@ export class MboxScanner {
     if (rest === 0) {
       this.base += this.buf.length;
       this.buf = chunk;
+      this.pos = 0;
     } else {
-      const keep = this.buf.subarray(this.pos);
-      this.base += this.pos;
-      this.buf = chunk.length === 0 ? keep : Buffer.concat([keep, chunk]);
+      this.join(chunk);
     }
-    this.pos = 0;
     this.run(final);
     const keepFrom = this.pos;
     this.lineAt(this.base + keepFrom);
     this.buf = Buffer.from(this.buf.subarray(keepFrom));
     this.base += keepFrom;
+    this.pos = 0;
+  }
+
+  /**
+   * Makes the unread bytes and `chunk` the buffer. Nearly every chunk ends inside a line:
+   * rather than copy all of the next one after it, the unread bytes are read joined with
+   * the chunk's start, and reading goes on in the chunk itself once past them.
+   */
+  private join(chunk: Buffer): void {
+    let joined = 0;
+    if (chunk.length > 2 * joinBytes) {
+      const kept = this.buf.length - this.pos;
+      this.rebase();
+      joined = joinBytes;
+      this.buf = Buffer.concat([this.buf, chunk.subarray(0, joined)]);
+      this.run(false);
+      if (this.pos >= kept) {
+        this.lineAt(this.base + this.pos);
+        this.pos -= kept;
+        this.base += kept;
+        this.buf = chunk;
+        return;
+      }
+    }
+    this.rebase();
+    this.buf = chunk.length === joined ? this.buf : Buffer.concat([this.buf, chunk.subarray(joined)]);
+  }
+
+  /** Drops the bytes before `pos` from the buffer (a view: the caller copies). */
+  private rebase(): void {
+    this.lineAt(this.base + this.pos);
+    this.buf = this.buf.subarray(this.pos);
+    this.base += this.pos;
     this.pos = 0;
   }
 
