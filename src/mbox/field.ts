@@ -75,7 +75,8 @@ export class Field {
    * The continuation line `buf[start..end)` joins the value. When it comes right after the
    * value's bytes, as it nearly always does, the range grows over it instead: no view and
    * no list per folded line. Past `valueKeepChars` the lines are kept apart for the cut.
-   * `encodedWordStart` is as for the constructor.
+   * `encodedWordStart` is as for the constructor: one answer per line is enough, since a
+   * continuation line starts with white space and no "=?" can span two lines.
    */
   appendLine(buf: Uint8Array, start: number, end: number, encodedWordStart?: boolean): void {
     const after = this.valueEnd;
@@ -90,10 +91,7 @@ export class Field {
     if (this.src && known !== undefined && encodedWordStart !== undefined) this.encodedWordStart = known || encodedWordStart;
   }
 
-  /**
-   * True when the value contains `=?` (RFC 2047 §2), found without decoding it when it has
-   * none. A continuation line starts with white space, so no "=?" spans two lines.
-   */
+  /** True when the value contains `=?` (RFC 2047 §2), found without decoding it when it has none. */
   mayHaveEncodedWord(): boolean {
     if (this.src && !(this.encodedWordStart ?? this.hasEncodedWordStart(this.src))) return false;
     return this.value.includes('=?');
