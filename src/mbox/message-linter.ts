@@ -1,7 +1,7 @@
 import { Field, type RuleSink } from './field.js';
 import { showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
-import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineKind } from './rules/header-bytes.js';
+import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
 import type { Eol, Finding, OriginFields } from './types.js';
 
@@ -22,6 +22,8 @@ const keptFieldLineBytes = 4096;
  * once, so that a header of endless fields does not pin every chunk it was read from.
  */
 const viewHeaderBytes = 256 * 1024;
+
+const scratchLineBytes = new LineBytes();
 
 /** True when the line holds only SP, HTAB and CR. */
 function isBlankLine(line: SourceLine): boolean {
@@ -130,15 +132,19 @@ export class MessageLinter implements RuleSink {
     }
   }
 
-  /** One header line. Returns false when the line cannot be part of a header (the body starts). */
-  addHeaderLine(line: SourceLine): boolean {
+  /**
+   * One header line, with what `scanLineBytes` found in its bytes when the caller has it.
+   * Returns false when the line cannot be part of a header (the body starts).
+   */
+  addHeaderLine(line: SourceLine, bytes?: LineBytes): boolean {
     const c = classifyHeaderLine(line.buf, line.start, line.end);
     if (c.kind === LineKind.notHeader) return false;
     this.anchor ??= line;
     this.headerLines++;
     this.headerBytes += line.length;
     this.noteEol(line);
-    const encodedWordStart = checkLineBytes(this, line);
+    if (!bytes) scanLineBytes(line.buf, line.start, line.end, (bytes = scratchLineBytes));
+    const encodedWordStart = checkLineBytes(this, line, bytes);
     if (c.kind === LineKind.envelope) {
       this.report('envelope-in-header', line, line.offset, 'header line starting with "From ": mboxo readers split the message here');
       this.current = undefined;

@@ -2,7 +2,7 @@ import { parseFromLine, type FromLine } from './from-line.js';
 import { latin1, lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
-import { classifyHeaderLine, LineKind, looksLikeFieldStart } from './rules/header-bytes.js';
+import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
 import { sniff, sniffBytes } from './sniff.js';
 import { Eol, Variant, type Finding, type MessageInfo } from './types.js';
 
@@ -108,6 +108,8 @@ export class MboxScanner {
   private inputEnded = false;
   private tail: Buffer = empty;
   private lastLine: Line | undefined;
+  /** What `run` found in the bytes of the line it hands to `headerZoneLine`. */
+  private readonly lineBytes = new LineBytes();
   variant: Variant = Variant.mboxo;
   eol: Eol = Eol.none;
   bytes = 0;
@@ -243,7 +245,10 @@ export class MboxScanner {
       const buf = this.buf;
       const p = this.pos;
       if (p >= buf.length) return;
-      const nl = buf.indexOf(10, p);
+      // The kept bytes are looked at on the way to the LF; past them it is searched for.
+      const keepEnd = Math.min(buf.length, p + lineKeepBytes);
+      let nl = scanLineBytes(buf, p, keepEnd, this.lineBytes);
+      if (nl < 0 && keepEnd < buf.length) nl = buf.indexOf(10, keepEnd);
       if (nl < 0) {
         if (!final) {
           if (buf.length - p > lineKeepBytes) this.startLongLine();
@@ -251,14 +256,14 @@ export class MboxScanner {
           continue;
         }
         this.pos = buf.length;
-        this.headerZoneLine(this.makeLine(p, buf.length, Eol.none), buf.length);
+        this.headerZoneLine(this.makeLine(p, buf.length, Eol.none), buf.length, this.lineBytes);
         continue;
       }
       const crlf = nl > p && buf[nl - 1] === 13;
       const line = this.makeLine(p, crlf ? nl - 1 : nl, crlf ? Eol.crlf : Eol.lf);
       this.countLineEnd(p, nl);
       this.pos = nl + 1;
-      this.headerZoneLine(line, nl + 1);
+      this.headerZoneLine(line, nl + 1, this.lineBytes);
     }
   }
 
@@ -321,8 +326,11 @@ export class MboxScanner {
     this.scanFrom = scanFrom;
   }
 
-  /** One complete line while no body has started. `next` is the buffer index after it. */
-  private headerZoneLine(line: SourceLine, next: number): void {
+  /**
+   * One complete line while no body has started. `next` is the buffer index after it;
+   * `bytes` is what `scanLineBytes` found in it, when it was read that way.
+   */
+  private headerZoneLine(line: SourceLine, next: number, bytes?: LineBytes): void {
     this.lastLine = line;
     const framing = this.opts.framing;
     const fromLike = framing && line.end - line.start >= 5 && startsWithFrom(line.buf, line.start);
@@ -351,7 +359,7 @@ export class MboxScanner {
       this.startMessage(line, false, parsed);
       return;
     }
-    if (!msg.addHeaderLine(line)) {
+    if (!msg.addHeaderLine(line, bytes)) {
       msg.endHeader(false, line);
       this.enterBody(line.offset, this.base + next - 1);
     }

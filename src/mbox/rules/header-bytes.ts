@@ -63,39 +63,67 @@ export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number)
   return bytes[i] === 0x3a;
 }
 
+/** What `checkLineBytes` reports on, found by `scanLineBytes`: buffer indices of first bytes (-1: none). */
+export class LineBytes {
+  cr = -1;
+  control = -1;
+  eightBit = -1;
+  /** The line holds "=?" (see `Field.mayHaveEncodedWord`). */
+  encodedWordStart = false;
+}
+
 /**
- * Checks of the bytes of one header line, whatever kind of line it is. Returns true when
- * the line holds "=?", which this pass sees at little cost (`Field.mayHaveEncodedWord`).
+ * Fills `out` for the line starting at `start` up to `stop` and returns the index of the
+ * LF that ends it before `stop`, or -1. The scanner finds its header lines' ends with this
+ * pass over their bytes: a native search per line on top of the pass cost more. A CR right
+ * before the LF belongs to the line ending, not to the line.
  */
-export function checkLineBytes(sink: RuleSink, line: SourceLine): boolean {
-  const b = line.buf;
+export function scanLineBytes(b: Uint8Array, start: number, stop: number, out: LineBytes): number {
   let control = -1;
   let eightBit = -1;
   let cr = -1;
   let encodedWordStart = false;
-  const end = line.end;
-  for (let i = line.start; ; i++) {
+  let nl = -1;
+  for (let i = start; ; i++) {
     // The inner loop skips printable ASCII other than "?" (nearly every byte) at speed.
     let c = 0;
-    while (i < end && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f) i++;
-    if (i === end) break;
+    while (i < stop && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f) i++;
+    if (i === stop) break;
+    if (c === 0x0a) {
+      nl = i;
+      break;
+    }
     if (c === 0x3f) {
-      if (i > line.start && b[i - 1] === 0x3d) encodedWordStart = true;
+      if (i > start && b[i - 1] === 0x3d) encodedWordStart = true;
     } else if (c >= 0x80) {
       if (eightBit < 0) eightBit = i;
     } else if (c === 0x0d) {
-      if (cr < 0) cr = i;
+      if (cr < 0 && b[i + 1] !== 0x0a) cr = i;
     } else if (c !== 0x09 && control < 0) {
       control = i;
     }
   }
+  out.cr = cr;
+  out.control = control;
+  out.eightBit = eightBit;
+  out.encodedWordStart = encodedWordStart;
+  return nl;
+}
+
+/**
+ * Checks of the bytes of one header line, whatever kind of line it is, from what
+ * `scanLineBytes` found in them. Returns true when the line holds "=?".
+ */
+export function checkLineBytes(sink: RuleSink, line: SourceLine, bytes: LineBytes): boolean {
+  const b = line.buf;
+  const { cr, control, eightBit } = bytes;
   const at = line.offset - line.start;
   if (cr >= 0) sink.report('bare-cr', line, at + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
   if (control >= 0) sink.report('control-char', line, at + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
   if (eightBit >= 0) sink.report('raw-8bit', line, at + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
   if (line.length > 998) sink.report('line-too-long', line, line.offset, `header line of ${line.length} octets (limit 998)`);
   else if (line.length > 78) sink.report('line-over-78', line, line.offset, `header line of ${line.length} octets (recommended 78)`);
-  return encodedWordStart;
+  return bytes.encodedWordStart;
 }
 
 /** Checks of one field's name as written. */
