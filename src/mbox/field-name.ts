@@ -21,24 +21,24 @@ export class FieldNameCache<T> {
 
   constructor(private readonly make: (name: string) => T) {}
 
-  /** What `make` gives for the name in `bytes[0..end)`. */
-  get(bytes: Uint8Array, end: number): T {
-    if (end > maxCachedBytes) return this.make(latin1(bytes, 0, end));
+  /** What `make` gives for the name in `bytes[start..end)`. */
+  get(bytes: Uint8Array, end: number, start = 0): T {
+    if (end - start > maxCachedBytes) return this.make(latin1(bytes, start, end));
     // FNV-1a over the name's bytes.
     let hash = 0x811c9dc5;
-    for (let i = 0; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
     const slot = (hash >>> 0) % slotCount;
     const hit = this.slots[slot];
-    if (hit !== undefined && sameBytes(hit.bytes, bytes, end)) return hit.value;
-    const value = this.make(latin1(bytes, 0, end));
+    if (hit !== undefined && sameBytes(hit.bytes, bytes, start, end)) return hit.value;
+    const value = this.make(latin1(bytes, start, end));
     // A copy: a view (Buffer's slice is one) would keep the whole chunk alive in the cache.
-    this.slots[slot] = { bytes: new Uint8Array(bytes.subarray(0, end)), value };
+    this.slots[slot] = { bytes: new Uint8Array(bytes.subarray(start, end)), value };
     return value;
   }
 }
 
-function sameBytes(kept: Uint8Array, bytes: Uint8Array, end: number): boolean {
-  if (kept.length !== end) return false;
-  for (let i = 0; i < end; i++) if (kept[i] !== bytes[i]) return false;
+function sameBytes(kept: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (kept.length !== end - start) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== bytes[start + i]) return false;
   return true;
 }

@@ -1,4 +1,5 @@
 import { latin1, type Line } from './line.js';
+import { fieldRole } from './rules/field-roles.js';
 
 /** Cut for unfolded values, so a header of folded lines cannot grow without bound. */
 export const valueKeepChars = 64 * 1024;
@@ -21,62 +22,110 @@ export class Field {
   addresses?: AddressList;
   placeholder?: string | null;
   private decoded = '';
-  /** Value bytes not decoded yet: the first line's after the colon, then continuation lines. */
-  private pending: Uint8Array[] | undefined;
-  private pendingStart = 0;
+  /**
+   * Until the value is decoded: the bytes holding it and its range there, which spans the
+   * field's continuation lines too (line endings included, `folded`) while they follow
+   * the first line in the same buffer.
+   */
+  private src: Uint8Array | undefined;
+  private readonly valueStart: number;
+  private valueEnd: number;
+  private folded = false;
+  /** Continuation lines not decoded yet that are not in `src`. */
+  private more: Uint8Array[] | undefined;
+  /** Whether the undecoded bytes hold "=?", when the lines' callers said; undefined: look. */
+  private encodedWordStart: boolean | undefined;
 
   constructor(
     readonly name: string,
     readonly lower: string,
     readonly line: Line,
-    /** The whole first line (`line.bytes` may be cut) and where its value starts. */
+    /** Bytes holding the whole first line (`line.bytes` may be cut) and where its value is. */
     firstLine: Uint8Array,
     valueStart: number,
+    valueEnd = firstLine.length,
+    /** What the rules do with the field (field-roles.ts); the field-name cache knows it. */
+    readonly role = fieldRole(lower),
+    /** Whether the first line holds "=?" anywhere, when the caller has looked. */
+    encodedWordStart?: boolean,
   ) {
-    this.pending = [firstLine];
-    this.pendingStart = valueStart;
+    this.src = firstLine;
+    this.valueStart = valueStart;
+    this.valueEnd = valueEnd;
+    this.encodedWordStart = encodedWordStart;
   }
 
   /** Unfolded value (RFC 5322 §2.2.3: CRLF removed, the white space kept), latin1, cut. */
   get value(): string {
-    if (this.pending) this.settle();
+    if (this.src) this.settle();
     return this.decoded;
   }
 
   /** A continuation line's bytes join the value. */
   append(bytes: Uint8Array): void {
-    if (this.pending) this.pending.push(bytes);
-    else if (this.decoded.length < valueKeepChars) this.decoded += latin1(bytes);
+    if (this.src) {
+      (this.more ??= []).push(bytes);
+      this.encodedWordStart = undefined;
+    } else if (this.decoded.length < valueKeepChars) {
+      this.decoded += latin1(bytes);
+    }
+  }
+
+  /**
+   * The continuation line `buf[start..end)` joins the value. When it comes right after the
+   * value's bytes, as it nearly always does, the range grows over it instead: no view and
+   * no list per folded line. Past `valueKeepChars` the lines are kept apart for the cut.
+   * `encodedWordStart` is as for the constructor: one answer per line is enough, since a
+   * continuation line starts with white space and no "=?" can span two lines.
+   */
+  appendLine(buf: Uint8Array, start: number, end: number, encodedWordStart?: boolean): void {
+    const after = this.valueEnd;
+    const adjacent = start - after === 1 ? buf[after] === 10 : start - after === 2 && buf[after] === 13 && buf[after + 1] === 10;
+    const known = this.encodedWordStart;
+    if (this.src === buf && !this.more && adjacent && end - this.valueStart < valueKeepChars) {
+      this.valueEnd = end;
+      this.folded = true;
+    } else {
+      this.append(buf.subarray(start, end));
+    }
+    if (this.src && known !== undefined && encodedWordStart !== undefined) this.encodedWordStart = known || encodedWordStart;
   }
 
   /** True when the value contains `=?` (RFC 2047 §2), found without decoding it when it has none. */
   mayHaveEncodedWord(): boolean {
-    const parts = this.pending;
-    if (parts && !hasEncodedWordStart(parts, this.pendingStart)) return false;
+    if (this.src && !(this.encodedWordStart ?? this.hasEncodedWordStart(this.src))) return false;
     return this.value.includes('=?');
   }
 
   settle(): void {
-    const parts = this.pending;
-    if (!parts) return;
-    this.pending = undefined;
-    this.decoded = latin1(parts[0]!, this.pendingStart);
-    for (let i = 1; i < parts.length; i++) this.append(parts[i]!);
+    const src = this.src;
+    if (!src) return;
+    this.src = undefined;
+    const joined = latin1(src, this.valueStart, this.valueEnd);
+    // Only line endings are removed: a line's bytes never end with the CR of a CRLF.
+    this.decoded = this.folded ? joined.replace(/\r?\n/g, '') : joined;
+    const more = this.more;
+    this.more = undefined;
+    if (more) for (const bytes of more) this.append(bytes);
   }
-}
 
-/** True when the parts joined from `parts[0][start]` on contain "=?". */
-function hasEncodedWordStart(parts: readonly Uint8Array[], start: number): boolean {
-  let previous = -1;
-  for (let p = 0; p < parts.length; p++) {
-    const bytes = parts[p]!;
-    for (let i = p === 0 ? start : 0; i < bytes.length; i++) {
-      const b = bytes[i]!;
+  /** True when the undecoded value bytes, lines joined, contain "=?". */
+  private hasEncodedWordStart(src: Uint8Array): boolean {
+    let previous = -1;
+    for (let i = this.valueStart; i < this.valueEnd; i++) {
+      const b = src[i]!;
       if (b === 0x3f && previous === 0x3d) return true;
       previous = b;
     }
+    for (const bytes of this.more ?? []) {
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i]!;
+        if (b === 0x3f && previous === 0x3d) return true;
+        previous = b;
+      }
+    }
+    return false;
   }
-  return false;
 }
 
 /** Where problems go; the message linter implements it and fills in message context. */

@@ -9,6 +9,11 @@ import type { Finding } from './types.js';
  */
 export class FindingJson {
   private readonly quoted = new Map<string, string>();
+  /** `{"rule":…,"severity":…,"file":…,"message":` by rule, for `headsFile`. */
+  private readonly heads = new Map<string, { severity: string; json: string }>();
+  private headsFile: string | undefined;
+  private lastText: string | undefined;
+  private lastTextJson = '';
   private lastFromLine: string | undefined;
   private lastFromLineJson = '';
   private lastMessageId: string | undefined;
@@ -16,7 +21,12 @@ export class FindingJson {
 
   /** One finding as a JSON object, without a line ending. */
   format(f: Finding): string {
-    let out = `{"rule":${this.cached(f.rule)},"severity":${this.cached(f.severity)},"file":${this.cached(f.file)},"message":${f.message},"line":${f.line},"offset":${f.offset},"text":${JSON.stringify(f.text)},"detail":${JSON.stringify(f.detail)}`;
+    // Several findings of a message often show the same line (its first line, for one).
+    if (f.text !== this.lastText) {
+      this.lastText = f.text;
+      this.lastTextJson = JSON.stringify(f.text);
+    }
+    let out = `${this.head(f)}${f.message},"line":${f.line},"offset":${f.offset},"text":${this.lastTextJson},"detail":${JSON.stringify(f.detail)}`;
     if (f.fromLine !== undefined) {
       // The findings of one message share these strings, so the last one is usually it.
       if (f.fromLine !== this.lastFromLine) {
@@ -33,6 +43,20 @@ export class FindingJson {
       out += this.lastMessageIdJson;
     }
     return `${out}}`;
+  }
+
+  /** The members before the message number, one string per rule and file. */
+  private head(f: Finding): string {
+    if (f.file !== this.headsFile) {
+      this.heads.clear();
+      this.headsFile = f.file;
+    }
+    let head = this.heads.get(f.rule);
+    if (head === undefined || head.severity !== f.severity) {
+      head = { severity: f.severity, json: `{"rule":${this.cached(f.rule)},"severity":${this.cached(f.severity)},"file":${this.cached(f.file)},"message":` };
+      if (this.heads.size < 1000) this.heads.set(f.rule, head);
+    }
+    return head.json;
   }
 
   /** Rule ids, severities and file names: few distinct values, kept for the whole run. */

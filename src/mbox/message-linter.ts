@@ -1,7 +1,7 @@
 import { Field, type RuleSink } from './field.js';
-import { showLine, type Line } from './line.js';
+import { showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
-import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineKind } from './rules/header-bytes.js';
+import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
 import type { Eol, Finding, OriginFields } from './types.js';
 
@@ -23,6 +23,35 @@ const keptFieldLineBytes = 4096;
  */
 const viewHeaderBytes = 256 * 1024;
 
+const scratchLineBytes = new LineBytes();
+
+/** True when the line holds only SP, HTAB and CR. */
+function isBlankLine(line: SourceLine): boolean {
+  const b = line.buf;
+  for (let i = line.start; i < line.end; i++) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+const byOffsetThenRule = (a: Finding, b: Finding): number => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
+
+/**
+ * A stable sort by `byOffsetThenRule`. A message has a few findings, mostly in order
+ * already: insertion sort handles them in place, where `Array.prototype.sort` copies.
+ */
+function sortFindings(findings: Finding[]): Finding[] {
+  if (findings.length > 16) return findings.sort(byOffsetThenRule);
+  for (let i = 1; i < findings.length; i++) {
+    const f = findings[i]!;
+    let j = i;
+    for (; j > 0 && byOffsetThenRule(findings[j - 1]!, f) > 0; j--) findings[j] = findings[j - 1]!;
+    findings[j] = f;
+  }
+  return findings;
+}
+
 /** A message with thousands of broken lines reports each rule this often, then stops. */
 const maxPerRulePerMessage = 50;
 
@@ -33,7 +62,8 @@ const maxPerRulePerMessage = 50;
  */
 export class MessageLinter implements RuleSink {
   private readonly findings: Finding[] = [];
-  private readonly perRule = new Map<string, number>();
+  /** Made at the first finding: most messages have none. */
+  private perRule: Map<string, number> | undefined;
   private readonly fields: Field[] = [];
   private current: Field | undefined;
   private headerLines = 0;
@@ -45,6 +75,8 @@ export class MessageLinter implements RuleSink {
   readonly fromLine: Line | undefined;
   /** The first line of the message, where whole-header findings point. */
   private anchor: Line | undefined;
+  private shownLine: Line | undefined;
+  private shownText = '';
 
   constructor(
     private readonly ctx: MessageContext,
@@ -57,9 +89,10 @@ export class MessageLinter implements RuleSink {
 
   report(rule: string, line: Line, offset: number, detail: string): void {
     if (!this.ctx.isEnabled(rule)) return;
-    const count = this.perRule.get(rule) ?? 0;
+    const perRule = (this.perRule ??= new Map());
+    const count = perRule.get(rule) ?? 0;
     if (count >= maxPerRulePerMessage) return;
-    this.perRule.set(rule, count + 1);
+    perRule.set(rule, count + 1);
     this.findings.push({
       rule,
       severity: ruleById.get(rule)!.severity,
@@ -67,11 +100,20 @@ export class MessageLinter implements RuleSink {
       message: this.ctx.message,
       line: line.lineNo,
       offset,
-      text: showLine(line),
+      text: this.textOf(line),
       detail,
       fromLine: undefined,
       messageId: undefined,
     });
+  }
+
+  /** `showLine`, once for the findings of one line in a row (the first line has several). */
+  private textOf(line: Line): string {
+    if (line !== this.shownLine) {
+      this.shownLine = line;
+      this.shownText = showLine(line);
+    }
+    return this.shownText;
   }
 
   /**
@@ -90,41 +132,45 @@ export class MessageLinter implements RuleSink {
     }
   }
 
-  /** One header line. Returns false when the line cannot be part of a header (the body starts). */
-  addHeaderLine(line: Line): boolean {
-    const c = classifyHeaderLine(line.bytes);
+  /**
+   * One header line, with what `scanLineBytes` found in its bytes when the caller has it.
+   * Returns false when the line cannot be part of a header (the body starts).
+   */
+  addHeaderLine(line: SourceLine, bytes?: LineBytes): boolean {
+    const c = classifyHeaderLine(line.buf, line.start, line.end);
     if (c.kind === LineKind.notHeader) return false;
     this.anchor ??= line;
     this.headerLines++;
     this.headerBytes += line.length;
     this.noteEol(line);
-    checkLineBytes(this, line);
+    if (!bytes) scanLineBytes(line.buf, line.start, line.end, (bytes = scratchLineBytes));
+    const encodedWordStart = checkLineBytes(this, line, bytes);
     if (c.kind === LineKind.envelope) {
       this.report('envelope-in-header', line, line.offset, 'header line starting with "From ": mboxo readers split the message here');
       this.current = undefined;
     } else if (c.kind === LineKind.continuation) {
       if (this.headerLines === 1) this.report('continuation-first', line, line.offset, 'the header starts with a continuation line');
-      if (line.bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d)) {
-        this.report('blank-continuation', line, line.offset, 'folded line with only white space');
-      }
+      if (isBlankLine(line)) this.report('blank-continuation', line, line.offset, 'folded line with only white space');
       if (this.current) {
         if (this.headerBytes > viewHeaderBytes) this.current.settle();
-        this.current.append(line.bytes);
+        this.current.appendLine(line.buf, line.start, line.end, encodedWordStart);
       }
     } else {
       checkFieldName(this, line, c);
       const kept = this.keptFieldLine(line);
       if (this.current && this.headerBytes > viewHeaderBytes) this.current.settle();
-      this.current = new Field(c.name, c.lower, kept, line.bytes, c.colon + 1);
+      this.current = new Field(c.name, c.lower, kept, line.buf, line.start + c.colon + 1, line.end, c.role, encodedWordStart);
       if (this.fields.length < maxFields) this.fields.push(this.current);
     }
     return true;
   }
 
   /** The field's line as the block rules see it: cut, and copied once the header is large. */
-  private keptFieldLine(line: Line): Line {
-    if (this.headerBytes > viewHeaderBytes) return { ...line, bytes: Buffer.from(line.bytes.subarray(0, keptFieldLineBytes)) };
-    return line.bytes.length > keptFieldLineBytes ? { ...line, bytes: line.bytes.subarray(0, keptFieldLineBytes) } : line;
+  private keptFieldLine(line: SourceLine): Line {
+    const { buf, start, offset, lineNo, length, eol } = line;
+    const end = Math.min(line.end, start + keptFieldLineBytes);
+    if (this.headerBytes > viewHeaderBytes) return { offset, lineNo, bytes: Buffer.from(buf.subarray(start, end)), length, eol };
+    return end < line.end ? new SourceLine(buf, start, end, offset, lineNo, length, eol) : line;
   }
 
   /** The header ended; `separated` is false when no empty line ended it. */
@@ -178,12 +224,12 @@ export class MessageLinter implements RuleSink {
   /** The findings in file order, with the message's From_ line and Message-ID filled in. */
   finish(): Finding[] {
     if (this.findings.length === 0) return this.findings;
-    const fromLine = this.fromLine ? showLine(this.fromLine) : undefined;
+    const fromLine = this.fromLine ? this.textOf(this.fromLine) : undefined;
     const messageId = this.messageId;
     for (const f of this.findings) {
       f.fromLine = fromLine;
       f.messageId = messageId;
     }
-    return this.findings.sort((a, b) => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
+    return sortFindings(this.findings);
   }
 }

@@ -1,8 +1,8 @@
 import { parseFromLine, type FromLine } from './from-line.js';
-import { latin1, lineKeepBytes, startsWithFrom, type Line } from './line.js';
+import { latin1, lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
-import { classifyHeaderLine, LineKind, looksLikeFieldStart } from './rules/header-bytes.js';
+import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
 import { sniff, sniffBytes } from './sniff.js';
 import { Eol, Variant, type Finding, type MessageInfo } from './types.js';
 
@@ -56,6 +56,9 @@ export class RangeEnd extends Error {
 }
 
 const nlFrom = Buffer.from('\nFrom ');
+const fromSpace = nlFrom.subarray(1);
+/** How much of the next chunk `join` copies after the unread bytes. */
+const joinBytes = 4096;
 const empty = Buffer.alloc(0);
 /** How far past a candidate From_ line we look for the start of a header field. */
 const lookaheadBytes = 1000;
@@ -64,6 +67,18 @@ const tailBytes = 32;
 
 const State = { start: 'start', header: 'header', body: 'body' } as const;
 type State = (typeof State)[keyof typeof State];
+
+/**
+ * Index of the first "\nFrom " at or after `from`, or -1. It looks for "From " and checks
+ * the byte before: the search skips ahead on the first byte, and "F" is far rarer in a
+ * body than LF (half the time on header-dense archives).
+ */
+function indexOfNlFrom(buf: Buffer, from: number): number {
+  for (let i = buf.indexOf(fromSpace, from + 1); i >= 0; i = buf.indexOf(fromSpace, i + 1)) {
+    if (buf[i - 1] === 10) return i - 1;
+  }
+  return -1;
+}
 
 /** Length of the empty line that ends just before `i` (0, 1 for LF or 2 for CRLF). */
 export function blankBefore(buf: Uint8Array, i: number): number {
@@ -102,6 +117,8 @@ export class MboxScanner {
   private inputEnded = false;
   private tail: Buffer = empty;
   private lastLine: Line | undefined;
+  /** What `run` found in the bytes of the line it hands to `headerZoneLine`. */
+  private readonly lineBytes = new LineBytes();
   variant: Variant = Variant.mboxo;
   eol: Eol = Eol.none;
   bytes = 0;
@@ -153,17 +170,48 @@ export class MboxScanner {
     if (rest === 0) {
       this.base += this.buf.length;
       this.buf = chunk;
+      this.pos = 0;
     } else {
-      const keep = this.buf.subarray(this.pos);
-      this.base += this.pos;
-      this.buf = chunk.length === 0 ? keep : Buffer.concat([keep, chunk]);
+      this.join(chunk);
     }
-    this.pos = 0;
     this.run(final);
     const keepFrom = this.pos;
     this.lineAt(this.base + keepFrom);
     this.buf = Buffer.from(this.buf.subarray(keepFrom));
     this.base += keepFrom;
+    this.pos = 0;
+  }
+
+  /**
+   * Makes the unread bytes and `chunk` the buffer. Nearly every chunk ends inside a line:
+   * rather than copy all of the next one after it, the unread bytes are read joined with
+   * the chunk's start, and reading goes on in the chunk itself once past them.
+   */
+  private join(chunk: Buffer): void {
+    let joined = 0;
+    if (chunk.length > 2 * joinBytes) {
+      const kept = this.buf.length - this.pos;
+      this.rebase();
+      joined = joinBytes;
+      this.buf = Buffer.concat([this.buf, chunk.subarray(0, joined)]);
+      this.run(false);
+      if (this.pos >= kept) {
+        this.lineAt(this.base + this.pos);
+        this.pos -= kept;
+        this.base += kept;
+        this.buf = chunk;
+        return;
+      }
+    }
+    this.rebase();
+    this.buf = chunk.length === joined ? this.buf : Buffer.concat([this.buf, chunk.subarray(joined)]);
+  }
+
+  /** Drops the bytes before `pos` from the buffer (a view: the caller copies). */
+  private rebase(): void {
+    this.lineAt(this.base + this.pos);
+    this.buf = this.buf.subarray(this.pos);
+    this.base += this.pos;
     this.pos = 0;
   }
 
@@ -191,9 +239,9 @@ export class MboxScanner {
     this.countedTo = this.base + nl + 1;
   }
 
-  private makeLine(start: number, end: number, eol: Eol, length = end - start): Line {
+  private makeLine(start: number, end: number, eol: Eol): SourceLine {
     const offset = this.base + start;
-    return { offset, lineNo: this.lineAt(offset), bytes: this.buf.subarray(start, Math.min(end, start + lineKeepBytes)), length, eol };
+    return new SourceLine(this.buf, start, Math.min(end, start + lineKeepBytes), offset, this.lineAt(offset), end - start, eol);
   }
 
   private run(final: boolean): void {
@@ -206,7 +254,10 @@ export class MboxScanner {
       const buf = this.buf;
       const p = this.pos;
       if (p >= buf.length) return;
-      const nl = buf.indexOf(10, p);
+      // The kept bytes are looked at on the way to the LF; past them it is searched for.
+      const keepEnd = Math.min(buf.length, p + lineKeepBytes);
+      let nl = scanLineBytes(buf, p, keepEnd, this.lineBytes);
+      if (nl < 0 && keepEnd < buf.length) nl = buf.indexOf(10, keepEnd);
       if (nl < 0) {
         if (!final) {
           if (buf.length - p > lineKeepBytes) this.startLongLine();
@@ -214,14 +265,14 @@ export class MboxScanner {
           continue;
         }
         this.pos = buf.length;
-        this.headerZoneLine(this.makeLine(p, buf.length, Eol.none), buf.length);
+        this.headerZoneLine(this.makeLine(p, buf.length, Eol.none), buf.length, this.lineBytes);
         continue;
       }
       const crlf = nl > p && buf[nl - 1] === 13;
       const line = this.makeLine(p, crlf ? nl - 1 : nl, crlf ? Eol.crlf : Eol.lf);
       this.countLineEnd(p, nl);
       this.pos = nl + 1;
-      this.headerZoneLine(line, nl + 1);
+      this.headerZoneLine(line, nl + 1, this.lineBytes);
     }
   }
 
@@ -245,12 +296,12 @@ export class MboxScanner {
     this.long = undefined;
     const eol = nl < 0 ? Eol.none : long.lastByte === 13 ? Eol.crlf : Eol.lf;
     const length = eol === Eol.crlf ? long.length - 1 : long.length;
-    this.headerZoneLine({ offset: long.offset, lineNo: long.lineNo, bytes: long.prefix.subarray(0, Math.min(length, lineKeepBytes)), length, eol }, this.pos);
+    this.headerZoneLine(new SourceLine(long.prefix, 0, Math.min(length, lineKeepBytes), long.offset, long.lineNo, length, eol), this.pos);
     return true;
   }
 
   /** `parsed` is the From_ line already parsed by the caller, if it was. */
-  private startMessage(fromLine: Line | undefined, precededByBlank: boolean, parsed?: FromLine): void {
+  private startMessage(fromLine: SourceLine | undefined, precededByBlank: boolean, parsed?: FromLine): void {
     const range = this.opts.range;
     if (range && fromLine && (fromLine.offset === range.stopAt || (fromLine.offset > range.start && range.full()))) {
       throw new RangeEnd(fromLine.lineNo - 1, fromLine.offset, precededByBlank);
@@ -262,7 +313,7 @@ export class MboxScanner {
       fromLine,
     );
     if (fromLine) {
-      checkFromLine(this.msg, fromLine, parsed ?? parseFromLine(latin1(fromLine.bytes, 5)), precededByBlank, fromLine.offset === 0);
+      checkFromLine(this.msg, fromLine, parsed ?? parseFromLine(latin1(fromLine.buf, fromLine.start + 5, fromLine.end)), precededByBlank, fromLine.offset === 0);
       this.afterFromLine = true;
     }
     this.state = State.header;
@@ -287,12 +338,16 @@ export class MboxScanner {
     this.scanFrom = scanFrom;
   }
 
-  /** One complete line while no body has started. `next` is the buffer index after it. */
-  private headerZoneLine(line: Line, next: number): void {
+  /**
+   * One complete line while no body has started. `next` is the buffer index after it;
+   * `bytes` is what `scanLineBytes` found in it, when it was read that way.
+   */
+  private headerZoneLine(line: SourceLine, next: number, bytes?: LineBytes): void {
     this.lastLine = line;
     const framing = this.opts.framing;
+    const fromLike = framing && line.end - line.start >= 5 && startsWithFrom(line.buf, line.start);
     if (this.state === State.start) {
-      if (framing && startsWithFrom(line.bytes)) {
+      if (fromLike) {
         this.startMessage(line, this.opts.range?.startAfterBlank ?? false);
         return;
       }
@@ -302,21 +357,21 @@ export class MboxScanner {
     const msg = this.msg!;
     if (this.afterFromLine) {
       this.afterFromLine = false;
-      if (classifyHeaderLine(line.bytes).kind !== LineKind.field) msg.fromNotFollowedByHeader();
+      if (classifyHeaderLine(line.buf, line.start, line.end).kind !== LineKind.field) msg.fromNotFollowedByHeader();
     }
     if (line.length === 0) {
       msg.endHeader(true, line);
       this.enterBody(this.base + next, this.base + next - 1);
       return;
     }
-    const parsed = framing && startsWithFrom(line.bytes) ? parseFromLine(latin1(line.bytes, 5)) : undefined;
+    const parsed = fromLike ? parseFromLine(latin1(line.buf, line.start + 5, line.end)) : undefined;
     if (parsed && parsed.dateKind !== 'none') {
       msg.endHeader(false, line);
       this.endMessage(line.offset, 0);
       this.startMessage(line, false, parsed);
       return;
     }
-    if (!msg.addHeaderLine(line)) {
+    if (!msg.addHeaderLine(line, bytes)) {
       msg.endHeader(false, line);
       this.enterBody(line.offset, this.base + next - 1);
     }
@@ -330,7 +385,7 @@ export class MboxScanner {
     const buf = this.buf;
     const base = this.base;
     for (;;) {
-      const i = this.opts.framing ? buf.indexOf(nlFrom, Math.max(0, this.scanFrom - base)) : -1;
+      const i = this.opts.framing ? indexOfNlFrom(buf, Math.max(0, this.scanFrom - base)) : -1;
       if (i < 0) {
         if (final) {
           this.pos = buf.length;
@@ -351,7 +406,7 @@ export class MboxScanner {
       let separator = false;
       let parsed: FromLine | undefined;
       if (line.length <= lineKeepBytes) {
-        parsed = parseFromLine(latin1(line.bytes, 5));
+        parsed = parseFromLine(latin1(buf, start + 5, line.end));
         separator = parsed.dateKind !== 'none';
         if (!separator && blank > 0 && nl >= 0) {
           const lookEnd = Math.min(buf.length, nl + 1 + lookaheadBytes);

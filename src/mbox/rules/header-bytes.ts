@@ -1,6 +1,7 @@
 import type { Field, RuleSink } from '../field.js';
 import { FieldNameCache } from '../field-name.js';
-import { isFtext, isWsp, latin1, startsWithFrom, type Line } from '../line.js';
+import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
+import { fieldRole, Role, singletonIndex, singletons } from './field-roles.js';
 import { addressListOf, isBlank, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
@@ -13,31 +14,43 @@ export interface Classified {
   readonly name: string;
   readonly lower: string;
   readonly colon: number;
+  /** Index of the name's first byte that is not ftext, or -1: worked out once per spelling. */
+  readonly badByte: number;
+  /** See field-roles.ts. */
+  readonly role: number;
 }
 
 // Lines other than fields carry nothing of their own, so they share one answer each.
-const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1 };
-const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1 };
-const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1 };
+const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
+const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
+const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
+
+function firstBadByte(name: string): number {
+  for (let i = 0; i < name.length; i++) if (!isFtext(name.charCodeAt(i))) return i;
+  return -1;
+}
 
 /** Field lines with the colon right after the name (nearly all) share one answer per name. */
-const fieldNames = new FieldNameCache<Classified>((name) => ({ kind: LineKind.field, name, lower: name.toLowerCase(), colon: name.length }));
+const fieldNames = new FieldNameCache<Classified>((name) => {
+  const lower = name.toLowerCase();
+  return { kind: LineKind.field, name, lower, colon: name.length, badByte: firstBadByte(name), role: fieldRole(lower) };
+});
 
 /**
- * What a header line is. A line without a colon that does not start with white space is
- * where most parsers start the body (RFC 5322 §2.2 has no other place for it).
+ * What the header line `bytes[start..end)` is. A line without a colon that does not start
+ * with white space is where most parsers start the body (RFC 5322 §2.2 has no other place for it).
  */
-export function classifyHeaderLine(bytes: Uint8Array): Classified {
-  if (startsWithFrom(bytes)) return envelopeLine;
-  if (isWsp(bytes[0])) return continuationLine;
+export function classifyHeaderLine(bytes: Uint8Array, start = 0, end = bytes.length): Classified {
+  if (end - start >= 5 && startsWithFrom(bytes, start)) return envelopeLine;
+  if (start < end && isWsp(bytes[start])) return continuationLine;
   // A loop, not indexOf: field names are short and a native call per line costs more.
-  let colon = 0;
-  while (colon < bytes.length && bytes[colon] !== 0x3a) colon++;
-  if (colon === bytes.length) return notHeaderLine;
-  let end = colon;
-  while (end > 0 && isWsp(bytes[end - 1])) end--;
-  const field = fieldNames.get(bytes, end);
-  return field.colon === colon ? field : { ...field, colon };
+  let colon = start;
+  while (colon < end && bytes[colon] !== 0x3a) colon++;
+  if (colon === end) return notHeaderLine;
+  let nameEnd = colon;
+  while (nameEnd > start && isWsp(bytes[nameEnd - 1])) nameEnd--;
+  const field = fieldNames.get(bytes, nameEnd, start);
+  return field.colon === colon - start ? field : { ...field, colon: colon - start };
 }
 
 /** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */
@@ -50,51 +63,89 @@ export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number)
   return bytes[i] === 0x3a;
 }
 
-/** Checks of the bytes of one header line, whatever kind of line it is. */
-export function checkLineBytes(sink: RuleSink, line: Line): void {
-  const b = line.bytes;
+/** What `checkLineBytes` reports on, found by `scanLineBytes`: buffer indices of first bytes (-1: none). */
+export class LineBytes {
+  cr = -1;
+  control = -1;
+  eightBit = -1;
+  /** The line holds "=?" (see `Field.mayHaveEncodedWord`). */
+  encodedWordStart = false;
+}
+
+/**
+ * Fills `out` for the line starting at `start` up to `stop` and returns the index of the
+ * LF that ends it before `stop`, or -1. The scanner finds its header lines' ends with this
+ * pass over their bytes: a native search per line on top of the pass cost more. A CR right
+ * before the LF belongs to the line ending, not to the line.
+ */
+export function scanLineBytes(b: Uint8Array, start: number, stop: number, out: LineBytes): number {
   let control = -1;
   let eightBit = -1;
   let cr = -1;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i]!;
-    if (c >= 0x20 && c < 0x7f) continue;
-    if (c >= 0x80) {
+  let encodedWordStart = false;
+  let nl = -1;
+  for (let i = start; ; i++) {
+    // The inner loop skips printable ASCII other than "?" (nearly every byte) at speed.
+    let c = 0;
+    while (i < stop && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f) i++;
+    if (i === stop) break;
+    if (c === 0x0a) {
+      nl = i;
+      break;
+    }
+    if (c === 0x3f) {
+      if (i > start && b[i - 1] === 0x3d) encodedWordStart = true;
+    } else if (c >= 0x80) {
       if (eightBit < 0) eightBit = i;
     } else if (c === 0x0d) {
-      if (cr < 0) cr = i;
+      if (cr < 0 && b[i + 1] !== 0x0a) cr = i;
     } else if (c !== 0x09 && control < 0) {
       control = i;
     }
   }
-  if (cr >= 0) sink.report('bare-cr', line, line.offset + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
-  if (control >= 0) sink.report('control-char', line, line.offset + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
-  if (eightBit >= 0) sink.report('raw-8bit', line, line.offset + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
+  out.cr = cr;
+  out.control = control;
+  out.eightBit = eightBit;
+  out.encodedWordStart = encodedWordStart;
+  return nl;
+}
+
+/**
+ * Checks of the bytes of one header line, whatever kind of line it is, from what
+ * `scanLineBytes` found in them. Returns true when the line holds "=?".
+ */
+export function checkLineBytes(sink: RuleSink, line: SourceLine, bytes: LineBytes): boolean {
+  const b = line.buf;
+  const { cr, control, eightBit } = bytes;
+  const at = line.offset - line.start;
+  if (cr >= 0) sink.report('bare-cr', line, at + cr, 'CR without LF inside a header line: some readers end the line here, others merge it with the next');
+  if (control >= 0) sink.report('control-char', line, at + control, `control character 0x${b[control]!.toString(16).padStart(2, '0')} in a header`);
+  if (eightBit >= 0) sink.report('raw-8bit', line, at + eightBit, `8-bit byte 0x${b[eightBit]!.toString(16)} in a header (use RFC 2047 encoded-words)`);
   if (line.length > 998) sink.report('line-too-long', line, line.offset, `header line of ${line.length} octets (limit 998)`);
   else if (line.length > 78) sink.report('line-over-78', line, line.offset, `header line of ${line.length} octets (recommended 78)`);
+  return bytes.encodedWordStart;
 }
 
 /** Checks of one field's name as written. */
 export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void {
-  const b = line.bytes;
   if (c.name.length === 0) {
     sink.report('invalid-field-name', line, line.offset, 'empty field name before ":"');
     return;
   }
-  for (let i = 0; i < c.name.length; i++) {
-    if (!isFtext(b[i]!)) {
-      sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${b[i]!.toString(16).padStart(2, '0')}`);
-      return;
-    }
+  const i = c.badByte;
+  if (i >= 0) {
+    sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${c.name.charCodeAt(i).toString(16).padStart(2, '0')}`);
+    return;
   }
   if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
 }
 
-/** RFC 5322 §3.6: fields that may appear at most once. */
-const singletons = new Set(['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject']);
+const dateIndex = singletons.indexOf('date');
+const fromIndex = singletons.indexOf('from');
+const senderIndex = singletons.indexOf('sender');
 
-const addressFields = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
-const structured = new Set([...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding']);
+/** The first field of each singleton name in the header being checked (`checkHeaderBlock` is not re-entered). */
+const firstOf: (Field | undefined)[] = singletons.map(() => undefined);
 
 /**
  * Fields whose name inside another field's value means two lines were merged, as in
@@ -104,39 +155,62 @@ const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-
 
 /** Checks that look at the whole header: presence, counts, merged and placeholder values. */
 export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
-  // Only singletons are looked up by name (Date, From and Sender among them).
-  const byName = new Map<string, Field[]>();
+  firstOf.fill(undefined);
+  let repeated = false;
+  // One pass; each rule still reports in field order, which is all the findings' order needs.
   for (const f of fields) {
-    if (!singletons.has(f.lower)) continue;
-    const list = byName.get(f.lower);
-    if (list) list.push(f);
-    else byName.set(f.lower, [f]);
-  }
-  for (const required of ['date', 'from'] as const) {
-    const found = byName.get(required);
-    if (!found) sink.report(`missing-${required}`, anchor, anchor.offset, `no ${required === 'date' ? 'Date' : 'From'} field in the header`);
-    else if (isBlank(found[0]!.value)) sink.report('empty-required', found[0]!.line, found[0]!.line.offset, `${found[0]!.name} field is empty`);
-  }
-  for (const list of byName.values()) {
-    for (const dup of list.slice(1)) {
-      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
+    const i = singletonIndex(f.role);
+    if (i >= 0) {
+      if (firstOf[i] === undefined) firstOf[i] = f;
+      else repeated = true;
     }
-  }
-  const from = byName.get('from')?.[0];
-  if (from && !byName.has('sender') && addressListOf(from).mailboxes > 1) {
-    sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
-  }
-  for (const f of fields) {
-    if (structured.has(f.lower)) {
+    if (f.role & Role.structured && hasColonThenSpace(f.value)) {
       const m = mergedName.exec(f.value);
       if (m) {
         const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
         sink.report('merged-field', f.line, f.line.offset + (at >= 0 ? at : 0), `"${m[1]}:" inside the value of ${f.name}: two header lines were merged`);
       }
     }
-    if (addressFields.has(f.lower)) {
+    if (f.role & Role.address) {
       const placeholder = placeholderOf(f);
       if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
   }
+  checkRequired(sink, firstOf[dateIndex], 'date', anchor);
+  checkRequired(sink, firstOf[fromIndex], 'from', anchor);
+  if (repeated) reportDuplicates(sink, fields);
+  const from = firstOf[fromIndex];
+  if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
+    sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
+  }
+}
+
+function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 'from', anchor: Line): void {
+  if (!found) sink.report(`missing-${name}`, anchor, anchor.offset, `no ${name === 'date' ? 'Date' : 'From'} field in the header`);
+  else if (isBlank(found.value)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
+}
+
+/** Every repeat of a singleton, grouped by name in the order the names first appear. */
+function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
+  const byName = new Map<string, Field[]>();
+  for (const f of fields) {
+    if (singletonIndex(f.role) < 0) continue;
+    const list = byName.get(f.lower);
+    if (list) list.push(f);
+    else byName.set(f.lower, [f]);
+  }
+  for (const list of byName.values()) {
+    for (const dup of list.slice(1)) {
+      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
+    }
+  }
+}
+
+/** `mergedName` needs ": " or ":\t"; most structured values have neither (times have ":" and a digit). */
+function hasColonThenSpace(value: string): boolean {
+  for (let i = value.indexOf(':'); i >= 0; i = value.indexOf(':', i + 1)) {
+    const next = value.charCodeAt(i + 1);
+    if (next === 0x20 || next === 0x09) return true;
+  }
+  return false;
 }

@@ -1,5 +1,6 @@
 import type { AddressList, Field, RuleSink } from '../field.js';
 import type { Line } from '../line.js';
+import { Role } from './field-roles.js';
 
 /**
  * Value checks for single fields. They take the unfolded field value as a latin1 string
@@ -53,7 +54,111 @@ const stripComments = (value: string): string => {
   return depth === 0 ? out + value.slice(from) : out;
 };
 
+const isSpTab = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/*
+ * The fast paths below read strings by character code with their bounds checked first:
+ * reading past the end gives NaN and costs V8 a slower version of the whole function.
+ */
+
+/**
+ * Index past the SP, HTAB and simple comments (no nesting, escapes, or `:;` that the
+ * group syntax would see) from `i` on, or -1 at a comment that is not simple. Where the
+ * fast paths below allow them, `stripComments` would turn such comments into white space.
+ */
+function skipPlainCfws(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (isSpTab(c)) {
+      i++;
+    } else if (c === lparen) {
+      for (i++; i < n && s.charCodeAt(i) !== rparen; i++) {
+        const d = s.charCodeAt(i);
+        if (d === lparen || d === backslash || d === 0x3a || d === semicolon) return -1;
+      }
+      if (i === n) return -1;
+      i++;
+    } else {
+      return i;
+    }
+  }
+  return i;
+}
+
+/** The number written with two digits at `i`, or -1. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 0x30;
+  const b = s.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+const isLetter = (c: number): boolean => c >= 0x61 && c <= 0x7a;
+
+/** Three ASCII letters at `i`, lower-cased, as one number (-1 if they are not letters). */
+function letters3(s: string, i: number): number {
+  const a = s.charCodeAt(i) | 0x20;
+  const b = s.charCodeAt(i + 1) | 0x20;
+  const c = s.charCodeAt(i + 2) | 0x20;
+  return isLetter(a) && isLetter(b) && isLetter(c) ? (a << 16) | (b << 8) | c : -1;
+}
+const keyOf = (name: string): number => letters3(name, 0);
+const monthKeys = months.map(keyOf);
+const weekdayKeys = weekdays.map(keyOf);
+
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysInMonth = (year: number, month: number): number =>
+  month === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : monthDays[month]!;
+
+/** Day of the week (0 for Sunday) of a Gregorian date from year 1 on, `month` from 0 (Sakamoto's method). */
+const monthShift = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+function weekdayOf(year: number, month: number, day: number): number {
+  const y = month < 2 ? year - 1 : year;
+  return (y + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + monthShift[month]! + day) % 7;
+}
+
+/**
+ * True when `value` is `Www, D Mmm YYYY HH:MM:SS +ZZZZ`, maybe with a comment such as
+ * `(EDT)` after it (what nearly every writer sends), and correct in every way `checkDate`
+ * looks at, found without a regex or a copy; anything else, right or wrong, is left to the
+ * full check.
+ */
+function isPlainValidDate(v: string): boolean {
+  const n = v.length;
+  let i = 0;
+  while (i < n && isSpTab(v.charCodeAt(i))) i++;
+  // "Www, D" and the 24 characters of " Mmm YYYY HH:MM:SS +ZZZZ".
+  if (n - i < 30) return false;
+  const weekday = weekdayKeys.indexOf(letters3(v, i));
+  if (weekday < 0 || v.charCodeAt(i + 3) !== comma || v.charCodeAt(i + 4) !== 0x20) return false;
+  let day = v.charCodeAt(i + 5) - 0x30;
+  if (!(day >= 0 && day <= 9)) return false;
+  i += 6;
+  const second = v.charCodeAt(i) - 0x30;
+  if (second >= 0 && second <= 9) {
+    day = day * 10 + second;
+    if (n - ++i < 24) return false;
+  }
+  if (v.charCodeAt(i) !== 0x20 || v.charCodeAt(i + 4) !== 0x20 || v.charCodeAt(i + 9) !== 0x20) return false;
+  const month = monthKeys.indexOf(letters3(v, i + 1));
+  // Four digits from 1000 on: years below 100 mean 19xx to Date.UTC, which the full check uses.
+  const century = twoDigits(v, i + 5);
+  const year = century * 100 + twoDigits(v, i + 7);
+  const hours = twoDigits(v, i + 10);
+  const minutes = twoDigits(v, i + 13);
+  const seconds = twoDigits(v, i + 16);
+  const sign = v.charCodeAt(i + 19);
+  const zoneHours = twoDigits(v, i + 20);
+  const zoneMinutes = twoDigits(v, i + 22);
+  const fields = month >= 0 && century >= 10 && year >= century * 100 && hours >= 0 && minutes >= 0 && seconds >= 0 && zoneHours >= 0 && zoneMinutes >= 0;
+  const separators = v.charCodeAt(i + 12) === 0x3a && v.charCodeAt(i + 15) === 0x3a && v.charCodeAt(i + 18) === 0x20 && (sign === 0x2b || sign === 0x2d);
+  if (!fields || !separators || skipPlainCfws(v, i + 24) !== n) return false;
+  if (day < 1 || day > daysInMonth(year, month) || hours > 23 || minutes > 59 || seconds > 60 || zoneMinutes > 59) return false;
+  return weekdayOf(year, month, day) === weekday;
+}
+
 export function checkDate(value: string): DateCheck {
+  if (isPlainValidDate(value)) return { problems: [], trailing: '' };
   const m = dateTime.exec(stripComments(value));
   if (!m) return { problems: [['date-invalid', `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`]], trailing: '' };
   const [, wd, dd, mon, yy, hh, mi, ss, zone, rest] = m;
@@ -133,8 +238,80 @@ function checkMailbox(raw: string): string | undefined {
   return addrSpec.test(s) ? undefined : `"${raw}" is not a mailbox`;
 }
 
+/** RFC 5322 §3.2.3 atext. */
+const atextChars = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-") atextChars[c.charCodeAt(0)] = 1;
+const isAtext = (c: number): boolean => c < 128 && atextChars[c] === 1;
+/** Printable ASCII other than `()<>:;"\`: the characters `plainMailboxCount` takes inside a quoted display name. */
+const isPlainQtext = (c: number): boolean => c >= 0x20 && c < 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x3c && c !== 0x3e && c !== 0x3a && c !== 0x3b && c !== 0x22 && c !== 0x5c;
+/** Outside quotes a display name also leaves out `@,[]` (as `phraseChars` does). */
+const isPlainPhraseChar = (c: number): boolean => isPlainQtext(c) && c !== 0x40 && c !== 0x2c && c !== 0x5b && c !== 0x5d;
+
+/** End of the dot-atom starting at `i` (RFC 5322 §3.2.3), or -1. */
+function dotAtomEnd(s: string, i: number): number {
+  const n = s.length;
+  for (;;) {
+    const from = i;
+    while (i < n && isAtext(s.charCodeAt(i))) i++;
+    if (i === from) return -1;
+    if (i === n || s.charCodeAt(i) !== 0x2e) return i;
+    i++;
+  }
+}
+
+/** End of `dot-atom "@" dot-atom` starting at `i`, or -1. */
+function plainAddrSpecEnd(s: string, i: number): number {
+  const at = dotAtomEnd(s, i);
+  return at >= 0 && at < s.length && s.charCodeAt(at) === 0x40 ? dotAtomEnd(s, at + 1) : -1;
+}
+
+/** End of a display name and the address in angle brackets starting at `i`, or -1. */
+function plainNameAddrEnd(s: string, i: number): number {
+  const n = s.length;
+  for (; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c === langle) {
+      const end = plainAddrSpecEnd(s, i + 1);
+      return end >= 0 && end < n && s.charCodeAt(end) === rangle ? end + 1 : -1;
+    }
+    if (c === dquote) {
+      do c = ++i < n ? s.charCodeAt(i) : -1;
+      while (isPlainQtext(c) || c === 0x09);
+      if (c !== dquote) return -1;
+    } else if (!isPlainPhraseChar(c) && c !== 0x09) {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The number of mailboxes when `value` is a list of plain, valid ones, `local@domain` or
+ * `Display Name <local@domain>`, maybe with a comment after each (nearly every address
+ * field), found without regexes or copies; -1 for anything else (groups, quoting with
+ * escapes, 8-bit, empty entries, errors…), which the full check decides.
+ */
+function plainMailboxCount(s: string): number {
+  const n = s.length;
+  let count = 0;
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpTab(s.charCodeAt(i))) i++;
+    let end = plainAddrSpecEnd(s, i);
+    if (end < 0) end = plainNameAddrEnd(s, i);
+    if (end < 0) return -1;
+    count++;
+    i = skipPlainCfws(s, end);
+    if (i === n) return count;
+    if (i < 0 || s.charCodeAt(i) !== comma) return -1;
+    i++;
+  }
+}
+
 /** Number of mailboxes and the first problem in an address-list or mailbox-list value. */
 export function checkAddressList(value: string): AddressList {
+  const plain = plainMailboxCount(value);
+  if (plain > 0) return { mailboxes: plain, problem: undefined };
   let mailboxes = 0;
   let problem: string | undefined;
   // Group syntax `display-name: mailbox-list;` (RFC 5322 §3.4): drop the group name.
@@ -146,7 +323,29 @@ export function checkAddressList(value: string): AddressList {
   return { mailboxes, problem };
 }
 
+/** True for `<left@right>` of printable ASCII, maybe with a comment after it: what `checkMessageId` accepts, without copies. */
+function isPlainMessageId(v: string): boolean {
+  const n = v.length;
+  let i = 0;
+  while (i < n && isSpTab(v.charCodeAt(i))) i++;
+  if (i === n || v.charCodeAt(i) !== langle) return false;
+  const left = ++i;
+  let at = -1;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === rangle) break;
+    if (c === 0x40) {
+      if (at >= 0 || i === left) return false;
+      at = i;
+    } else if (c <= 0x20 || c >= 0x7f || c === langle || c === lparen || c === rparen) {
+      return false;
+    }
+  }
+  return i < n && at >= 0 && i > at + 1 && skipPlainCfws(v, i + 1) === n;
+}
+
 export function checkMessageId(value: string): string | undefined {
+  if (isPlainMessageId(value)) return undefined;
   const s = stripComments(value).trim();
   return /^<[^<>@\s]+@[^<>@\s]+>$/.test(s) ? undefined : `"${value.trim().slice(0, 80)}" is not <id-left@id-right>`;
 }
@@ -175,8 +374,61 @@ const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const contentType = new RegExp(`^(${token})/(${token})\\s*((?:;\\s*(?:${token}\\s*=\\s*(?:${token}|"(?:[^"\\\\]|\\\\.)*")\\s*)?)*)$`, 's');
 const encodings = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
 
+const tokenChars = new Uint8Array(128);
+for (const c of "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") tokenChars[c.charCodeAt(0)] = 1;
+
+/** Inside a quoted parameter value: HTAB and printable ASCII but for `"\()` (escapes and what `stripComments` would cut). */
+const isPlainParamQtext = (c: number): boolean => c === 0x09 || (c >= 0x20 && c < 0x7f && c !== dquote && c !== backslash && c !== lparen && c !== rparen);
+
+/** Index past the RFC 2045 token from `i` on (`i` when there is none). */
+function tokenEnd(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) < 128 && tokenChars[s.charCodeAt(i)] === 1) i++;
+  return i;
+}
+
+function skipSpTab(s: string, i: number): number {
+  while (i < s.length && isSpTab(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * True when a Content-Type value is `type/subtype` with plain parameters (tokens or
+ * quoted strings without escapes or parentheses) and its type cannot be "multipart":
+ * `checkMimeField` accepts it, found without regexes or copies.
+ */
+function isPlainContentType(s: string): boolean {
+  const n = s.length;
+  let i = skipSpTab(s, 0);
+  const typeEnd = tokenEnd(s, i);
+  // Nine characters may spell "multipart", whose boundary the full check looks for.
+  if (typeEnd === i || typeEnd - i === 9 || typeEnd === n || s.charCodeAt(typeEnd) !== 0x2f) return false;
+  i = tokenEnd(s, typeEnd + 1);
+  if (i === typeEnd + 1) return false;
+  for (i = skipSpTab(s, i); i < n; i = skipSpTab(s, i)) {
+    if (s.charCodeAt(i) !== semicolon) return false;
+    i = skipSpTab(s, i + 1);
+    if (i === n || s.charCodeAt(i) === semicolon) continue;
+    const nameEnd = tokenEnd(s, i);
+    if (nameEnd === i) return false;
+    i = skipSpTab(s, nameEnd);
+    if (i === n || s.charCodeAt(i) !== 0x3d) return false;
+    i = skipSpTab(s, i + 1);
+    if (i < n && s.charCodeAt(i) === dquote) {
+      for (i++; i < n && isPlainParamQtext(s.charCodeAt(i)); i++);
+      if (i === n || s.charCodeAt(i) !== dquote) return false;
+      i++;
+    } else {
+      const valueEnd = tokenEnd(s, i);
+      if (valueEnd === i) return false;
+      i = valueEnd;
+    }
+  }
+  return true;
+}
+
 /** RFC 2045 §4 (MIME-Version), §5.1 (Content-Type), §6.1 (Content-Transfer-Encoding). */
 function checkMimeField(nameLower: string, value: string): string | undefined {
+  if (nameLower === 'content-type' && isPlainContentType(value)) return undefined;
   const s = stripComments(value).trim();
   if (nameLower === 'mime-version') return /^1\s*\.\s*0$/.test(s) ? undefined : `MIME-Version "${s}" is not 1.0`;
   if (nameLower === 'content-transfer-encoding') {
@@ -211,38 +463,24 @@ export function placeholderOf(f: Field): string | undefined {
 export function checkFieldValues(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
   let messageIds = 0;
   for (const f of fields) {
-    switch (f.lower) {
-      case 'date': {
-        if (isBlank(f.value)) break;
+    if (f.role & Role.date) {
+      if (!isBlank(f.value)) {
         const { problems, trailing } = checkDate(f.value);
         for (const [rule, detail] of problems) sink.report(rule, f.line, f.line.offset, detail);
         if (trailing !== '') sink.report('date-trailing-text', f.line, f.line.offset, `text after the date: "${trailing.slice(0, 80)}"`);
-        break;
       }
-      case 'from':
-      case 'sender':
-      case 'reply-to':
-      case 'to':
-      case 'cc':
-      case 'bcc': {
-        if (isBlank(f.value) || placeholderOf(f) !== undefined) break;
+    } else if (f.role & Role.address) {
+      if (!isBlank(f.value) && placeholderOf(f) === undefined) {
         const { problem } = addressListOf(f);
         if (problem !== undefined) sink.report('address-invalid', f.line, f.line.offset, `${f.name}: ${problem}`);
-        break;
       }
-      case 'message-id': {
-        messageIds++;
-        const problem = checkMessageId(f.value);
-        if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
-        break;
-      }
-      case 'mime-version':
-      case 'content-type':
-      case 'content-transfer-encoding': {
-        const problem = checkMimeField(f.lower, f.value);
-        if (problem !== undefined) sink.report('mime-header-invalid', f.line, f.line.offset, problem);
-        break;
-      }
+    } else if (f.role & Role.messageId) {
+      messageIds++;
+      const problem = checkMessageId(f.value);
+      if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
+    } else if (f.role & Role.mime) {
+      const problem = checkMimeField(f.lower, f.value);
+      if (problem !== undefined) sink.report('mime-header-invalid', f.line, f.line.offset, problem);
     }
     if (f.mayHaveEncodedWord()) {
       const problem = checkEncodedWords(f.value);
