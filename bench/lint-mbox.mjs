@@ -98,7 +98,7 @@ const mb = bytes / 1e6;
 spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
 const cases = [
   { name: '`smtpdbg lint-mbox --format ndjson > /dev/null`', argv: ['node', join(root, 'bin/smtpdbg.js'), 'lint-mbox', '--format', 'ndjson', file], toDevNull: true },
-  { name: '`smtpdbg lint-mbox --jobs 1 --format ndjson > /dev/null` (one thread)', argv: ['node', join(root, 'bin/smtpdbg.js'), 'lint-mbox', '--jobs', '1', '--format', 'ndjson', file], toDevNull: true },
+  { name: '`smtpdbg lint-mbox --jobs 2 --format ndjson > /dev/null` (two worker threads)', argv: ['node', join(root, 'bin/smtpdbg.js'), 'lint-mbox', '--jobs', '2', '--format', 'ndjson', file], toDevNull: true },
   { name: "`grep -c '^From '`", argv: ['grep', '-c', '^From ', file], toDevNull: false },
   { name: 'python3 `mailbox.mbox` + `email` headers', argv: [python, '-c', pythonScript, file], toDevNull: false },
 ];

@@ -1,5 +1,4 @@
 import { fstatSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
@@ -25,8 +24,6 @@ const positiveInteger = (option: string) => (value: string): number => {
   return Number(value);
 };
 
-/** Worker threads by default: one per CPU, at most 4 (past that the main thread's writing is the limit). */
-const defaultJobs = Math.max(1, Math.min(4, availableParallelism()));
 
 export function registerLintMbox(program: Command): void {
   configureCommand(program.command('lint-mbox'))
@@ -40,7 +37,7 @@ export function registerLintMbox(program: Command): void {
     .addOption(new Option('--group-by <origin>', 'table of which origin produces which rules').choices(['sender-domain', 'mailer', 'list-id', 'received-from']))
     .option('--extract <out.mbox>', 'write every flagged message, byte-exact, to a new mbox')
     .option('--list-rules', 'list the rules with severity, description and source, then exit')
-    .option('--jobs <n>', 'worker threads for files of 16 MB or more (1: none; not with --group-by, --extract, --max-findings or stdin)', positiveInteger('--jobs'), defaultJobs)
+    .option('--jobs <n>', 'worker threads for files of 16 MB or more (1: none; not with --group-by, --extract, --max-findings or stdin)', positiveInteger('--jobs'), 1)
     .addHelpText('after', `
 Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file or bad option.
 --format ndjson prints one finding per line as it is found: rule, severity, file, message
