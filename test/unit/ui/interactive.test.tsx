@@ -54,7 +54,7 @@ function startUi(settings: SessionSettings, extra: Partial<InteractiveOptions> =
       await tick();
     },
     /** Waits for the screen to show `what`; strings are looked for across wrapped lines. */
-    until: async (what: string | RegExp, timeoutMs = 3_000) => {
+    until: async (what: string | RegExp, timeoutMs = 10_000) => {
       const shown = () => (typeof what === 'string' ? text().replace(/\n/g, '').includes(what) : what.test(text()));
       try {
         await waitFor(shown, timeoutMs);
@@ -140,7 +140,7 @@ describe('interactive session against a raw server', () => {
 
     await ui.type(':quit');
     // A 4xx/5xx came back during the session: exit 1.
-    expect(await exitWithin(ui.controller, 3_000)).toBe(1);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(1);
     await ui.until('221 2.0.0 Bye');
     await ui.until('session ended (exit 1)');
   });
@@ -169,7 +169,7 @@ describe('interactive session against a raw server', () => {
     await ui.until('334 challenge decoded: "Username:"');
     await ui.until('334 challenge is not base64 (RFC 4954 §4): "Password please"');
     const started = Date.now();
-    expect(await exitWithin(ui.controller, 3_000)).toBe(3);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(3);
     expect(Date.now() - started).toBeLessThan(1_500);
     await ui.until('server closed the connection after 535 5.7.8 Authentication failed');
     await ui.until('5.7.8: permanent failure: authentication credentials invalid');
@@ -192,7 +192,7 @@ describe('interactive session against a raw server', () => {
       { auth: { mechanism: 'PLAIN', user: 'bob', password: () => Promise.reject(new Error('the terminal prompt must not be used')) } },
       { SMTPDBG_PASSWORD: 'pw' },
     );
-    expect(await exitWithin(ui.controller, 3_000)).toBe(3);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(3);
     await ui.until('AUTH PLAIN [redacted]');
     await ui.until('server closed the connection after 535 5.7.8 Authentication failed');
     expect(server.connections[0]!.text()).toContain(`AUTH PLAIN ${Buffer.from('\0bob\0pw').toString('base64')}\r\n`);
@@ -221,7 +221,7 @@ describe('interactive session against a raw server', () => {
     await waitFor(() => server.connections[0]!.text().includes('NOXOP\r\n'), 3_000);
     await ui.until(/<- {2}250 Ok␍␊[\s\S]*<- {2}250 Ok␍␊[\s\S]*<- {2}250 Ok␍␊/);
     await ui.key('\x03');
-    expect(await exitWithin(ui.controller, 3_000)).toBe(0);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
     expect(server.connections[0]!.text()).toMatch(/NOXOP\r\nQUIT\r\n$/);
   });
 
@@ -232,7 +232,7 @@ describe('interactive session against a raw server', () => {
     await ui.type(':auth plain bob');
     await ui.until('Password for bob:');
     await ui.key('\x03');
-    expect(await exitWithin(ui.controller, 3_000)).toBe(0);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
     await ui.until('password prompt interrupted');
     expect(server.connections[0]!.text()).toMatch(/^EHLO tester\r\nQUIT\r\n$/);
   });
@@ -256,7 +256,7 @@ describe('interactive session against a raw server', () => {
     await ui.until('250 2.0.0 queued');
     await ui.until(/smtp>/);
     await ui.type(':quit');
-    expect(await exitWithin(ui.controller, 3_000)).toBe(0);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
     expect(server.connections[0]!.text()).toContain('DATA\r\nSubject: hi\r\n:quit is text here\r\n.\r\nQUIT\r\n');
   });
 
@@ -297,7 +297,7 @@ describe('interactive session against a raw server', () => {
     const port = server.port;
     await server.close();
     const ui = startUi(settingsFor('127.0.0.1', port));
-    expect(await exitWithin(ui.controller, 3_000)).toBe(3);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(3);
     await ui.until(`connection to 127.0.0.1:${port} refused`);
   });
 });
@@ -319,7 +319,7 @@ describe('interactive session against the embedded capture server', () => {
     await ui.type('NOOP');
     await ui.until(' ~> NOOP␍␊');
     await ui.type(':quit');
-    expect(await exitWithin(ui.controller, 3_000)).toBe(0);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
   });
 
   it('shows a failed verification as a loud red warning and in the status line', async () => {
@@ -332,6 +332,6 @@ describe('interactive session against the embedded capture server', () => {
     await ui.type(':auth plain bob');
     await ui.until('refusing to send credentials');
     await ui.type(':quit');
-    expect(await exitWithin(ui.controller, 3_000)).toBe(3);
+    expect(await exitWithin(ui.controller, 10_000)).toBe(3);
   });
 });
