@@ -54,10 +54,10 @@ interface Job {
 const queuedPerWorker = 2;
 
 /**
- * Worker threads that lint the ranges of big files in parallel; the main thread numbers
- * the ranges' messages and lines and writes their findings in file order, so the output is
- * byte for byte that of one sequential scan. At most a few ranges are ahead of the one
- * being written, so memory stays bounded whatever the file size.
+ * Worker threads that lint the ranges of big files in parallel. The main thread tells each
+ * range how many messages and lines come before it and when its turn to write has come, so
+ * the output is byte for byte that of one sequential scan. At most a few ranges are ahead
+ * of the one being written, so memory stays bounded whatever the file size.
  */
 export class RangePool {
   private workers: Worker[] = [];
