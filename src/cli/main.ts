@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { SmtpdbgError } from '../errors.js';
+import { SmtpdbgError, systemErrorCode } from '../errors.js';
 import { ExitCode, exitCodeForError, exitCodeHelp } from './exit-codes.js';
 import { prepareColours } from '../ui/colors.js';
 import { commandList, type CommandName } from './command-list.js';
@@ -74,6 +74,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // A worker thread that wrote to a closed pipe (`| head`) ends the run like the main thread does.
-  if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (systemErrorCode(error) === 'EPIPE') process.exit(process.exitCode ?? 0);
   process.exitCode = reportError(error);
 }

@@ -7,7 +7,7 @@ import { sniff, sniffBytes } from './sniff.js';
 import type { Eol, Finding, Variant } from './types.js';
 
 /** Files smaller than this are linted on the main thread: starting workers costs more. */
-export const parallelMinBytes = 16 << 20;
+const parallelMinBytes = 16 << 20;
 
 /**
  * Range size: large enough that the per-range messages are noise, small enough that the

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
 import { loadChalk } from '../ui/colors.js';
 import { FindingEncoder } from '../ui/lint-report.js';
-import { chunkBytes } from './lint-files.js';
+import { chunkBytes } from './file-chunks.js';
 import type { FromRangeWorker, RangeWorkerData, ToRangeWorker } from './range-protocol.js';
 import { selectRules } from './rule-filter.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
