@@ -11,12 +11,14 @@ const parallelMinBytes = 16 << 20;
 
 /**
  * Range size: large enough that the per-range messages are noise, small enough that the
- * last range does not leave the other workers idle for long.
+ * last range does not leave the other workers idle for long. A worker keeps one range's
+ * bytes and the findings of a few: with 2 MiB rather than 4 MiB, peak RSS on 4 GB with
+ * two workers went from 126–133 MB to 113 MB at the same speed.
  */
 function rangeBytesFor(size: number, jobs: number): number {
   const forced = Number(process.env.SMTPDBG_LINT_RANGE_BYTES);
   if (forced > 0) return forced;
-  return Math.min(4 << 20, Math.max(1 << 20, Math.floor(size / (jobs * 16))));
+  return Math.min(2 << 20, Math.max(1 << 20, Math.floor(size / (jobs * 16))));
 }
 
 /** True when `size` bytes are worth linting in ranges (tests force small ranges with SMTPDBG_LINT_RANGE_BYTES). */
@@ -88,6 +90,9 @@ export class RangePool {
     let size: number;
     let sniffed: { variant: Variant; eol: Eol };
     let ranges: FileRange[];
+    // Workers start on their own threads while this one cuts the file (a few hundred
+    // milliseconds on 4 GB).
+    const workers = this.started();
     const fd = openSync(file, 'r');
     try {
       size = fstatSync(fd).size;
@@ -99,7 +104,6 @@ export class RangePool {
     } finally {
       closeSync(fd);
     }
-    const workers = this.started();
     const result: RangedFileResult = { ...sniffed, bytes: size, messages: 0, counts: new Map(), errors: 0, findings: 0 };
 
     return new Promise<RangedFileResult>((resolve, reject) => {

@@ -8,8 +8,9 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
 import { loadChalk } from '../ui/colors.js';
-import { FindingEncoder } from '../ui/lint-report.js';
+import { FindingFormatter } from '../ui/lint-report.js';
 import { chunkBytes } from './file-chunks.js';
+import { PendingFindings } from './pending-findings.js';
 import type { FromRangeWorker, RangeWorkerData, ToRangeWorker } from './range-protocol.js';
 import { selectRules } from './rule-filter.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
@@ -19,18 +20,25 @@ const data = workerData as RangeWorkerData;
 const port = parentPort!;
 const isEnabled = selectRules(data.rules);
 const output = data.output;
-const chalk = await loadChalk(output.format === 'text' && output.colour);
+const formatter = output.format === 'objects' ? undefined : new FindingFormatter(output.format, await loadChalk(output.format === 'text' && output.colour));
 /** Ranges up to this size are read at once into `reused`; longer ones (a huge message) in chunks. */
 const wholeRangeBytes = 8 << 20;
 let reused = Buffer.alloc(0);
 /**
  * A range that has found this many findings ends at its next message, which starts a new
  * range: a worker holds the findings of a few ranges, so this bounds its memory whatever
- * the input (about 400 bytes per finding). Tests make it small with SMTPDBG_LINT_HELD_FINDINGS.
+ * the input (about 300 bytes per finding encoded, 400 as objects). Tests make it small with
+ * SMTPDBG_LINT_HELD_FINDINGS.
  */
 const maxHeldFindings = Number(process.env.SMTPDBG_LINT_HELD_FINDINGS) || 20_000;
-/** Findings of scanned ranges waiting for their numbers. */
-const held = new Map<number, Finding[]>();
+
+/** A scanned range waiting for its numbers: its findings, encoded or as objects, and their counts. */
+interface Held {
+  findings: PendingFindings | Finding[];
+  counts: Map<string, number>;
+  errors: number;
+}
+const held = new Map<number, Held>();
 
 const post = (message: FromRangeWorker): void => port.postMessage(message);
 
@@ -40,15 +48,22 @@ port.on('message', (message: ToRangeWorker) => {
 });
 
 function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type: 'scan' }>): void {
-  const findings: Finding[] = [];
+  const pending = formatter ? new PendingFindings() : undefined;
+  const objects: Finding[] = [];
+  const kept: Held = { findings: pending ?? objects, counts: new Map(), errors: 0 };
   const scanner = new MboxScanner({
     file,
     framing: true,
     isEnabled,
     origins: false,
-    range: { start: range.start, startAfterBlank: range.startAfterBlank, stopAt: last ? undefined : range.end, sniffed, full: () => findings.length >= maxHeldFindings },
+    range: { start: range.start, startAfterBlank: range.startAfterBlank, stopAt: last ? undefined : range.end, sniffed, full: () => (pending?.size ?? objects.length) >= maxHeldFindings },
     onMessage(_info, found) {
-      for (const f of found) findings.push(f);
+      for (const f of found) {
+        kept.counts.set(f.rule, (kept.counts.get(f.rule) ?? 0) + 1);
+        if (f.severity === 'error') kept.errors++;
+        if (pending) pending.add(formatter!.parts(f), f.message, f.line);
+        else objects.push(f);
+      }
     },
   });
   let offset = range.start;
@@ -60,7 +75,7 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
       if (length <= wholeRangeBytes) {
         // One read into a buffer that is used again for the next range: once a range is
         // scanned nothing refers to its bytes (findings hold strings).
-        if (reused.length < length) reused = Buffer.allocUnsafeSlow(Math.max(length, 1 << 20));
+        if (reused.length < length) reused = Buffer.allocUnsafeSlow(wholeRangeBytes);
         let got = 0;
         for (let n = -1; n !== 0 && got < length; got += n) n = readSync(fd, reused, got, length - got, offset + got);
         offset += got;
@@ -90,36 +105,31 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
       return;
     } else throw error;
   }
-  held.set(id, findings);
+  held.set(id, kept);
   post({ type: 'scanned', id, messages: scanner.messages, lines: stopped?.lines ?? 0, end: stopped?.at ?? range.end, afterBlank: stopped?.afterBlank ?? false });
 }
 
 function number({ id, messages, lines }: Extract<ToRangeWorker, { type: 'number' }>): void {
-  const findings = held.get(id)!;
+  const { findings, counts, errors } = held.get(id)!;
   held.delete(id);
-  const counts = new Map<string, number>();
-  let errors = 0;
-  for (const f of findings) {
-    f.message += messages;
-    f.line += lines;
-    counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1);
-    if (f.severity === 'error') errors++;
-  }
-  if (output.format !== 'objects') {
+  if (findings instanceof PendingFindings) {
     try {
-      encoder ??= new FindingEncoder(output.format, chalk, (bytes) => writeAll(output.fd, bytes), true);
-      for (const f of findings) encoder.add(f);
-      encoder.flush();
+      findings.drain(messages, lines, (bytes) => writeAll((output as { fd: number }).fd, bytes));
     } catch (error) {
       const code = systemErrorCode(error);
       post({ type: 'failed', id, message: `standard output: write failed (${code ?? String(error)})`, code });
       return;
     }
+    post({ type: 'findings', id, findings: undefined, counts: [...counts], errors, total: findings.size });
+    return;
   }
-  post({ type: 'findings', id, findings: output.format === 'objects' ? findings : undefined, counts: [...counts], errors, total: findings.length });
+  for (const f of findings) {
+    f.message += messages;
+    f.line += lines;
+  }
+  post({ type: 'findings', id, findings, counts: [...counts], errors, total: findings.length });
 }
 
-let encoder: FindingEncoder | undefined;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes every byte; a non-blocking descriptor that is full is waited for. */

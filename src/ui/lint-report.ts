@@ -2,22 +2,43 @@ import type { ChalkInstance } from 'chalk';
 import type { GroupRow } from '../mbox/group-by.js';
 import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
-import { FindingJson, LineBatcher } from '../mbox/finding-json.js';
+import { FindingJson, LineBatcher, lineKey } from '../mbox/finding-json.js';
 import type { Finding, Severity } from '../mbox/types.js';
 import { chalkFor, colourSegment } from './colors.js';
 import { alignColumns } from './table.js';
 
+/**
+ * A finding's output line cut around its two numbers: `head`, the message number, `mid`,
+ * the line number, `tail`. Range workers encode findings before they know how many
+ * messages and lines come before their range (see pending-findings.ts).
+ */
+export interface FindingParts {
+  head: string;
+  mid: string;
+  tail: string;
+}
+
 /** How `--format text` shows one finding: where, severity, rule, detail; the line; its message. */
-export function findingText(c: ChalkInstance, f: Finding): string {
-  const where = `${f.file}:${f.message}:${f.line}`;
-  const context = [f.fromLine === undefined ? undefined : `From_ ${f.fromLine}`, f.messageId === undefined ? undefined : `Message-ID ${f.messageId}`]
-    .filter((s) => s !== undefined)
-    .join('  ');
-  return (
-    `${c.bold(where)}  ${severityText(c, f.severity)}  ${c.cyan(f.rule)}  ${f.detail} ${c.dim(`(byte ${f.offset})`)}\n` +
-    `    ${visible(c, f.text)}` +
-    (context ? `\n    ${c.dim(context)}` : '')
-  );
+class FindingTextParts {
+  private readonly boldOpen: string;
+  private readonly boldClose: string;
+
+  constructor(private readonly c: ChalkInstance) {
+    // The place (file:message:line) is bold, and the numbers sit inside the escapes.
+    [this.boldOpen = '', this.boldClose = ''] = c.bold('\0').split('\0');
+  }
+
+  parts(f: Finding): FindingParts {
+    const c = this.c;
+    const context = [f.fromLine === undefined ? undefined : `From_ ${f.fromLine}`, f.messageId === undefined ? undefined : `Message-ID ${f.messageId}`]
+      .filter((s) => s !== undefined)
+      .join('  ');
+    const tail =
+      `${this.boldClose}  ${severityText(c, f.severity)}  ${c.cyan(f.rule)}  ${f.detail} ${c.dim(`(byte ${f.offset})`)}\n` +
+      `    ${visible(c, f.text)}` +
+      (context ? `\n    ${c.dim(context)}` : '');
+    return { head: `${this.boldOpen}${f.file}:`, mid: ':', tail };
+  }
 }
 
 function severityText(c: ChalkInstance, s: Severity): string {
@@ -38,26 +59,42 @@ function visible(c: ChalkInstance, text: string): string {
 /** The streamed formats: each finding becomes one ndjson line or one text block. */
 export type StreamedFormat = 'ndjson' | 'text';
 
-/**
- * Findings formatted and batched into buffers for `write`: the command's own output, or
- * a worker's (see range-worker.ts), so both produce the same bytes.
- */
-export class FindingEncoder {
+/** Findings as the lines of a streamed format. */
+export class FindingFormatter {
   private readonly json = new FindingJson();
-  private readonly batch: LineBatcher;
+  private readonly text: FindingTextParts;
 
   constructor(
     private readonly format: StreamedFormat,
-    private readonly chalk: ChalkInstance,
-    write: (bytes: Buffer) => void,
-    /** `write` is synchronous: one buffer serves every batch. */
-    synchronous = false,
+    chalk: ChalkInstance,
   ) {
-    this.batch = new LineBatcher(write, synchronous);
+    this.text = new FindingTextParts(chalk);
+  }
+
+  line(f: Finding): string {
+    if (this.format === 'ndjson') return this.json.format(f);
+    const p = this.text.parts(f);
+    return `${p.head}${f.message}${p.mid}${f.line}${p.tail}`;
+  }
+
+  /** The finding's line without its numbers, for a line that is numbered later. */
+  parts(f: Finding): FindingParts {
+    return this.format === 'ndjson' ? { head: this.json.head(f), mid: lineKey, tail: this.json.tail(f) } : this.text.parts(f);
+  }
+}
+
+/** Findings formatted and batched into buffers for `write`. */
+export class FindingEncoder {
+  private readonly formatter: FindingFormatter;
+  private readonly batch: LineBatcher;
+
+  constructor(format: StreamedFormat, chalk: ChalkInstance, write: (bytes: Buffer) => void) {
+    this.formatter = new FindingFormatter(format, chalk);
+    this.batch = new LineBatcher(write);
   }
 
   add(f: Finding): void {
-    this.batch.add(this.format === 'ndjson' ? this.json.format(f) : findingText(this.chalk, f));
+    this.batch.add(this.formatter.line(f));
   }
 
   flush(): void {
