@@ -6,8 +6,13 @@ import { splitIntoRanges, type FileRange } from './range-split.js';
 import { sniff, sniffBytes } from './sniff.js';
 import type { Eol, Finding, Variant } from './types.js';
 
-/** Files smaller than this are linted on the main thread: starting workers costs more. */
-const parallelMinBytes = 16 << 20;
+/**
+ * Files smaller than this are linted on the main thread. Each worker starts its own
+ * JavaScript engine and warms its compiled code up again, which the smaller files do not
+ * repay: on a header-dense archive with two workers, 128 MB took 0.91 s against 0.85 s
+ * on one thread, and 256 MB 1.12 s against 1.35 s.
+ */
+const parallelMinBytes = 256 << 20;
 
 /**
  * Range size: large enough that the per-range messages are noise, small enough that the
