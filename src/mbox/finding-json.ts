@@ -1,5 +1,8 @@
 import type { Finding } from './types.js';
 
+/** What comes between a finding's message number and its line number. */
+export const lineKey = ',"line":';
+
 /**
  * `JSON.stringify(finding)` for the ndjson stream, built by hand: on header-dense archives
  * there are hundreds of findings per megabyte, and serialising each whole object was a
@@ -7,9 +10,6 @@ import type { Finding } from './types.js';
  * Message-ID) are escaped once and reused; the output is byte-identical to
  * `JSON.stringify`, keys in the same order and `undefined` fields left out.
  */
-/** What comes between a finding's message number and its line number. */
-export const lineKey = ',"line":';
-
 export class FindingJson {
   private readonly quoted = new Map<string, string>();
   /** `{"rule":…,"severity":…,"file":…,"message":` by rule, for `headsFile`. */

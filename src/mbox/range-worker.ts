@@ -20,7 +20,9 @@ const data = workerData as RangeWorkerData;
 const port = parentPort!;
 const isEnabled = selectRules(data.rules);
 const output = data.output;
+/** Set for the streamed formats, which the worker writes itself to `outputFd`. */
 const formatter = output.format === 'objects' ? undefined : new FindingFormatter(output.format, await loadChalk(output.format === 'text' && output.colour));
+const outputFd = output.format === 'objects' ? -1 : output.fd;
 /** Ranges up to this size are read at once into `reused`; longer ones (a huge message) in chunks. */
 const wholeRangeBytes = 8 << 20;
 let reused = Buffer.alloc(0);
@@ -114,7 +116,7 @@ function number({ id, messages, lines }: Extract<ToRangeWorker, { type: 'number'
   held.delete(id);
   if (findings instanceof PendingFindings) {
     try {
-      findings.drain(messages, lines, (bytes) => writeAll((output as { fd: number }).fd, bytes));
+      findings.drain(messages, lines, (bytes) => writeAll(outputFd, bytes));
     } catch (error) {
       const code = systemErrorCode(error);
       post({ type: 'failed', id, message: `standard output: write failed (${code ?? String(error)})`, code });
