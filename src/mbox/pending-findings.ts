@@ -1,4 +1,12 @@
-import type { FindingParts } from '../ui/lint-report.js';
+/**
+ * A finding's output line cut around its two numbers: `head`, the message number, `mid`,
+ * the line number, `tail` (the streamed formats give them: ui/lint-report.ts).
+ */
+export interface FindingParts {
+  head: string;
+  mid: string;
+  tail: string;
+}
 
 /** Per finding: the ids of its head and mid, where its tail starts in `bytes`, and its two numbers within the range. */
 const slots = 5;

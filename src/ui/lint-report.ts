@@ -3,20 +3,10 @@ import type { GroupRow } from '../mbox/group-by.js';
 import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
 import { FindingJson, LineBatcher, lineKey } from '../mbox/finding-json.js';
+import type { FindingParts } from '../mbox/pending-findings.js';
 import type { Finding, Severity } from '../mbox/types.js';
 import { chalkFor, colourSegment } from './colors.js';
 import { alignColumns } from './table.js';
-
-/**
- * A finding's output line cut around its two numbers: `head`, the message number, `mid`,
- * the line number, `tail`. Range workers encode findings before they know how many
- * messages and lines come before their range (see pending-findings.ts).
- */
-export interface FindingParts {
-  head: string;
-  mid: string;
-  tail: string;
-}
 
 /** How `--format text` shows one finding: where, severity, rule, detail; the line; its message. */
 class FindingTextParts {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
 import { FindingJson, LineBatcher } from '../../../src/mbox/finding-json.js';
-import { PendingFindings } from '../../../src/mbox/pending-findings.js';
+import { PendingFindings, type FindingParts } from '../../../src/mbox/pending-findings.js';
 import type { Finding } from '../../../src/mbox/types.js';
-import { FindingFormatter, type FindingParts } from '../../../src/ui/lint-report.js';
+import { FindingFormatter } from '../../../src/ui/lint-report.js';
 
 const finding = (over: Partial<Finding>): Finding => ({
   rule: 'bare-cr',
