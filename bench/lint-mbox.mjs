@@ -6,7 +6,8 @@
 // prints a markdown table with MB/s, peak RSS and ratios.
 // Options: --size-mb N, --runs N (default 3), --mix all|large, --file PATH, --keep,
 // --lint-only (no grep and Python rows: for the peak RSS of big files).
-// Run `npx tsc -p tsconfig.json` first. The generated file is deleted at the end unless --keep.
+// Run `npx tsc -p tsconfig.json` first. The generated file is deleted at the end unless --keep
+// (a --file is never deleted).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -19,7 +20,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const sizeMb = Number(argValue(args, '--size-mb', '512'));
 const runs = Number(argValue(args, '--runs', '3'));
-const keep = args.includes('--keep');
+// A file named with --file is the user's: it is never deleted.
+const keep = args.includes('--keep') || args.includes('--file');
 const lintOnly = args.includes('--lint-only');
 // `all`: every fixture and corpus file once per block (small, header-dense, defect-dense
 // messages: the worst case). `large`: only corpus files whose messages average 40 kB or

@@ -21,12 +21,12 @@ export class FieldNameCache<T> {
 
   constructor(private readonly make: (name: string) => T) {}
 
-  /** What `make` gives for the name in `bytes[start..end)`. */
-  get(bytes: Uint8Array, end: number, start = 0): T {
+  /**
+   * What `make` gives for the name in `bytes[start..end)`. `hash` is `nameHash` of those
+   * bytes when the caller worked it out on its way through them.
+   */
+  get(bytes: Uint8Array, end: number, start = 0, hash = nameHash(bytes, start, end)): T {
     if (end - start > maxCachedBytes) return this.make(latin1(bytes, start, end));
-    // FNV-1a over the name's bytes.
-    let hash = 0x811c9dc5;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
     const slot = (hash >>> 0) % slotCount;
     const hit = this.slots[slot];
     if (hit !== undefined && sameBytes(hit.bytes, bytes, start, end)) return hit.value;
@@ -35,6 +35,16 @@ export class FieldNameCache<T> {
     this.slots[slot] = { bytes: new Uint8Array(bytes.subarray(start, end)), value };
     return value;
   }
+}
+
+/** FNV-1a: `hashStart`, then `hashStep` with each byte. */
+export const hashStart = 0x811c9dc5;
+export const hashStep = (hash: number, byte: number): number => Math.imul(hash ^ byte, 0x01000193);
+
+export function nameHash(bytes: Uint8Array, start: number, end: number): number {
+  let hash = hashStart;
+  for (let i = start; i < end; i++) hash = hashStep(hash, bytes[i]!);
+  return hash;
 }
 
 function sameBytes(kept: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {

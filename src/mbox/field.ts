@@ -1,5 +1,5 @@
-import { latin1, type Line } from './line.js';
-import { fieldRole } from './rules/field-roles.js';
+import { latin1, type Line, type SourceLine } from './line.js';
+import { Eol } from './types.js';
 
 /** Cut for unfolded values, so a header of folded lines cannot grow without bound. */
 export const valueKeepChars = 64 * 1024;
@@ -10,49 +10,96 @@ export interface AddressList {
   problem: string | undefined;
 }
 
+/** What a field's name says about it, worked out once per spelling (`Classified`, header-bytes.ts). */
+export interface FieldName {
+  /** As written, without the white space before the colon. */
+  readonly name: string;
+  readonly lower: string;
+  /** What the rules do with the field (field-roles.ts). */
+  readonly role: number;
+}
+
+/** How much of a field's first line it keeps for the rules and findings. */
+const keptLineBytes = 4096;
+const noBytes = new Uint8Array(0);
+
 /**
- * One header field: its first line, its continuation lines and the unfolded value.
+ * One header field: its first line, its continuation lines and the unfolded value. A field
+ * is its own first line (`Line`), so that findings can point at it without another object.
  *
  * Most values (Received, DKIM-Signature, X-…) are never read by a rule, so the value is
  * decoded only when asked for: until then the field holds views of its value bytes.
  * `settle` decodes it at once, for callers that must not keep those views.
  */
-export class Field {
+export class Field implements Line {
+  name = '';
+  lower = '';
+  role = 0;
+  offset = 0;
+  lineNo = 0;
+  length = 0;
+  eol: Eol = Eol.none;
+  /** The first line's kept bytes, `lineBuf[lineStart..lineEnd)`. */
+  private lineBuf: Uint8Array = noBytes;
+  private lineStart = 0;
+  private lineEnd = 0;
   /** Worked out once by the rules that need them (`addressListOf`, `placeholderOf`). */
-  addresses?: AddressList;
-  placeholder?: string | null;
+  addresses?: AddressList = undefined;
+  placeholder?: string | null = undefined;
   private decoded = '';
   /**
    * Until the value is decoded: the bytes holding it and its range there, which spans the
    * field's continuation lines too (line endings included, `folded`) while they follow
    * the first line in the same buffer.
    */
-  private src: Uint8Array | undefined;
-  private readonly valueStart: number;
-  private valueEnd: number;
+  private src: Uint8Array | undefined = undefined;
+  private valueStart = 0;
+  private valueEnd = 0;
   private folded = false;
   /** Continuation lines not decoded yet that are not in `src`. */
-  private more: Uint8Array[] | undefined;
+  private more: Uint8Array[] | undefined = undefined;
   /** Whether the undecoded bytes hold "=?", when the lines' callers said; undefined: look. */
-  private encodedWordStart: boolean | undefined;
+  private encodedWordStart: boolean | undefined = undefined;
 
-  constructor(
-    readonly name: string,
-    readonly lower: string,
-    readonly line: Line,
-    /** Bytes holding the whole first line (`line.bytes` may be cut) and where its value is. */
-    firstLine: Uint8Array,
-    valueStart: number,
-    valueEnd = firstLine.length,
-    /** What the rules do with the field (field-roles.ts); the field-name cache knows it. */
-    readonly role = fieldRole(lower),
-    /** Whether the first line holds "=?" anywhere, when the caller has looked. */
-    encodedWordStart?: boolean,
-  ) {
-    this.src = firstLine;
-    this.valueStart = valueStart;
-    this.valueEnd = valueEnd;
+  /**
+   * Starts the field at its first line (a field that was in use starts afresh): nothing of
+   * `line` is kept but its buffer, so the scanner's moving line may be passed. `value` is
+   * where the value starts in `line.buf`; `encodedWordStart` whether the line holds "=?",
+   * when the caller has looked. `copyLine` copies the line's bytes instead of keeping a
+   * view of the buffer (for headers so large that they must not pin every chunk).
+   */
+  begin(name: FieldName, line: SourceLine, value: number, encodedWordStart: boolean | undefined, copyLine: boolean): this {
+    this.name = name.name;
+    this.lower = name.lower;
+    this.role = name.role;
+    this.offset = line.offset;
+    this.lineNo = line.lineNo;
+    this.length = line.length;
+    this.eol = line.eol;
+    const lineEnd = Math.min(line.end, line.start + keptLineBytes);
+    this.lineBuf = copyLine ? Buffer.from(line.buf.subarray(line.start, lineEnd)) : line.buf;
+    this.lineStart = copyLine ? 0 : line.start;
+    this.lineEnd = copyLine ? lineEnd - line.start : lineEnd;
+    this.addresses = undefined;
+    this.placeholder = undefined;
+    this.decoded = '';
+    this.src = line.buf;
+    this.valueStart = value;
+    this.valueEnd = line.end;
+    this.folded = false;
+    this.more = undefined;
     this.encodedWordStart = encodedWordStart;
+    return this;
+  }
+
+  /** The field's first line: the field itself. */
+  get line(): Line {
+    return this;
+  }
+
+  /** The first line's bytes without its terminator, cut to a few kilobytes. */
+  get bytes(): Uint8Array {
+    return this.lineBuf.subarray(this.lineStart, this.lineEnd);
   }
 
   /** Unfolded value (RFC 5322 §2.2.3: CRLF removed, the white space kept), latin1, cut. */
@@ -75,7 +122,7 @@ export class Field {
    * The continuation line `buf[start..end)` joins the value. When it comes right after the
    * value's bytes, as it nearly always does, the range grows over it instead: no view and
    * no list per folded line. Past `valueKeepChars` the lines are kept apart for the cut.
-   * `encodedWordStart` is as for the constructor: one answer per line is enough, since a
+   * `encodedWordStart` is as for `begin`: one answer per line is enough, since a
    * continuation line starts with white space and no "=?" can span two lines.
    */
   appendLine(buf: Uint8Array, start: number, end: number, encodedWordStart?: boolean): void {

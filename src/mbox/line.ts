@@ -19,25 +19,43 @@ export interface Line {
 
 /**
  * A line in the scanner's buffer, `buf[start..end)`. The hot path reads those bytes in
- * place; the `bytes` view is made only when a finding or a rule asks for it, because a
- * Buffer view per header line was a tenth of the run on header-dense archives.
+ * place; the `bytes` view is made only when a finding or a rule asks for it.
+ *
+ * The scanner moves one SourceLine from header line to header line (`moveTo`): an object
+ * per line was a fifth of what a run allocated. Code handed a line may read it while it is
+ * called; whatever keeps a line keeps `pin()`, a copy that stays where it is.
  */
 export class SourceLine implements Line {
-  private view: Uint8Array | undefined;
-
   constructor(
-    readonly buf: Uint8Array,
-    readonly start: number,
+    public buf: Uint8Array,
+    public start: number,
     /** End of the kept bytes: at most `lineKeepBytes` after `start`. */
-    readonly end: number,
-    readonly offset: number,
-    readonly lineNo: number,
-    readonly length: number,
-    readonly eol: Eol,
+    public end: number,
+    public offset: number,
+    public lineNo: number,
+    public length: number,
+    public eol: Eol,
   ) {}
 
   get bytes(): Uint8Array {
-    return (this.view ??= this.buf.subarray(this.start, this.end));
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Makes this the given line (the scanner's moving line). */
+  moveTo(buf: Uint8Array, start: number, end: number, offset: number, lineNo: number, length: number, eol: Eol): this {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.offset = offset;
+    this.lineNo = lineNo;
+    this.length = length;
+    this.eol = eol;
+    return this;
+  }
+
+  /** This line, in an object of its own that nothing moves. */
+  pin(): SourceLine {
+    return new SourceLine(this.buf, this.start, this.end, this.offset, this.lineNo, this.length, this.eol);
   }
 }
 
@@ -50,9 +68,16 @@ export const lineKeepBytes = 64 * 1024;
 /** How much of an offending line a finding shows. */
 const shownBytes = 240;
 
-/** `bytes[start..end)` as latin1; taking the range here spares a subarray per call. */
+/** Buffer's own latin1 decoder, which `toString('latin1', …)` calls after checking its arguments. */
+type Latin1Slicing = Buffer & { latin1Slice(start: number, end: number): string };
+
+/**
+ * `bytes[start..end)` as latin1; taking the range here spares a subarray per call. The
+ * decoder is called directly: Buffer's `toString` wrapper cost as much as the decoding
+ * itself on the short values of header fields. `end` is clamped as `toString` would.
+ */
 export const latin1 = (bytes: Uint8Array, start = 0, end = bytes.length): string =>
-  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('latin1', start, end);
+  ((Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as Latin1Slicing).latin1Slice(start, Math.min(end, bytes.length));
 
 const eolPicture: Record<Eol, string> = { lf: '␊', crlf: '␍␊', cr: '␍', none: '' };
 

@@ -1,6 +1,7 @@
 import { Field, type RuleSink } from './field.js';
-import { showLine, SourceLine, type Line } from './line.js';
+import { showLine, type Line, type SourceLine } from './line.js';
 import { ruleById } from './rules/catalog.js';
+import { Role } from './rules/field-roles.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
 import type { Eol, Finding, OriginFields } from './types.js';
@@ -11,11 +12,12 @@ export interface MessageContext {
   /** The file's line-ending convention, for `eol-mixed`; undefined for a lone message. */
   fileEol: Eol | undefined;
   isEnabled(rule: string): boolean;
+  /** Keep the fields `origin()` reads (`--group-by`). */
+  origins: boolean;
 }
 
 /** A header of endless fields (a file that is all header) keeps this many for the block rules. */
 const maxFields = 2000;
-const keptFieldLineBytes = 4096;
 /**
  * Up to this many header bytes, fields keep views of their lines in the chunks they came
  * from (a few chunks at most); past it they copy their line and decode their value at
@@ -62,7 +64,7 @@ const maxPerRulePerMessage = 50;
  */
 export class MessageLinter implements RuleSink {
   private readonly findings: Finding[] = [];
-  /** Made at the first finding: most messages have none. */
+  /** Findings per rule, counted once the message has many (`maxPerRulePerMessage`). */
   private perRule: Map<string, number> | undefined;
   private readonly fields: Field[] = [];
   private current: Field | undefined;
@@ -75,8 +77,16 @@ export class MessageLinter implements RuleSink {
   readonly fromLine: Line | undefined;
   /** The first line of the message, where whole-header findings point. */
   private anchor: Line | undefined;
-  private shownLine: Line | undefined;
+  /** Offset of the line `shownText` shows. */
+  private shownOffset = -1;
   private shownText = '';
+  /**
+   * The current field when no rule reads it (Received, X-…): one object, started afresh for
+   * each such field, and kept only if its value turns out to hold "=?" (encoded words).
+   */
+  private spare: Field | undefined;
+  /** The role bits of the fields that are kept (see field-roles.ts). */
+  private readonly keptRoles: number;
 
   constructor(
     private readonly ctx: MessageContext,
@@ -84,15 +94,14 @@ export class MessageLinter implements RuleSink {
   ) {
     this.fromLine = fromLine;
     this.anchor = fromLine;
+    this.keptRoles = ctx.origins ? -1 : ~Role.origin;
     if (fromLine) this.noteEol(fromLine);
   }
 
   report(rule: string, line: Line, offset: number, detail: string): void {
     if (!this.ctx.isEnabled(rule)) return;
-    const perRule = (this.perRule ??= new Map());
-    const count = perRule.get(rule) ?? 0;
-    if (count >= maxPerRulePerMessage) return;
-    perRule.set(rule, count + 1);
+    // No rule can have reached the limit while the message has fewer findings than that.
+    if (this.findings.length >= maxPerRulePerMessage && !this.countPerRule(rule)) return;
     this.findings.push({
       rule,
       severity: ruleById.get(rule)!.severity,
@@ -107,10 +116,25 @@ export class MessageLinter implements RuleSink {
     });
   }
 
-  /** `showLine`, once for the findings of one line in a row (the first line has several). */
+  /** Counts one more finding of `rule`; false once it has reached its limit in this message. */
+  private countPerRule(rule: string): boolean {
+    if (!this.perRule) {
+      this.perRule = new Map();
+      for (const f of this.findings) this.perRule.set(f.rule, (this.perRule.get(f.rule) ?? 0) + 1);
+    }
+    const count = this.perRule.get(rule) ?? 0;
+    if (count >= maxPerRulePerMessage) return false;
+    this.perRule.set(rule, count + 1);
+    return true;
+  }
+
+  /**
+   * `showLine`, once for the findings of one line in a row (the first line has several).
+   * By offset: the scanner's moving line is the same object for every line.
+   */
   private textOf(line: Line): string {
-    if (line !== this.shownLine) {
-      this.shownLine = line;
+    if (line.offset !== this.shownOffset) {
+      this.shownOffset = line.offset;
       this.shownText = showLine(line);
     }
     return this.shownText;
@@ -134,47 +158,56 @@ export class MessageLinter implements RuleSink {
 
   /**
    * One header line, with what `scanLineBytes` found in its bytes when the caller has it.
-   * Returns false when the line cannot be part of a header (the body starts).
+   * Returns false when the line cannot be part of a header (the body starts). The line may
+   * be the scanner's moving line: it is pinned where it is kept.
    */
   addHeaderLine(line: SourceLine, bytes?: LineBytes): boolean {
     const c = classifyHeaderLine(line.buf, line.start, line.end);
     if (c.kind === LineKind.notHeader) return false;
-    this.anchor ??= line;
+    this.anchor ??= line.pin();
     this.headerLines++;
     this.headerBytes += line.length;
     this.noteEol(line);
     if (!bytes) scanLineBytes(line.buf, line.start, line.end, (bytes = scratchLineBytes));
     const encodedWordStart = checkLineBytes(this, line, bytes);
+    const large = this.headerBytes > viewHeaderBytes;
     if (c.kind === LineKind.envelope) {
       this.report('envelope-in-header', line, line.offset, 'header line starting with "From ": mboxo readers split the message here');
+      this.endField(large);
       this.current = undefined;
     } else if (c.kind === LineKind.continuation) {
       if (this.headerLines === 1) this.report('continuation-first', line, line.offset, 'the header starts with a continuation line');
       if (isBlankLine(line)) this.report('blank-continuation', line, line.offset, 'folded line with only white space');
       if (this.current) {
-        if (this.headerBytes > viewHeaderBytes) this.current.settle();
+        if (large) this.current.settle();
         this.current.appendLine(line.buf, line.start, line.end, encodedWordStart);
       }
     } else {
       checkFieldName(this, line, c);
-      const kept = this.keptFieldLine(line);
-      if (this.current && this.headerBytes > viewHeaderBytes) this.current.settle();
-      this.current = new Field(c.name, c.lower, kept, line.buf, line.start + c.colon + 1, line.end, c.role, encodedWordStart);
-      if (this.fields.length < maxFields) this.fields.push(this.current);
+      this.endField(large);
+      const kept = (c.role & this.keptRoles) !== 0;
+      const field = kept ? new Field() : (this.spare ??= new Field());
+      this.current = field.begin(c, line, line.start + c.colon + 1, encodedWordStart, large);
+      if (kept && this.fields.length < maxFields) this.fields.push(field);
     }
     return true;
   }
 
-  /** The field's line as the block rules see it: cut, and copied once the header is large. */
-  private keptFieldLine(line: SourceLine): Line {
-    const { buf, start, offset, lineNo, length, eol } = line;
-    const end = Math.min(line.end, start + keptFieldLineBytes);
-    if (this.headerBytes > viewHeaderBytes) return { offset, lineNo, bytes: Buffer.from(buf.subarray(start, end)), length, eol };
-    return end < line.end ? new SourceLine(buf, start, end, offset, lineNo, length, eol) : line;
+  /** The current field is complete: settled in a large header, kept if it must be checked after all. */
+  private endField(large: boolean): void {
+    const field = this.current;
+    if (!field) return;
+    if (large) field.settle();
+    if (field === this.spare && field.mayHaveEncodedWord()) {
+      this.spare = undefined;
+      if (this.fields.length < maxFields) this.fields.push(field);
+    }
   }
 
   /** The header ended; `separated` is false when no empty line ended it. */
   endHeader(separated: boolean, at: Line | undefined): void {
+    this.endField(false);
+    this.current = undefined;
     const anchor = this.anchor ?? at;
     if (!separated && at) this.report('no-body-separator', at, at.offset, 'the header is not followed by an empty line');
     if (!anchor) return;
@@ -183,7 +216,7 @@ export class MessageLinter implements RuleSink {
     const cl = this.fields.find((f) => f.lower === 'content-length');
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {
       this.contentLength = Number(cl.value);
-      this.contentLengthLine = cl.line;
+      this.contentLengthLine = cl;
     }
   }
 

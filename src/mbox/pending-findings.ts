@@ -1,19 +1,23 @@
+import { GrowingBytes, writeDigits, type ByteSink } from './byte-sink.js';
+import type { Finding } from './types.js';
+
 /**
- * A finding's output line cut around its two numbers: `head`, the message number, `mid`,
- * the line number, `tail` (the streamed formats give them: ui/lint-report.ts).
+ * How a streamed format lays a finding's output line out around its two numbers:
+ * `head`, the message number, `mid`, the line number, the tail (ui/lint-report.ts).
  */
-export interface FindingParts {
-  head: string;
-  mid: string;
-  tail: string;
+export interface FindingLayout {
+  head(f: Finding): string;
+  readonly mid: string;
+  /** Everything after the line number, without the line ending. */
+  writeTail(f: Finding, out: ByteSink): void;
 }
 
-/** Per finding: the ids of its head and mid, where its tail starts in `bytes`, and its two numbers within the range. */
-const slots = 5;
+/** Per finding: the id of its head, where its tail starts in `bytes`, and its two numbers within the range. */
+const slots = 4;
 
 /** The memory of one range's findings. */
 interface Storage {
-  bytes: Buffer;
+  bytes: GrowingBytes;
   marks: Float64Array;
 }
 
@@ -34,41 +38,44 @@ let out = Buffer.allocUnsafeSlow(1 << 16);
  * of findings, and holding them as objects until their turn had them promoted to the old
  * generation and collected there (two workers on 512 MB: about 3.7 s of CPU that way,
  * 3.2 s with the lines encoded).
- * Heads and mids repeat (one per rule and file), so each is encoded once per range and
- * findings refer to it.
+ * Heads repeat (one per rule and file), so each is encoded once per range and findings
+ * refer to it; the mid is the same for every finding of a layout.
  */
 export class PendingFindings {
-  private storage: Storage = spare.pop() ?? { bytes: Buffer.allocUnsafeSlow(1 << 16), marks: new Float64Array(slots * 1024) };
-  private used = 0;
+  private readonly storage: Storage = spare.pop() ?? { bytes: new GrowingBytes(1 << 16), marks: new Float64Array(slots * 1024) };
   private count = 0;
   /** The longest tail. */
   private longest = 0;
-  private readonly pieceIds = new Map<string, number>();
-  private readonly pieces: Buffer[] = [];
-  /** The longest head or mid. */
-  private longestPiece = 0;
+  private readonly headIds = new Map<string, number>();
+  private readonly heads: Buffer[] = [];
+  /** The longest head. */
+  private longestHead = 0;
+  private mid: Buffer | undefined;
+
+  constructor(private readonly layout: FindingLayout) {
+    this.storage.bytes.reset();
+  }
 
   get size(): number {
     return this.count;
   }
 
-  add(parts: FindingParts, message: number, line: number): void {
+  add(f: Finding): void {
     if (this.storage.marks.length < (this.count + 1) * slots) {
       const marks = new Float64Array(this.storage.marks.length * 2);
       marks.set(this.storage.marks);
       this.storage.marks = marks;
     }
-    const marks = this.storage.marks;
+    const { bytes, marks } = this.storage;
     const at = this.count * slots;
-    const start = this.used;
-    marks[at] = this.pieceId(parts.head);
-    marks[at + 1] = this.pieceId(parts.mid);
-    marks[at + 2] = start;
-    marks[at + 3] = message;
-    marks[at + 4] = line;
-    this.append(parts.tail);
-    this.storage.bytes[this.used++] = 10;
-    this.longest = Math.max(this.longest, this.used - start);
+    const start = bytes.length;
+    marks[at] = this.headId(this.layout.head(f));
+    marks[at + 1] = start;
+    marks[at + 2] = f.message;
+    marks[at + 3] = f.line;
+    this.layout.writeTail(f, bytes);
+    bytes.byte(10);
+    this.longest = Math.max(this.longest, bytes.length - start);
     this.count++;
   }
 
@@ -78,64 +85,42 @@ export class PendingFindings {
    * the bytes when it returns: the buffer is used again.
    */
   drain(messages: number, lines: number, write: (bytes: Buffer) => void): void {
-    // Room for the longest line: two pieces, a tail and two numbers of at most 16 digits.
-    const room = this.longest + 2 * this.longestPiece + 32;
+    const mid = (this.mid ??= Buffer.from(this.layout.mid));
+    // Room for the longest line: a head, the mid, a tail and two numbers of at most 16 digits.
+    const room = this.longest + this.longestHead + mid.length + 32;
     if (out.length < room) out = Buffer.allocUnsafeSlow(room);
     const { bytes, marks } = this.storage;
-    const pieces = this.pieces;
+    const all = bytes.view();
+    const heads = this.heads;
     let used = 0;
     for (let i = 0; i < this.count; i++) {
       const at = i * slots;
-      const head = pieces[marks[at]!]!;
-      const mid = pieces[marks[at + 1]!]!;
-      const tailStart = marks[at + 2]!;
-      const tailEnd = i + 1 < this.count ? marks[at + slots + 2]! : this.used;
+      const head = heads[marks[at]!]!;
+      const tailStart = marks[at + 1]!;
+      const tailEnd = i + 1 < this.count ? marks[at + slots + 1]! : all.length;
       if (used + head.length + mid.length + tailEnd - tailStart + 32 > out.length) {
         write(out.subarray(0, used));
         used = 0;
       }
       out.set(head, used);
-      used = writeDigits(messages + marks[at + 3]!, out, used + head.length);
+      used = writeDigits(messages + marks[at + 2]!, out, used + head.length);
       out.set(mid, used);
-      used = writeDigits(lines + marks[at + 4]!, out, used + mid.length);
-      used += bytes.copy(out, used, tailStart, tailEnd);
+      used = writeDigits(lines + marks[at + 3]!, out, used + mid.length);
+      used += all.copy(out, used, tailStart, tailEnd);
     }
     if (used > 0) write(out.subarray(0, used));
     if (spare.length < maxSpare) spare.push(this.storage);
   }
 
-  private pieceId(s: string): number {
-    let id = this.pieceIds.get(s);
+  private headId(s: string): number {
+    let id = this.headIds.get(s);
     if (id === undefined) {
-      id = this.pieces.length;
+      id = this.heads.length;
       const bytes = Buffer.from(s);
-      this.pieces.push(bytes);
-      this.pieceIds.set(s, id);
-      this.longestPiece = Math.max(this.longestPiece, bytes.length);
+      this.heads.push(bytes);
+      this.headIds.set(s, id);
+      this.longestHead = Math.max(this.longestHead, bytes.length);
     }
     return id;
   }
-
-  /** Appends `s` and room for one more byte. */
-  private append(s: string): void {
-    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-    const worst = this.used + s.length * 3 + 1;
-    if (worst > this.storage.bytes.length) {
-      const bytes = Buffer.allocUnsafeSlow(Math.max(this.storage.bytes.length * 2, worst));
-      this.storage.bytes.copy(bytes, 0, 0, this.used);
-      this.storage.bytes = bytes;
-    }
-    this.used += this.storage.bytes.write(s, this.used);
-  }
-}
-
-/** Writes the decimal digits of the non-negative integer `n` at `at`, returns the end. */
-function writeDigits(n: number, to: Buffer, at: number): number {
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    to[i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return at + digits;
 }

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
 import type { FromRangeWorker, RangeWorkerData, ToRangeWorker } from './range-protocol.js';
@@ -57,6 +58,19 @@ interface Job {
   scanned: { messages: number; lines: number } | undefined;
 }
 
+/**
+ * Makes the engines started from now on (the workers') compile their optimized code on
+ * their own thread rather than hand it to V8's helper threads. Each worker's optimizing
+ * compiler works for about a third of a second while it warms up; with every core busy
+ * scanning, the helper threads doing that work only competed with the workers for the
+ * cores (two workers on 512 MB, medians of 9 interleaved runs: 1.72 s → 1.62 s, CPU
+ * 3.13 s → 2.91 s). V8 reads this flag when it creates an engine, so the main thread's
+ * engine, already running, keeps its own arrangement.
+ */
+function compileOnWorkerThreads(): void {
+  setFlagsFromString('--no-concurrent-recompilation');
+}
+
 /** Each worker scans one range and has one more queued. */
 const queuedPerWorker = 2;
 
@@ -76,6 +90,7 @@ export class RangePool {
 
   private started(): Worker[] {
     if (this.workers.length === 0) {
+      compileOnWorkerThreads();
       for (let i = 0; i < this.jobs; i++) {
         // A small young generation (what a worker keeps lives for a range, not a message) and
         // an old generation limit of 1 GB rather than the default 4 GB, with which V8 grows

@@ -50,7 +50,7 @@ port.on('message', (message: ToRangeWorker) => {
 });
 
 function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type: 'scan' }>): void {
-  const pending = formatter ? new PendingFindings() : undefined;
+  const pending = formatter ? new PendingFindings(formatter) : undefined;
   const objects: Finding[] = [];
   const kept: Held = { findings: pending ?? objects, counts: new Map(), errors: 0 };
   const scanner = new MboxScanner({
@@ -63,7 +63,7 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
       for (const f of found) {
         kept.counts.set(f.rule, (kept.counts.get(f.rule) ?? 0) + 1);
         if (f.severity === 'error') kept.errors++;
-        if (pending) pending.add(formatter!.parts(f), f.message, f.line);
+        if (pending) pending.add(f);
         else objects.push(f);
       }
     },

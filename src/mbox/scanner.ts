@@ -116,7 +116,10 @@ export class MboxScanner {
   private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number } | undefined;
   private inputEnded = false;
   private tail: Buffer = empty;
+  /** The last line read while no body had started (the scanner's moving line, or a From_ line). */
   private lastLine: Line | undefined;
+  /** Each header line in turn (see SourceLine): one object, moved from line to line. */
+  private readonly moving = new SourceLine(empty, 0, 0, 0, 0, 0, Eol.none);
   /** What `run` found in the bytes of the line it hands to `headerZoneLine`. */
   private readonly lineBytes = new LineBytes();
   variant: Variant = Variant.mboxo;
@@ -239,9 +242,16 @@ export class MboxScanner {
     this.countedTo = this.base + nl + 1;
   }
 
+  /** The line `buf[start..end)`, in an object of its own. */
   private makeLine(start: number, end: number, eol: Eol): SourceLine {
     const offset = this.base + start;
     return new SourceLine(this.buf, start, Math.min(end, start + lineKeepBytes), offset, this.lineAt(offset), end - start, eol);
+  }
+
+  /** The header line `buf[start..end)`, in the moving line. */
+  private moveTo(start: number, end: number, eol: Eol): SourceLine {
+    const offset = this.base + start;
+    return this.moving.moveTo(this.buf, start, Math.min(end, start + lineKeepBytes), offset, this.lineAt(offset), end - start, eol);
   }
 
   private run(final: boolean): void {
@@ -265,11 +275,11 @@ export class MboxScanner {
           continue;
         }
         this.pos = buf.length;
-        this.headerZoneLine(this.makeLine(p, buf.length, Eol.none), buf.length, this.lineBytes);
+        this.headerZoneLine(this.moveTo(p, buf.length, Eol.none), buf.length, this.lineBytes);
         continue;
       }
       const crlf = nl > p && buf[nl - 1] === 13;
-      const line = this.makeLine(p, crlf ? nl - 1 : nl, crlf ? Eol.crlf : Eol.lf);
+      const line = this.moveTo(p, crlf ? nl - 1 : nl, crlf ? Eol.crlf : Eol.lf);
       this.countLineEnd(p, nl);
       this.pos = nl + 1;
       this.headerZoneLine(line, nl + 1, this.lineBytes);
@@ -309,7 +319,7 @@ export class MboxScanner {
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
     this.msg = new MessageLinter(
-      { file: this.opts.file, message: this.msgNo, fileEol: this.opts.framing ? this.eol : undefined, isEnabled: this.opts.isEnabled },
+      { file: this.opts.file, message: this.msgNo, fileEol: this.opts.framing ? this.eol : undefined, isEnabled: this.opts.isEnabled, origins: this.opts.origins !== false },
       fromLine,
     );
     if (fromLine) {
@@ -340,7 +350,8 @@ export class MboxScanner {
 
   /**
    * One complete line while no body has started. `next` is the buffer index after it;
-   * `bytes` is what `scanLineBytes` found in it, when it was read that way.
+   * `bytes` is what `scanLineBytes` found in it, when it was read that way. The line may be
+   * the moving one: what keeps it pins it.
    */
   private headerZoneLine(line: SourceLine, next: number, bytes?: LineBytes): void {
     this.lastLine = line;
@@ -348,7 +359,7 @@ export class MboxScanner {
     const fromLike = framing && line.end - line.start >= 5 && startsWithFrom(line.buf, line.start);
     if (this.state === State.start) {
       if (fromLike) {
-        this.startMessage(line, this.opts.range?.startAfterBlank ?? false);
+        this.startMessage(line.pin(), this.opts.range?.startAfterBlank ?? false);
         return;
       }
       this.startMessage(undefined, false);
@@ -368,7 +379,7 @@ export class MboxScanner {
     if (parsed && parsed.dateKind !== 'none') {
       msg.endHeader(false, line);
       this.endMessage(line.offset, 0);
-      this.startMessage(line, false, parsed);
+      this.startMessage(line.pin(), false, parsed);
       return;
     }
     if (!msg.addHeaderLine(line, bytes)) {

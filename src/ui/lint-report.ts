@@ -2,14 +2,15 @@ import type { ChalkInstance } from 'chalk';
 import type { GroupRow } from '../mbox/group-by.js';
 import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
-import { FindingJson, LineBatcher, lineKey } from '../mbox/finding-json.js';
-import type { FindingParts } from '../mbox/pending-findings.js';
+import { BatchedWriter, type ByteSink } from '../mbox/byte-sink.js';
+import { FindingJson, lineKey } from '../mbox/finding-json.js';
+import type { FindingLayout } from '../mbox/pending-findings.js';
 import type { Finding, Severity } from '../mbox/types.js';
 import { chalkFor, colourSegment } from './colors.js';
 import { alignColumns } from './table.js';
 
 /** How `--format text` shows one finding: where, severity, rule, detail; the line; its message. */
-class FindingTextParts {
+class FindingText {
   private readonly boldOpen: string;
   private readonly boldClose: string;
 
@@ -18,16 +19,20 @@ class FindingTextParts {
     [this.boldOpen = '', this.boldClose = ''] = c.bold('\0').split('\0');
   }
 
-  parts(f: Finding): FindingParts {
+  head(f: Finding): string {
+    return `${this.boldOpen}${f.file}:`;
+  }
+
+  tail(f: Finding): string {
     const c = this.c;
     const context = [f.fromLine === undefined ? undefined : `From_ ${f.fromLine}`, f.messageId === undefined ? undefined : `Message-ID ${f.messageId}`]
       .filter((s) => s !== undefined)
       .join('  ');
-    const tail =
+    return (
       `${this.boldClose}  ${severityText(c, f.severity)}  ${c.cyan(f.rule)}  ${f.detail} ${c.dim(`(byte ${f.offset})`)}\n` +
       `    ${visible(c, f.text)}` +
-      (context ? `\n    ${c.dim(context)}` : '');
-    return { head: `${this.boldOpen}${f.file}:`, mid: ':', tail };
+      (context ? `\n    ${c.dim(context)}` : '')
+    );
   }
 }
 
@@ -49,46 +54,52 @@ function visible(c: ChalkInstance, text: string): string {
 /** The streamed formats: each finding becomes one ndjson line or one text block. */
 export type StreamedFormat = 'ndjson' | 'text';
 
-/** Findings as the lines of a streamed format. */
-export class FindingFormatter {
+/** How the streamed formats lay a finding out around its message and line numbers. */
+export class FindingFormatter implements FindingLayout {
   private readonly json = new FindingJson();
-  private readonly text: FindingTextParts;
+  private readonly text: FindingText;
+  readonly mid: string;
 
   constructor(
     private readonly format: StreamedFormat,
     chalk: ChalkInstance,
   ) {
-    this.text = new FindingTextParts(chalk);
+    this.text = new FindingText(chalk);
+    this.mid = format === 'ndjson' ? lineKey : ':';
   }
 
-  line(f: Finding): string {
-    if (this.format === 'ndjson') return this.json.format(f);
-    const p = this.text.parts(f);
-    return `${p.head}${f.message}${p.mid}${f.line}${p.tail}`;
+  head(f: Finding): string {
+    return this.format === 'ndjson' ? this.json.head(f) : this.text.head(f);
   }
 
-  /** The finding's line without its numbers, for a line that is numbered later. */
-  parts(f: Finding): FindingParts {
-    return this.format === 'ndjson' ? { head: this.json.head(f), mid: lineKey, tail: this.json.tail(f) } : this.text.parts(f);
+  writeTail(f: Finding, out: ByteSink): void {
+    if (this.format === 'ndjson') this.json.writeTail(f, out);
+    else out.string(this.text.tail(f));
   }
 }
 
 /** Findings formatted and batched into buffers for `write`. */
 export class FindingEncoder {
-  private readonly formatter: FindingFormatter;
-  private readonly batch: LineBatcher;
+  private readonly layout: FindingFormatter;
+  private readonly out: BatchedWriter;
 
   constructor(format: StreamedFormat, chalk: ChalkInstance, write: (bytes: Buffer) => void) {
-    this.formatter = new FindingFormatter(format, chalk);
-    this.batch = new LineBatcher(write);
+    this.layout = new FindingFormatter(format, chalk);
+    this.out = new BatchedWriter(write);
   }
 
   add(f: Finding): void {
-    this.batch.add(this.formatter.line(f));
+    const out = this.out;
+    out.string(this.layout.head(f));
+    out.digits(f.message);
+    out.string(this.layout.mid);
+    out.digits(f.line);
+    this.layout.writeTail(f, out);
+    out.byte(10);
   }
 
   flush(): void {
-    this.batch.flush();
+    this.out.flush();
   }
 }
 

@@ -2,11 +2,21 @@
  * What the rules do with a field, by its lower-cased name. The field-name cache works it
  * out once per spelling, so that the rules test bits instead of comparing names per field.
  */
-export const Role = { structured: 1, address: 2, date: 4, messageId: 8, mime: 16 } as const;
+export const Role = {
+  structured: 1,
+  address: 2,
+  date: 4,
+  messageId: 8,
+  mime: 16,
+  /** Read by the scanner for mboxcl (`content-length-mismatch`). */
+  contentLength: 32,
+  /** Read by `--group-by` only (MessageLinter.origin). */
+  origin: 64,
+} as const;
 
 /** RFC 5322 §3.6: fields that may appear at most once. Their role holds their index + 1 from `singletonShift` on. */
 export const singletons = ['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject'] as const;
-const singletonShift = 5;
+const singletonShift = 7;
 
 const addressFields = ['from', 'sender', 'reply-to', 'to', 'cc', 'bcc'];
 const structured = [...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding'];
@@ -20,6 +30,8 @@ add(addressFields, () => Role.address);
 add(mimeFields, () => Role.mime);
 add(['date'], () => Role.date);
 add(['message-id'], () => Role.messageId);
+add(['content-length'], () => Role.contentLength);
+add(['x-mailer', 'user-agent', 'list-id', 'received'], () => Role.origin);
 add(singletons, (_, i) => (i + 1) << singletonShift);
 
 export const fieldRole = (lower: string): number => roles.get(lower) ?? 0;

@@ -1,5 +1,5 @@
 import type { Field, RuleSink } from '../field.js';
-import { FieldNameCache } from '../field-name.js';
+import { FieldNameCache, hashStart, hashStep } from '../field-name.js';
 import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
 import { fieldRole, Role, singletonIndex, singletons } from './field-roles.js';
 import { addressListOf, isBlank, placeholderOf } from './values.js';
@@ -43,13 +43,15 @@ const fieldNames = new FieldNameCache<Classified>((name) => {
 export function classifyHeaderLine(bytes: Uint8Array, start = 0, end = bytes.length): Classified {
   if (end - start >= 5 && startsWithFrom(bytes, start)) return envelopeLine;
   if (start < end && isWsp(bytes[start])) return continuationLine;
-  // A loop, not indexOf: field names are short and a native call per line costs more.
+  // A loop, not indexOf: field names are short and a native call per line costs more. The
+  // name's hash for the cache is worked out on the way.
   let colon = start;
-  while (colon < end && bytes[colon] !== 0x3a) colon++;
+  let hash = hashStart;
+  for (let b = 0; colon < end && (b = bytes[colon]!) !== 0x3a; colon++) hash = hashStep(hash, b);
   if (colon === end) return notHeaderLine;
   let nameEnd = colon;
   while (nameEnd > start && isWsp(bytes[nameEnd - 1])) nameEnd--;
-  const field = fieldNames.get(bytes, nameEnd, start);
+  const field = fieldNames.get(bytes, nameEnd, start, nameEnd === colon ? hash : undefined);
   return field.colon === colon - start ? field : { ...field, colon: colon - start };
 }
 

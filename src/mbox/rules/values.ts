@@ -27,7 +27,7 @@ export const isBlank = (value: string): boolean => blank.test(value);
 const blank = /^\s*$/;
 
 export interface DateCheck {
-  problems: ValueProblem[];
+  readonly problems: readonly ValueProblem[];
   trailing: string;
 }
 
@@ -157,8 +157,11 @@ function isPlainValidDate(v: string): boolean {
   return weekdayOf(year, month, day) === weekday;
 }
 
+/** What `checkDate` says of a correct date: shared, so not to be changed. */
+const validDate: DateCheck = Object.freeze({ problems: Object.freeze([]), trailing: '' });
+
 export function checkDate(value: string): DateCheck {
-  if (isPlainValidDate(value)) return { problems: [], trailing: '' };
+  if (isPlainValidDate(value)) return validDate;
   const m = dateTime.exec(stripComments(value));
   if (!m) return { problems: [['date-invalid', `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`]], trailing: '' };
   const [, wd, dd, mon, yy, hh, mi, ss, zone, rest] = m;
@@ -442,10 +445,35 @@ function checkMimeField(nameLower: string, value: string): string | undefined {
 }
 
 /** `[no-from]` and friends: what MTAs and IMAP libraries write when an address was lost. */
-const placeholders = /\[no-(?:from|to|sender|address)\]|\[no address\]|MISSING_MAILBOX|SYNTAX[-_]ERROR|UNEXPECTED_DATA_AFTER_ADDRESS|^\s*<?unknown@unknown>?\s*$|^\s*<>\s*$/i;
+export const placeholders = /\[no-(?:from|to|sender|address)\]|\[no address\]|MISSING_MAILBOX|SYNTAX[-_]ERROR|UNEXPECTED_DATA_AFTER_ADDRESS|^\s*<?unknown@unknown>?\s*$|^\s*<>\s*$/i;
 
-function findPlaceholder(value: string): string | undefined {
-  return placeholders.exec(value)?.[0]?.trim();
+/** True when `s` holds the lower-case ASCII `word` (case-insensitively) ending just before `end`. */
+function endsWithWordAt(s: string, end: number, word: string): boolean {
+  const start = end - word.length;
+  if (start < 0) return false;
+  for (let i = 0; i < word.length; i++) if ((s.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * False when `placeholders` cannot match: it needs "[" or "_" (the bracketed and the
+ * upper-case placeholders), "<>", "syntax-" or "unknown@". One pass without a regex: the
+ * regex, run on every address field, cost more than the address check itself.
+ */
+function mayHoldPlaceholder(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x5b || c === 0x5f) return true;
+    if (c === 0x3e && i > 0 && value.charCodeAt(i - 1) === langle) return true;
+    if (c === 0x2d && endsWithWordAt(value, i, 'syntax')) return true;
+    if (c === 0x40 && endsWithWordAt(value, i, 'unknown')) return true;
+  }
+  return false;
+}
+
+/** The placeholder in `value`, trimmed, if it holds one. */
+export function findPlaceholder(value: string): string | undefined {
+  return mayHoldPlaceholder(value) ? placeholders.exec(value)?.[0]?.trim() : undefined;
 }
 
 /** `checkAddressList` of a field's value, worked out once for all the rules that ask. */

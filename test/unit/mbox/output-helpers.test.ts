@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { FindingJson, LineBatcher } from '../../../src/mbox/finding-json.js';
-import { PendingFindings, type FindingParts } from '../../../src/mbox/pending-findings.js';
+import { PendingFindings, type FindingLayout } from '../../../src/mbox/pending-findings.js';
 import type { Finding } from '../../../src/mbox/types.js';
-import { FindingFormatter } from '../../../src/ui/lint-report.js';
+import { FindingEncoder, FindingFormatter } from '../../../src/ui/lint-report.js';
 
 const finding = (over: Partial<Finding>): Finding => ({
   rule: 'bare-cr',
@@ -19,71 +18,69 @@ const finding = (over: Partial<Finding>): Finding => ({
   ...over,
 });
 
-describe('FindingJson: the ndjson form of a finding', () => {
+/** Findings through the main thread's encoder, as the text written. */
+function encoded(format: 'ndjson' | 'text', findings: Finding[], level: 0 | 1 = 0, size?: number): { text: string; writes: number } {
+  const written: Buffer[] = [];
+  const encoder = new FindingEncoder(format, new Chalk({ level }), (b) => written.push(Buffer.from(b)));
+  for (const f of findings) encoder.add(f);
+  encoder.flush();
+  return { text: Buffer.concat(written).toString('utf8'), writes: written.length };
+}
+
+/** One finding through a range worker's path: parts before the numbers, then drained with them. */
+function pendingThenDrained(formatter: FindingFormatter, findings: Finding[], messages = 0, lines = 0): string {
+  const pending = new PendingFindings(formatter);
+  for (const f of findings) pending.add({ ...f, message: f.message - messages, line: f.line - lines });
+  const writes: Buffer[] = [];
+  pending.drain(messages, lines, (b) => writes.push(Buffer.from(b)));
+  return Buffer.concat(writes).toString('utf8');
+}
+
+describe('ndjson: a finding encoded piece by piece', () => {
   it.each([
     ['plain', finding({})],
     ['no From_ line and no Message-ID', finding({ fromLine: undefined, messageId: undefined })],
-    ['quotes, backslashes, controls and non-ASCII', finding({ text: 'Subject: "a\\b"\t\u0001 é ␀ \ud800', detail: 'x "y"', file: 'dir/"odd"\\name' })],
+    ['quotes, backslashes, controls and non-ASCII', finding({ text: 'Subject: "a\\b"\t\u0001 é ␀ \ud800', detail: 'x "y" ü', file: 'dir/"odd"\\name' })],
     ['only a Message-ID', finding({ fromLine: undefined })],
   ])('%s: byte-identical to JSON.stringify', (_, f) => {
-    expect(new FindingJson().format(f)).toBe(JSON.stringify(f));
+    expect(encoded('ndjson', [f]).text).toBe(`${JSON.stringify(f)}\n`);
   });
 
   it('reuses nothing stale when consecutive findings belong to different messages', () => {
-    const json = new FindingJson();
     const all = [
       finding({}),
       finding({ rule: 'missing-date', severity: 'warning' }),
       finding({ message: 4, fromLine: 'From b Sat Sep  9 00:00:00 2017␊', messageId: undefined }),
       finding({ message: 5, fromLine: undefined, messageId: '<other@x>' }),
-      finding({ message: 6, file: 'b.mbox' }),
+      finding({ message: 6, file: 'b.mbox', text: 'other line␊' }),
+      finding({ message: 6, file: 'b.mbox', offset: 9_007_199_254_740_991 }),
     ];
-    expect(all.map((f) => json.format(f))).toEqual(all.map((f) => JSON.stringify(f)));
+    expect(encoded('ndjson', all).text).toBe(all.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  });
+
+  it('batches: nothing is written until the buffer is full or flushed; a piece longer than the buffer goes whole', () => {
+    const small = finding({});
+    const long = finding({ messageId: `<${'m'.repeat(200_000)}@x>`, detail: 'é'.repeat(70_000) });
+    const all = [small, long, small, long, small];
+    const { text, writes } = encoded('ndjson', all);
+    expect(text).toBe(all.map((f) => `${JSON.stringify(f)}\n`).join(''));
+    expect(writes).toBeGreaterThan(3);
+    expect(encoded('ndjson', [small, small]).writes).toBe(1);
   });
 });
 
-describe('LineBatcher', () => {
-  const collect = (size: number) => {
-    const written: Buffer[] = [];
-    const batcher = new LineBatcher((b) => written.push(Buffer.from(b)), size);
-    return { batcher, text: () => Buffer.concat(written).toString('utf8'), writes: () => written.length };
-  };
-
-  it('writes every line, UTF-8 encoded and LF-terminated, in order', () => {
-    const { batcher, text } = collect(64);
-    const lines = Array.from({ length: 50 }, (_, i) => `line ${i} ␍␊ é ${'x'.repeat(i % 7)}`);
-    for (const l of lines) batcher.add(l);
-    batcher.flush();
-    expect(text()).toBe(lines.map((l) => `${l}\n`).join(''));
-  });
-
-  it('writes nothing until full or flushed, and a line longer than the buffer on its own', () => {
-    const { batcher, text, writes } = collect(32);
-    batcher.add('ab');
-    expect(writes()).toBe(0);
-    batcher.add('y'.repeat(100));
-    batcher.add('cd');
-    batcher.flush();
-    batcher.flush();
-    expect(text()).toBe(`ab\n${'y'.repeat(100)}\ncd\n`);
-    expect(writes()).toBe(3);
-  });
-});
-
-describe('FindingFormatter: a finding cut around its numbers, for range workers', () => {
-  const joined = (p: FindingParts, f: Finding) => `${p.head}${f.message}${p.mid}${f.line}${p.tail}`;
+describe('FindingFormatter: the same lines whole (main thread) and numbered later (range workers)', () => {
   const all = [
     finding({}),
     finding({ fromLine: undefined, messageId: undefined, file: 'dir/ä "odd".mbox', message: 123456789, line: 9876543210 }),
     finding({ text: 'Subject: =?utf-8?q?x?= é\u0001', detail: 'x "y"', severity: 'info', rule: 'line-over-78' }),
   ];
 
-  it('ndjson: the parts joined with the numbers are JSON.stringify of the finding', () => {
+  it('ndjson: both are JSON.stringify of the finding', () => {
     const formatter = new FindingFormatter('ndjson', new Chalk({ level: 0 }));
-    for (const f of all) {
-      expect(formatter.line(f)).toBe(JSON.stringify(f));
-      expect(joined(formatter.parts(f), f)).toBe(JSON.stringify(f));
-    }
+    const expected = all.map((f) => `${JSON.stringify(f)}\n`).join('');
+    expect(encoded('ndjson', all).text).toBe(expected);
+    expect(pendingThenDrained(formatter, all, 100, 1000)).toBe(expected);
   });
 
   it('text: where, severity, rule, detail, byte; the line; From_ line and Message-ID', () => {
@@ -92,23 +89,27 @@ describe('FindingFormatter: a finding cut around its numbers, for range workers'
     const expected =
       'a.mbox:3:41  error  bare-cr  CR without LF (byte 1234)\n' +
       '    Date: Fri, 8 Sep 2017␍From: x␍␊\n' +
-      '    From_ From a@b Fri Sep  8 17:44:32 2017␊  Message-ID <id@example.org>';
-    expect(formatter.line(f)).toBe(expected);
-    expect(joined(formatter.parts(f), f)).toBe(expected);
+      '    From_ From a@b Fri Sep  8 17:44:32 2017␊  Message-ID <id@example.org>\n';
+    expect(encoded('text', [f]).text).toBe(expected);
+    expect(pendingThenDrained(formatter, [f], 2, 40)).toBe(expected);
   });
 
   it('coloured text: the numbers sit inside the bold place, in both forms', () => {
     const formatter = new FindingFormatter('text', new Chalk({ level: 1 }));
     for (const f of all) {
-      const line = formatter.line(f);
+      const line = encoded('text', [f], 1).text;
       expect(line.startsWith(`\u001b[1m${f.file}:${f.message}:${f.line}\u001b[22m  `)).toBe(true);
-      expect(joined(formatter.parts(f), f)).toBe(line);
+      expect(pendingThenDrained(formatter, [f], 1, 1)).toBe(line);
     }
   });
 });
 
 describe('PendingFindings: lines encoded before their numbers are known', () => {
-  const parts = (head: string, tail: string): FindingParts => ({ head, mid: ',"line":', tail });
+  /** A layout whose head and tail are carried by the finding (in `rule` and `detail`). */
+  const layout: FindingLayout = { head: (f) => f.rule, mid: ',"line":', writeTail: (f, out) => out.string(f.detail) };
+  const parts = (head: string, tail: string) => ({ head, tail });
+  const add = (pending: PendingFindings, p: { head: string; tail: string }, message: number, line: number) =>
+    pending.add(finding({ rule: p.head, detail: p.tail, message, line }));
   const drained = (pending: PendingFindings, messages: number, lines: number) => {
     const writes: Buffer[] = [];
     pending.drain(messages, lines, (b) => writes.push(Buffer.from(b)));
@@ -116,10 +117,10 @@ describe('PendingFindings: lines encoded before their numbers are known', () => 
   };
 
   it('writes each line with the numbers before the range added, UTF-8 intact', () => {
-    const pending = new PendingFindings();
-    pending.add(parts('{"file":"ä.mbox","message":', ',"text":"␍␊"}'), 1, 5);
-    pending.add(parts('{"file":"b","message":', '}'), 2, 17);
-    pending.add(parts('{"file":"ä.mbox","message":', ',"text":"é"}'), 2, 18);
+    const pending = new PendingFindings(layout);
+    add(pending, parts('{"file":"ä.mbox","message":', ',"text":"␍␊"}'), 1, 5);
+    add(pending, parts('{"file":"b","message":', '}'), 2, 17);
+    add(pending, parts('{"file":"ä.mbox","message":', ',"text":"é"}'), 2, 18);
     expect(pending.size).toBe(3);
     expect(drained(pending, 999_999, 9_999_999_999).text).toBe(
       '{"file":"ä.mbox","message":1000000,"line":10000000004,"text":"␍␊"}\n' +
@@ -129,11 +130,11 @@ describe('PendingFindings: lines encoded before their numbers are known', () => 
   });
 
   it('batches thousands of lines, and a line longer than a batch, without losing a byte', () => {
-    const pending = new PendingFindings();
+    const pending = new PendingFindings(layout);
     const expected: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const tail = i === 1500 ? `,"x":"${'y'.repeat(200_000)}"}` : `,"i":${i}}`;
-      pending.add(parts('{"m":', tail), i + 1, 2 * i + 1);
+      add(pending, parts('{"m":', tail), i + 1, 2 * i + 1);
       expected.push(`{"m":${i + 11},"line":${2 * i + 1}${tail}\n`);
     }
     const { text, writes } = drained(pending, 10, 0);
@@ -142,13 +143,13 @@ describe('PendingFindings: lines encoded before their numbers are known', () => 
   });
 
   it('a range after a drained one starts empty, in the storage the first one used', () => {
-    const first = new PendingFindings();
-    for (let i = 0; i < 100; i++) first.add(parts('{"a":', `,"long":"${'z'.repeat(i)}"}`), 1, i);
+    const first = new PendingFindings(layout);
+    for (let i = 0; i < 100; i++) add(first, parts('{"a":', `,"long":"${'z'.repeat(i)}"}`), 1, i);
     drained(first, 0, 0);
     expect(first.size).toBe(100);
-    const second = new PendingFindings();
+    const second = new PendingFindings(layout);
     expect(second.size).toBe(0);
-    second.add(parts('{"b":', '}'), 1, 1);
+    add(second, parts('{"b":', '}'), 1, 1);
     expect(drained(second, 4, 6).text).toBe('{"b":5,"line":7}\n');
   });
 });

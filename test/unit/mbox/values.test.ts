@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFromLine } from '../../../src/mbox/from-line.js';
-import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, isBlank } from '../../../src/mbox/rules/values.js';
+import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, findPlaceholder, isBlank, placeholders } from '../../../src/mbox/rules/values.js';
 
 describe('From_ line parsing (RFC 4155 §2)', () => {
   it.each([
@@ -89,5 +89,34 @@ describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed
   ])('isBlank(%j) is %s, like trim() === ""', (value, blank) => {
     expect(isBlank(value)).toBe(blank);
     expect(isBlank(value)).toBe(value.trim() === '');
+  });
+});
+
+describe('placeholder addresses (what MTAs and IMAP libraries write for a lost address)', () => {
+  it.each([
+    ['[no-from]', '[no-from]'],
+    ['"Someone" [No-Sender]', '[No-Sender]'],
+    ['[no address]', '[no address]'],
+    ['MISSING_MAILBOX@SYNTAX_ERROR', 'MISSING_MAILBOX'],
+    ['syntax-error@x', 'syntax-error'],
+    ['x@UNEXPECTED_DATA_AFTER_ADDRESS', 'UNEXPECTED_DATA_AFTER_ADDRESS'],
+    [' <Unknown@Unknown> ', '<Unknown@Unknown>'],
+    ['\t<>', '<>'],
+    ['unknown@unknown.example', undefined],
+    ['a-b@syntax.example', undefined],
+    ['"x" <a_b@c>', undefined],
+    ['<a@b>', undefined],
+  ])('%j: %j', (value, expected) => {
+    expect(findPlaceholder(value)).toBe(expected);
+  });
+
+  it('finds exactly what the placeholder regex alone finds, on values built from the characters that matter', () => {
+    const pieces = ['[', ']', 'no-', 'from', 'No Address', '_', 'MISSING', 'mailbox', 'Syntax', '-', 'error', 'unknown', '@', '<', '>', ' ', '\t', 'a', '.', ','];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 20_000; i++) {
+      const value = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      expect(findPlaceholder(value), value).toBe(placeholders.exec(value)?.[0]?.trim());
+    }
   });
 });
