@@ -35,10 +35,12 @@ export abstract class ByteSink {
   }
 
   /**
-   * `JSON.stringify(s)` as UTF-8, written in one pass: for the short strings of a finding
-   * (its line, its detail), stringifying and then encoding cost twice as much. The same
-   * escapes as JSON.stringify: `\"`, `\\`, the short forms of BS, HT, LF, FF and CR,
-   * `\u00xx` for the other C0 controls, `\udxxx` for unpaired surrogates.
+   * `JSON.stringify(s)` as UTF-8, written in one pass: for a finding's line (a short
+   * two-byte string, for its pictures), stringifying and then encoding cost more. The same
+   * escapes as JSON.stringify: `\"`, `\\`, the short forms of BS, HT, LF, FF and CR, a
+   * six-character `\u` escape for the other C0 controls and for unpaired surrogates.
+   * Strings built by concatenation (a finding's detail) are read slowly character by
+   * character: JSON.stringify, which flattens them first, is faster for those.
    */
   jsonString(s: string): void {
     const n = s.length;
@@ -103,7 +105,7 @@ function writeAsciiEscape(b: Uint8Array, u: number, c: number): number {
 
 const hexDigits = Buffer.from('0123456789abcdef');
 
-/** `\uxxxx`, lower-case hex as JSON.stringify writes it; returns the end. */
+/** A `\u` escape with four lower-case hex digits, as JSON.stringify writes it; returns the end. */
 function writeUnicodeEscape(b: Uint8Array, u: number, c: number): number {
   b[u] = 0x5c;
   b[u + 1] = 0x75;

@@ -41,7 +41,7 @@ export class FieldNameCache<T> {
 export const hashStart = 0x811c9dc5;
 export const hashStep = (hash: number, byte: number): number => Math.imul(hash ^ byte, 0x01000193);
 
-export function nameHash(bytes: Uint8Array, start: number, end: number): number {
+function nameHash(bytes: Uint8Array, start: number, end: number): number {
   let hash = hashStart;
   for (let i = start; i < end; i++) hash = hashStep(hash, bytes[i]!);
   return hash;

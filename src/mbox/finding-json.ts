@@ -12,8 +12,8 @@ const detailKey = Buffer.from(',"detail":');
  * `JSON.stringify(finding)` for the ndjson stream, built by hand: on header-dense archives
  * there are hundreds of findings per megabyte, and serialising each whole object was a
  * visible share of the run. The pieces that repeat (file and rule, the message's From_
- * line and Message-ID) are escaped and encoded once and reused, the others are escaped
- * and encoded in one pass (`ByteSink.jsonString`); the output is byte-identical to `JSON.stringify`, keys in the same order and
+ * line and Message-ID) are escaped once and reused; the finding's line is escaped and
+ * encoded in one pass (`ByteSink.jsonString`); the output is byte-identical to `JSON.stringify`, keys in the same order and
  * `undefined` fields left out.
  */
 export class FindingJson {
