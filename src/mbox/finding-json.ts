@@ -6,7 +6,9 @@ export const lineKey = ',"line":';
 
 const offsetKey = Buffer.from(',"offset":');
 const textKey = Buffer.from(',"text":');
-const detailKey = Buffer.from(',"detail":');
+const noBytes = Buffer.alloc(0);
+/** How many distinct details `FindingJson` keeps encoded; past it, it starts again. */
+const maxDetails = 4096;
 
 /**
  * `JSON.stringify(finding)` for the ndjson stream, built by hand: on header-dense archives
@@ -21,10 +23,12 @@ export class FindingJson {
   /** `{"rule":…,"severity":…,"file":…,"message":` by rule, for `headsFile`. */
   private readonly heads = new Map<string, { severity: string; json: string }>();
   private headsFile: string | undefined;
+  /** Details as JSON bytes: a few hundred distinct texts make up nearly every finding's detail. */
+  private readonly details = new Map<string, Buffer>();
   private lastFromLine: string | undefined;
-  private lastFromLineJson = '';
+  private lastFromLineJson: Buffer = noBytes;
   private lastMessageId: string | undefined;
-  private lastMessageIdJson = '';
+  private lastMessageIdJson: Buffer = noBytes;
 
   /** The members after the line number, and the closing brace. */
   writeTail(f: Finding, out: ByteSink): void {
@@ -32,24 +36,34 @@ export class FindingJson {
     out.digits(f.offset);
     out.bytes(textKey);
     out.jsonString(f.text);
-    out.bytes(detailKey);
-    out.string(JSON.stringify(f.detail));
+    out.bytes(this.detailJson(f.detail));
     if (f.fromLine !== undefined) {
       // The findings of one message share these strings, so the last one is usually it.
       if (f.fromLine !== this.lastFromLine) {
         this.lastFromLine = f.fromLine;
-        this.lastFromLineJson = `,"fromLine":${JSON.stringify(f.fromLine)}`;
+        this.lastFromLineJson = Buffer.from(`,"fromLine":${JSON.stringify(f.fromLine)}`);
       }
-      out.string(this.lastFromLineJson);
+      out.bytes(this.lastFromLineJson);
     }
     if (f.messageId !== undefined) {
       if (f.messageId !== this.lastMessageId) {
         this.lastMessageId = f.messageId;
-        this.lastMessageIdJson = `,"messageId":${JSON.stringify(f.messageId)}`;
+        this.lastMessageIdJson = Buffer.from(`,"messageId":${JSON.stringify(f.messageId)}`);
       }
-      out.string(this.lastMessageIdJson);
+      out.bytes(this.lastMessageIdJson);
     }
     out.byte(0x7d);
+  }
+
+  /** `,"detail":` and the detail as JSON, encoded once per distinct text (kept for a bounded number of texts). */
+  private detailJson(detail: string): Buffer {
+    let json = this.details.get(detail);
+    if (json === undefined) {
+      json = Buffer.from(`,"detail":${JSON.stringify(detail)}`);
+      if (this.details.size >= maxDetails) this.details.clear();
+      this.details.set(detail, json);
+    }
+    return json;
   }
 
   /** The members before the message number, one string per rule and file. */
