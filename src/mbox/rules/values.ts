@@ -394,17 +394,24 @@ function skipSpTab(s: string, i: number): number {
   return i;
 }
 
+/** True when `s` from `i` on is `word` (lower-case ASCII) in any case. */
+function isWordAt(s: string, i: number, end: number, word: string): boolean {
+  if (end - i !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if ((s.charCodeAt(i + k) | 0x20) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
 /**
  * True when a Content-Type value is `type/subtype` with plain parameters (tokens or
- * quoted strings without escapes or parentheses) and its type cannot be "multipart":
- * `checkMimeField` accepts it, found without regexes or copies.
+ * quoted strings without escapes or parentheses), and a multipart type has a boundary
+ * parameter: `fullMimeCheck` accepts it, found without regexes or copies.
  */
 function isPlainContentType(s: string): boolean {
   const n = s.length;
   let i = skipSpTab(s, 0);
   const typeEnd = tokenEnd(s, i);
-  // Nine characters may spell "multipart", whose boundary the full check looks for.
-  if (typeEnd === i || typeEnd - i === 9 || typeEnd === n || s.charCodeAt(typeEnd) !== 0x2f) return false;
+  if (typeEnd === i || typeEnd === n || s.charCodeAt(typeEnd) !== 0x2f) return false;
+  let needsBoundary = isWordAt(s, i, typeEnd, 'multipart');
   i = tokenEnd(s, typeEnd + 1);
   if (i === typeEnd + 1) return false;
   for (i = skipSpTab(s, i); i < n; i = skipSpTab(s, i)) {
@@ -413,6 +420,7 @@ function isPlainContentType(s: string): boolean {
     if (i === n || s.charCodeAt(i) === semicolon) continue;
     const nameEnd = tokenEnd(s, i);
     if (nameEnd === i) return false;
+    if (needsBoundary && isWordAt(s, i, nameEnd, 'boundary')) needsBoundary = false;
     i = skipSpTab(s, nameEnd);
     if (i === n || s.charCodeAt(i) !== 0x3d) return false;
     i = skipSpTab(s, i + 1);
@@ -426,12 +434,39 @@ function isPlainContentType(s: string): boolean {
       i = valueEnd;
     }
   }
-  return true;
+  return !needsBoundary;
+}
+
+/** True when `s` is "1.0", maybe with white space and simple comments around it. */
+function isPlainMimeVersion(s: string): boolean {
+  const i = skipSpTab(s, 0);
+  return s.length - i >= 3 && s.charCodeAt(i) === 0x31 && s.charCodeAt(i + 1) === 0x2e && s.charCodeAt(i + 2) === 0x30 && skipPlainCfws(s, i + 3) === s.length;
+}
+
+/** True when `s` is one of the five encodings, maybe with white space and simple comments around it. */
+function isPlainTransferEncoding(s: string): boolean {
+  const i = skipSpTab(s, 0);
+  const end = tokenEnd(s, i);
+  return end > i && skipPlainCfws(s, end) === s.length && encodings.has(s.slice(i, end).toLowerCase());
+}
+
+/**
+ * True when `checkMimeField` can accept the value of the MIME field `nameLower` without
+ * its regexes (the common spellings: nearly every message has these fields).
+ */
+export function isPlainMimeValue(nameLower: string, value: string): boolean {
+  if (nameLower === 'content-type') return isPlainContentType(value);
+  if (nameLower === 'mime-version') return isPlainMimeVersion(value);
+  return nameLower === 'content-transfer-encoding' && isPlainTransferEncoding(value);
 }
 
 /** RFC 2045 §4 (MIME-Version), §5.1 (Content-Type), §6.1 (Content-Transfer-Encoding). */
-function checkMimeField(nameLower: string, value: string): string | undefined {
-  if (nameLower === 'content-type' && isPlainContentType(value)) return undefined;
+export function checkMimeField(nameLower: string, value: string): string | undefined {
+  return isPlainMimeValue(nameLower, value) ? undefined : fullMimeCheck(nameLower, value);
+}
+
+/** `checkMimeField` without its fast paths: comments removed, then the RFC 2045 grammar. */
+export function fullMimeCheck(nameLower: string, value: string): string | undefined {
   const s = stripComments(value).trim();
   if (nameLower === 'mime-version') return /^1\s*\.\s*0$/.test(s) ? undefined : `MIME-Version "${s}" is not 1.0`;
   if (nameLower === 'content-transfer-encoding') {
