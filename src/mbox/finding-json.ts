@@ -7,6 +7,16 @@ export const lineKey = ',"line":';
 const offsetKey = Buffer.from(',"offset":');
 const textKey = Buffer.from(',"text":');
 const noBytes = Buffer.alloc(0);
+/**
+ * `s` as UTF-8 in a buffer of its own. `Buffer.from` hands out small buffers from shared
+ * 8 KiB slabs, and each cached detail would keep its slab alive.
+ */
+function ownBytes(s: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(s));
+  bytes.write(s);
+  return bytes;
+}
+
 /** How many distinct details `FindingJson` keeps encoded; past it, it starts again. */
 const maxDetails = 4096;
 
@@ -59,7 +69,7 @@ export class FindingJson {
   private detailJson(detail: string): Buffer {
     let json = this.details.get(detail);
     if (json === undefined) {
-      json = Buffer.from(`,"detail":${JSON.stringify(detail)}`);
+      json = ownBytes(`,"detail":${JSON.stringify(detail)}`);
       if (this.details.size >= maxDetails) this.details.clear();
       this.details.set(detail, json);
     }
