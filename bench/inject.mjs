@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, freePort, have, markdownTable, ratio, waitForPort } from './lib.mjs';
+import { argValue, compare, freePort, have, markdownTable, ratio, scriptArgs, waitForPort } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
+const args = scriptArgs(import.meta.url, { valued: ['--messages', '--sessions', '--size', '--runs'], flags: [] });
 const messages = Number(argValue(args, '--messages', '2000'));
 const sessions = Number(argValue(args, '--sessions', '10'));
 const size = Number(argValue(args, '--size', '2000'));

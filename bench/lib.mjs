@@ -1,7 +1,9 @@
 // Shared helpers for the benchmark scripts: run commands side by side, interleaved, and
 // report medians and ratios (machines here are shared and noisy: never one absolute time).
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -52,6 +54,40 @@ export function markdownTable(headers, rows) {
 
 export function ratio(a, b) {
   return `${(a / b).toFixed(2)}×`;
+}
+
+/**
+ * The script's arguments, checked before anything slow starts: `--help` prints the
+ * script's opening comment (its usage) and exits 0; an option that is not in `valued`
+ * (options with a value) or `flags` is an error (exit 2), so that a misspelt option does
+ * not start minutes of runs with the defaults.
+ */
+export function scriptArgs(scriptUrl, { valued = [], flags = [] } = {}) {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    const lines = readFileSync(fileURLToPath(scriptUrl), 'utf8').split('\n');
+    const comment = [];
+    for (const line of lines.slice(lines[0]?.startsWith('#!') ? 1 : 0)) {
+      if (!line.startsWith('//')) break;
+      comment.push(line.replace(/^\/\/ ?/, ''));
+    }
+    console.log(comment.join('\n'));
+    process.exit(0);
+  }
+  for (let i = 0; i < args.length; i++) {
+    if (valued.includes(args[i])) {
+      if (args[i + 1] === undefined) fail(`${args[i]} needs a value`);
+      i++;
+    } else if (!flags.includes(args[i])) {
+      fail(`unknown option ${args[i]} (options: ${[...valued, ...flags].join(' ') || 'none'}; --help)`);
+    }
+  }
+  return args;
+}
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  process.exit(2);
 }
 
 /** `--name value` from argv, or the fallback. */

@@ -14,10 +14,10 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, u
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, markdownTable, median, ratio } from './lib.mjs';
+import { argValue, markdownTable, median, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
+const args = scriptArgs(import.meta.url, { valued: ['--size-mb', '--runs', '--mix', '--file'], flags: ['--keep', '--lint-only'] });
 const sizeMb = Number(argValue(args, '--size-mb', '512'));
 const runs = Number(argValue(args, '--runs', '3'));
 // A file named with --file is the user's: it is never deleted.

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
-import { argValue, compare, have, markdownTable, ratio } from './lib.mjs';
+import { argValue, compare, have, markdownTable, ratio, scriptArgs } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/smtpdbg.js');
 const certs = join(root, 'fixtures/certs');
-const args = process.argv.slice(2);
+const args = scriptArgs(import.meta.url, { valued: ['--runs'], flags: [] });
 const runs = Number(argValue(args, '--runs', '15')) || 15;
 
 if (!have('swaks')) {

@@ -4,6 +4,9 @@
 // the peer columns (.ci/run installs them).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './lib.mjs';
+
+scriptArgs(import.meta.url);
 
 const runs = [
   ['session.mjs'],

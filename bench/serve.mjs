@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, freePort, have, markdownTable, ratio, waitForPort } from './lib.mjs';
+import { argValue, compare, freePort, have, markdownTable, ratio, scriptArgs, waitForPort } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/smtpdbg.js');
-const args = process.argv.slice(2);
+const args = scriptArgs(import.meta.url, { valued: ['--messages', '--runs'], flags: [] });
 const option = (name, fallback) => Number(argValue(args, name, fallback)) || fallback;
 const runs = option('--runs', 5);
 const warmup = 1;

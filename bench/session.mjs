@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, have, markdownTable, ratio } from './lib.mjs';
+import { argValue, compare, have, markdownTable, ratio, scriptArgs } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/smtpdbg.js');
-const args = process.argv.slice(2);
+const args = scriptArgs(import.meta.url, { valued: ['--runs', '--server'], flags: [] });
 const runs = Number(argValue(args, '--runs', '15'));
 const serverArg = argValue(args, '--server', undefined);
 
