@@ -23,10 +23,11 @@ const maxDetails = 4096;
 /**
  * `JSON.stringify(finding)` for the ndjson stream, built by hand: on header-dense archives
  * there are hundreds of findings per megabyte, and serialising each whole object was a
- * visible share of the run. The pieces that repeat (file and rule, the message's From_
- * line and Message-ID) are escaped once and reused; the finding's line is escaped and
- * encoded in one pass (`ByteSink.jsonString`); the output is byte-identical to `JSON.stringify`, keys in the same order and
- * `undefined` fields left out.
+ * visible share of the run. The pieces that repeat (file and rule; the message's From_
+ * line and Message-ID; the detail, of which a run has a few hundred distinct ones) are
+ * escaped once and reused, the last three as bytes; the finding's line is escaped and
+ * encoded in one pass (`ByteSink.jsonString`). The output is byte-identical to
+ * `JSON.stringify`, keys in the same order and `undefined` fields left out.
  */
 export class FindingJson {
   private readonly quoted = new Map<string, string>();

@@ -394,13 +394,6 @@ function skipSpTab(s: string, i: number): number {
   return i;
 }
 
-/** True when `s` from `i` on is `word` (lower-case ASCII) in any case. */
-function isWordAt(s: string, i: number, end: number, word: string): boolean {
-  if (end - i !== word.length) return false;
-  for (let k = 0; k < word.length; k++) if ((s.charCodeAt(i + k) | 0x20) !== word.charCodeAt(k)) return false;
-  return true;
-}
-
 /**
  * True when a Content-Type value is `type/subtype` with plain parameters (tokens or
  * quoted strings without escapes or parentheses), and a multipart type has a boundary
@@ -411,7 +404,7 @@ function isPlainContentType(s: string): boolean {
   let i = skipSpTab(s, 0);
   const typeEnd = tokenEnd(s, i);
   if (typeEnd === i || typeEnd === n || s.charCodeAt(typeEnd) !== 0x2f) return false;
-  let needsBoundary = isWordAt(s, i, typeEnd, 'multipart');
+  let needsBoundary = typeEnd - i === 9 && endsWithWordAt(s, typeEnd, 'multipart');
   i = tokenEnd(s, typeEnd + 1);
   if (i === typeEnd + 1) return false;
   for (i = skipSpTab(s, i); i < n; i = skipSpTab(s, i)) {
@@ -420,7 +413,7 @@ function isPlainContentType(s: string): boolean {
     if (i === n || s.charCodeAt(i) === semicolon) continue;
     const nameEnd = tokenEnd(s, i);
     if (nameEnd === i) return false;
-    if (needsBoundary && isWordAt(s, i, nameEnd, 'boundary')) needsBoundary = false;
+    if (needsBoundary && nameEnd - i === 8 && endsWithWordAt(s, nameEnd, 'boundary')) needsBoundary = false;
     i = skipSpTab(s, nameEnd);
     if (i === n || s.charCodeAt(i) !== 0x3d) return false;
     i = skipSpTab(s, i + 1);
