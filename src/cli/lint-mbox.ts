@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { ExitCode } from './exit-codes.js';
 import type { Finding } from '../mbox/types.js';
-import { wantsColour } from '../ui/colors.js';
+import { chalkFor, wantsColour } from '../ui/colors.js';
 
 interface LintMboxCliOptions {
   format: 'text' | 'json' | 'ndjson';
@@ -97,7 +97,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
     output:
       options.format === 'json'
         ? { format: 'objects', finding: (f) => collected.push(f) }
-        : { format: options.format, colour: wantsColour(out), write: (bytes) => out.write(bytes), fd: synchronousOutputFd() },
+        : { format: options.format, colour: wantsColour(out), layout: new report.FindingFormatter(options.format, chalkFor(out)), write: (bytes) => out.write(bytes), fd: synchronousOutputFd() },
     onProgress: showProgress
       ? (p) => {
           progressShown = true;

@@ -9,8 +9,8 @@ import { ruleById } from './rules/catalog.js';
 import { readFileChunks } from './file-chunks.js';
 import { MboxScanner } from './scanner.js';
 import type { FileSummary, Finding, MessageInfo, Severity } from './types.js';
-import { loadChalk } from '../ui/colors.js';
-import { FindingEncoder, type StreamedFormat } from '../ui/lint-report.js';
+import { FindingEncoder, type StreamedFormat } from './finding-encoder.js';
+import type { FindingLayout } from './pending-findings.js';
 import { RangePool, worthSplitting } from './range-pool.js';
 
 export interface LintFilesOptions extends RuleSelection {
@@ -35,6 +35,8 @@ export type LintOutput =
   | {
       format: StreamedFormat;
       colour: boolean;
+      /** How this thread lays findings out; range workers build the same from `format` and `colour`. */
+      layout: FindingLayout;
       write(bytes: Uint8Array): void;
       /** The descriptor behind `write` when worker threads may write to it themselves (see RangeWorkerData). */
       fd: number | undefined;
@@ -97,7 +99,7 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
     throw new UsageError(`--extract ${options.extract}: that is one of the input files`);
   }
   const output = options.output;
-  const encoder = output.format === 'objects' ? undefined : new FindingEncoder(output.format, await loadChalk(output.colour), (b) => output.write(b));
+  const encoder = output.format === 'objects' ? undefined : new FindingEncoder(output.layout, (b) => output.write(b));
   const emit = output.format === 'objects' ? output.finding : (f: Finding) => encoder!.add(f);
   // Ranges are linted out of order, so whatever needs every message in turn stays sequential.
   const jobs = options.maxFindings === undefined && !groups && !options.extract && (output.format === 'objects' || output.fd !== undefined) ? (options.jobs ?? 1) : 1;

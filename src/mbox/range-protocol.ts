@@ -1,4 +1,4 @@
-import type { StreamedFormat } from '../ui/lint-report.js';
+import type { StreamedFormat } from './finding-encoder.js';
 import type { RuleSelection } from './rule-filter.js';
 import type { FileRange } from './range-split.js';
 import type { Eol, Finding, Variant } from './types.js';

@@ -3,6 +3,9 @@
  * main thread says how many messages and lines come before a range and that the range
  * before it is out, numbers its findings and writes them to the output itself (or sends
  * them back as objects for `--format json`). Started by range-pool.ts.
+ *
+ * As its thread's entry point it builds the output layout from ui, as the CLI does for the
+ * main thread (lint-files.ts takes the layout it is given).
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';

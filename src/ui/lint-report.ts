@@ -2,7 +2,8 @@ import type { ChalkInstance } from 'chalk';
 import type { GroupRow } from '../mbox/group-by.js';
 import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
-import { BatchedWriter, type ByteSink } from '../mbox/byte-sink.js';
+import type { ByteSink } from '../mbox/byte-sink.js';
+import type { StreamedFormat } from '../mbox/finding-encoder.js';
 import { FindingJson, lineKey } from '../mbox/finding-json.js';
 import type { FindingLayout } from '../mbox/pending-findings.js';
 import type { Finding, Severity } from '../mbox/types.js';
@@ -51,9 +52,6 @@ function visible(c: ChalkInstance, text: string): string {
   );
 }
 
-/** The streamed formats: each finding becomes one ndjson line or one text block. */
-export type StreamedFormat = 'ndjson' | 'text';
-
 /** How the streamed formats lay a finding out around its message and line numbers. */
 export class FindingFormatter implements FindingLayout {
   private readonly json = new FindingJson();
@@ -75,31 +73,6 @@ export class FindingFormatter implements FindingLayout {
   writeTail(f: Finding, out: ByteSink): void {
     if (this.format === 'ndjson') this.json.writeTail(f, out);
     else out.string(this.text.tail(f));
-  }
-}
-
-/** Findings formatted and batched into buffers for `write`. */
-export class FindingEncoder {
-  private readonly layout: FindingFormatter;
-  private readonly out: BatchedWriter;
-
-  constructor(format: StreamedFormat, chalk: ChalkInstance, write: (bytes: Buffer) => void) {
-    this.layout = new FindingFormatter(format, chalk);
-    this.out = new BatchedWriter(write);
-  }
-
-  add(f: Finding): void {
-    const out = this.out;
-    out.string(this.layout.head(f));
-    out.digits(f.message);
-    out.string(this.layout.mid);
-    out.digits(f.line);
-    this.layout.writeTail(f, out);
-    out.byte(10);
-  }
-
-  flush(): void {
-    this.out.flush();
   }
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
 import { PendingFindings, type FindingLayout } from '../../../src/mbox/pending-findings.js';
 import type { Finding } from '../../../src/mbox/types.js';
-import { FindingEncoder, FindingFormatter } from '../../../src/ui/lint-report.js';
+import { FindingEncoder } from '../../../src/mbox/finding-encoder.js';
+import { FindingFormatter } from '../../../src/ui/lint-report.js';
 
 const finding = (over: Partial<Finding>): Finding => ({
   rule: 'bare-cr',
@@ -21,7 +22,7 @@ const finding = (over: Partial<Finding>): Finding => ({
 /** Findings through the main thread's encoder, as the text written. */
 function encoded(format: 'ndjson' | 'text', findings: Finding[], level: 0 | 1 = 0, size?: number): { text: string; writes: number } {
   const written: Buffer[] = [];
-  const encoder = new FindingEncoder(format, new Chalk({ level }), (b) => written.push(Buffer.from(b)));
+  const encoder = new FindingEncoder(new FindingFormatter(format, new Chalk({ level })), (b) => written.push(Buffer.from(b)));
   for (const f of findings) encoder.add(f);
   encoder.flush();
   return { text: Buffer.concat(written).toString('utf8'), writes: written.length };
