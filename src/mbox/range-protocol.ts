@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { StreamedFormat } from './finding-encoder.js';
 import type { RuleSelection } from './rule-filter.js';
 import type { FileRange } from './range-split.js';
@@ -13,11 +14,36 @@ export interface RangeWorkerData {
   output: { format: StreamedFormat; colour: boolean; fd: number } | { format: 'objects' };
 }
 
-/** Main thread → worker. */
-export type ToRangeWorker =
-  | { type: 'scan'; id: number; file: string; range: FileRange; last: boolean; sniffed: { variant: Variant; eol: Eol } }
-  /** The numbers of messages and lines before range `id`, and the output's turn: its findings can go out. */
-  | { type: 'number'; id: number; messages: number; lines: number };
+/**
+ * What one worker is started with besides `RangeWorkerData`: the channel on which its output
+ * turns come (`TurnMessage`), and a flag the main thread raises after posting one. A worker
+ * looks at the flag between messages while it scans, so a turn waits for one message rather
+ * than for the end of the range being scanned (with the other worker's turns behind it).
+ */
+export interface RangeWorkerTurns {
+  turns: MessagePort;
+  /** Element 0 is non-zero while a turn may be waiting on `turns`. */
+  turnPosted: Int32Array;
+}
+
+/** Main thread → worker, on the worker's own port: a range to scan. */
+export interface ScanMessage {
+  id: number;
+  file: string;
+  range: FileRange;
+  last: boolean;
+  sniffed: { variant: Variant; eol: Eol };
+}
+
+/**
+ * Main thread → worker, on `RangeWorkerTurns.turns`: the numbers of messages and lines before
+ * range `id`, and the output's turn: its findings can go out.
+ */
+export interface TurnMessage {
+  id: number;
+  messages: number;
+  lines: number;
+}
 
 /** Worker → main thread. */
 export type FromRangeWorker =

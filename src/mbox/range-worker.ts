@@ -8,19 +8,20 @@
  * main thread (lint-files.ts takes the layout it is given).
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
 import { loadChalk } from '../ui/colors.js';
 import { FindingFormatter } from '../ui/lint-report.js';
 import { chunkBytes } from './file-chunks.js';
 import { PendingFindings } from './pending-findings.js';
-import type { FromRangeWorker, RangeWorkerData, ToRangeWorker } from './range-protocol.js';
+import type { FromRangeWorker, RangeWorkerData, RangeWorkerTurns, ScanMessage, TurnMessage } from './range-protocol.js';
 import { selectRules } from './rule-filter.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
 import type { Finding } from './types.js';
 
-const data = workerData as RangeWorkerData;
+const data = workerData as RangeWorkerData & RangeWorkerTurns;
 const port = parentPort!;
+const { turns, turnPosted } = data;
 const isEnabled = selectRules(data.rules);
 const output = data.output;
 /** Set for the streamed formats, which the worker writes itself to `outputFd`. */
@@ -47,12 +48,21 @@ const held = new Map<number, Held>();
 
 const post = (message: FromRangeWorker): void => port.postMessage(message);
 
-port.on('message', (message: ToRangeWorker) => {
-  if (message.type === 'scan') scan(message);
-  else number(message);
-});
+port.on('message', scan);
+// Turns that come while no range is being scanned; during a scan, `takeTurns` reads them.
+turns.on('message', number);
 
-function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type: 'scan' }>): void {
+/**
+ * Writes the ranges whose turn has come while this worker scans another: a turn that waited
+ * for the scan to end held up the output, and with it the ranges the other workers may take
+ * (two workers on 512 MB were idle for 100–200 ms each that way). Called between messages.
+ */
+function takeTurns(): void {
+  Atomics.store(turnPosted, 0, 0);
+  for (let turn = receiveMessageOnPort(turns); turn; turn = receiveMessageOnPort(turns)) number(turn.message as TurnMessage);
+}
+
+function scan({ id, file, range, last, sniffed }: ScanMessage): void {
   const pending = formatter ? new PendingFindings(formatter) : undefined;
   const objects: Finding[] = [];
   const kept: Held = { findings: pending ?? objects, counts: new Map(), errors: 0 };
@@ -69,6 +79,7 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
         if (pending) pending.add(f);
         else objects.push(f);
       }
+      if (Atomics.load(turnPosted, 0) !== 0) takeTurns();
     },
   });
   let offset = range.start;
@@ -114,7 +125,7 @@ function scan({ id, file, range, last, sniffed }: Extract<ToRangeWorker, { type:
   post({ type: 'scanned', id, messages: scanner.messages, lines: stopped?.lines ?? 0, end: stopped?.at ?? range.end, afterBlank: stopped?.afterBlank ?? false });
 }
 
-function number({ id, messages, lines }: Extract<ToRangeWorker, { type: 'number' }>): void {
+function number({ id, messages, lines }: TurnMessage): void {
   const { findings, counts, errors } = held.get(id)!;
   held.delete(id);
   if (findings instanceof PendingFindings) {

@@ -113,6 +113,19 @@ describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one sc
     expect(sequential.stdout.length).toBeGreaterThan(100_000);
   });
 
+  it('ranges of many messages, whose output turns come while the other ranges are scanned', () => {
+    // Eight copies: ranges of 256 KiB hold hundreds of messages each, so a worker is nearly
+    // always scanning when its turn to write comes, and writes between two messages.
+    const big = join(tmp, 'eight.mbox');
+    writeFileSync(big, Buffer.concat(Array.from({ length: 8 }, () => readFileSync(combined))));
+    const sequential = run(['--jobs', '1', '--format', 'ndjson', big]);
+    const ranged = run(['--jobs', '2', '--format', 'ndjson', big], parallel(256 << 10));
+    expect(ranged.stderr).toBe('');
+    expect(ranged.status).toBe(sequential.status);
+    expect(ranged.stdout.equals(sequential.stdout)).toBe(true);
+    rmSync(big);
+  });
+
   it('ranges that end early because they hold too many findings, with three workers', () => {
     const sequential = run(['--jobs', '1', '--format', 'ndjson', combined]);
     const ranged = run(['--jobs', '3', '--format', 'ndjson', combined], parallel(20_000, 4));
