@@ -19,6 +19,19 @@ export interface FieldName {
   readonly role: number;
 }
 
+/**
+ * Where the checks that read a value's bytes (rules/values.ts) find them: `buf[start..end)`.
+ * Filled by `Field.valueBytes`; valid until the next call.
+ */
+export class ValueBytes {
+  buf: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+}
+
+/** A decoded value written out again as latin1, for `valueBytes`: one buffer serves every call. */
+let rewritten = Buffer.allocUnsafeSlow(1024);
+
 /** How much of a field's first line it keeps for the rules and findings. */
 const keptLineBytes = 4096;
 const noBytes = new Uint8Array(0);
@@ -106,6 +119,27 @@ export class Field implements Line {
   get value(): string {
     if (this.src) this.settle();
     return this.decoded;
+  }
+
+  /**
+   * The value's bytes for the checks that read bytes, without decoding them: the field's own
+   * while it holds them in one range (continuation lines included, with their line endings:
+   * LF or CRLF, each followed by the white space that starts the next line, which is what
+   * the unfolded value has there); else the decoded value, written out again as latin1.
+   */
+  valueBytes(out: ValueBytes): ValueBytes {
+    if (this.src && !this.more) {
+      out.buf = this.src;
+      out.start = this.valueStart;
+      out.end = this.valueEnd;
+      return out;
+    }
+    const value = this.value;
+    if (rewritten.length < value.length) rewritten = Buffer.allocUnsafeSlow(Math.max(value.length, 2 * rewritten.length));
+    out.buf = rewritten;
+    out.start = 0;
+    out.end = rewritten.write(value, 0, 'latin1');
+    return out;
   }
 
   /** A continuation line's bytes join the value. */

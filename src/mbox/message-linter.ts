@@ -213,7 +213,7 @@ export class MessageLinter implements RuleSink {
     if (!anchor) return;
     checkHeaderBlock(this, this.fields, anchor);
     checkFieldValues(this, this.fields, anchor);
-    const cl = this.fields.find((f) => f.lower === 'content-length');
+    const cl = this.fields.find((f) => (f.role & Role.contentLength) !== 0);
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {
       this.contentLength = Number(cl.value);
       this.contentLengthLine = cl;
@@ -236,7 +236,7 @@ export class MessageLinter implements RuleSink {
   }
 
   get messageId(): string | undefined {
-    return this.fields.find((f) => f.lower === 'message-id')?.value.trim();
+    return this.fields.find((f) => (f.role & Role.messageId) !== 0)?.value.trim();
   }
 
   origin(): OriginFields {

@@ -1,8 +1,8 @@
-import type { Field, RuleSink } from '../field.js';
+import { ValueBytes, type Field, type RuleSink } from '../field.js';
 import { FieldNameCache, hashStart, hashStep } from '../field-name.js';
 import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
 import { fieldRole, Role, singletonIndex, singletons } from './field-roles.js';
-import { addressListOf, isBlank, placeholderOf } from './values.js';
+import { addressListOf, isBlankValue, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
 export type LineKind = (typeof LineKind)[keyof typeof LineKind];
@@ -166,7 +166,7 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
       if (firstOf[i] === undefined) firstOf[i] = f;
       else repeated = true;
     }
-    if (f.role & Role.structured && hasColonThenSpace(f.value)) {
+    if (f.role & Role.structured && hasColonThenSpace(f)) {
       const m = mergedName.exec(f.value);
       if (m) {
         const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
@@ -189,7 +189,7 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
 
 function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 'from', anchor: Line): void {
   if (!found) sink.report(`missing-${name}`, anchor, anchor.offset, `no ${name === 'date' ? 'Date' : 'From'} field in the header`);
-  else if (isBlank(found.value)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
+  else if (isBlankValue(found)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
 }
 
 /** Every repeat of a singleton, grouped by name in the order the names first appear. */
@@ -208,11 +208,19 @@ function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
   }
 }
 
-/** `mergedName` needs ": " or ":\t"; most structured values have neither (times have ":" and a digit). */
-function hasColonThenSpace(value: string): boolean {
-  for (let i = value.indexOf(':'); i >= 0; i = value.indexOf(':', i + 1)) {
-    const next = value.charCodeAt(i + 1);
-    if (next === 0x20 || next === 0x09) return true;
+const valueBytes = new ValueBytes();
+
+/**
+ * `mergedName` needs ": " or ":\t"; most structured values have neither (times have ":" and
+ * a digit). Read from the value's bytes, where a fold (LF or CRLF) stands for the white
+ * space that follows it.
+ */
+function hasColonThenSpace(f: Field): boolean {
+  const { buf, start, end } = f.valueBytes(valueBytes);
+  for (let i = start; i + 1 < end; i++) {
+    if (buf[i] !== 0x3a) continue;
+    const next = buf[i + 1];
+    if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && buf[i + 2] === 0x0a)) return true;
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import type { AddressList, Field, RuleSink } from '../field.js';
+import { ValueBytes, type AddressList, type Field, type RuleSink } from '../field.js';
 import type { Line } from '../line.js';
 import { Role } from './field-roles.js';
 
@@ -25,6 +25,27 @@ const dateTime =
 /** `value.trim() === ''` without making the trimmed copy (`\s` is the set trim removes). */
 export const isBlank = (value: string): boolean => blank.test(value);
 const blank = /^\s*$/;
+
+/** The bytes `\s` matches in latin1: HTAB, LF, VT, FF, CR, SP and NBSP. */
+const isLatin1Space = (c: number): boolean => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
+
+/** `isBlank` of a field's value, read from its bytes (folds are white space too). */
+export function isBlankValue(f: Field): boolean {
+  const { buf, start, end } = f.valueBytes(scratch);
+  for (let i = start; i < end; i++) if (!isLatin1Space(buf[i]!)) return false;
+  return true;
+}
+
+/** What the checks of one value read (`Field.valueBytes`); each check is done with it before the next fills it. */
+const scratch = new ValueBytes();
+
+/** `value` as the bytes a field would hand the checks, for the checks called with a string. */
+function bytesOf(value: string): ValueBytes {
+  const out = new ValueBytes();
+  out.buf = Buffer.from(value, 'latin1');
+  out.end = out.buf.length;
+  return out;
+}
 
 export interface DateCheck {
   readonly problems: readonly ValueProblem[];
@@ -57,52 +78,64 @@ const stripComments = (value: string): string => {
 const isSpTab = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /*
- * The fast paths below read strings by character code with their bounds checked first:
- * reading past the end gives NaN and costs V8 a slower version of the whole function.
+ * The fast paths below read a value's bytes, `b[i..n)`, in place (`Field.valueBytes`): no
+ * decoded string, and typed-array reads compile to far less code than `charCodeAt`, whose
+ * every call V8 expands for each kind of string. The bytes may hold folds, LF or CRLF
+ * before the white space that starts a continuation line: where white space may stand a
+ * fold is skipped with it, anywhere else it makes the fast path give up. Every read is
+ * bounded by `n`, not by the buffer, which goes on past the value.
  */
 
-/**
- * Index past the SP, HTAB and simple comments (no nesting, escapes, or `:;` that the
- * group syntax would see) from `i` on, or -1 at a comment that is not simple. Where the
- * fast paths below allow them, `stripComments` would turn such comments into white space.
- */
-function skipPlainCfws(s: string, i: number): number {
-  const n = s.length;
+/** Length of the fold (LF, or CR LF) at `i`, or 0. */
+const foldAt = (b: Uint8Array, i: number, n: number): number => (b[i] === 0x0a ? 1 : b[i] === 0x0d && i + 1 < n && b[i + 1] === 0x0a ? 2 : 0);
+
+/** Index past SP, HTAB and folds from `i` on. */
+function skipWsp(b: Uint8Array, i: number, n: number): number {
   while (i < n) {
-    const c = s.charCodeAt(i);
-    if (isSpTab(c)) {
+    if (isSpTab(b[i]!)) {
       i++;
-    } else if (c === lparen) {
-      for (i++; i < n && s.charCodeAt(i) !== rparen; i++) {
-        const d = s.charCodeAt(i);
-        if (d === lparen || d === backslash || d === 0x3a || d === semicolon) return -1;
-      }
-      if (i === n) return -1;
-      i++;
-    } else {
-      return i;
+      continue;
     }
+    const fold = foldAt(b, i, n);
+    if (fold === 0) return i;
+    i += fold;
   }
   return i;
 }
 
-/** The number written with two digits at `i`, or -1. */
-function twoDigits(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 0x30;
-  const b = s.charCodeAt(i + 1) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+/**
+ * Index past the white space and simple comments (no nesting, escapes, or `:;` that the
+ * group syntax would see) from `i` on, or -1 at a comment that is not simple. Where the
+ * fast paths below allow them, `stripComments` would turn such comments into white space.
+ */
+function skipPlainCfws(b: Uint8Array, i: number, n: number): number {
+  for (i = skipWsp(b, i, n); i < n && b[i] === lparen; i = skipWsp(b, i + 1, n)) {
+    for (i++; i < n && b[i] !== rparen; i++) {
+      const d = b[i];
+      if (d === lparen || d === backslash || d === 0x3a || d === semicolon) return -1;
+    }
+    if (i === n) return -1;
+  }
+  return i;
+}
+
+/** The number written with two digits at `i`, or -1 (`i + 1` is below the value's end). */
+function twoDigits(b: Uint8Array, i: number): number {
+  const x = b[i]! - 0x30;
+  const y = b[i + 1]! - 0x30;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
 }
 
 const isLetter = (c: number): boolean => c >= 0x61 && c <= 0x7a;
 
-/** Three ASCII letters at `i`, lower-cased, as one number (-1 if they are not letters). */
-function letters3(s: string, i: number): number {
-  const a = s.charCodeAt(i) | 0x20;
-  const b = s.charCodeAt(i + 1) | 0x20;
-  const c = s.charCodeAt(i + 2) | 0x20;
-  return isLetter(a) && isLetter(b) && isLetter(c) ? (a << 16) | (b << 8) | c : -1;
+/** Three ASCII letters at `i`, lower-cased, as one number (-1 if they are not letters; `i + 2` is below the value's end). */
+function letters3(b: Uint8Array, i: number): number {
+  const x = b[i]! | 0x20;
+  const y = b[i + 1]! | 0x20;
+  const z = b[i + 2]! | 0x20;
+  return isLetter(x) && isLetter(y) && isLetter(z) ? (x << 16) | (y << 8) | z : -1;
 }
-const keyOf = (name: string): number => letters3(name, 0);
+const keyOf = (name: string): number => letters3(Buffer.from(name, 'latin1'), 0);
 const monthKeys = months.map(keyOf);
 const weekdayKeys = weekdays.map(keyOf);
 
@@ -123,23 +156,21 @@ function weekdayOf(year: number, month: number, day: number): number {
  * looks at, found without a regex or a copy; anything else, right or wrong, is left to the
  * full check.
  */
-function isPlainValidDate(v: string): boolean {
-  const n = v.length;
-  let i = 0;
-  while (i < n && isSpTab(v.charCodeAt(i))) i++;
+function isPlainValidDate(v: Uint8Array, i: number, n: number): boolean {
+  i = skipWsp(v, i, n);
   // "Www, D" and the 24 characters of " Mmm YYYY HH:MM:SS +ZZZZ".
   if (n - i < 30) return false;
   const weekday = weekdayKeys.indexOf(letters3(v, i));
-  if (weekday < 0 || v.charCodeAt(i + 3) !== comma || v.charCodeAt(i + 4) !== 0x20) return false;
-  let day = v.charCodeAt(i + 5) - 0x30;
+  if (weekday < 0 || v[i + 3] !== comma || v[i + 4] !== 0x20) return false;
+  let day = v[i + 5]! - 0x30;
   if (!(day >= 0 && day <= 9)) return false;
   i += 6;
-  const second = v.charCodeAt(i) - 0x30;
+  const second = v[i]! - 0x30;
   if (second >= 0 && second <= 9) {
     day = day * 10 + second;
     if (n - ++i < 24) return false;
   }
-  if (v.charCodeAt(i) !== 0x20 || v.charCodeAt(i + 4) !== 0x20 || v.charCodeAt(i + 9) !== 0x20) return false;
+  if (v[i] !== 0x20 || v[i + 4] !== 0x20 || v[i + 9] !== 0x20) return false;
   const month = monthKeys.indexOf(letters3(v, i + 1));
   // Four digits from 1000 on: years below 100 mean 19xx to Date.UTC, which the full check uses.
   const century = twoDigits(v, i + 5);
@@ -147,12 +178,12 @@ function isPlainValidDate(v: string): boolean {
   const hours = twoDigits(v, i + 10);
   const minutes = twoDigits(v, i + 13);
   const seconds = twoDigits(v, i + 16);
-  const sign = v.charCodeAt(i + 19);
+  const sign = v[i + 19];
   const zoneHours = twoDigits(v, i + 20);
   const zoneMinutes = twoDigits(v, i + 22);
   const fields = month >= 0 && century >= 10 && year >= century * 100 && hours >= 0 && minutes >= 0 && seconds >= 0 && zoneHours >= 0 && zoneMinutes >= 0;
-  const separators = v.charCodeAt(i + 12) === 0x3a && v.charCodeAt(i + 15) === 0x3a && v.charCodeAt(i + 18) === 0x20 && (sign === 0x2b || sign === 0x2d);
-  if (!fields || !separators || skipPlainCfws(v, i + 24) !== n) return false;
+  const separators = v[i + 12] === 0x3a && v[i + 15] === 0x3a && v[i + 18] === 0x20 && (sign === 0x2b || sign === 0x2d);
+  if (!fields || !separators || skipPlainCfws(v, i + 24, n) !== n) return false;
   if (day < 1 || day > daysInMonth(year, month) || hours > 23 || minutes > 59 || seconds > 60 || zoneMinutes > 59) return false;
   return weekdayOf(year, month, day) === weekday;
 }
@@ -161,7 +192,17 @@ function isPlainValidDate(v: string): boolean {
 const validDate: DateCheck = Object.freeze({ problems: Object.freeze([]), trailing: '' });
 
 export function checkDate(value: string): DateCheck {
-  if (isPlainValidDate(value)) return validDate;
+  const { buf, start, end } = bytesOf(value);
+  return isPlainValidDate(buf, start, end) ? validDate : fullDateCheck(value);
+}
+
+/** `checkDate` of a field's value, decoded only when the fast path cannot decide. */
+function checkDateOf(f: Field): DateCheck {
+  const { buf, start, end } = f.valueBytes(scratch);
+  return isPlainValidDate(buf, start, end) ? validDate : fullDateCheck(f.value);
+}
+
+function fullDateCheck(value: string): DateCheck {
   const m = dateTime.exec(stripComments(value));
   if (!m) return { problems: [['date-invalid', `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`]], trailing: '' };
   const [, wd, dd, mon, yy, hh, mi, ss, zone, rest] = m;
@@ -241,44 +282,42 @@ function checkMailbox(raw: string): string | undefined {
   return addrSpec.test(s) ? undefined : `"${raw}" is not a mailbox`;
 }
 
-/** RFC 5322 §3.2.3 atext. */
-const atextChars = new Uint8Array(128);
+/** RFC 5322 §3.2.3 atext, by byte (256 entries: no range check). */
+const atextChars = new Uint8Array(256);
 for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-") atextChars[c.charCodeAt(0)] = 1;
-const isAtext = (c: number): boolean => c < 128 && atextChars[c] === 1;
+const isAtext = (c: number): boolean => atextChars[c] === 1;
 /** Printable ASCII other than `()<>:;"\`: the characters `plainMailboxCount` takes inside a quoted display name. */
 const isPlainQtext = (c: number): boolean => c >= 0x20 && c < 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x3c && c !== 0x3e && c !== 0x3a && c !== 0x3b && c !== 0x22 && c !== 0x5c;
 /** Outside quotes a display name also leaves out `@,[]` (as `phraseChars` does). */
 const isPlainPhraseChar = (c: number): boolean => isPlainQtext(c) && c !== 0x40 && c !== 0x2c && c !== 0x5b && c !== 0x5d;
 
 /** End of the dot-atom starting at `i` (RFC 5322 §3.2.3), or -1. */
-function dotAtomEnd(s: string, i: number): number {
-  const n = s.length;
+function dotAtomEnd(s: Uint8Array, i: number, n: number): number {
   for (;;) {
     const from = i;
-    while (i < n && isAtext(s.charCodeAt(i))) i++;
+    while (i < n && isAtext(s[i]!)) i++;
     if (i === from) return -1;
-    if (i === n || s.charCodeAt(i) !== 0x2e) return i;
+    if (i === n || s[i] !== 0x2e) return i;
     i++;
   }
 }
 
 /** End of `dot-atom "@" dot-atom` starting at `i`, or -1. */
-function plainAddrSpecEnd(s: string, i: number): number {
-  const at = dotAtomEnd(s, i);
-  return at >= 0 && at < s.length && s.charCodeAt(at) === 0x40 ? dotAtomEnd(s, at + 1) : -1;
+function plainAddrSpecEnd(s: Uint8Array, i: number, n: number): number {
+  const at = dotAtomEnd(s, i, n);
+  return at >= 0 && at < n && s[at] === 0x40 ? dotAtomEnd(s, at + 1, n) : -1;
 }
 
 /** End of a display name and the address in angle brackets starting at `i`, or -1. */
-function plainNameAddrEnd(s: string, i: number): number {
-  const n = s.length;
+function plainNameAddrEnd(s: Uint8Array, i: number, n: number): number {
   for (; i < n; i++) {
-    let c = s.charCodeAt(i);
+    let c = s[i]!;
     if (c === langle) {
-      const end = plainAddrSpecEnd(s, i + 1);
-      return end >= 0 && end < n && s.charCodeAt(end) === rangle ? end + 1 : -1;
+      const end = plainAddrSpecEnd(s, i + 1, n);
+      return end >= 0 && end < n && s[end] === rangle ? end + 1 : -1;
     }
     if (c === dquote) {
-      do c = ++i < n ? s.charCodeAt(i) : -1;
+      do c = ++i < n ? s[i]! : -1;
       while (isPlainQtext(c) || c === 0x09);
       if (c !== dquote) return -1;
     } else if (!isPlainPhraseChar(c) && c !== 0x09) {
@@ -294,27 +333,29 @@ function plainNameAddrEnd(s: string, i: number): number {
  * field), found without regexes or copies; -1 for anything else (groups, quoting with
  * escapes, 8-bit, empty entries, errors…), which the full check decides.
  */
-function plainMailboxCount(s: string): number {
-  const n = s.length;
+function plainMailboxCount(s: Uint8Array, i: number, n: number): number {
   let count = 0;
-  let i = 0;
   for (;;) {
-    while (i < n && isSpTab(s.charCodeAt(i))) i++;
-    let end = plainAddrSpecEnd(s, i);
-    if (end < 0) end = plainNameAddrEnd(s, i);
+    i = skipWsp(s, i, n);
+    let end = plainAddrSpecEnd(s, i, n);
+    if (end < 0) end = plainNameAddrEnd(s, i, n);
     if (end < 0) return -1;
     count++;
-    i = skipPlainCfws(s, end);
+    i = skipPlainCfws(s, end, n);
     if (i === n) return count;
-    if (i < 0 || s.charCodeAt(i) !== comma) return -1;
+    if (i < 0 || s[i] !== comma) return -1;
     i++;
   }
 }
 
 /** Number of mailboxes and the first problem in an address-list or mailbox-list value. */
 export function checkAddressList(value: string): AddressList {
-  const plain = plainMailboxCount(value);
-  if (plain > 0) return { mailboxes: plain, problem: undefined };
+  const { buf, start, end } = bytesOf(value);
+  const plain = plainMailboxCount(buf, start, end);
+  return plain > 0 ? { mailboxes: plain, problem: undefined } : fullAddressCheck(value);
+}
+
+function fullAddressCheck(value: string): AddressList {
   let mailboxes = 0;
   let problem: string | undefined;
   // Group syntax `display-name: mailbox-list;` (RFC 5322 §3.4): drop the group name.
@@ -327,15 +368,13 @@ export function checkAddressList(value: string): AddressList {
 }
 
 /** True for `<left@right>` of printable ASCII, maybe with a comment after it: what `checkMessageId` accepts, without copies. */
-function isPlainMessageId(v: string): boolean {
-  const n = v.length;
-  let i = 0;
-  while (i < n && isSpTab(v.charCodeAt(i))) i++;
-  if (i === n || v.charCodeAt(i) !== langle) return false;
+function isPlainMessageId(v: Uint8Array, i: number, n: number): boolean {
+  i = skipWsp(v, i, n);
+  if (i === n || v[i] !== langle) return false;
   const left = ++i;
   let at = -1;
   for (; i < n; i++) {
-    const c = v.charCodeAt(i);
+    const c = v[i]!;
     if (c === rangle) break;
     if (c === 0x40) {
       if (at >= 0 || i === left) return false;
@@ -344,11 +383,15 @@ function isPlainMessageId(v: string): boolean {
       return false;
     }
   }
-  return i < n && at >= 0 && i > at + 1 && skipPlainCfws(v, i + 1) === n;
+  return i < n && at >= 0 && i > at + 1 && skipPlainCfws(v, i + 1, n) === n;
 }
 
 export function checkMessageId(value: string): string | undefined {
-  if (isPlainMessageId(value)) return undefined;
+  const { buf, start, end } = bytesOf(value);
+  return isPlainMessageId(buf, start, end) ? undefined : fullMessageIdCheck(value);
+}
+
+function fullMessageIdCheck(value: string): string | undefined {
   const s = stripComments(value).trim();
   return /^<[^<>@\s]+@[^<>@\s]+>$/.test(s) ? undefined : `"${value.trim().slice(0, 80)}" is not <id-left@id-right>`;
 }
@@ -377,20 +420,16 @@ const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const contentType = new RegExp(`^(${token})/(${token})\\s*((?:;\\s*(?:${token}\\s*=\\s*(?:${token}|"(?:[^"\\\\]|\\\\.)*")\\s*)?)*)$`, 's');
 const encodings = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
 
-const tokenChars = new Uint8Array(128);
+/** RFC 2045 token characters, by byte (256 entries: no range check). */
+const tokenChars = new Uint8Array(256);
 for (const c of "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") tokenChars[c.charCodeAt(0)] = 1;
 
 /** Inside a quoted parameter value: HTAB and printable ASCII but for `"\()` (escapes and what `stripComments` would cut). */
 const isPlainParamQtext = (c: number): boolean => c === 0x09 || (c >= 0x20 && c < 0x7f && c !== dquote && c !== backslash && c !== lparen && c !== rparen);
 
 /** Index past the RFC 2045 token from `i` on (`i` when there is none). */
-function tokenEnd(s: string, i: number): number {
-  while (i < s.length && s.charCodeAt(i) < 128 && tokenChars[s.charCodeAt(i)] === 1) i++;
-  return i;
-}
-
-function skipSpTab(s: string, i: number): number {
-  while (i < s.length && isSpTab(s.charCodeAt(i))) i++;
+function tokenEnd(s: Uint8Array, i: number, n: number): number {
+  while (i < n && tokenChars[s[i]!] === 1) i++;
   return i;
 }
 
@@ -399,30 +438,29 @@ function skipSpTab(s: string, i: number): number {
  * quoted strings without escapes or parentheses), and a multipart type has a boundary
  * parameter: `fullMimeCheck` accepts it, found without regexes or copies.
  */
-function isPlainContentType(s: string): boolean {
-  const n = s.length;
-  let i = skipSpTab(s, 0);
-  const typeEnd = tokenEnd(s, i);
-  if (typeEnd === i || typeEnd === n || s.charCodeAt(typeEnd) !== 0x2f) return false;
-  let needsBoundary = typeEnd - i === 9 && endsWithWordAt(s, typeEnd, 'multipart');
-  i = tokenEnd(s, typeEnd + 1);
+function isPlainContentType(s: Uint8Array, i: number, n: number): boolean {
+  i = skipWsp(s, i, n);
+  const typeEnd = tokenEnd(s, i, n);
+  if (typeEnd === i || typeEnd === n || s[typeEnd] !== 0x2f) return false;
+  let needsBoundary = typeEnd - i === 9 && endsWithWordAt(s, typeEnd, multipartWord);
+  i = tokenEnd(s, typeEnd + 1, n);
   if (i === typeEnd + 1) return false;
-  for (i = skipSpTab(s, i); i < n; i = skipSpTab(s, i)) {
-    if (s.charCodeAt(i) !== semicolon) return false;
-    i = skipSpTab(s, i + 1);
-    if (i === n || s.charCodeAt(i) === semicolon) continue;
-    const nameEnd = tokenEnd(s, i);
+  for (i = skipWsp(s, i, n); i < n; i = skipWsp(s, i, n)) {
+    if (s[i] !== semicolon) return false;
+    i = skipWsp(s, i + 1, n);
+    if (i === n || s[i] === semicolon) continue;
+    const nameEnd = tokenEnd(s, i, n);
     if (nameEnd === i) return false;
-    if (needsBoundary && nameEnd - i === 8 && endsWithWordAt(s, nameEnd, 'boundary')) needsBoundary = false;
-    i = skipSpTab(s, nameEnd);
-    if (i === n || s.charCodeAt(i) !== 0x3d) return false;
-    i = skipSpTab(s, i + 1);
-    if (i < n && s.charCodeAt(i) === dquote) {
-      for (i++; i < n && isPlainParamQtext(s.charCodeAt(i)); i++);
-      if (i === n || s.charCodeAt(i) !== dquote) return false;
+    if (needsBoundary && nameEnd - i === 8 && endsWithWordAt(s, nameEnd, boundaryWord)) needsBoundary = false;
+    i = skipWsp(s, nameEnd, n);
+    if (i === n || s[i] !== 0x3d) return false;
+    i = skipWsp(s, i + 1, n);
+    if (i < n && s[i] === dquote) {
+      for (i++; i < n && isPlainParamQtext(s[i]!); i++);
+      if (i === n || s[i] !== dquote) return false;
       i++;
     } else {
-      const valueEnd = tokenEnd(s, i);
+      const valueEnd = tokenEnd(s, i, n);
       if (valueEnd === i) return false;
       i = valueEnd;
     }
@@ -430,32 +468,42 @@ function isPlainContentType(s: string): boolean {
   return !needsBoundary;
 }
 
-/** True when `s` is "1.0", maybe with white space and simple comments around it. */
-function isPlainMimeVersion(s: string): boolean {
-  const i = skipSpTab(s, 0);
-  return s.length - i >= 3 && s.charCodeAt(i) === 0x31 && s.charCodeAt(i + 1) === 0x2e && s.charCodeAt(i + 2) === 0x30 && skipPlainCfws(s, i + 3) === s.length;
+/** True when the value is "1.0", maybe with white space and simple comments around it. */
+function isPlainMimeVersion(s: Uint8Array, i: number, n: number): boolean {
+  i = skipWsp(s, i, n);
+  return n - i >= 3 && s[i] === 0x31 && s[i + 1] === 0x2e && s[i + 2] === 0x30 && skipPlainCfws(s, i + 3, n) === n;
 }
 
-/** True when `s` is one of the five encodings, maybe with white space and simple comments around it. */
-function isPlainTransferEncoding(s: string): boolean {
-  const i = skipSpTab(s, 0);
-  const end = tokenEnd(s, i);
-  return end > i && skipPlainCfws(s, end) === s.length && encodings.has(s.slice(i, end).toLowerCase());
+/** True when the value is one of the five encodings, maybe with white space and simple comments around it. */
+function isPlainTransferEncoding(s: Uint8Array, i: number, n: number): boolean {
+  i = skipWsp(s, i, n);
+  const end = tokenEnd(s, i, n);
+  return end > i && skipPlainCfws(s, end, n) === n && encodingWords.some((word) => word.length === end - i && endsWithWordAt(s, end, word));
 }
 
 /**
  * True when `checkMimeField` can accept the value of the MIME field `nameLower` without
  * its regexes (the common spellings: nearly every message has these fields).
  */
+function isPlainMime(nameLower: string, s: Uint8Array, i: number, n: number): boolean {
+  if (nameLower === 'content-type') return isPlainContentType(s, i, n);
+  if (nameLower === 'mime-version') return isPlainMimeVersion(s, i, n);
+  return nameLower === 'content-transfer-encoding' && isPlainTransferEncoding(s, i, n);
+}
+
 export function isPlainMimeValue(nameLower: string, value: string): boolean {
-  if (nameLower === 'content-type') return isPlainContentType(value);
-  if (nameLower === 'mime-version') return isPlainMimeVersion(value);
-  return nameLower === 'content-transfer-encoding' && isPlainTransferEncoding(value);
+  const { buf, start, end } = bytesOf(value);
+  return isPlainMime(nameLower, buf, start, end);
 }
 
 /** RFC 2045 §4 (MIME-Version), §5.1 (Content-Type), §6.1 (Content-Transfer-Encoding). */
 export function checkMimeField(nameLower: string, value: string): string | undefined {
   return isPlainMimeValue(nameLower, value) ? undefined : fullMimeCheck(nameLower, value);
+}
+
+function checkMimeFieldOf(f: Field): string | undefined {
+  const { buf, start, end } = f.valueBytes(scratch);
+  return isPlainMime(f.lower, buf, start, end) ? undefined : fullMimeCheck(f.lower, f.value);
 }
 
 /** `checkMimeField` without its fast paths: comments removed, then the RFC 2045 grammar. */
@@ -475,11 +523,22 @@ export function fullMimeCheck(nameLower: string, value: string): string | undefi
 /** `[no-from]` and friends: what MTAs and IMAP libraries write when an address was lost. */
 export const placeholders = /\[no-(?:from|to|sender|address)\]|\[no address\]|MISSING_MAILBOX|SYNTAX[-_]ERROR|UNEXPECTED_DATA_AFTER_ADDRESS|^\s*<?unknown@unknown>?\s*$|^\s*<>\s*$/i;
 
-/** True when `s` holds the lower-case ASCII `word` (case-insensitively) ending just before `end`. */
-function endsWithWordAt(s: string, end: number, word: string): boolean {
+/** Lower-case ASCII words that the fast paths look for, as bytes. */
+const word = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const multipartWord = word('multipart');
+const boundaryWord = word('boundary');
+const syntaxWord = word('syntax');
+const unknownWord = word('unknown');
+const encodingWords = [...encodings].map(word);
+
+/**
+ * True when `s` holds `word` (case-insensitively: its letters are lower case, its other
+ * characters digits or "-") ending just before `end`, which the caller has bounded.
+ */
+function endsWithWordAt(s: Uint8Array, end: number, word: Uint8Array): boolean {
   const start = end - word.length;
   if (start < 0) return false;
-  for (let i = 0; i < word.length; i++) if ((s.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false;
+  for (let i = 0; i < word.length; i++) if ((s[start + i]! | 0x20) !== word[i]) return false;
   return true;
 }
 
@@ -488,30 +547,37 @@ function endsWithWordAt(s: string, end: number, word: string): boolean {
  * upper-case placeholders), "<>", "syntax-" or "unknown@". One pass without a regex: the
  * regex, run on every address field, cost more than the address check itself.
  */
-function mayHoldPlaceholder(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
+function mayHoldPlaceholder(s: Uint8Array, from: number, n: number): boolean {
+  for (let i = from; i < n; i++) {
+    const c = s[i];
     if (c === 0x5b || c === 0x5f) return true;
-    if (c === 0x3e && i > 0 && value.charCodeAt(i - 1) === langle) return true;
-    if (c === 0x2d && endsWithWordAt(value, i, 'syntax')) return true;
-    if (c === 0x40 && endsWithWordAt(value, i, 'unknown')) return true;
+    if (c === 0x3e && i > from && s[i - 1] === langle) return true;
+    if (c === 0x2d && i - from >= 6 && endsWithWordAt(s, i, syntaxWord)) return true;
+    if (c === 0x40 && i - from >= 7 && endsWithWordAt(s, i, unknownWord)) return true;
   }
   return false;
 }
 
 /** The placeholder in `value`, trimmed, if it holds one. */
 export function findPlaceholder(value: string): string | undefined {
-  return mayHoldPlaceholder(value) ? placeholders.exec(value)?.[0]?.trim() : undefined;
+  const { buf, start, end } = bytesOf(value);
+  return mayHoldPlaceholder(buf, start, end) ? placeholders.exec(value)?.[0]?.trim() : undefined;
 }
 
 /** `checkAddressList` of a field's value, worked out once for all the rules that ask. */
 export function addressListOf(f: Field): AddressList {
-  return (f.addresses ??= checkAddressList(f.value));
+  if (f.addresses) return f.addresses;
+  const { buf, start, end } = f.valueBytes(scratch);
+  const plain = plainMailboxCount(buf, start, end);
+  return (f.addresses = plain > 0 ? { mailboxes: plain, problem: undefined } : fullAddressCheck(f.value));
 }
 
 /** `findPlaceholder` of a field's value, worked out once for all the rules that ask. */
 export function placeholderOf(f: Field): string | undefined {
-  if (f.placeholder === undefined) f.placeholder = findPlaceholder(f.value) ?? null;
+  if (f.placeholder === undefined) {
+    const { buf, start, end } = f.valueBytes(scratch);
+    f.placeholder = mayHoldPlaceholder(buf, start, end) ? (placeholders.exec(f.value)?.[0]?.trim() ?? null) : null;
+  }
   return f.placeholder ?? undefined;
 }
 
@@ -520,22 +586,23 @@ export function checkFieldValues(sink: RuleSink, fields: readonly Field[], ancho
   let messageIds = 0;
   for (const f of fields) {
     if (f.role & Role.date) {
-      if (!isBlank(f.value)) {
-        const { problems, trailing } = checkDate(f.value);
+      if (!isBlankValue(f)) {
+        const { problems, trailing } = checkDateOf(f);
         for (const [rule, detail] of problems) sink.report(rule, f.line, f.line.offset, detail);
         if (trailing !== '') sink.report('date-trailing-text', f.line, f.line.offset, `text after the date: "${trailing.slice(0, 80)}"`);
       }
     } else if (f.role & Role.address) {
-      if (!isBlank(f.value) && placeholderOf(f) === undefined) {
+      if (!isBlankValue(f) && placeholderOf(f) === undefined) {
         const { problem } = addressListOf(f);
         if (problem !== undefined) sink.report('address-invalid', f.line, f.line.offset, `${f.name}: ${problem}`);
       }
     } else if (f.role & Role.messageId) {
       messageIds++;
-      const problem = checkMessageId(f.value);
+      const { buf, start, end } = f.valueBytes(scratch);
+      const problem = isPlainMessageId(buf, start, end) ? undefined : fullMessageIdCheck(f.value);
       if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
     } else if (f.role & Role.mime) {
-      const problem = checkMimeField(f.lower, f.value);
+      const problem = checkMimeFieldOf(f);
       if (problem !== undefined) sink.report('mime-header-invalid', f.line, f.line.offset, problem);
     }
     if (f.mayHaveEncodedWord()) {

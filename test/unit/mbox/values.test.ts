@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFromLine } from '../../../src/mbox/from-line.js';
+import { prng, lintPieces } from './helpers.js';
 import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, checkMimeField, findPlaceholder, fullMimeCheck, isBlank, isPlainMimeValue, placeholders } from '../../../src/mbox/rules/values.js';
 
 describe('From_ line parsing (RFC 4155 §2)', () => {
@@ -167,5 +168,54 @@ describe('MIME fields (RFC 2045 §4, §5.1, §6.1)', () => {
     }
     // The generated values reach the fast paths often enough for the comparison to mean something.
     expect(accepted).toBeGreaterThan(5000);
+  });
+});
+
+describe('value checks read folded values in place, as their unfolded text reads', () => {
+  // The checks read a field's bytes with the line endings of its continuation lines in
+  // them: each finding must be the one the same value written on one line gives.
+  const valueRules = new Set(['date-invalid', 'date-zone', 'date-weekday', 'date-trailing-text', 'address-invalid', 'message-id-invalid', 'mime-header-invalid', 'placeholder-address', 'merged-field', 'empty-required', 'sender-required', 'encoded-word-invalid']);
+  const random = prng(5322);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const values: Record<string, readonly string[]> = {
+    Date: ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT)', 'Fri, 8 Sep 2017 13:44:33 -0400', 'Mon, 8 Sep 2017 13:44:33 +0000', '8 Sep 17 13:44 GMT', 'Fri, 8 Sep 2017 13:44:33 -0400 From: "A B" <a@b.example>'],
+    From: ['Alice Example <alice@example.org>', '"Bob, Jr." <bob@example.org>', 'a@example.org, b@example.org', '[no-from]', 'bob@@example.org', 'Carol <carol@example.org> (work)'],
+    To: ['a@example.org, Bob <b@example.org>, "C, D" <c@example.org>', 'friends: a@example.org, b@example.org;', '<unknown@unknown>', 'x y <z@example.org>'],
+    'Message-ID': ['<1.2@example.org>', '<1.2@example.org> (comment)', '1.2@example.org', '<a b@example.org>'],
+    'Content-Type': ['multipart/alternative; boundary="b1"; charset=utf-8', 'multipart/mixed; charset=x', 'text/plain; charset="utf-8" (c)', 'text/plain;; format=flowed'],
+    'MIME-Version': ['1.0', '1.0 (generated)', '1.1'],
+    'Content-Transfer-Encoding': ['7bit', ' Quoted-Printable', 'base 64', 'x-uuencode'],
+    Subject: ['=?utf-8?B?Y2Fmw6k=?= and =?utf-8?Q?caf=C3=A9?=', '=?utf-8?B?Y2Fmw6k?='],
+  };
+  const damage = ['', '', '', '(', ')', '\\', '"', ';', ',', '<', '>', '@', ':', ': ', '\r', '\t', ' '];
+
+  /** Breaks the value before some of its spaces and tabs (each fold keeps its white space). */
+  const fold = (value: string, eol: string): string =>
+    value.replace(/[ \t]/g, (ws) => (random() < 0.4 ? `${eol}${random() < 0.5 ? ws : `${ws}${pick([' ', '\t'])}`}` : ws));
+
+  const message = (fields: [string, string][], eol: string): Buffer =>
+    Buffer.from(`From a@example.org Fri Sep  8 17:44:32 2017${eol}${fields.map(([name, value]) => `${name}: ${value}`).join(eol)}${eol}${eol}body${eol}`, 'latin1');
+
+  const valueFindings = (bytes: Buffer): string[] =>
+    lintPieces([bytes])
+      .filter((f) => valueRules.has(f.rule))
+      .map((f) => `${f.rule}: ${f.detail}`);
+
+  it.each([['CRLF', '\r\n'], ['LF', '\n']])('%s', (_, eol) => {
+    let folded = 0;
+    for (let i = 0; i < 600; i++) {
+      const fields = Object.entries(values).map(([name, list]): [string, string] => {
+        let value = pick(list);
+        const at = Math.floor(random() * (value.length + 1));
+        value = value.slice(0, at) + pick(damage) + value.slice(at);
+        return [name, value];
+      });
+      const foldedFields = fields.map(([name, value]): [string, string] => [name, fold(value, eol)]);
+      // Folding doubles white space at some folds: the one-line version has the same unfolded value.
+      const unfolded = foldedFields.map(([name, value]): [string, string] => [name, value.split(eol).join('')]);
+      folded += foldedFields.filter(([, value]) => value.includes(eol)).length;
+      expect(valueFindings(message(foldedFields, eol)), JSON.stringify(foldedFields)).toEqual(valueFindings(message(unfolded, eol)));
+    }
+    expect(folded).toBeGreaterThan(1000);
   });
 });
