@@ -1,5 +1,4 @@
 import { fstatSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
@@ -7,6 +6,7 @@ import { collect, configureCommand, setExitCode } from './action.js';
 import { ExitCode } from './exit-codes.js';
 import type { Finding } from '../mbox/types.js';
 import { chalkFor, wantsColour } from '../ui/colors.js';
+import { defaultJobs } from './lint-mbox-prestart.js';
 
 interface LintMboxCliOptions {
   format: 'text' | 'json' | 'ndjson';
@@ -24,13 +24,6 @@ const positiveInteger = (option: string) => (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${option} ${value}: expected a whole number above 0`);
   return Number(value);
 };
-
-/**
- * Two workers lint a header-dense 4 GB archive about 1.5 times as fast as one thread on
- * the 2-core machines here, with peak RSS under 128 MB; each further worker adds about
- * 17 MB, hence the cap.
- */
-const defaultJobs = Math.min(availableParallelism(), 4);
 
 export function registerLintMbox(program: Command): void {
   configureCommand(program.command('lint-mbox'))

@@ -4,7 +4,7 @@ import type { RuleSelection } from './rule-filter.js';
 import type { FileRange } from './range-split.js';
 import type { Eol, Finding, Variant } from './types.js';
 
-/** What every range worker is started with. */
+/** What every range worker is configured with, in the first message it gets (`ConfigureMessage`). */
 export interface RangeWorkerData {
   rules: RuleSelection;
   /**
@@ -15,7 +15,7 @@ export interface RangeWorkerData {
 }
 
 /**
- * What one worker is started with besides `RangeWorkerData`: the channel on which its output
+ * What one worker is configured with besides `RangeWorkerData`: the channel on which its output
  * turns come (`TurnMessage`), and a flag the main thread raises after posting one. A worker
  * looks at the flag between messages while it scans, so a turn waits for one message rather
  * than for the end of the range being scanned (with the other worker's turns behind it).
@@ -26,8 +26,18 @@ export interface RangeWorkerTurns {
   turnPosted: Int32Array;
 }
 
+/**
+ * Main thread → worker, on the worker's own port, first of all: how to lint. A worker may be
+ * started before the command line is read (prestart.ts), so this does not come with it.
+ */
+export interface ConfigureMessage {
+  type: 'configure';
+  data: RangeWorkerData & RangeWorkerTurns;
+}
+
 /** Main thread → worker, on the worker's own port: a range to scan. */
 export interface ScanMessage {
+  type: 'scan';
   id: number;
   file: string;
   range: FileRange;

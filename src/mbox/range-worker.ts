@@ -2,31 +2,55 @@
  * A worker thread of `lint-mbox`: scans ranges of a file (see range-split.ts) and, once the
  * main thread says how many messages and lines come before a range and that the range
  * before it is out, numbers its findings and writes them to the output itself (or sends
- * them back as objects for `--format json`). Started by range-pool.ts.
+ * them back as objects for `--format json`). Started by range-pool.ts, maybe before the
+ * command line is read (prestart.ts): what to lint and how comes in its first message.
  *
  * As its thread's entry point it builds the output layout from ui, as the CLI does for the
  * main thread (lint-files.ts takes the layout it is given).
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
 import { loadChalk } from '../ui/colors.js';
 import { FindingFormatter } from '../ui/lint-report.js';
 import { chunkBytes } from './file-chunks.js';
 import { PendingFindings } from './pending-findings.js';
-import type { FromRangeWorker, RangeWorkerData, RangeWorkerTurns, ScanMessage, TurnMessage } from './range-protocol.js';
+import type { ConfigureMessage, FromRangeWorker, ScanMessage, TurnMessage } from './range-protocol.js';
 import { selectRules } from './rule-filter.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
 import type { Finding } from './types.js';
 
-const data = workerData as RangeWorkerData & RangeWorkerTurns;
 const port = parentPort!;
-const { turns, turnPosted } = data;
-const isEnabled = selectRules(data.rules);
-const output = data.output;
-/** Set for the streamed formats, which the worker writes itself to `outputFd`. */
-const formatter = output.format === 'objects' ? undefined : new FindingFormatter(output.format, await loadChalk(output.format === 'text' && output.colour));
-const outputFd = output.format === 'objects' ? -1 : output.fd;
+
+/** How this worker lints, from its `ConfigureMessage`. */
+interface Configured {
+  isEnabled(rule: string): boolean;
+  /** Set for the streamed formats, which the worker writes itself to `outputFd`. */
+  formatter: FindingFormatter | undefined;
+  outputFd: number;
+  turns: MessagePort;
+  turnPosted: Int32Array;
+}
+let configured: Configured | undefined;
+/** Ranges that came while the configuration was being set up (loading chalk for colour). */
+const early: ScanMessage[] = [];
+
+port.on('message', (message: ConfigureMessage | ScanMessage) => {
+  if (message.type === 'configure') void configure(message);
+  else if (configured) scan(configured, message);
+  else early.push(message);
+});
+
+async function configure({ data }: ConfigureMessage): Promise<void> {
+  const output = data.output;
+  const formatter = output.format === 'objects' ? undefined : new FindingFormatter(output.format, await loadChalk(output.format === 'text' && output.colour));
+  const worker: Configured = { isEnabled: selectRules(data.rules), formatter, outputFd: output.format === 'objects' ? -1 : output.fd, turns: data.turns, turnPosted: data.turnPosted };
+  configured = worker;
+  // Turns that come while no range is being scanned; during a scan, `takeTurns` reads them.
+  worker.turns.on('message', (turn: TurnMessage) => number(worker, turn));
+  for (const message of early.splice(0)) scan(worker, message);
+}
+
 /** Ranges up to this size are read at once into `reused`; longer ones (a huge message) in chunks. */
 const wholeRangeBytes = 8 << 20;
 let reused = Buffer.alloc(0);
@@ -48,28 +72,25 @@ const held = new Map<number, Held>();
 
 const post = (message: FromRangeWorker): void => port.postMessage(message);
 
-port.on('message', scan);
-// Turns that come while no range is being scanned; during a scan, `takeTurns` reads them.
-turns.on('message', number);
-
 /**
  * Writes the ranges whose turn has come while this worker scans another: a turn that waited
  * for the scan to end held up the output, and with it the ranges the other workers may take
  * (two workers on 512 MB were idle for 100–200 ms each that way). Called between messages.
  */
-function takeTurns(): void {
-  Atomics.store(turnPosted, 0, 0);
-  for (let turn = receiveMessageOnPort(turns); turn; turn = receiveMessageOnPort(turns)) number(turn.message as TurnMessage);
+function takeTurns(worker: Configured): void {
+  Atomics.store(worker.turnPosted, 0, 0);
+  for (let turn = receiveMessageOnPort(worker.turns); turn; turn = receiveMessageOnPort(worker.turns)) number(worker, turn.message as TurnMessage);
 }
 
-function scan({ id, file, range, last, sniffed }: ScanMessage): void {
+function scan(worker: Configured, { id, file, range, last, sniffed }: ScanMessage): void {
+  const { formatter, turnPosted } = worker;
   const pending = formatter ? new PendingFindings(formatter) : undefined;
   const objects: Finding[] = [];
   const kept: Held = { findings: pending ?? objects, counts: new Map(), errors: 0 };
   const scanner = new MboxScanner({
     file,
     framing: true,
-    isEnabled,
+    isEnabled: worker.isEnabled,
     origins: false,
     range: { start: range.start, startAfterBlank: range.startAfterBlank, stopAt: last ? undefined : range.end, sniffed, full: () => (pending?.size ?? objects.length) >= maxHeldFindings },
     onMessage(_info, found) {
@@ -79,7 +100,7 @@ function scan({ id, file, range, last, sniffed }: ScanMessage): void {
         if (pending) pending.add(f);
         else objects.push(f);
       }
-      if (Atomics.load(turnPosted, 0) !== 0) takeTurns();
+      if (Atomics.load(turnPosted, 0) !== 0) takeTurns(worker);
     },
   });
   let offset = range.start;
@@ -125,7 +146,7 @@ function scan({ id, file, range, last, sniffed }: ScanMessage): void {
   post({ type: 'scanned', id, messages: scanner.messages, lines: stopped?.lines ?? 0, end: stopped?.at ?? range.end, afterBlank: stopped?.afterBlank ?? false });
 }
 
-function number({ id, messages, lines }: TurnMessage): void {
+function number({ outputFd }: Configured, { id, messages, lines }: TurnMessage): void {
   const { findings, counts, errors } = held.get(id)!;
   held.delete(id);
   if (findings instanceof PendingFindings) {

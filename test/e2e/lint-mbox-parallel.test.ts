@@ -171,6 +171,24 @@ describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one sc
     expect([0, 1]).toContain(r.status);
   });
 
+  it('workers started before the command line is read do not outlive a run that does not take them', () => {
+    // A big file on the command line starts the workers early (bin/smtpdbg.js); a socket as
+    // standard output, or a bad option, then keeps the run to one thread or ends it.
+    const sequential = run(['--jobs', '1', '--format', 'ndjson', combined]);
+    const started = Date.now();
+    const socketed = spawnSync(process.execPath, [join(root, 'bin/smtpdbg.js'), 'lint-mbox', '--jobs', '2', '--format', 'ndjson', combined], {
+      env: { ...process.env, ...parallel(4096) },
+      timeout: 60_000,
+      maxBuffer: 1 << 30,
+    });
+    expect(socketed.status).toBe(1);
+    expect(socketed.stdout.equals(sequential.stdout)).toBe(true);
+    const bad = run(['--jobs', '2', '--format', 'yaml', combined], parallel(4096));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("argument 'yaml' is invalid");
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('--jobs must be a whole number above 0', () => {
     const r = run(['--jobs', '0', combined]);
     expect(r.status).toBe(2);
