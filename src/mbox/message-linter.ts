@@ -4,7 +4,7 @@ import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
-import type { Eol, Finding, OriginFields } from './types.js';
+import { Eol, type Finding, type OriginFields } from './types.js';
 
 export interface MessageContext {
   file: string;
@@ -36,6 +36,11 @@ function isBlankLine(line: SourceLine): boolean {
   }
   return true;
 }
+
+/** `eol-mixed` details by the line's and the file's line ending, made once (see `missing` in header-bytes.ts). */
+const eolMixedDetail = Object.fromEntries(
+  Object.values(Eol).map((line) => [line, Object.fromEntries(Object.values(Eol).map((file) => [file, `line ends with ${line.toUpperCase()} in a file whose lines end with ${file.toUpperCase()}`]))]),
+) as Record<Eol, Record<Eol, string>>;
 
 const byOffsetThenRule = (a: Finding, b: Finding): number => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
 
@@ -152,7 +157,7 @@ export class MessageLinter implements RuleSink {
       this.report('bare-lf', line, line.offset + line.length, 'LF-only line end in a header whose lines end with CRLF');
     } else if (this.ctx.fileEol !== undefined && line.eol !== this.ctx.fileEol && !this.eolMixedReported) {
       this.eolMixedReported = true;
-      this.report('eol-mixed', line, line.offset + line.length, `line ends with ${line.eol.toUpperCase()} in a file whose lines end with ${this.ctx.fileEol.toUpperCase()}`);
+      this.report('eol-mixed', line, line.offset + line.length, eolMixedDetail[line.eol][this.ctx.fileEol]);
     }
   }
 
