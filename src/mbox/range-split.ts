@@ -1,6 +1,5 @@
 import { readSync } from 'node:fs';
-import { parseFromLine } from './from-line.js';
-import { latin1 } from './line.js';
+import { parseFromLineBytes } from './from-line.js';
 import { blankBefore } from './scanner.js';
 
 /** One piece of a file that a worker lints on its own (see MboxScanner's `range`). */
@@ -73,7 +72,7 @@ function findBoundary(fd: number, size: number, from: number, buf: Buffer): Boun
         break;
       }
       const lineEnd = nl > q && window[nl - 1] === 13 ? nl - 1 : nl;
-      if (lineEnd - q > maxBoundaryLine || parseFromLine(latin1(window, q + 5, lineEnd)).dateKind === 'none') continue;
+      if (lineEnd - q > maxBoundaryLine || parseFromLineBytes(window, q + 5, lineEnd).dateKind === 'none') continue;
       return { at: windowStart + q, lineEnd: windowStart + nl, afterBlank: blankBefore(window, q) > 0 };
     }
     if (atEnd) return undefined;

@@ -1,5 +1,5 @@
-import { parseFromLine, type FromLine } from './from-line.js';
-import { latin1, lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
+import { parseFromLineBytes, type FromLine } from './from-line.js';
+import { lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
 import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
@@ -311,7 +311,7 @@ export class MboxScanner {
       fromLine,
     );
     if (fromLine) {
-      checkFromLine(this.msg, fromLine, parsed ?? parseFromLine(latin1(fromLine.buf, fromLine.start + 5, fromLine.end)), precededByBlank, fromLine.offset === 0);
+      checkFromLine(this.msg, fromLine, parsed ?? parseFromLineBytes(fromLine.buf, fromLine.start + 5, fromLine.end), precededByBlank, fromLine.offset === 0);
       this.afterFromLine = true;
     }
     this.state = State.header;
@@ -363,7 +363,7 @@ export class MboxScanner {
       this.enterBody(this.base + next, this.base + next - 1);
       return;
     }
-    const parsed = fromLike ? parseFromLine(latin1(line.buf, line.start + 5, line.end)) : undefined;
+    const parsed = fromLike ? parseFromLineBytes(line.buf, line.start + 5, line.end) : undefined;
     if (parsed && parsed.dateKind !== 'none') {
       msg.endHeader(false, line);
       this.endMessage(line.offset, 0);
@@ -411,7 +411,7 @@ export class MboxScanner {
       let separator = false;
       let parsed: FromLine | undefined;
       if (line.length <= lineKeepBytes) {
-        parsed = parseFromLine(latin1(buf, start + 5, line.end));
+        parsed = parseFromLineBytes(buf, start + 5, line.end);
         separator = parsed.dateKind !== 'none';
         if (!separator && blank > 0 && nl >= 0) {
           const lookEnd = Math.min(buf.length, nl + 1 + lookaheadBytes);

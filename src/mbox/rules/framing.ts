@@ -5,6 +5,9 @@ import type { Line } from '../line.js';
 /** Checks of one From_ line that was taken as a message separator (RFC 4155 §2). */
 export function checkFromLine(sink: RuleSink, line: Line, parsed: FromLine, precededByBlank: boolean, atFileStart: boolean): void {
   const at = line.offset;
+  if (!precededByBlank && !atFileStart) sink.report('from-not-after-blank', line, at, 'From_ line directly after a non-empty line: the previous message does not end with an empty line');
+  // `sender SP asctime` with a sender of printable ASCII without spaces: nothing else to report.
+  if (parsed.plain) return;
   if (parsed.dateKind === 'none') {
     sink.report('from-unparseable', line, at, 'line starting with "From " has no date: readers disagree on whether it starts a message');
   } else if (parsed.dateKind === 'other') {
@@ -15,5 +18,4 @@ export function checkFromLine(sink: RuleSink, line: Line, parsed: FromLine, prec
   } else if (/\s/.test(parsed.sender)) {
     sink.report('from-sender-spaces', line, at + 5, `envelope sender "${parsed.sender}" contains spaces`);
   }
-  if (!precededByBlank && !atFileStart) sink.report('from-not-after-blank', line, at, 'From_ line directly after a non-empty line: the previous message does not end with an empty line');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFromLine } from '../../../src/mbox/from-line.js';
+import { parseFromLine, parseFromLineBytes } from '../../../src/mbox/from-line.js';
 import { prng, lintPieces } from './helpers.js';
 import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, checkMimeField, findPlaceholder, fullMimeCheck, isBlank, isPlainMimeValue, placeholders } from '../../../src/mbox/rules/values.js';
 
@@ -14,6 +14,34 @@ describe('From_ line parsing (RFC 4155 §2)', () => {
     ['Monica@x Tue Mar 04 03:33:20 2003', 'Monica@x', 'asctime'],
   ])('%j', (rest, sender, dateKind) => {
     expect(parseFromLine(rest)).toMatchObject({ sender, dateKind });
+  });
+});
+
+describe('From_ lines read from their bytes', () => {
+  it('agree with the parse of the decoded line, and a plain line has nothing for the sender checks', () => {
+    const random = prng(4155);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const pieces = ['a@b', 'Mon', 'MAILER-DAEMON', ' ', '  ', '\t', 'Fri Sep  8 17:44:32 2017', 'Wed Feb  9 22:02 MET 2000', 'Sun Jan 01 00:00:00 2001', 'x y@z', '\u00e9', '12:00', ''];
+    let plain = 0;
+    for (let i = 0; i < 20_000; i++) {
+      // Half of them the usual shape, `sender SP date`, from pieces that may spoil it.
+      const rest =
+        random() < 0.5
+          ? `${pick(['a@b', 'MAILER-DAEMON', 'Mon', 'x y@z', '', 'a\u00e9@b'])} ${pick(pieces)}`
+          : Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(pieces)).join(pick(['', ' ']));
+      const bytes = Buffer.from(`From ${rest}`, 'latin1');
+      const fromBytes = parseFromLineBytes(bytes, 5, bytes.length);
+      const fromText = parseFromLine(rest);
+      expect([fromBytes.dateKind, fromBytes.plain], rest).toEqual([fromText.dateKind, fromText.plain]);
+      if (fromBytes.plain) {
+        plain++;
+        expect(fromText.dateKind).toBe('asctime');
+        expect(fromText.sender).toMatch(/^\S+$/);
+      } else {
+        expect([fromBytes.sender, fromBytes.date]).toEqual([fromText.sender, fromText.date]);
+      }
+    }
+    expect(plain).toBeGreaterThan(500);
   });
 });
 
