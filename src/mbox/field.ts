@@ -59,6 +59,12 @@ export class Field implements Line {
   /** Worked out once by the rules that need them (`addressListOf`, `placeholderOf`). */
   addresses?: AddressList = undefined;
   placeholder?: string | null = undefined;
+  /**
+   * Set by the value checks when a fast path accepted the value in a grammar that leaves no
+   * ":" before white space (a plain date, address list, Message-ID, MIME-Version or
+   * Content-Transfer-Encoding): such a value cannot hold a merged field (`merged-field`).
+   */
+  noColonSpace = false;
   private decoded = '';
   /**
    * Until the value is decoded: the bytes holding it and its range there, which spans the
@@ -95,6 +101,7 @@ export class Field implements Line {
     this.lineEnd = copyLine ? lineEnd - line.start : lineEnd;
     this.addresses = undefined;
     this.placeholder = undefined;
+    this.noColonSpace = false;
     this.decoded = '';
     this.src = line.buf;
     this.valueStart = value;

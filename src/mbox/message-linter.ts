@@ -216,8 +216,10 @@ export class MessageLinter implements RuleSink {
     const anchor = this.anchor ?? at;
     if (!separated && at) this.report('no-body-separator', at, at.offset, 'the header is not followed by an empty line');
     if (!anchor) return;
-    checkHeaderBlock(this, this.fields, anchor);
+    // The value checks first: what they find out spares `checkHeaderBlock` some reading
+    // (`Field.noColonSpace`). The findings are sorted at `finish`, so the order is free.
     checkFieldValues(this, this.fields, anchor);
+    checkHeaderBlock(this, this.fields, anchor);
     const cl = this.fields.find((f) => (f.role & Role.contentLength) !== 0);
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {
       this.contentLength = Number(cl.value);

@@ -167,7 +167,7 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
       if (firstOf[i] === undefined) firstOf[i] = f;
       else repeated = true;
     }
-    if (f.role & Role.structured && hasColonThenSpace(f)) {
+    if (f.role & Role.structured && !f.noColonSpace && hasColonThenSpace(f)) {
       const m = mergedName.exec(f.value);
       if (m) {
         const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);

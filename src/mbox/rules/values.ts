@@ -199,7 +199,9 @@ export function checkDate(value: string): DateCheck {
 /** `checkDate` of a field's value, decoded only when the fast path cannot decide. */
 function checkDateOf(f: Field): DateCheck {
   const { buf, start, end } = f.valueBytes(scratch);
-  return isPlainValidDate(buf, start, end) ? validDate : fullDateCheck(f.value);
+  if (!isPlainValidDate(buf, start, end)) return fullDateCheck(f.value);
+  f.noColonSpace = true;
+  return validDate;
 }
 
 function fullDateCheck(value: string): DateCheck {
@@ -503,7 +505,10 @@ export function checkMimeField(nameLower: string, value: string): string | undef
 
 function checkMimeFieldOf(f: Field): string | undefined {
   const { buf, start, end } = f.valueBytes(scratch);
-  return isPlainMime(f.lower, buf, start, end) ? undefined : fullMimeCheck(f.lower, f.value);
+  if (!isPlainMime(f.lower, buf, start, end)) return fullMimeCheck(f.lower, f.value);
+  // A plain Content-Type may have ": " in a quoted parameter value.
+  f.noColonSpace = f.lower !== 'content-type';
+  return undefined;
 }
 
 /** `checkMimeField` without its fast paths: comments removed, then the RFC 2045 grammar. */
@@ -569,7 +574,9 @@ export function addressListOf(f: Field): AddressList {
   if (f.addresses) return f.addresses;
   const { buf, start, end } = f.valueBytes(scratch);
   const plain = plainMailboxCount(buf, start, end);
-  return (f.addresses = plain > 0 ? { mailboxes: plain, problem: undefined } : fullAddressCheck(f.value));
+  if (plain <= 0) return (f.addresses = fullAddressCheck(f.value));
+  f.noColonSpace = true;
+  return (f.addresses = { mailboxes: plain, problem: undefined });
 }
 
 /** `findPlaceholder` of a field's value, worked out once for all the rules that ask. */
@@ -599,7 +606,8 @@ export function checkFieldValues(sink: RuleSink, fields: readonly Field[], ancho
     } else if (f.role & Role.messageId) {
       messageIds++;
       const { buf, start, end } = f.valueBytes(scratch);
-      const problem = isPlainMessageId(buf, start, end) ? undefined : fullMessageIdCheck(f.value);
+      f.noColonSpace = isPlainMessageId(buf, start, end);
+      const problem = f.noColonSpace ? undefined : fullMessageIdCheck(f.value);
       if (problem !== undefined) sink.report('message-id-invalid', f.line, f.line.offset, problem);
     } else if (f.role & Role.mime) {
       const problem = checkMimeFieldOf(f);
