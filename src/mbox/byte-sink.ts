@@ -17,8 +17,42 @@ export abstract class ByteSink {
     this.buf = Buffer.allocUnsafeSlow(size);
   }
 
+  /** Counts the times written bytes were dropped (see `repeat`). */
+  protected era = 0;
+
   /** Called when `n` more bytes do not fit after `used`: afterwards they must. */
   protected abstract makeRoom(n: number): void;
+
+  /**
+   * Makes room for `n` more bytes and returns where they will start: what is written next,
+   * up to `n` bytes, stays in one piece that `repeat` can copy.
+   */
+  reserve(n: number): number {
+    if (this.used + n > this.buf.length) this.makeRoom(n);
+    return this.used;
+  }
+
+  /** Where the next byte goes. */
+  get position(): number {
+    return this.used;
+  }
+
+  /** Changes whenever bytes written before are dropped: with `position`, what `repeat` needs. */
+  get epoch(): number {
+    return this.era;
+  }
+
+  /**
+   * Writes again the bytes written at `[start, end)` during `epoch`, copied within the buffer.
+   * False when they are no longer there (written out, or the sink emptied) or do not fit
+   * without making room: the caller writes them anew.
+   */
+  repeat(start: number, end: number, epoch: number): boolean {
+    if (epoch !== this.era || this.used + end - start > this.buf.length) return false;
+    this.buf.copyWithin(this.used, start, end);
+    this.used += end - start;
+    return true;
+  }
 
   bytes(b: Uint8Array): void {
     if (this.used + b.length > this.buf.length) this.makeRoom(b.length);
@@ -145,6 +179,7 @@ export class BatchedWriter extends ByteSink {
     // A fresh buffer: an asynchronous stream may still hold the one written.
     this.buf = Buffer.allocUnsafeSlow(this.size);
     this.used = 0;
+    this.era++;
   }
 
   protected makeRoom(n: number): void {
@@ -167,6 +202,7 @@ export class GrowingBytes extends ByteSink {
 
   reset(): void {
     this.used = 0;
+    this.era++;
   }
 
   protected makeRoom(n: number): void {

@@ -6,7 +6,6 @@ export const lineKey = ',"line":';
 
 const offsetKey = Buffer.from(',"offset":');
 const textKey = Buffer.from(',"text":');
-const noBytes = Buffer.alloc(0);
 /**
  * `s` as UTF-8 in a buffer of its own. `Buffer.from` hands out small buffers from shared
  * 8 KiB slabs, and each cached detail would keep its slab alive.
@@ -15,6 +14,34 @@ function ownBytes(s: string): Buffer {
   const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(s));
   bytes.write(s);
   return bytes;
+}
+
+/**
+ * A member whose value the findings of one message share (its From_ line, its Message-ID):
+ * written for the message's first finding, then copied from where that one was written
+ * while the sink still holds it. A buffer of its own for each value, made for one message
+ * (two findings on average), cost more than the encoding.
+ */
+class RepeatedMember {
+  private value: string | undefined;
+  private sink: ByteSink | undefined;
+  private start = 0;
+  private end = 0;
+  private epoch = 0;
+
+  constructor(private readonly key: string) {}
+
+  write(value: string, out: ByteSink): void {
+    if (value === this.value && out === this.sink && out.repeat(this.start, this.end, this.epoch)) return;
+    const json = this.key + JSON.stringify(value);
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit (see `ByteSink.string`).
+    this.start = out.reserve(json.length * 3);
+    out.string(json);
+    this.value = value;
+    this.sink = out;
+    this.end = out.position;
+    this.epoch = out.epoch;
+  }
 }
 
 /** How many distinct details `FindingJson` keeps encoded; past it, it starts again. */
@@ -36,10 +63,8 @@ export class FindingJson {
   private headsFile: string | undefined;
   /** Details as JSON bytes: a few hundred distinct texts make up nearly every finding's detail. */
   private readonly details = new Map<string, Buffer>();
-  private lastFromLine: string | undefined;
-  private lastFromLineJson: Buffer = noBytes;
-  private lastMessageId: string | undefined;
-  private lastMessageIdJson: Buffer = noBytes;
+  private readonly fromLine = new RepeatedMember(',"fromLine":');
+  private readonly messageId = new RepeatedMember(',"messageId":');
 
   /** The members after the line number, and the closing brace. */
   writeTail(f: Finding, out: ByteSink): void {
@@ -48,21 +73,8 @@ export class FindingJson {
     out.bytes(textKey);
     out.jsonString(f.text);
     out.bytes(this.detailJson(f.detail));
-    if (f.fromLine !== undefined) {
-      // The findings of one message share these strings, so the last one is usually it.
-      if (f.fromLine !== this.lastFromLine) {
-        this.lastFromLine = f.fromLine;
-        this.lastFromLineJson = Buffer.from(`,"fromLine":${JSON.stringify(f.fromLine)}`);
-      }
-      out.bytes(this.lastFromLineJson);
-    }
-    if (f.messageId !== undefined) {
-      if (f.messageId !== this.lastMessageId) {
-        this.lastMessageId = f.messageId;
-        this.lastMessageIdJson = Buffer.from(`,"messageId":${JSON.stringify(f.messageId)}`);
-      }
-      out.bytes(this.lastMessageIdJson);
-    }
+    if (f.fromLine !== undefined) this.fromLine.write(f.fromLine, out);
+    if (f.messageId !== undefined) this.messageId.write(f.messageId, out);
     out.byte(0x7d);
   }
 

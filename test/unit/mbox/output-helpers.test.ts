@@ -59,6 +59,18 @@ describe('ndjson: a finding encoded piece by piece', () => {
     expect(encoded('ndjson', all).text).toBe(all.map((f) => `${JSON.stringify(f)}\n`).join(''));
   });
 
+  it("a message's From_ line and Message-ID, written once and copied for its later findings, survive full batches and new ranges", () => {
+    // Thousands of findings of one message fill several 64 KiB batches: a copy must never be
+    // taken from a batch already written out, nor from another range's storage.
+    const many = Array.from({ length: 3000 }, (_, i) => finding({ offset: i, text: `line ${i}␊` }));
+    const expected = many.map((f) => `${JSON.stringify(f)}\n`).join('');
+    const { text, writes } = encoded('ndjson', many);
+    expect(writes).toBeGreaterThan(3);
+    expect(text).toBe(expected);
+    const formatter = new FindingFormatter('ndjson', new Chalk({ level: 0 }));
+    expect(pendingThenDrained(formatter, many.slice(0, 1500)) + pendingThenDrained(formatter, many.slice(1500))).toBe(expected);
+  });
+
   it('batches: nothing is written until the buffer is full or flushed; a piece longer than the buffer goes whole', () => {
     const small = finding({});
     const long = finding({ messageId: `<${'m'.repeat(200_000)}@x>`, detail: 'é'.repeat(70_000) });
