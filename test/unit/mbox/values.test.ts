@@ -199,6 +199,16 @@ describe('MIME fields (RFC 2045 §4, §5.1, §6.1)', () => {
   });
 });
 
+/** One value per field, picked from its list, with one of `inserts` put in at a random place. */
+function damagedFields(values: Record<string, readonly string[]>, inserts: readonly string[], random: () => number): [string, string][] {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  return Object.entries(values).map(([name, list]) => {
+    const value = pick(list);
+    const at = Math.floor(random() * (value.length + 1));
+    return [name, value.slice(0, at) + pick(inserts) + value.slice(at)];
+  });
+}
+
 describe('value checks read folded values in place, as their unfolded text reads', () => {
   // The checks read a field's bytes with the line endings of its continuation lines in
   // them: each finding must be the one the same value written on one line gives.
@@ -232,12 +242,7 @@ describe('value checks read folded values in place, as their unfolded text reads
   it.each([['CRLF', '\r\n'], ['LF', '\n']])('%s', (_, eol) => {
     let folded = 0;
     for (let i = 0; i < 600; i++) {
-      const fields = Object.entries(values).map(([name, list]): [string, string] => {
-        let value = pick(list);
-        const at = Math.floor(random() * (value.length + 1));
-        value = value.slice(0, at) + pick(damage) + value.slice(at);
-        return [name, value];
-      });
+      const fields = damagedFields(values, damage, random);
       const foldedFields = fields.map(([name, value]): [string, string] => [name, fold(value, eol)]);
       // Folding doubles white space at some folds: the one-line version has the same unfolded value.
       const unfolded = foldedFields.map(([name, value]): [string, string] => [name, value.split(eol).join('')]);
@@ -254,7 +259,6 @@ describe('merged-field: reported exactly when a structured value holds " Name: "
   // that reading the unfolded value gives.
   const known = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-ID|In-Reply-To|References|Return-Path|MIME-Version|Content-Type|Content-Transfer-Encoding|X-Mailer|Received):[ \t]/i;
   const random = prng(2822);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const values: Record<string, readonly string[]> = {
     Date: ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT)', 'Fri, 8 Sep 2017 13:44:33 -0400'],
     From: ['Alice <alice@example.org>', 'a@example.org', '"A: B" <a@example.org>'],
@@ -269,13 +273,8 @@ describe('merged-field: reported exactly when a structured value holds " Name: "
   it.each([['CRLF', '\r\n'], ['LF', '\n']])('%s', (_, eol) => {
     let merged = 0;
     for (let i = 0; i < 3000; i++) {
-      const fields = Object.entries(values).map(([name, list]): [string, string] => {
-        let value = pick(list);
-        const at = Math.floor(random() * (value.length + 1));
-        value = value.slice(0, at) + pick(inserts) + value.slice(at);
-        // Now and then a fold where the value has white space.
-        return [name, value.replace(/ /g, (ws) => (random() < 0.1 ? `${eol}${ws}` : ws))];
-      });
+      // Now and then a fold where the value has white space.
+      const fields = damagedFields(values, inserts, random).map(([name, value]): [string, string] => [name, value.replace(/ /g, (ws) => (random() < 0.1 ? `${eol}${ws}` : ws))]);
       const bytes = Buffer.from(`From a@example.org Fri Sep  8 17:44:32 2017${eol}${fields.map(([n, v]) => `${n}: ${v}`).join(eol)}${eol}${eol}b${eol}`, 'latin1');
       const found = lintPieces([bytes]).filter((f) => f.rule === 'merged-field').length;
       // The value is what follows the colon, the space included, unfolded.
