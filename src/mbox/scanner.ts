@@ -96,6 +96,11 @@ export class MboxScanner {
   private lineNo = 1;
   private countedTo = 0;
   private msg: MessageLinter | undefined;
+  /**
+   * Kept while the scanner lives, so that a thread which keeps a scanner keeps a message
+   * linter as well (see `shapeAnchor` in range-worker.ts).
+   */
+  private firstMsg: MessageLinter | undefined;
   private msgNo = 0;
   private msgStart = 0;
   private bodyStart = 0;
@@ -310,6 +315,7 @@ export class MboxScanner {
       { file: this.opts.file, message: this.msgNo, fileEol: this.opts.framing ? this.eol : undefined, isEnabled: this.opts.isEnabled, origins: this.opts.origins !== false },
       fromLine,
     );
+    this.firstMsg ??= this.msg;
     if (fromLine) {
       checkFromLine(this.msg, fromLine, parsed ?? parseFromLineBytes(fromLine.buf, fromLine.start + 5, fromLine.end), precededByBlank, fromLine.offset === 0);
       this.afterFromLine = true;
