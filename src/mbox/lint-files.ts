@@ -11,7 +11,8 @@ import { MboxScanner } from './scanner.js';
 import type { FileSummary, Finding, MessageInfo, Severity } from './types.js';
 import { FindingEncoder, type StreamedFormat } from './finding-encoder.js';
 import type { FindingLayout } from './pending-findings.js';
-import { RangePool, worthSplitting } from './range-pool.js';
+import { RangePool } from './range-pool.js';
+import { worthSplitting } from './range-threads.js';
 
 export interface LintFilesOptions extends RuleSelection {
   files: readonly string[];

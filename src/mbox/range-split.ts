@@ -28,29 +28,49 @@ interface Boundary {
 }
 
 /**
- * Cuts a file into ranges of about `rangeBytes` at From_ lines that carry a date. Such a
+ * Cuts a file into ranges of about `rangeBytes` at From_ lines that carry a date, one range
+ * at a time (`next`), so that the first ranges can be scanned while the rest are cut. Such a
  * line separates messages wherever the sequential scanner meets it (at the start of a
  * header line, in a header, in a body), so every range can be scanned from a fresh state
  * and the findings, concatenated, are those of one scan of the whole file. Reads about one
  * small window per boundary; a file without such lines is one range.
  */
-export function splitIntoRanges(fd: number, size: number, rangeBytes: number): FileRange[] {
-  const starts: Boundary[] = [{ at: 0, lineEnd: 0, afterBlank: false }];
-  // One window buffer for every read: a fresh one per boundary left thousands of dead
-  // 64 KiB buffers in the main thread's malloc heap until V8 collected them (about 27 MB
-  // of peak RSS on 4 GB).
-  const buf = Buffer.allocUnsafeSlow(Math.min(windowBytes, size));
-  let from = rangeBytes;
-  while (from < size) {
-    const found = findBoundary(fd, size, from, buf);
-    if (!found) break;
-    starts.push(found);
-    from = found.at + rangeBytes;
+export class RangeCutter {
+  private start: Boundary | undefined = { at: 0, lineEnd: 0, afterBlank: false };
+  /**
+   * One window buffer for every read: a fresh one per boundary left thousands of dead
+   * 64 KiB buffers in the main thread's malloc heap until V8 collected them (about 27 MB
+   * of peak RSS on 4 GB).
+   */
+  private readonly buf: Buffer;
+
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+    private readonly rangeBytes: number,
+  ) {
+    this.buf = Buffer.allocUnsafeSlow(Math.min(windowBytes, size));
   }
-  return starts.map((b, i) => {
-    const next = starts[i + 1];
-    return { start: b.at, end: next?.at ?? size, readEnd: next ? next.lineEnd + 1 : size, startAfterBlank: b.afterBlank };
-  });
+
+  /** True once the last range has been cut. */
+  get done(): boolean {
+    return this.start === undefined;
+  }
+
+  /** The next range in file order, or undefined after the last. */
+  next(): FileRange | undefined {
+    const start = this.start;
+    if (!start) return undefined;
+    const from = start.at + this.rangeBytes;
+    const found = from < this.size ? findBoundary(this.fd, this.size, from, this.buf) : undefined;
+    this.start = found;
+    return {
+      start: start.at,
+      end: found?.at ?? this.size,
+      readEnd: found ? found.lineEnd + 1 : this.size,
+      startAfterBlank: start.afterBlank,
+    };
+  }
 }
 
 /** The first separator From_ line starting at or after `from` (and after a LF), if any. */

@@ -2,8 +2,8 @@
  * A worker thread of `lint-mbox`: scans ranges of a file (see range-split.ts) and, once the
  * main thread says how many messages and lines come before a range and that the range
  * before it is out, numbers its findings and writes them to the output itself (or sends
- * them back as objects for `--format json`). Started by range-pool.ts, maybe before the
- * command line is read (prestart.ts): what to lint and how comes in its first message.
+ * them back as objects for `--format json`). Started by range-threads.ts, maybe before the
+ * command line is read (lint-mbox-prestart.ts): what to lint and how comes in its first message.
  *
  * As its thread's entry point it builds the output layout from ui, as the CLI does for the
  * main thread (lint-files.ts takes the layout it is given).

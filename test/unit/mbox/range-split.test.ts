@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lintChunks, selectRules, type Finding } from '../../../src/mbox/index.js';
-import { splitIntoRanges, type FileRange } from '../../../src/mbox/range-split.js';
+import { RangeCutter, type FileRange } from '../../../src/mbox/range-split.js';
 import { RangeEnd, MboxScanner } from '../../../src/mbox/scanner.js';
 import { sniff } from '../../../src/mbox/sniff.js';
 import { allFixtureFiles } from './helpers.js';
@@ -22,9 +22,20 @@ function rangesOf(text: string | Buffer, rangeBytes: number): FileRange[] {
   }
 }
 
+/** Every range of the file, cut one at a time as the pool does. */
+function splitIntoRanges(fd: number, size: number, rangeBytes: number): FileRange[] {
+  const cutter = new RangeCutter(fd, size, rangeBytes);
+  const ranges: FileRange[] = [];
+  for (let range = cutter.next(); range; range = cutter.next()) {
+    ranges.push(range);
+    expect(cutter.done).toBe(range.end === size);
+  }
+  return ranges;
+}
+
 const message = (from: string, body = 'body\n') => `${from}\nSubject: s\n\n${body}\n`;
 
-describe('splitIntoRanges', () => {
+describe('RangeCutter', () => {
   it('cuts only at From_ lines with a date, after a LF, each range reading through the next From_ line', () => {
     const text = message('From a@b Mon Jan  1 00:00:00 2024', 'From the start of a sentence\n'.repeat(3)) + message('From c@d Tue Jan  2 00:00:00 2024') + message('From e@f Wed Jan  3 00:00:00 2024');
     const second = text.indexOf('From c@d');
