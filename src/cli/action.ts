@@ -1,11 +1,23 @@
 import type { Command } from 'commander';
 
 /**
+ * How commander's usage errors are shown: one line in the form of every other error, then
+ * where the help is. The whole help (a hundred lines for inject) would scroll the error
+ * itself out of sight.
+ */
+export function configureUsageErrors(command: Command, name: string): Command {
+  return command
+    .exitOverride()
+    .showHelpAfterError(`(see ${name} --help)`)
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'smtpdbg: ')) });
+}
+
+/**
  * Every subcommand inherits exitOverride so that commander's usage errors reach main.ts and
- * become exit code 2, and shows help after an error like the top-level program.
+ * become exit code 2, and reports them as the top-level program does.
  */
 export function configureCommand(command: Command): Command {
-  return command.exitOverride().showHelpAfterError();
+  return configureUsageErrors(command, `smtpdbg ${command.name()}`);
 }
 
 /** Commander's parser for a repeatable option: each use appends its value. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { SmtpdbgError, systemErrorCode } from '../errors.js';
 import { ExitCode, exitCodeForError, exitCodeHelp } from './exit-codes.js';
 import { prepareColours } from '../ui/colors.js';
+import { configureUsageErrors } from './action.js';
 import { commandList, type CommandName } from './command-list.js';
 
 type Register = (program: Command) => void;
@@ -29,12 +30,13 @@ function commandToDeclare(argv: readonly string[]): CommandName | undefined {
   return isCommandName(name) ? name : undefined;
 }
 
-const program = new Command('smtpdbg')
-  .description('SMTP debugging: sessions with STARTTLS, byte-exact injection, transcripts, mbox linting, a capture server')
-  .version('0.1.0', '-V, --version')
-  .showHelpAfterError()
-  .addHelpText('after', `\n${exitCodeHelp}\n`)
-  .exitOverride();
+const program = configureUsageErrors(
+  new Command('smtpdbg')
+    .description('SMTP debugging: sessions with STARTTLS, byte-exact injection, transcripts, mbox linting, a capture server')
+    .version('0.1.0', '-V, --version')
+    .addHelpText('after', `\n${exitCodeHelp}\n`),
+  'smtpdbg',
+);
 
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
