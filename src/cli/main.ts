@@ -5,23 +5,7 @@ import { prepareColours } from '../ui/colors.js';
 import { configureUsageErrors } from './action.js';
 import { commandList, type CommandName } from './command-list.js';
 
-type Register = (program: Command) => void;
-
-/**
- * Each command's module declares its options; its action imports the implementation lazily.
- * Only the command being run is declared (all of them for help or an unknown name), so that
- * start-up stays close to bare Node: `--version` loads no command at all.
- */
-const commands: Record<CommandName, () => Promise<Register>> = {
-  session: async () => (await import('./session.js')).registerSession,
-  inject: async () => (await import('./inject.js')).registerInject,
-  serve: async () => (await import('./serve.js')).registerServe,
-  proxy: async () => (await import('./proxy.js')).registerProxy,
-  transcript: async () => (await import('./transcript.js')).registerTranscript,
-  'lint-mbox': async () => (await import('./lint-mbox.js')).registerLintMbox,
-};
-
-const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && name in commands;
+const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(commandList, name);
 
 /** The command named on the command line (also in `help NAME`), if any. */
 function commandToDeclare(argv: readonly string[]): CommandName | undefined {
@@ -65,7 +49,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 try {
   const name = commandToDeclare(process.argv);
-  if (name) (await commands[name]())(program);
+  if (name) (await commandList[name].load())(program);
   else {
     // Top-level help, --version or an unknown name: the list is enough, nothing is loaded.
     for (const [listed, { args, summary }] of Object.entries(commandList)) {
