@@ -52,6 +52,9 @@ export class ScrollbackModel {
   /** Adds the lines for one event. `closeExpected` says whether a close is the normal end (after QUIT). */
   addEvent(event: SessionEvent, closeExpected: boolean): void {
     const lines = this.formatter.format(event);
+    // What we send is shown as it goes out, whole or not: a line sent with `:term cr` has no
+    // LF to end it, and the screen must not wait for the reply to show it.
+    if (event.type === 'send') lines.push(...this.formatter.flushAll());
     if (event.type === 'reply') {
       // The formatter's own lines for a reply are explanations (enhanced code, decoded 334
       // challenge): colour them like the reply.

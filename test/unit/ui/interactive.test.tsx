@@ -145,6 +145,20 @@ describe('interactive session against a raw server', () => {
     await ui.until('session ended (exit 1)');
   });
 
+  it('shows a line sent with :term cr at once, not when (or if) the reply comes', async () => {
+    const server = await scriptedServer((line) => (line.startsWith('EHLO') ? ehloReply : undefined));
+    const ui = startUi(settingsFor(server.host, server.port));
+    await ui.until(/smtp>/);
+    await ui.type(':term cr');
+    await ui.until('typed lines now end with CR');
+    const typed = Date.now();
+    await ui.type('NOOP');
+    // The server waits for an LF that never comes; the screen shows what went out meanwhile.
+    await ui.until(' -> NOOP␍', 2_000);
+    expect(Date.now() - typed).toBeLessThan(2_000);
+    await waitFor(() => server.connections[0]?.text().endsWith('NOOP\r'), 2_000);
+  });
+
   it('decodes 334 challenges, points out one that is not base64, masks the password, and exits 3 at once when the server closes after 535', async () => {
     const server = await scriptedServer((line) => {
       if (line.startsWith('EHLO')) return ehloReply;
