@@ -5,7 +5,7 @@ import { emptyEdit, interpretTyped, LineEditor, type EditState } from './line-ed
 
 export interface InputLineProps {
   prompt: string;
-  /** Shows one '*' per typed character instead of the text (the password prompt). */
+  /** Shows nothing of what is typed, not even its length (the password prompt). */
   masked: boolean;
   onSubmit: (line: string) => void;
   onInterrupt: () => void;
@@ -63,7 +63,15 @@ export function InputLine({ prompt, masked, onSubmit, onInterrupt, history }: In
   });
 
   const { text, cursor } = edit.current;
-  const shown = masked ? '*'.repeat(text.length) : text;
+  if (masked) {
+    return (
+      <Text>
+        <Text color="cyan" bold>{prompt}</Text>
+        <Text inverse> </Text>
+      </Text>
+    );
+  }
+  const shown = text;
   return (
     <Text>
       <Text color="cyan" bold>{prompt}</Text>

@@ -171,7 +171,10 @@ describe('interactive session against a raw server', () => {
     await ui.type(':auth login bob');
     await ui.until('Password for bob:');
     await ui.key('s3cret');
-    await ui.until('Password for bob: ******');
+    await ui.until(/type the password \(not shown\)/);
+    // Nothing echoes, not even its length (as ssh and sudo do).
+    expect(ui.text()).toMatch(/Password for bob: ?\n|Password for bob: ?$/m);
+    expect(ui.text()).not.toMatch(/Password for bob: *\*/);
     expect(ui.text()).not.toContain('s3cret');
     // Hang up right after the 535: the client must not wait for a reply that never comes.
     const closeAfter535 = waitFor(() => server.connections[0]!.text().includes(Buffer.from('s3cret').toString('base64')), 3_000).then(() => {
