@@ -2,6 +2,8 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, TimeoutError, UsageError } from '../errors.js';
+import type { ImapOptions } from '../net/imap-store.js';
+import { describeImap, parseImapUrl, type ImapLocation } from './imap-location.js';
 import { hasTrace } from './trace.js';
 
 /**
@@ -10,16 +12,18 @@ import { hasTrace } from './trace.js';
  * sent, so only what arrived since is read.
  */
 
-export type ObserveSource = { kind: 'mbox'; path: string } | { kind: 'maildir'; dir: string };
+export type ObserveSource = { kind: 'mbox'; path: string } | { kind: 'maildir'; dir: string } | { kind: 'imap'; location: ImapLocation };
 
-/** `mbox:PATH` or `maildir:DIR`. */
+/** `mbox:PATH`, `maildir:DIR`, `imap://user@host[:port]/MAILBOX` or `imaps://…`. */
 export function parseObserveSource(text: string): ObserveSource {
+  if (/^imaps?:\/\//i.test(text)) return { kind: 'imap', location: parseImapUrl(text) };
   const match = /^(mbox|maildir):(.+)$/.exec(text);
-  if (!match) throw new UsageError(`--observe ${text}: expected mbox:PATH or maildir:DIR`);
+  if (!match) throw new UsageError(`--observe ${text}: expected mbox:PATH, maildir:DIR, imap://user@host/MAILBOX or imaps://…`);
   return match[1] === 'mbox' ? { kind: 'mbox', path: match[2]! } : { kind: 'maildir', dir: match[2]! };
 }
 
 export function describeSource(source: ObserveSource): string {
+  if (source.kind === 'imap') return describeImap(source.location);
   return source.kind === 'mbox' ? `mbox:${source.path}` : `maildir:${source.dir}`;
 }
 
@@ -42,10 +46,28 @@ export interface WaitOptions {
 export interface MailboxWatch {
   /** Waits until copies carrying the trace id have appeared and the store has settled. */
   waitFor(traceId: string, options: WaitOptions): Promise<StoredCopy[]>;
+  /** Lets go of the store (logs out of IMAP). */
+  close(): Promise<void>;
 }
 
-/** Takes the snapshot now: call before sending. */
-export async function watchMailbox(source: ObserveSource): Promise<MailboxWatch> {
+/**
+ * Takes the snapshot now (for IMAP: connects and logs in), so call it before sending: a
+ * store that cannot be read costs nothing sent.
+ */
+export async function watchMailbox(source: ObserveSource, imap?: ImapOptions): Promise<MailboxWatch> {
+  if (source.kind === 'imap') {
+    if (!imap) throw new UsageError('--observe imap://…: no way to get the password');
+    const { ImapStore } = await import('../net/imap-store.js');
+    const store = await ImapStore.open(source.location, imap);
+    return {
+      waitFor: async (traceId, options) => {
+        const copies = await store.waitFor(traceId, options);
+        if (imap.deleteAfter) await store.delete(copies.map((c) => c.uid));
+        return copies.map((c) => ({ where: `${describeImap(source.location)}, UID ${c.uid}`, bytes: c.bytes }));
+      },
+      close: () => store.close(),
+    };
+  }
   return source.kind === 'mbox' ? MboxWatch.start(source.path) : MaildirWatch.start(source.dir);
 }
 
@@ -90,6 +112,10 @@ class MboxWatch implements MailboxWatch {
       if (error instanceof InputError) throw error;
       throw new InputError(`--observe mbox:${path}: ${errnoOf(error) ?? (error as Error).message}`, { cause: error });
     }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   waitFor(traceId: string, options: WaitOptions): Promise<StoredCopy[]> {
@@ -172,6 +198,10 @@ class MaildirWatch implements MailboxWatch {
       }
     }
     return names;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   waitFor(traceId: string, options: WaitOptions): Promise<StoredCopy[]> {

@@ -66,6 +66,7 @@ export function compareFindings(sent: Buffer, stored: Buffer): ObservedCopy['fin
 
 /** How a store keeps line ends: the Unix mailbox formats write LF. */
 export function lineEndsOf(source: ObserveSource): RoundTripOptions['storedLineEnds'] {
+  // IMAP hands messages out with CRLF (RFC 3501 §2.3.1), whatever the server keeps on disk.
   return source.kind === 'mbox' || source.kind === 'maildir' ? 'lf' : 'crlf';
 }
 

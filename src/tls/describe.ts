@@ -17,6 +17,11 @@ const verifyReasons: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'name mismatch',
 };
 
+/** An OpenSSL or Node verification code in words; the code itself when it has none. */
+export function verifyReason(code: string): string {
+  return verifyReasons[code] ?? code;
+}
+
 function formatName(name: Record<string, string | string[]> | undefined): string {
   if (!name) return '';
   return Object.entries(name)
