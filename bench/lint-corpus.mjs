@@ -283,7 +283,7 @@ rmSync(work, { recursive: true, force: true });
 
 // --- Tables -----------------------------------------------------------------------------
 const errorMessages = new Set(errors.map((f) => `${f.file}:${f.message}`)).size;
-console.log(`real-world corpus: ${files.length} files, ${pyCorpus ? `${pyCorpus.messages} messages (split at "From " after an empty line)` : ''}${usePython ? `; Python ${pythonVersion()}` : ''}\n`);
+console.log(`real-world corpus: ${files.length} files${pyCorpus ? `, ${pyCorpus.messages} messages (split at "From " after an empty line); Python ${pythonVersion()}` : ''}\n`);
 console.log(
   markdownTable(
     ['on the real-world corpus', 'smtpdbg lint-mbox', "Python email compat32", 'Python email policy.default'],
@@ -322,5 +322,6 @@ const tableRows = tallies.map((t) => {
   return row;
 });
 tableRows.push(['**all kinds**', '', cellOf(total.s[0], total.s[1], total.n), ...(py ? [cellOf(total.c[0], total.c[1], total.n), cellOf(total.d[0], total.d[1], total.n)] : [])]);
-console.log(markdownTable(['kind', 'smtpdbg rules', 'smtpdbg recall · precision', ...(py ? ['compat32 recall · precision', 'policy.default recall · precision'] : [])], tableRows));
+const escapeCells = (rows) => rows.map((r) => r.map((c) => String(c).replace(/\|/g, '\\|')));
+console.log(markdownTable(['kind', 'smtpdbg rules', 'smtpdbg recall · precision', ...(py ? ['compat32 recall · precision', 'policy.default recall · precision'] : [])], escapeCells(tableRows)));
 if (judged.unjudged) console.log(`\n${judged.unjudged} findings of real-world.tsv are unjudged: judge them (real or false-alarm, with a reason) before quoting the precision.`);

@@ -136,7 +136,7 @@ export function addressOf(value) {
   const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
   const addr = angle?.[1] ?? /[^\s<>()",;:]+@[^\s<>()",;:]+/.exec(value)?.[0] ?? 'someone@example.org';
   let display = angle ? value.slice(0, angle.index).trim().replace(/^"|"$/g, '') : (/\(([^()]*)\)/.exec(value)?.[1] ?? '');
-  if (!/^[A-Za-z][A-Za-z .'-]*$/.test(display)) display = 'Chris Jones';
+  if (!/^[A-Za-z][A-Za-z '-]*$/.test(display)) display = 'Chris Jones';
   const at = addr.lastIndexOf('@');
   return { addr, display, local: addr.slice(0, at), domain: addr.slice(at + 1) };
 }
@@ -313,8 +313,9 @@ export const kinds = [
     title: 'a second From field (header smuggling)',
     expect: ['duplicate-field'],
     mutate(m) {
-      const i = m.insert(m.field('from').end + 1, 'From: <admin@legitimate.example>');
-      return [i, i];
+      const from = m.field('from');
+      // Either From may carry the finding: the pair is the damage.
+      return [from.start, m.insert(from.end + 1, 'From: <admin@legitimate.example>')];
     },
     twin(m) {
       m.insert(1, ['Resent-From: Postmaster <postmaster@legitimate.example>', `Resent-Date: ${m.value('date')}`]);
@@ -345,7 +346,7 @@ export const kinds = [
   },
   {
     id: 'date-zone-impossible',
-    title: 'Date with an impossible zone (|offset| > 14 h or minutes ≥ 60)',
+    title: 'Date with an impossible zone (beyond ±14 h, or minutes ≥ 60)',
     expect: ['date-zone', 'date-invalid'],
     mutate(m, v) {
       const i = m.setField('date', `Date: Fri, 8 Sep 2017 13:44:33 ${pick(['+2400', '-3000', '+0975', '+1500', '-9999'], v)}`);
@@ -381,7 +382,7 @@ export const kinds = [
       return [i, i];
     },
     twin(m, v) {
-      const words = ['=?UTF-8?Q?Caf=C3=A9?=', '=?iso-8859-1?q?caf=e9?=', '=?UTF-8?B?Q2Fmw6k=?=', '=?utf-8*en?Q?Caf=C3=A9?=', '=?UTF-8?Q?Caf?= =?UTF-8?Q?=C3=A9?='];
+      const words = ['=?UTF-8?Q?Caf=C3=A9?=', '=?iso-8859-1?q?caf=E9?=', '=?UTF-8?B?Q2Fmw6k=?=', '=?utf-8*en?Q?Caf=C3=A9?=', '=?UTF-8?Q?Caf?= =?UTF-8?Q?=C3=A9?='];
       m.setField('subject', `Subject: ${pick(words, v)} ${m.value('subject')}`);
     },
   },

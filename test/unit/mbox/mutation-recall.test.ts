@@ -44,8 +44,11 @@ describe.skipIf(!present && !ci)('lint-mbox recall on corruptions of clean real 
   });
 
   it('the originals are clean: no warning or error on any of them', () => {
-    expect(cases.filter((c) => c.role === 'original')).toHaveLength(24);
-    expect(originalFindings.filter((f) => f.severity !== 'info').map((f) => `${f.file}:${f.line} ${f.rule} — ${f.text}`)).toEqual([]);
+    expect(cases.filter((c) => c.role === 'original').length).toBeGreaterThanOrEqual(12);
+    expect(
+      originalFindings.filter((f) => f.severity !== 'info').map((f) => `${f.file}:${f.line} ${f.rule} — ${f.text}`),
+      'an original that is not clean measures nothing: judge the finding (a false alarm on a clean message?) or choose again with --select-originals',
+    ).toEqual([]);
   });
 
   it('each mutant differs from its original on the lines it names, and each twin differs from it too', () => {
