@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Precision and recall of `smtpdbg lint-mbox` on real mail (issue 16), next to Python's
 // `email` package (compat32 and policy.default) on the same mutations, as markdown tables:
-// - precision: the error-level findings on ../shared/corpora/real-world/ against their
+// - precision: the error-level findings on the shared real-world corpus against their
 //   judgements in fixtures/expectations/real-world.tsv (real or false alarm);
 // - recall and precision per corruption kind: each kind of test/harness/mutations.mjs applied
 //   to the clean real messages of fixtures/expectations/mutation-originals.tsv (a mutant: must
@@ -136,7 +136,7 @@ if (write) {
   writeFileSync(
     EXPECTATIONS.realWorld,
     formatExpectations(rows, [
-      'Every error-level finding of `smtpdbg lint-mbox` on ../shared/corpora/real-world/ (one row each), judged',
+      'Every error-level finding of `smtpdbg lint-mbox` on the shared real-world corpus (one row each), judged',
       'by reading the message bytes against RFC 5322, 5321, 2045-2047 and 4155 (mbox):',
       '  real         the finding states a true defect of those bytes',
       '  false-alarm  the bytes are valid, or the finding misnames them: counted against precision',
@@ -167,7 +167,7 @@ if (select) {
   writeFileSync(
     EXPECTATIONS.originals,
     formatOriginals(originals, [
-      'Clean real messages of ../shared/corpora/real-world/ that mutation-recall.test.ts and',
+      'Clean real messages of the shared real-world corpus that mutation-recall.test.ts and',
       'bench/lint-corpus.mjs damage (one kind at a time), by file, message number, byte offset and',
       'length of the whole message (From_ line to the next), with a hash of those bytes.',
       'Clean: every field the kinds need present once, no finding of any severity from lint-mbox,',

@@ -15,7 +15,7 @@ const BIN = join(REPO_ROOT, 'bin/smtpdbg.js');
 const BUILT_MAIN = join(REPO_ROOT, 'dist/cli/main.js');
 
 /**
- * The shared corpora: beside the clone (`../shared/corpora`, as CI lays it out), or where
+ * The shared corpora: in `shared/corpora` beside the clone (as CI lays it out), or where
  * SMTPDBG_CORPORA points (a checkout elsewhere, e.g. a git worktree).
  */
 export function corporaDir() {
