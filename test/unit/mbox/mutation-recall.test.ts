@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ci } from '../../harness/ci.js';
-import { EXPECTATIONS, lineAt, lintFiles, realWorldDir, showBytes } from '../../harness/lint-corpus.mjs';
+import { EXPECTATIONS, lineAt, lintFiles, realWorldDir, showBytes, type NdjsonFinding } from '../../harness/lint-corpus.mjs';
 import { buildCases, evaluate, kinds, loadOriginals, Msg, outcomesOf, parseOutcomes, writeCases, type Case, type Result } from '../../harness/mutations.mjs';
 
 // Recall of lint-mbox per corruption kind: each kind of test/harness/mutations.mjs damages
@@ -23,17 +23,14 @@ describe.skipIf(!present && !ci)('lint-mbox recall on corruptions of clean real 
   let work: string;
   let cases: Case[];
   let results: Result[];
-  let originalFindings: ReturnType<typeof lintFiles>;
+  let originalFindings: NdjsonFinding[];
 
   beforeAll(() => {
     expect(present, `${dir} is absent`).toBe(true);
     cases = buildCases(loadOriginals(readFileSync(EXPECTATIONS.originals, 'utf8'), dir));
     work = mkdtempSync(join(tmpdir(), 'smtpdbg-mutations-'));
     writeCases(work, cases);
-    const findings = lintFiles(
-      work,
-      cases.map((c) => c.file),
-    );
+    const findings = lintFiles(work, cases.map((c) => c.file));
     results = evaluate(cases, findings);
     const originals = new Set(cases.filter((c) => c.role === 'original').map((c) => c.file));
     originalFindings = findings.filter((f) => originals.has(f.file));
