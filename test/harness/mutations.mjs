@@ -146,8 +146,9 @@ const pick = (list, v) => list[v % list.length];
 /**
  * The kinds. `expect`: rules any of which reports the damage; `where`: `line` (the finding's
  * line must be in the returned range of line indices) or `message` (anywhere in the message,
- * for fields deleted); `eol`: `crlf` for damage that only exists in CRLF messages; `twinMin`:
- * the lowest severity counted as a false alarm on the twin (default warning).
+ * for fields deleted); `eol`: `crlf` for damage that only exists in CRLF messages; `filler`:
+ * the case's file starts with an LF original before the message; `twinMin`: the lowest
+ * severity counted as a false alarm on the twin (default warning).
  * `mutate(m, v)` and `twin(m, v)` change `m` in place (`v` picks a variant); `mutate` returns
  * `[first, last]` line indices.
  */
