@@ -5,8 +5,9 @@
 // mailbox.mbox + email header parsing and a naive Node line scanner (rounds interleaved:
 // the machines are shared), and prints a markdown table with MB/s, peak RSS and ratios, and
 // the issue's 400 MB/s scaled to this machine by the peers it was stated with.
-// Options: --size-mb N, --runs N (default 3), --mix all|large, --file PATH, --keep,
-// --lint-only (no grep and Python rows: for the peak RSS of big files).
+// Options: --size-mb N (default 512; 256 for --mix real-world), --runs N (default 3),
+// --mix all|large|real-world, --file PATH, --keep, --lint-only (no grep and Python rows: for
+// the peak RSS of big files). The shared corpora are found beside the clone or at $SMTPDBG_CORPORA.
 // Run `npx tsc -p tsconfig.json` first. The generated file is deleted at the end unless --keep
 // (a --file is never deleted).
 import { spawnSync } from 'node:child_process';
@@ -19,15 +20,22 @@ import { argValue, markdownTable, median, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = scriptArgs(import.meta.url, { valued: ['--size-mb', '--runs', '--mix', '--file'], flags: ['--keep', '--lint-only'] });
-const sizeMb = Number(argValue(args, '--size-mb', '512'));
 const runs = Number(argValue(args, '--runs', '3'));
 // A file named with --file is the user's: it is never deleted.
 const keep = args.includes('--keep') || args.includes('--file');
 const lintOnly = args.includes('--lint-only');
 // `all`: every fixture and corpus file once per block (small, header-dense, defect-dense
 // messages: the worst case). `large`: only corpus files whose messages average 40 kB or
-// more, closer to a real mailbox where bodies and attachments dominate.
+// more, closer to a real mailbox where bodies and attachments dominate. `real-world`: the
+// mbox files of the real-world corpus as they are, whatever their size (about 3,500
+// messages of other projects' mail, most of them SpamAssassin's public corpus).
 const mix = argValue(args, '--mix', 'all');
+if (!['all', 'large', 'real-world'].includes(mix)) {
+  console.error(`bench: --mix ${mix}: expected all, large or real-world`);
+  process.exit(2);
+}
+const sizeMb = Number(argValue(args, '--size-mb', mix === 'real-world' ? '256' : '512'));
+const corpora = process.env.SMTPDBG_CORPORA || join(root, '../shared/corpora');
 const file = argValue(args, '--file', join(tmpdir(), `smtpdbg-bench-${mix}-${sizeMb}mb.mbox`));
 
 function* walk(dir) {
@@ -47,9 +55,13 @@ function averageMessageSize(path) {
 /** One seed mbox from every fixture and corpus message; single messages get a From_ line. */
 function seed() {
   const parts = [];
-  const sources = [...walk(join(root, 'fixtures/mbox')), ...walk(join(root, '../shared/corpora'))].filter(
-    (p) => !/(LICENSE|NOTICE|README|SOURCES|\.mjs$|\.json$)/.test(p) && statSync(p).size < 2_000_000 && (mix !== 'large' || averageMessageSize(p) >= 40_000),
-  );
+  const sources =
+    mix === 'real-world'
+      ? [...walk(join(corpora, 'real-world'))].filter((p) => p.endsWith('.mbox'))
+      : [...walk(join(root, 'fixtures/mbox')), ...walk(corpora)].filter(
+          (p) => !/(LICENSE|NOTICE|README|SOURCES|\.mjs$|\.json$)/.test(p) && statSync(p).size < 2_000_000 && (mix !== 'large' || averageMessageSize(p) >= 40_000),
+        );
+  if (sources.length === 0) throw new Error(`no ${mix} corpus files under ${corpora}`);
   for (const path of sources.sort()) {
     let bytes = readFileSync(path);
     if (!bytes.subarray(0, 5).equals(Buffer.from('From '))) {

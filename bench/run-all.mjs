@@ -13,9 +13,13 @@ const runs = [
   ['inject.mjs'],
   ['serve.mjs'],
   ['proxy.mjs'],
-  // Header-dense test messages (the worst case) and a body-heavy mailbox.
+  // Header-dense test messages (the worst case), a body-heavy mailbox, and the real-world
+  // corpus as it is.
   ['lint-mbox.mjs', '--mix', 'all'],
   ['lint-mbox.mjs', '--mix', 'large'],
+  ['lint-mbox.mjs', '--mix', 'real-world'],
+  // Precision and recall on real mail, next to Python's email package.
+  ['lint-corpus.mjs'],
 ];
 let failed = 0;
 for (const [script, ...args] of runs) {
