@@ -264,10 +264,15 @@ describe('inject --pause (missing pieces)', () => {
     expect(capture.messages).toHaveLength(1);
   });
 
-  it.each([[['--pause', 'mail']], [['--pause', 'body=10']], [['--pause', 'mail=1', '--pause', 'mail=2']], [['--pause', 'mail=1', '--count', '2']]])('%j is a usage error', async (args) => {
+  it.each([
+    [['--pause', 'mail'], /--pause mail: expected STAGE=MS, STAGE one of ehlo, starttls, auth, mail, rcpt, data, content, quit/],
+    [['--pause', 'body=10'], /--pause body=10: expected STAGE=MS/],
+    [['--pause', 'mail=1', '--pause', 'mail=2'], /--pause mail given twice/],
+    [['--pause', 'mail=1', '--count', '2'], /--pause is for single sends, --matrix and --eod all, not --count/],
+  ])('%j is a usage error', async (args, message) => {
     const result = await runCli(['inject', ...args]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--pause/);
+    expect(result.stderr).toMatch(message);
   });
 });
 

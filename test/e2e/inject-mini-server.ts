@@ -5,14 +5,18 @@
  *
  * `ends: 'exim'` imitates Exim 4.96 with its CVE-2023-51766 fix: the fix (only CRLF "."
  * CRLF ends the data) applies when the message's first line ends in CRLF; when it ends in
- * a bare LF, a "." line ended by LF, or after an LF, ends the data as well.
+ * a bare LF, a "." line ended by LF, or after an LF, ends the data as well. `ends:
+ * 'bare-lf'` takes those ends always, as Postfix with smtpd_forbid_bare_newline = no.
+ * `rejectUnauthPipelining` answers a DATA with bytes behind it as Postfix's
+ * reject_unauth_pipelining does (503), then hangs up as Postfix does on such a client.
  */
 import * as net from 'node:net';
 
 export interface MiniServerOptions {
   /** The reply to EHLO (default "250-mini\r\n250 PIPELINING"); the reply to HELO is 250. */
   ehlo?: string;
-  ends?: 'standard' | 'exim';
+  ends?: 'standard' | 'exim' | 'bare-lf';
+  rejectUnauthPipelining?: boolean;
 }
 
 export interface MiniServer {
@@ -54,10 +58,11 @@ export async function startMiniServer(options: MiniServerOptions = {}): Promise<
     const reply = (text: string) => socket.write(`${text}\r\n`);
     const run = () => {
       for (;;) {
+        if (socket.writableEnded) return;
         if (inData) {
           const firstLf = buf.indexOf(LF);
           if (firstLf === -1) return;
-          lfEnds ??= options.ends === 'exim' && buf[firstLf - 1] !== CR;
+          lfEnds ??= options.ends === 'bare-lf' || (options.ends === 'exim' && buf[firstLf - 1] !== CR);
           // A message that is only "." has no first line: the standard end at offset 0.
           const end = buf.subarray(0, 3).toString('latin1') === '.\r\n' ? { at: -2, length: 5 } : findEnd(buf, lfEnds);
           if (!end) return;
@@ -74,7 +79,11 @@ export async function startMiniServer(options: MiniServerOptions = {}): Promise<
         const verb = line.split(' ')[0]!.toUpperCase();
         if (verb === 'EHLO') reply(options.ehlo ?? '250-mini\r\n250 PIPELINING');
         else if (verb === 'HELO' || verb === 'MAIL' || verb === 'RCPT' || verb === 'RSET' || verb === 'NOOP') reply('250 2.0.0 Ok');
-        else if (verb === 'DATA') {
+        else if (verb === 'DATA' && options.rejectUnauthPipelining && buf.length > 0) {
+          reply('503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining');
+          socket.end('221 2.7.0 Error: I can break rules, too. Goodbye.\r\n');
+          return;
+        } else if (verb === 'DATA') {
           reply('354 go ahead');
           inData = true;
           lfEnds = undefined;
