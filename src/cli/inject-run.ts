@@ -5,6 +5,7 @@ import { sendCopies, type CountProgress, type CountResult } from '../inject/coun
 import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage } from '../inject/input.js';
 import { parseAddressOption, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { parsePauses } from '../inject/pause.js';
+import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
 import {
   closingReply,
@@ -219,7 +220,11 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
       : undefined;
     if (choices.mode === 'single' && !options.json) {
-      stopPrinting = printEvents(events, stdout);
+      const screen = new EventStream(events.startedAt);
+      events.subscribe((event) => {
+        for (const shown of screenEvents(event)) screen.emit(shown);
+      });
+      stopPrinting = printEvents(screen, stdout);
       events.subscribe((event) => {
         if (event.type === 'error') shownErrors.add(event.message);
         if (event.type === 'close') shownErrors.add(event.reason);

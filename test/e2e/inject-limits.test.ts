@@ -110,4 +110,23 @@ describe('inject reads --data and --mbox within --max-size', () => {
     expect(sent.code).toBe(1);
     expect(sent.stdout).toMatch(/=== not accepted: 552 /);
   });
+
+  it('a large message is shown by its head and tail, the octets between counted; the transcript has every byte', async () => {
+    capture = await startCaptureServer({ tls: false });
+    const data = join(dir, 'two-mb.eml');
+    const body = Array.from({ length: 20_000 }, (_, i) => `line ${String(i).padStart(5, '0')} ${'z'.repeat(90)}`).join('\n');
+    writeFileSync(data, `Subject: large\n\n${body}\nthe last line\n`);
+    const transcript = join(dir, 'two-mb.jsonl');
+    const result = await runMeasured(['inject', `127.0.0.1:${capture.port}`, '--data', data, '--transcript', transcript]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.length).toBeLessThan(400);
+    expect(result.stdout).toMatch(/=== … \d+ more octets sent, not shown here \(--transcript FILE records every byte\)\n/);
+    expect(result.stdout).toContain(' -> Subject: large␍␊');
+    expect(result.stdout).toContain(' -> the last line␍␊\n -> .␍␊');
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(transcript, 'latin1')).toContain('line 10000 ');
+    expect(capture.messages[0]!.data.length).toBeGreaterThan(2_000_000);
+    expect(result.peakRssMb).toBeLessThan(250);
+  });
 });
