@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
 import { fileError, InputError } from '../errors.js';
 import type { Variant } from '../mbox/types.js';
-import { MboxMessagePicker } from './mbox-message.js';
 import { messageFromData, type MessageLines } from './message.js';
 
 /** `--max-size` when not given: the largest message inject reads. */
@@ -67,7 +66,9 @@ export function readDataMessage(path: string, maxOctets: number): Promise<Messag
 }
 
 /** `--mbox FILE --index N`: read until message N is complete, no further. */
-export function readMboxMessage(path: string, index: number, maxOctets: number): Promise<MessageLines & { variant: Variant }> {
+export async function readMboxMessage(path: string, index: number, maxOctets: number): Promise<MessageLines & { variant: Variant }> {
+  // Loaded only here: splitting an mbox pulls in the mbox scanner, which no other send needs.
+  const { MboxMessagePicker } = await import('./mbox-message.js');
   return readChunks(path, async (chunks) => {
     const picker = new MboxMessagePicker(shown(path), index, maxOctets);
     for await (const chunk of chunks) {

@@ -96,7 +96,7 @@ export function dataPayload(lines: readonly Buffer[], options: DataOptions, smug
   return Buffer.concat(parts);
 }
 
-const termWords: Record<TerminatorName, string> = { crlf: 'CRLF', cr: 'CR', lf: 'LF' };
+export const termWords: Record<TerminatorName, string> = { crlf: 'CRLF', cr: 'CR', lf: 'LF' };
 
 /** What a variant is, in words, for the Subject and the report. */
 export function describeVariant(ends: LineEnds & { eod?: EndOfData }): string {

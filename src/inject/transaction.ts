@@ -89,7 +89,7 @@ export interface TransactionReport {
   capabilities: { beforeTls: string[] | null; afterTls: string[] | null };
 }
 
-const positive = (reply: Reply | undefined) => reply !== undefined && reply.code >= 200 && reply.code < 300;
+export const positive = (reply: Pick<Reply, 'code'> | undefined): boolean => reply !== undefined && reply.code >= 200 && reply.code < 300;
 
 export const recipientAccepted = (r: RecipientResult) => positive(r.reply);
 export const recipientRefused = (r: RecipientResult) => r.reply !== undefined && !positive(r.reply);
@@ -102,7 +102,8 @@ export function closingReply(report: TransactionReport): Pick<Reply, 'code' | 'l
   if (report.finalReply?.code === 421) return report.finalReply;
   const rcpt = report.recipients.find((r) => r.reply?.code === 421)?.reply;
   if (rcpt) return rcpt;
-  if (report.verdict?.replies.some((r) => r.reply.code === 421)) return report.verdict.replies.find((r) => r.reply.code === 421)!.reply;
+  const afterData = report.verdict?.replies.find((r) => r.reply.code === 421)?.reply;
+  if (afterData) return afterData;
   if (report.error instanceof ConnectionError && report.error.lastReply?.code === 421) return report.error.lastReply;
   return undefined;
 }

@@ -1,11 +1,11 @@
 import type { ChalkInstance } from 'chalk';
-import { findingClasses } from '../inject/classify.js';
+import { findingClasses, Role } from '../inject/classify.js';
 import type { CountProgress, CountResult } from '../inject/count.js';
-import { closingReply, recipientOutcomes, type Attempt, type TransactionReport } from '../inject/transaction.js';
+import { termWords } from '../inject/payload.js';
+import { closingReply, positive, recipientOutcomes, type Attempt, type TransactionReport } from '../inject/transaction.js';
 import type { Finding } from '../mbox/index.js';
 import type { ReceivedMessage } from '../server/capture-server.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
-import type { TerminatorName } from '../smtp/terminators.js';
 import { segmentBytes, showBytes } from '../smtp/visible.js';
 import { Markers } from '../transcript/text-format.js';
 import { colourForReply, colourSegment } from './colors.js';
@@ -30,7 +30,7 @@ export function formatTable(rows: readonly (readonly string[])[], chalk: ChalkIn
   return alignColumns(rows).map((line, r) => (r === 0 ? chalk.bold(line) : line));
 }
 
-function replyText(chalk: ChalkInstance, reply: Reply | undefined): string {
+function replyText(chalk: ChalkInstance, reply: Pick<Reply, 'code' | 'lines'> | undefined): string {
   return reply ? colourForReply(chalk, reply.code)(formatReplyShort(reply)) : chalk.dim('(none)');
 }
 
@@ -47,8 +47,6 @@ export interface TransactionView {
   attempts?: readonly Attempt[];
 }
 
-const positive = (reply: Reply | undefined) => reply !== undefined && reply.code >= 200 && reply.code < 300;
-
 /** The command an opening reply answered ("EHLO", "STARTTLS", "AUTH"…), from the exchanges. */
 function commandOf(report: TransactionReport, reply: Reply): string {
   const exchange = report.exchanges.find((e) => e.reply === reply);
@@ -58,7 +56,7 @@ function commandOf(report: TransactionReport, reply: Reply): string {
 /** Why the message was never written, in one line. */
 function notSent(report: TransactionReport, chalk: ChalkInstance): string {
   const closing = closingReply(report);
-  if (closing) return `not sent: the server ended the conversation: ${replyText(chalk, closing as Reply)}`;
+  if (closing) return `not sent: the server ended the conversation: ${replyText(chalk, closing)}`;
   const reply = report.finalReply;
   switch (report.stoppedAt) {
     case 'connect': return 'not sent: no connection';
@@ -134,8 +132,10 @@ export function formatTlsLine(reports: readonly TransactionReport[], chalk: Chal
   return [...seen].map(([text, verified]) => (verified ? chalk.dim(Markers.info) + text : chalk.red.bold(Markers.error) + chalk.red(text)));
 }
 
-/** The row of an exchange in the matrix: the verb, or "end of data". */
-const stageOf = (command: string) => (command.startsWith('end of data') ? 'end of data' : command.split(' ')[0] ?? command);
+const afterDataRoles: ReadonlySet<string> = new Set(Object.values(Role).filter((role) => role !== Role.endOfData));
+
+/** The row of an exchange in the matrix: the verb, or "end of data"; none for what followed a fake end. */
+const stageOf = (command: string) => (afterDataRoles.has(command) ? undefined : command.startsWith('end of data') ? 'end of data' : command.split(' ')[0] ?? command);
 
 /** `--matrix`: one column per terminator, one row per stage. */
 export function formatMatrix(reports: readonly TransactionReport[], chalk: ChalkInstance): string[] {
@@ -143,7 +143,7 @@ export function formatMatrix(reports: readonly TransactionReport[], chalk: Chalk
   for (const report of reports) {
     for (const exchange of report.exchanges) {
       const stage = stageOf(exchange.command);
-      if (!stages.includes(stage)) stages.push(stage);
+      if (stage !== undefined && !stages.includes(stage)) stages.push(stage);
     }
   }
   const cell = (report: TransactionReport, stage: string) => {
@@ -159,7 +159,6 @@ export function formatMatrix(reports: readonly TransactionReport[], chalk: Chalk
   return formatTable(rows, chalk);
 }
 
-const termWords: Record<TerminatorName, string> = { crlf: 'CRLF', cr: 'CR', lf: 'LF' };
 const passName = (report: TransactionReport) => `${termWords[report.term]} lines`;
 
 /** "250 250 250 503 502×7": the codes after the data, runs of one code shortened. */
