@@ -244,7 +244,10 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     const after = await collectAfterData(session);
     report.verdict = classifyAfterData(after, Boolean(smuggled), recipients.length);
     for (const { role, reply } of report.verdict.replies) session.exchanges.push({ command: role, reply });
-    if (after.closing) session.exchanges.push({ command: 'QUIT', reply: after.closing });
+    // QUIT went out after the first reply, behind whatever followed the fake end: a server
+    // still answering that may have hung up before it read QUIT (Postfix's 221 2.7.0).
+    const readOn = report.verdict.replies.length > 1;
+    if (after.closing) session.exchanges.push({ command: readOn ? "QUIT (or the server's own goodbye)" : 'QUIT', reply: after.closing });
     const first = after.replies[0];
     report.finalReply = first;
     report.accepted = positive(first);
