@@ -1,18 +1,44 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { fileError, SmtpdbgError, UsageError } from '../errors.js';
-import { sendCopies, type CountResult } from '../inject/count.js';
-import { messageFromData, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
+import { SmtpdbgError, UsageError } from '../errors.js';
+import { findingClasses } from '../inject/classify.js';
+import { sendCopies, type CountProgress, type CountResult } from '../inject/count.js';
+import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage } from '../inject/input.js';
+import { parseAddressOption, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
+import { parsePauses } from '../inject/pause.js';
+import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
-import { sendTransaction, sendWithRetry, type Attempt, type InjectPlan, type TransactionReport, type Variant } from '../inject/transaction.js';
+import {
+  closingReply,
+  recipientAccepted,
+  recipientOutcomes,
+  recipientRefused,
+  sendTransaction,
+  sendWithRetry,
+  type Attempt,
+  type InjectPlan,
+  type TransactionReport,
+  type Variant,
+} from '../inject/transaction.js';
 import { formatTarget } from '../session/target.js';
 import { nonStandardEods, parseEod, type EndOfData } from '../smtp/eod.js';
 import { formatEscaped } from '../smtp/escapes.js';
+import type { Reply } from '../smtp/reply.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
 import { EventStream } from '../transcript/events.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { chalkFor } from '../ui/colors.js';
-import { formatAttempts, formatCount, formatEodTable, formatMatrix, formatStored, formatTransaction, type StoredMessage } from '../ui/inject-report.js';
+import {
+  formatAttempts,
+  formatCount,
+  formatCountProgress,
+  formatEodSummary,
+  formatEodTable,
+  formatMatrix,
+  formatStored,
+  formatTlsLine,
+  formatTransaction,
+  type StoredMessage,
+} from '../ui/inject-report.js';
 import { printError, printEvents } from '../ui/line-printer.js';
 import { authFromOptions, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
@@ -25,6 +51,8 @@ interface Choices {
   mode: Mode;
   term: TerminatorName;
   eod: EndOfData | 'all';
+  from: string;
+  to: string[];
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -32,8 +60,13 @@ function choose(options: InjectCliOptions): Choices {
   const given = (flag: unknown) => flag !== undefined && flag !== false;
   if (given(options.data) && given(options.mbox)) throw new UsageError('--data and --mbox exclude each other');
   if (given(options.mbox) !== given(options.index)) throw new UsageError('--mbox and --index go together');
-  if (options.header?.length && (given(options.data) || given(options.mbox))) throw new UsageError('--header adds to the built-in message; not with --data or --mbox');
-  options.header?.forEach(parseHeaderOption);
+  for (const option of ['header', 'addHeader'] as const) {
+    const flag = option === 'header' ? '--header' : '--add-header';
+    if (options[option]?.length && (given(options.data) || given(options.mbox))) throw new UsageError(`${flag} edits the built-in message; not with --data or --mbox`);
+    options[option]?.forEach((value) => parseHeaderOption(value, flag));
+  }
+  const from = parseAddressOption(options.from, '--from');
+  const to = options.to?.length ? options.to.map((value) => parseAddressOption(value, '--to')) : ['postmaster@localhost'];
   const eod = options.eod.toLowerCase() === 'all' ? 'all' : parseEod(options.eod);
   const term = options.term ? parseTerminatorName(options.term, '--term') : 'crlf';
   const exclusive = [options.matrix && '--matrix', eod === 'all' && '--eod all', options.count !== undefined && '--count'].filter(Boolean);
@@ -46,38 +79,24 @@ function choose(options: InjectCliOptions): Choices {
   if (options.concurrency !== undefined && options.count === undefined) throw new UsageError('--concurrency goes with --count');
   if (options.count !== undefined && eod !== 'all' && !eod.standard) throw new UsageError('--count sends standard transactions; a non-standard --eod is for single sends and --eod all');
   if (options.retry !== undefined && exclusive.length > 0) throw new UsageError(`--retry is for a single send, not ${exclusive[0]}`);
+  if (options.pause?.length && options.count !== undefined) throw new UsageError('--pause is for single sends, --matrix and --eod all, not --count');
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
-  return { mode, term, eod };
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function readInput(path: string): Promise<Buffer> {
-  try {
-    return path === '-' ? await readStdin() : await readFile(path);
-  } catch (error) {
-    throw fileError(path, 'read', error);
-  }
+  return { mode, term, eod, from, to };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
-async function messageSource(options: InjectCliOptions, to: string[]): Promise<(variant: string) => MessageLines> {
+async function messageSource(options: InjectCliOptions, choices: Choices): Promise<(variant: string) => MessageLines> {
+  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
   if (options.data !== undefined) {
-    const fixed = messageFromData(await readInput(options.data), options.data === '-' ? 'stdin' : options.data);
+    const fixed = await readDataMessage(options.data, maxSize);
     return () => fixed;
   }
   if (options.mbox !== undefined) {
-    // Loaded only here: splitting an mbox pulls in the mbox scanner, which no other send needs.
-    const { messageFromMbox } = await import('../inject/mbox-message.js');
-    const fixed = messageFromMbox(await readInput(options.mbox), options.index ?? 1, options.mbox);
+    const fixed = await readMboxMessage(options.mbox, options.index ?? 1, maxSize);
     return () => fixed;
   }
   const date = new Date();
-  return (variant) => templateMessage({ from: options.from, to, variant, date, messageId: newMessageId(), headers: options.header ?? [] });
+  return (variant) => templateMessage({ from: choices.from, to: choices.to, variant, date, messageId: newMessageId(), headers: options.header ?? [], addHeaders: options.addHeader ?? [] });
 }
 
 const newMessageId = () => `${Date.now().toString(36)}.${randomBytes(6).toString('hex')}@smtpdbg.invalid`;
@@ -88,36 +107,47 @@ interface InjectOutcome {
   count: CountResult | undefined;
 }
 
+/**
+ * One transaction's exit code: a fake end of data the server ended the message at is a
+ * finding (1); a server that ended the conversation (a 421, RFC 5321 §3.8), dropped it or
+ * went silent is a failure (3), as in `session`; an error before acceptance has its own
+ * code; a refused message or recipient is 1.
+ */
+function transactionExit(report: TransactionReport): number {
+  const verdict = report.verdict?.classification;
+  if (verdict && findingClasses.has(verdict)) return ExitCode.problems;
+  if (verdict === 'dropped' || verdict === 'timeout') return ExitCode.failure;
+  if (closingReply(report)) return ExitCode.failure;
+  if (report.error && !report.accepted) return exitCodeForError[report.error.code];
+  if (!report.accepted || report.recipients.some(recipientRefused)) return ExitCode.problems;
+  return ExitCode.ok;
+}
+
 function exitCodeFor(mode: Mode, outcome: InjectOutcome): number {
   const reports = outcome.transactions;
-  const failure = (r: TransactionReport) => (r.error && !r.finalReply ? exitCodeForError[r.error.code] : undefined);
   switch (mode) {
     case 'count': {
       const result = outcome.count!;
       if (result.completed === 0 && result.errors.length > 0) return ExitCode.failure;
-      return result.accepted === result.requested ? ExitCode.ok : ExitCode.problems;
+      return result.accepted === result.requested && result.refusedRecipients === 0 ? ExitCode.ok : ExitCode.problems;
     }
-    case 'eod-all':
-      if (reports.some((r) => r.verdict?.classification === 'smuggled')) return ExitCode.problems;
-      return reports.every((r) => failure(r) !== undefined) ? failure(reports[0]!)! : ExitCode.ok;
-    case 'matrix': {
-      const failed = reports.map(failure).find((code) => code !== undefined);
-      if (failed !== undefined) return failed;
-      return reports.every((r) => r.accepted) ? ExitCode.ok : ExitCode.problems;
+    case 'eod-all': {
+      if (reports.some((r) => r.verdict && findingClasses.has(r.verdict.classification))) return ExitCode.problems;
+      const failed = (r: TransactionReport) => (r.error && !r.finalReply ? exitCodeForError[r.error.code] : undefined);
+      return reports.every((r) => failed(r) !== undefined) ? failed(reports[0]!)! : ExitCode.ok;
     }
+    case 'matrix':
+      return Math.max(...reports.map(transactionExit));
     case 'single': {
-      const report = reports[reports.length - 1]!;
-      const verdict = report.verdict?.classification;
-      if (verdict === 'smuggled') return ExitCode.problems;
-      if (verdict === 'dropped' || verdict === 'timeout') return ExitCode.failure;
-      const failed = failure(report);
-      if (failed !== undefined) return failed;
-      return report.accepted ? ExitCode.ok : ExitCode.problems;
+      const last = transactionExit(reports[reports.length - 1]!);
+      // After retries for some recipients, one refused for good in an earlier attempt still counts.
+      const undelivered = recipientOutcomes(outcome.attempts).some((r) => !r.delivered);
+      return last === ExitCode.ok && undelivered ? ExitCode.problems : last;
     }
   }
 }
 
-const replyJson = (r: { code: number; lines: string[]; enhanced: string | undefined }) => ({ code: r.code, enhanced: r.enhanced ?? null, lines: r.lines });
+const replyJson = (r: Pick<Reply, 'code' | 'lines' | 'enhanced'>) => ({ code: r.code, enhanced: r.enhanced ?? null, lines: r.lines });
 
 function transactionJson(report: TransactionReport) {
   return {
@@ -126,24 +156,44 @@ function transactionJson(report: TransactionReport) {
     termAfter: report.termAfter ?? null,
     eod: { name: report.eod.name, bytes: formatEscaped(report.eod.bytes), standard: report.eod.standard, producibleThroughRelay: report.eod.producibleThroughRelay },
     source: report.source,
+    tls: report.tls ?? null,
+    capabilities: report.capabilities,
     replies: report.exchanges.map((e) => ({ command: e.command, ...replyJson(e.reply) })),
+    recipients: report.recipients.map((r) => ({ address: r.address, accepted: recipientAccepted(r), reply: r.reply ? replyJson(r.reply) : null })),
+    sent: report.payload !== undefined,
+    stoppedAt: report.stoppedAt ?? null,
     finalReply: report.finalReply ? replyJson(report.finalReply) : null,
     accepted: report.accepted,
     queueId: report.queueId ?? null,
     classification: report.verdict?.classification ?? null,
     detail: report.verdict?.detail ?? null,
+    afterData: report.verdict?.replies.map((r) => ({ role: r.role, ...replyJson(r.reply) })) ?? null,
+    acceptedMessages: report.verdict?.acceptedMessages ?? null,
     smuggledQueueId: report.verdict?.smuggledQueueId ?? null,
     payloadOctets: report.payload?.length ?? null,
     error: report.error ? { code: report.error.code, message: report.error.message } : null,
   };
 }
 
+/** `--count` on a terminal: one line on stderr, rewritten a few times a second, gone at the end. */
+function showProgress(progress: CountProgress, requested: number, stream: NodeJS.WriteStream): () => void {
+  if (!stream.isTTY) return () => undefined;
+  const started = performance.now();
+  const draw = () => stream.write(`\r\x1b[K${formatCountProgress(progress, requested, performance.now() - started)}`);
+  const timer = setInterval(draw, 200);
+  draw();
+  return () => {
+    clearInterval(timer);
+    stream.write('\r\x1b[K');
+  };
+}
+
 export async function runInjectCommand(targetText: string | undefined, options: InjectCliOptions): Promise<number> {
   const choices = choose(options);
   const auth = authFromOptions(options);
-  const to = options.to?.length ? options.to : ['postmaster@localhost'];
+  const pauses = parsePauses(options.pause ?? []);
   const cmdTerm = parseTerminatorName(options.cmdTerm, '--cmd-term');
-  const message = await messageSource(options, to);
+  const message = await messageSource(options, choices);
   // A --term-after naming a field the message lacks is an input error, found before connecting.
   if (options.termAfter !== undefined) lineTerminators(message('').lines, { term: choices.term, termAfter: options.termAfter });
   const events = new EventStream();
@@ -160,35 +210,52 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   let transcript: TranscriptRecorder | undefined;
   let stopPrinting: (() => void) | undefined;
   let fatal: SmtpdbgError | undefined;
+  // Errors the conversation already showed as it happened: the summary does not repeat them.
+  const shownErrors = new Set<string>();
   try {
+    // Asked once, before any connection: however many connections --count, --matrix,
+    // --eod all or --retry open, and without a server's idle timer running meanwhile.
+    const password = auth ? await readPassword(auth.user) : undefined;
     transcript = options.transcript
       ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
       : undefined;
-    if (choices.mode === 'single' && !options.json) stopPrinting = printEvents(events, stdout);
+    if (choices.mode === 'single' && !options.json) {
+      const screen = new EventStream(events.startedAt);
+      events.subscribe((event) => {
+        for (const shown of screenEvents(event)) screen.emit(shown);
+      });
+      stopPrinting = printEvents(screen, stdout);
+      events.subscribe((event) => {
+        if (event.type === 'error') shownErrors.add(event.message);
+        if (event.type === 'close') shownErrors.add(event.reason);
+      });
+    }
     if (embedded && !options.json) {
       events.emit({ type: 'info', t: 0, tls: false, message: `no target given: sending to the embedded capture server on ${formatTarget(target)}` });
     }
-    // Asked once, however many connections --count, --matrix, --eod all or --retry open.
-    let password: Promise<string> | undefined;
     const plan: InjectPlan = {
       settings,
       opening: {
-        ...(auth ? { auth: { ...auth, password: () => (password ??= readPassword(auth.user)) } } : {}),
-        from: options.from,
-        to,
+        ...(auth && password !== undefined ? { auth: { ...auth, password: () => Promise.resolve(password) } } : {}),
+        from: choices.from,
+        to: choices.to,
       },
       cmdTerm,
       dotStuff: options.dotStuff,
       message,
-      smuggled: () => smuggledMessage({ from: options.from, to, date: new Date(), messageId: newMessageId() }),
+      smuggled: () => smuggledMessage({ from: choices.from, to: choices.to, date: new Date(), messageId: newMessageId() }),
       tagConnections: transcript !== undefined && choices.mode !== 'single',
+      ...(pauses.size ? { pauses } : {}),
+      ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
     };
     const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}) };
     switch (choices.mode) {
       case 'single': {
         const variant: Variant = { ...base, eod: choices.eod as EndOfData, smuggle: options.smuggle ?? false };
         outcome.attempts = await sendWithRetry(plan, variant, options.retry ?? 0, (attempt) => {
-          events.emit({ type: 'info', t: events.now(), tls: false, message: `attempt ${attempt.attempt} failed (${attempt.retry!.reason}): reconnecting in ${attempt.retry!.delayMs} ms` });
+          const retry = attempt.retry!;
+          const why = retry.asked !== undefined ? `the server asked for ${retry.asked / 1000} s${retry.asked > retry.delayMs ? `, at most ${retry.delayMs / 1000} s are waited` : ''}` : 'backoff';
+          events.emit({ type: 'info', t: events.now(), tls: false, message: `attempt ${attempt.attempt} failed (${retry.reason}): reconnecting in ${retry.delayMs} ms (${why})` });
         });
         outcome.transactions = outcome.attempts.map((a) => a.report);
         break;
@@ -198,12 +265,26 @@ export async function runInjectCommand(targetText: string | undefined, options: 
           outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod: choices.eod as EndOfData, smuggle: options.smuggle ?? false }, i + 1));
         }
         break;
-      case 'eod-all':
-        for (const [i, eod] of nonStandardEods().entries()) outcome.transactions.push(await sendTransaction(plan, { ...base, eod, smuggle: true }, i + 1));
+      case 'eod-all': {
+        // A second pass with every line ended by LF: some servers (Exim 4.96 after its
+        // CVE-2023-51766 fix) apply their check only when the first header line ends in CRLF.
+        const terms = [...new Set<TerminatorName>([choices.term, 'lf'])];
+        let conn = 0;
+        for (const term of terms) {
+          for (const eod of nonStandardEods()) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod, smuggle: true }, ++conn));
+        }
         break;
-      case 'count':
-        outcome.count = await sendCopies(plan, { ...base, eod: choices.eod as EndOfData, smuggle: false }, options.count!, options.concurrency ?? 1);
+      }
+      case 'count': {
+        const progress: CountProgress = { completed: 0, accepted: 0 };
+        const stopProgress = showProgress(progress, options.count!, process.stderr);
+        try {
+          outcome.count = await sendCopies(plan, { ...base, eod: choices.eod as EndOfData, smuggle: false }, options.count!, options.concurrency ?? 1, progress);
+        } finally {
+          stopProgress();
+        }
         break;
+      }
     }
     exitCode = exitCodeFor(choices.mode, outcome);
   } catch (caught) {
@@ -226,6 +307,9 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       mode: choices.mode,
       transactions: outcome.transactions.map(transactionJson),
       attempts: outcome.attempts.map((a) => ({ attempt: a.attempt, accepted: a.report.accepted, retry: a.retry ?? null })),
+      recipients: choices.mode === 'single'
+        ? recipientOutcomes(outcome.attempts).map((r) => ({ address: r.address, delivered: r.delivered, attempt: r.attempt, reply: r.reply ? replyJson(r.reply) : null }))
+        : null,
       count: outcome.count ?? null,
       stored: embedded
         ? stored.map(({ message: m, findings }) => ({
@@ -243,18 +327,24 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       exitCode,
     };
     stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    if (fatal) printError(process.stderr, fatal.message);
     return exitCode;
   }
   switch (choices.mode) {
     case 'single':
       print(formatAttempts(outcome.attempts, chalk));
-      if (outcome.transactions.length > 0) print(formatTransaction(outcome.transactions[outcome.transactions.length - 1]!, chalk));
+      if (outcome.transactions.length > 0) {
+        print(formatTransaction(outcome.transactions[outcome.transactions.length - 1]!, chalk, { shownErrors, attempts: outcome.attempts }));
+      }
       break;
     case 'matrix':
+      print(formatTlsLine(outcome.transactions, chalk));
       print(formatMatrix(outcome.transactions, chalk));
       break;
     case 'eod-all':
+      print(formatTlsLine(outcome.transactions, chalk));
       print(formatEodTable(outcome.transactions, chalk));
+      print(formatEodSummary(outcome.transactions, chalk));
       break;
     case 'count':
       if (outcome.count) print(formatCount(outcome.count, chalk));

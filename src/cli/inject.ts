@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
 import { eodNames } from '../smtp/eod.js';
+import { PauseStages } from '../inject/pause.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
 
@@ -12,6 +13,7 @@ export interface InjectCliOptions extends ConnectionCliOptions {
   mbox?: string;
   index?: number;
   header?: string[];
+  addHeader?: string[];
   term?: string;
   termAfter?: string;
   cmdTerm: string;
@@ -22,6 +24,8 @@ export interface InjectCliOptions extends ConnectionCliOptions {
   count?: number;
   concurrency?: number;
   retry?: number;
+  pause?: string[];
+  maxSize?: number;
 }
 
 function wholeNumber(option: string, min: number) {
@@ -38,12 +42,13 @@ export function registerInject(program: Command): void {
     .description(commandList['inject'].summary)
     .argument('[target]', 'host, host:port or [v6]:port (default port 25); none: the embedded capture server, and what it stored is shown');
   addConnectionOptions(configureCommand(command))
-    .option('--from <address>', 'envelope sender (MAIL FROM)', 'smtpdbg@localhost')
-    .option('--to <address>', 'envelope recipient (repeatable; default postmaster@localhost)', collect)
+    .option('--from <address>', 'envelope sender (MAIL FROM), a@b or <a@b>; \'\' or \'<>\' for the null sender', 'smtpdbg@localhost')
+    .option('--to <address>', 'envelope recipient (repeatable; default postmaster@localhost); every one is tried', collect)
     .option('--data <file>', 'send this file\'s bytes (- for stdin); its lines may end in LF, CRLF or CR')
     .option('--mbox <file>', 'replay a message of this mbox (with --index): From_ line removed, >From un-escaped per variant')
     .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', wholeNumber('--index', 1))
-    .option('--header <field>', 'add "Name: value" to the built-in message (repeatable)', collect)
+    .option('--header <field>', '"Name: value" in the built-in message, replacing its field of that name (repeatable)', collect)
+    .option('--add-header <field>', '"Name: value" added to the built-in message after its fields (repeatable)', collect)
     .addOption(new Option('--term <terminator>', 'end every message line with this (default crlf)').choices(['crlf', 'cr', 'lf']))
     .option('--term-after <header>', 'apply --term to that header field\'s line only, CRLF elsewhere')
     .addOption(new Option('--cmd-term <terminator>', 'end SMTP command lines with this').choices(['crlf', 'cr', 'lf']).default('crlf'))
@@ -53,7 +58,9 @@ export function registerInject(program: Command): void {
     .option('--matrix', 'send the message with --term crlf, cr and lf (one connection each) and show the replies side by side')
     .option('--count <n>', 'send N copies (RSET between transactions)', wholeNumber('--count', 1))
     .option('--concurrency <c>', 'connections for --count', wholeNumber('--concurrency', 1))
-    .option('--retry <n>', 'on 421 or a dropped connection before acceptance, reconnect with backoff (1 s, 2 s, 4 s …) up to N times', wholeNumber('--retry', 0))
+    .option('--retry <n>', 'on a 4xx (421, 451 greylisting …) or a dropped connection, reconnect up to N times, after the delay the reply asks for (at most 5 min) or a backoff (1 s, 2 s, 4 s …)', wholeNumber('--retry', 0))
+    .option('--pause <stage=ms>', `wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
+    .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', wholeNumber('--max-size', 1))
     .addHelpText('after', `
 Examples:
   smtpdbg inject --term cr                          a CR-terminated message to the embedded server
@@ -63,12 +70,16 @@ Examples:
   smtpdbg inject mx.example.org --eod all           smuggling probe, one connection per variant
   smtpdbg inject mx.example.org --mbox notspam --index 3
   smtpdbg inject 127.0.0.1:2525 --count 2000 --concurrency 10
+  smtpdbg inject mx.example.org --pause mail=30000  meet the server's idle timeout before MAIL
+  smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
 
 The end of data carries the last line's terminator (RFC 5321 §4.1.1.4); after a
 non-standard one, the standard CRLF.CRLF follows so that the transaction can finish.
 
-Exit: 0 accepted, 1 rejected or smuggled (--eod all: 1 when any variant smuggled),
-2 usage error or unreadable input, 3 connection/TLS failure (refused, closed, timeout).`)
+Exit: 0 accepted for every recipient; 1 a recipient or the message refused, or the
+server ended the message at a fake end of data (smuggled, ended-early, ended-early-refused;
+--eod all: any variant); 2 usage error, unreadable or too large input; 3 connection/TLS
+failure, or the server ended the conversation (421, closed, timeout).`)
     .action(async (target: string | undefined, options: InjectCliOptions) => {
       const { runInjectCommand } = await import('./inject-run.js');
       setExitCode(await runInjectCommand(target, options));

@@ -11,11 +11,12 @@ export async function readPassword(user: string, env: NodeJS.ProcessEnv = proces
   if (!input.isTTY) {
     throw new UsageError(`no password for ${user}: set SMTPDBG_PASSWORD (stdin is not a terminal, so there is no prompt)`);
   }
-  process.stderr.write(`Password for ${user}: `);
   return new Promise<string>((resolve, reject) => {
     let typed = '';
     const wasRaw = input.isRaw;
+    // Raw mode before the prompt: a key typed as soon as the prompt shows is not echoed either.
     input.setRawMode(true);
+    process.stderr.write(`Password for ${user}: `);
     input.resume();
     const done = (result: () => void) => {
       input.setRawMode(wasRaw);

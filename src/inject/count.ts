@@ -15,6 +15,8 @@ export interface CountResult {
   accepted: number;
   /** The deciding reply code of each message (the end of data's, or the first refusal) → how many. */
   byCode: Record<string, number>;
+  /** RCPT refusals (a message still goes to the recipients that were accepted). */
+  refusedRecipients: number;
   /** Connections that ended in an error, with the error; their unsent messages are not retried. */
   errors: Array<{ connection: number; code: string; message: string }>;
   elapsedMs: number;
@@ -24,6 +26,12 @@ export interface CountResult {
 
 const ok = (reply: Reply) => reply.code >= 200 && reply.code < 300;
 
+/** How far a `--count` run is, for a progress line; updated as replies come. */
+export interface CountProgress {
+  completed: number;
+  accepted: number;
+}
+
 /**
  * `--count N --concurrency C`: N copies of one message over C connections, RSET between
  * transactions. Where the server advertises PIPELINING (RFC 2920), RSET, MAIL, RCPT and
@@ -31,20 +39,31 @@ const ok = (reply: Reply) => reply.code >= 200 && reply.code < 300;
  * (RFC 2920 §3.1 allows content as the first "command" of a group): one round trip per
  * message after the 354.
  */
-export async function sendCopies(plan: InjectPlan, variant: Variant, count: number, concurrency: number): Promise<CountResult> {
+export async function sendCopies(plan: InjectPlan, variant: Variant, count: number, concurrency: number, progress: CountProgress = { completed: 0, accepted: 0 }): Promise<CountResult> {
   const lines = plan.message(describeVariant(variant)).lines;
   const payload = dataPayload(lines, { ...variant, dotStuff: plan.dotStuff });
   const byCode = new Map<number, number>();
   const errors: CountResult['errors'] = [];
   let claimed = 0;
-  let completed = 0;
-  let accepted = 0;
+  let refusedRecipients = 0;
   let pipelining = false;
   const claim = () => (claimed < count ? ++claimed : 0);
   const record = (reply: Reply) => {
-    completed++;
-    if (ok(reply)) accepted++;
+    progress.completed++;
+    if (ok(reply)) progress.accepted++;
     byCode.set(reply.code, (byCode.get(reply.code) ?? 0) + 1);
+  };
+  /**
+   * The envelope's replies: true when DATA got its 354 (the content must follow, whatever
+   * some RCPTs got). Otherwise the refusal that decided is recorded: MAIL's, the last RCPT
+   * refusal when none was accepted, or DATA's.
+   */
+  const settleEnvelope = (mail: Reply, rcpts: readonly Reply[], data: Reply | undefined): boolean => {
+    // After a refused MAIL, the RCPTs' refusals (503, bad sequence) say nothing of the recipients.
+    if (ok(mail)) refusedRecipients += rcpts.filter((reply) => !ok(reply)).length;
+    if (data?.code === 354) return true;
+    record(!ok(mail) ? mail : rcpts.some(ok) ? data ?? mail : rcpts.findLast((reply) => !ok(reply)) ?? mail);
+    return false;
   };
   const started = performance.now();
 
@@ -66,9 +85,10 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       // The client, not the session: a long run would otherwise keep every reply in session.exchanges.
       const send = (command: string) => client.command(command, { terminator: term });
       const line = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), term]);
-      const commands = [`MAIL FROM:<${plan.opening.from}>`, ...plan.opening.to.map((to) => `RCPT TO:<${to}>`)];
+      const mailCommand = `MAIL FROM:<${plan.opening.from}>`;
+      const rcptCommands = plan.opening.to.map((to) => `RCPT TO:<${to}>`);
       // The only writes a pipelined run makes, built once per connection rather than per message.
-      const envelope = Buffer.concat([...commands, 'DATA'].map(line));
+      const envelope = Buffer.concat([mailCommand, ...rcptCommands, 'DATA'].map(line));
       const rsetEnvelope = Buffer.concat([line('RSET'), envelope]);
       const contentRsetEnvelope = Buffer.concat([payload, rsetEnvelope]);
       const replyCount = 2 + plan.opening.to.length;
@@ -76,16 +96,11 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       pipelining ||= pipelined;
       let pendingContent = false;
       let first = true;
-      /** Reads the envelope's replies; true when DATA got its 354. */
+      /** Reads the pipelined envelope's replies; true when DATA got its 354. */
       const readEnvelope = async (): Promise<boolean> => {
-        let refusal: Reply | undefined;
-        for (let i = 0; i < replyCount; i++) {
-          const reply = await client.readReply(i === replyCount - 1 ? 'DATA' : i === 0 ? 'MAIL' : 'RCPT');
-          const last = i === replyCount - 1;
-          if (!refusal && (last ? reply.code !== 354 : !ok(reply))) refusal = reply;
-        }
-        if (refusal) record(refusal);
-        return refusal === undefined;
+        const replies: Reply[] = [];
+        for (let i = 0; i < replyCount; i++) replies.push(await client.readReply(i === replyCount - 1 ? 'DATA' : i === 0 ? 'MAIL' : 'RCPT'));
+        return settleEnvelope(replies[0]!, replies.slice(1, -1), replies[replyCount - 1]);
       };
       for (let n = claim(); n; n = claim()) {
         if (pipelined) {
@@ -95,22 +110,15 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
           pendingContent = await readEnvelope();
         } else {
           if (!first) await send('RSET');
-          let refused: Reply | undefined;
-          for (const command of commands) {
-            const reply = await send(command);
-            if (!ok(reply)) {
-              refused = reply;
-              break;
-            }
+          const mail = await send(mailCommand);
+          const rcpts: Reply[] = [];
+          // Every recipient is tried; DATA only when one was accepted.
+          if (ok(mail)) for (const command of rcptCommands) rcpts.push(await send(command));
+          const data = rcpts.some(ok) ? await send('DATA') : undefined;
+          if (settleEnvelope(mail, rcpts, data)) {
+            client.write(payload);
+            record(await client.readReply('end of data'));
           }
-          if (!refused) {
-            const data = await send('DATA');
-            if (data.code === 354) {
-              client.write(payload);
-              record(await client.readReply('end of data'));
-            } else refused = data;
-          }
-          if (refused) record(refused);
         }
         first = false;
       }
@@ -131,12 +139,13 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
   return {
     requested: count,
     concurrency,
-    completed,
-    accepted,
+    completed: progress.completed,
+    accepted: progress.accepted,
+    refusedRecipients,
     byCode: Object.fromEntries([...byCode.entries()].sort(([a], [b]) => a - b).map(([code, n]) => [String(code), n])),
     errors,
     elapsedMs,
-    messagesPerSecond: elapsedMs > 0 ? (completed * 1000) / elapsedMs : 0,
+    messagesPerSecond: elapsedMs > 0 ? (progress.completed * 1000) / elapsedMs : 0,
     pipelining,
   };
 }

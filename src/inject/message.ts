@@ -12,14 +12,17 @@ export interface MessageLines {
 }
 
 export interface TemplateOptions {
+  /** The envelope sender, '' for the null sender. */
   from: string;
   to: readonly string[];
   /** The variant being sent; the Subject names it so that stored copies can be told apart. */
   variant: string;
   date: Date;
   messageId: string;
-  /** Extra `Name: value` fields (`--header`), after the built-in ones. */
+  /** `--header` fields: each replaces the built-in field of its name, or is added after them. */
   headers?: readonly string[];
+  /** `--add-header` fields, added after every other field whatever their names. */
+  addHeaders?: readonly string[];
 }
 
 const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
@@ -32,21 +35,57 @@ export function formatRfc5322Date(date: Date): string {
 }
 
 /** RFC 5322 §2.2: a field name is printable US-ASCII but ":", then a colon. */
-export function parseHeaderOption(value: string): string {
-  if (!/^[\x21-\x39\x3b-\x7e]+:/.test(value)) throw new UsageError(`--header ${JSON.stringify(value)}: expected "Name: value"`);
-  if (/[\r\n]/.test(value)) throw new UsageError('--header: the value cannot hold line ends (use --data for folded fields)');
+export function parseHeaderOption(value: string, option = '--header'): string {
+  if (!/^[\x21-\x39\x3b-\x7e]+:/.test(value)) throw new UsageError(`${option} ${JSON.stringify(value)}: expected "Name: value"`);
+  if (/[\r\n]/.test(value)) throw new UsageError(`${option}: the value cannot hold line ends (use --data for folded fields)`);
   return value;
 }
 
-/** The built-in message: Date, From, To, Message-ID, a Subject naming the variant, a short body. */
+/**
+ * `--from`/`--to` as the user may write them: `a@b` or `<a@b>`; `<>` and '' are the null
+ * sender (RFC 5321 §4.5.5). Returns the address without its brackets, as it goes between
+ * the brackets of MAIL FROM:<…> and RCPT TO:<…>.
+ */
+export function parseAddressOption(value: string, option: '--from' | '--to'): string {
+  const address = value.startsWith('<') && value.endsWith('>') ? value.slice(1, -1) : value;
+  if (/[\r\n]/.test(address)) throw new UsageError(`${option} ${JSON.stringify(value)}: an address cannot hold a line end`);
+  if (/[<>]/.test(address)) throw new UsageError(`${option} ${JSON.stringify(value)}: give the address with one pair of angle brackets or none`);
+  if (option === '--to' && address === '') throw new UsageError('--to: an empty recipient (<>) is no address; the null address is for --from');
+  return address;
+}
+
+/**
+ * The From field for the null sender: RFC 5322 §3.6.2 wants a mailbox, and "<>" is what
+ * broken pipelines leave behind (lint-mbox reports it as a placeholder). A message with a
+ * null sender is a notification, so it names the mailer, as bounces do.
+ */
+const nullSenderFrom = 'Mail Delivery System <MAILER-DAEMON@localhost>';
+
+const fieldName = (line: string) => line.slice(0, line.indexOf(':')).toLowerCase();
+
+/**
+ * The built-in message: Date, From, To, Message-ID, a Subject naming the variant, a short
+ * body. A `--header` field replaces the built-in one of its name in place (several with one
+ * name all take its place), as swaks does; the others, and `--add-header`, follow them.
+ */
 export function templateMessage(options: TemplateOptions): MessageLines {
-  const text = [
+  const builtIn = [
     `Date: ${formatRfc5322Date(options.date)}`,
-    `From: <${options.from}>`,
+    `From: ${options.from === '' ? nullSenderFrom : `<${options.from}>`}`,
     `To: ${options.to.map((to) => `<${to}>`).join(', ')}`,
     `Message-ID: <${options.messageId}>`,
     `Subject: smtpdbg inject: ${options.variant}`,
-    ...(options.headers ?? []),
+  ];
+  const given = options.headers ?? [];
+  const fields = builtIn.flatMap((line) => {
+    const replacing = given.filter((header) => fieldName(header) === fieldName(line));
+    return replacing.length > 0 ? replacing : [line];
+  });
+  const names = new Set(builtIn.map(fieldName));
+  const text = [
+    ...fields,
+    ...given.filter((header) => !names.has(fieldName(header))),
+    ...(options.addHeaders ?? []),
     '',
     'This message was sent by smtpdbg inject to see how a mail pipeline handles it.',
     `Variant: ${options.variant}.`,
@@ -55,10 +94,10 @@ export function templateMessage(options: TemplateOptions): MessageLines {
 }
 
 /** The second transaction of `--smuggle`: a plain, standard message. */
-export function smuggledMessage(options: Omit<TemplateOptions, 'variant' | 'headers'>): MessageLines {
+export function smuggledMessage(options: Omit<TemplateOptions, 'variant' | 'headers' | 'addHeaders'>): MessageLines {
   const text = [
     `Date: ${formatRfc5322Date(options.date)}`,
-    `From: <${options.from}>`,
+    `From: ${options.from === '' ? nullSenderFrom : `<${options.from}>`}`,
     `To: ${options.to.map((to) => `<${to}>`).join(', ')}`,
     `Message-ID: <${options.messageId}>`,
     'Subject: smtpdbg smuggled message',

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { STANDARD_EOD, standardEndOfData, type EndOfData } from '../smtp/eod.js';
 import { formatEscaped } from '../smtp/escapes.js';
-import { Terminators, terminateLines, type TerminatorName } from '../smtp/terminators.js';
+import { Terminators, type TerminatorName } from '../smtp/terminators.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -54,18 +54,27 @@ function stuffLine(line: Buffer): Buffer {
 }
 
 /**
- * The terminated, dot-stuffed message, followed by the end of data. RFC 5321 §4.1.1.4: the
- * first CRLF of CRLF "." CRLF is the last line's own terminator, so when the end-of-data
- * sequence starts with a line end, it takes the place of the last line's terminator.
+ * The parts of the terminated, dot-stuffed message, followed by the end of data. RFC 5321
+ * §4.1.1.4: the first CRLF of CRLF "." CRLF is the last line's own terminator, so when the
+ * end-of-data sequence starts with a line end, it takes the place of the last line's
+ * terminator. Parts, not one buffer: the caller joins everything once.
  */
-export function messageWithEnd(lines: readonly Buffer[], options: DataOptions): Buffer {
+function messageParts(lines: readonly Buffer[], options: DataOptions): Buffer[] {
   const terminators = lineTerminators(lines, options);
-  const body = terminateLines(options.dotStuff ? lines.map(stuffLine) : lines, (i) => terminators[i]!);
   const eod = options.eod.bytes;
   const leadsWithLineEnd = eod[0] === CR || eod[0] === LF;
-  const last = terminators[terminators.length - 1];
-  const content = leadsWithLineEnd && last ? body.subarray(0, body.length - last.length) : body;
-  return Buffer.concat([content, eod]);
+  const parts: Buffer[] = [];
+  lines.forEach((line, i) => {
+    parts.push(options.dotStuff ? stuffLine(line) : line);
+    if (!(leadsWithLineEnd && i === lines.length - 1)) parts.push(terminators[i]!);
+  });
+  parts.push(eod);
+  return parts;
+}
+
+/** The terminated, dot-stuffed message followed by its end of data (see messageParts). */
+export function messageWithEnd(lines: readonly Buffer[], options: DataOptions): Buffer {
+  return Buffer.concat(messageParts(lines, options));
 }
 
 /**
@@ -74,20 +83,20 @@ export function messageWithEnd(lines: readonly Buffer[], options: DataOptions): 
  * and the standard end so that the transaction can finish whichever way the server read it.
  */
 export function dataPayload(lines: readonly Buffer[], options: DataOptions, smuggle?: SmuggledTransaction): Buffer {
-  const first = messageWithEnd(lines, options);
-  if (options.eod.standard) return first;
-  const parts: Buffer[] = [first];
-  if (smuggle) {
-    const commands = [`MAIL FROM:<${smuggle.from}>`, ...smuggle.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
-    parts.push(Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'latin1'));
-    parts.push(messageWithEnd(smuggle.lines, { term: 'crlf', dotStuff: true, eod: standardEndOfData }));
-  } else {
-    parts.push(STANDARD_EOD);
+  const parts = messageParts(lines, options);
+  if (!options.eod.standard) {
+    if (smuggle) {
+      const commands = [`MAIL FROM:<${smuggle.from}>`, ...smuggle.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
+      parts.push(Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'latin1'));
+      parts.push(...messageParts(smuggle.lines, { term: 'crlf', dotStuff: true, eod: standardEndOfData }));
+    } else {
+      parts.push(STANDARD_EOD);
+    }
   }
   return Buffer.concat(parts);
 }
 
-const termWords: Record<TerminatorName, string> = { crlf: 'CRLF', cr: 'CR', lf: 'LF' };
+export const termWords: Record<TerminatorName, string> = { crlf: 'CRLF', cr: 'CR', lf: 'LF' };
 
 /** What a variant is, in words, for the Subject and the report. */
 export function describeVariant(ends: LineEnds & { eod?: EndOfData }): string {

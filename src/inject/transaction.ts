@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectionError, SmtpdbgError, TimeoutError } from '../errors.js';
+import { ConnectionError, InputError, SmtpdbgError, TimeoutError } from '../errors.js';
 import { runOpening, type OpeningPlan } from '../session/opening.js';
 import { SmtpSession, type Exchange, type SessionSettings } from '../session/smtp-session.js';
+import { capabilityList, sizeLimit } from '../smtp/capabilities.js';
 import type { EndOfData } from '../smtp/eod.js';
-import { isSuccess, type Reply } from '../smtp/reply.js';
+import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { Terminators, type TerminatorName } from '../smtp/terminators.js';
+import type { TlsSummary } from '../tls/summary.js';
 import { classifyAfterData, queueIdOf, type AfterData, type Verdict } from './classify.js';
 import { EventStream } from '../transcript/events.js';
 import type { MessageLines } from './message.js';
 import { dataPayload, describeVariant, type LineEnds } from './payload.js';
+import { pauseBeforeCommands, type Pauses } from './pause.js';
 
 /** Everything about one inject that stays the same across variants, attempts and copies. */
 export interface InjectPlan {
@@ -26,6 +29,13 @@ export interface InjectPlan {
    * copy per event.
    */
   tagConnections?: boolean;
+  /** `--pause STAGE=MS`: waits before commands (and before the message content). */
+  pauses?: Pauses;
+  /**
+   * The user's own `--max-size`: a message above the server's SIZE is then sent anyway.
+   * Without it, a message the server's SIZE (RFC 1870) says is too large is not sent.
+   */
+  explicitMaxSize?: number;
 }
 
 /** The settings for connection `conn`: its events carry `conn` on their way to the shared stream. */
@@ -42,6 +52,15 @@ export interface Variant extends LineEnds {
   smuggle: boolean;
 }
 
+export interface RecipientResult {
+  address: string;
+  /** The reply to its RCPT; undefined when the RCPT was never sent. */
+  reply: Reply | undefined;
+}
+
+/** Where a transaction stopped before its message was written. */
+export type Stage = 'connect' | 'opening' | 'size' | 'MAIL' | 'RCPT' | 'DATA';
+
 export interface TransactionReport {
   variant: string;
   term: TerminatorName;
@@ -50,8 +69,15 @@ export interface TransactionReport {
   source: string;
   /** Every command (or stage) and its reply, in order: banner, EHLO, …, end of data, QUIT. */
   exchanges: Exchange[];
-  /** The reply that decided the outcome: the end of data's, or the first refusal. */
+  /** Each recipient and the reply to its RCPT. */
+  recipients: RecipientResult[];
+  /**
+   * The reply that decided the outcome: the end of data's; or, the message unsent, the
+   * refusal that stopped it (the last RCPT refusal when no recipient was accepted).
+   */
   finalReply: Reply | undefined;
+  /** Set while the message is not written: the stage reached, where it stopped if it did. */
+  stoppedAt: Stage | undefined;
   accepted: boolean;
   queueId: string | undefined;
   /** Only for a non-standard end of data. */
@@ -59,29 +85,45 @@ export interface TransactionReport {
   /** The payload written after the 354. */
   payload: Buffer | undefined;
   error: SmtpdbgError | undefined;
+  tls: TlsSummary | undefined;
+  capabilities: { beforeTls: string[] | null; afterTls: string[] | null };
+}
+
+export const positive = (reply: Pick<Reply, 'code'> | undefined): boolean => reply !== undefined && reply.code >= 200 && reply.code < 300;
+
+export const recipientAccepted = (r: RecipientResult) => positive(r.reply);
+export const recipientRefused = (r: RecipientResult) => r.reply !== undefined && !positive(r.reply);
+
+/**
+ * The 421 with which the server ended the conversation (RFC 5321 §3.8), whether it came
+ * as a reply or was waiting, unread, when the connection closed.
+ */
+export function closingReply(report: TransactionReport): Pick<Reply, 'code' | 'lines'> | undefined {
+  if (report.finalReply?.code === 421) return report.finalReply;
+  const rcpt = report.recipients.find((r) => r.reply?.code === 421)?.reply;
+  if (rcpt) return rcpt;
+  const afterData = report.verdict?.replies.find((r) => r.reply.code === 421)?.reply;
+  if (afterData) return afterData;
+  if (report.error instanceof ConnectionError && report.error.lastReply?.code === 421) return report.error.lastReply;
+  return undefined;
 }
 
 /**
  * After a non-standard end: the first reply, then QUIT, and every reply up to the 221 — so a
  * server that took the fake end shows what it made of the rest, with no guessing at delays.
  */
-async function collectAfterData(session: SmtpSession, smuggle: boolean, smuggledTo: number): Promise<AfterData> {
+async function collectAfterData(session: SmtpSession): Promise<AfterData> {
   const replies: Reply[] = [];
-  const labels = smuggle
-    ? ['MAIL (smuggled)', ...Array.from({ length: smuggledTo }, () => 'RCPT (smuggled)'), 'DATA (smuggled)', 'end of data (smuggled)']
-    : [];
   try {
-    replies.push(await session.readReply('end of data'));
+    replies.push(await session.client.readReply('the reply to the end of data'));
     session.expectQuit();
     session.write(Buffer.concat([Buffer.from('QUIT', 'latin1'), session.commandTerminator]));
     for (;;) {
-      const reply = await session.client.readReply('QUIT');
+      const reply = await session.client.readReply('the reply to QUIT');
       if (reply.code === 221) {
-        session.exchanges.push({ command: 'QUIT', reply });
         await session.client.waitForClose();
-        return { replies, end: 'quit' };
+        return { replies, end: 'quit', closing: reply };
       }
-      session.exchanges.push({ command: labels[replies.length - 1] ?? 'after the end of data', reply });
       replies.push(reply);
     }
   } catch (error) {
@@ -93,8 +135,33 @@ async function collectAfterData(session: SmtpSession, smuggle: boolean, smuggled
   }
 }
 
-/** One connection, one transaction: connect, opening, MAIL, RCPT, DATA, the payload, QUIT. */
-export async function sendTransaction(plan: InjectPlan, variant: Variant, conn = 1): Promise<TransactionReport> {
+/** QUIT after a refusal; a server that already closed (after a 421) is the report's error. */
+async function quitAfterRefusal(session: SmtpSession, report: TransactionReport): Promise<TransactionReport> {
+  await session.quit();
+  return report;
+}
+
+/**
+ * Replies that were received but never read because the connection ended first (a 421
+ * sent while we paused, before the close): they belong in the report. Only for a closed
+ * connection, where reading never waits.
+ */
+async function drainUnread(session: SmtpSession): Promise<void> {
+  for (;;) {
+    try {
+      const reply = await session.client.readReply('nothing');
+      session.exchanges.push({ command: '(received, unanswered: the connection ended)', reply });
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * One connection, one transaction: connect, opening, MAIL, RCPT for every recipient, DATA
+ * when at least one was accepted, the payload, QUIT. `recipients` defaults to the plan's.
+ */
+export async function sendTransaction(plan: InjectPlan, variant: Variant, conn = 1, recipients: readonly string[] = plan.opening.to): Promise<TransactionReport> {
   const description = describeVariant(variant);
   const message = plan.message(description);
   const report: TransactionReport = {
@@ -104,15 +171,19 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     eod: { name: variant.eod.name, bytes: variant.eod.bytes, standard: variant.eod.standard, producibleThroughRelay: variant.eod.producibleThroughRelay },
     source: message.source,
     exchanges: [],
+    recipients: recipients.map((address) => ({ address, reply: undefined })),
     finalReply: undefined,
+    stoppedAt: 'connect',
     accepted: false,
     queueId: undefined,
     verdict: undefined,
     payload: undefined,
     error: undefined,
+    tls: undefined,
+    capabilities: { beforeTls: null, afterTls: null },
   };
   const smuggled = variant.smuggle && !variant.eod.standard
-    ? { from: plan.opening.from, to: plan.opening.to, lines: plan.smuggled().lines }
+    ? { from: plan.opening.from, to: recipients, lines: plan.smuggled().lines }
     : undefined;
   const payload = dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
   let session: SmtpSession | undefined;
@@ -120,56 +191,113 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     session = await SmtpSession.connect(connectionSettings(plan, conn));
     report.exchanges = session.exchanges;
     session.commandTerminator = Terminators[plan.cmdTerm];
+    const pause = plan.pauses?.size ? pauseBeforeCommands(session, plan.pauses) : undefined;
+    report.stoppedAt = 'opening';
     const opening = await runOpening(session, plan.opening);
     if (opening.failedReply) {
       report.finalReply = opening.failedReply;
-      await session.quit();
-      return report;
+      return await quitAfterRefusal(session, report);
     }
-    for (const command of [`MAIL FROM:<${plan.opening.from}>`, ...plan.opening.to.map((to) => `RCPT TO:<${to}>`)]) {
-      const reply = await session.command(command);
-      if (!isSuccess(reply)) {
-        report.finalReply = reply;
-        await session.quit();
-        return report;
-      }
+    const limit = sizeLimit(session.capabilities);
+    if (plan.explicitMaxSize === undefined && limit && payload.length > limit) {
+      report.stoppedAt = 'size';
+      report.error = new InputError(
+        `the message is ${payload.length} octets and ${session.client.target} accepts at most ${limit} (SIZE in its EHLO reply, RFC 1870): not sent (--max-size ${payload.length} sends it anyway)`,
+      );
+      return await quitAfterRefusal(session, report);
     }
+    report.stoppedAt = 'MAIL';
+    const mail = await session.command(`MAIL FROM:<${plan.opening.from}>`);
+    if (!positive(mail)) {
+      report.finalReply = mail;
+      return await quitAfterRefusal(session, report);
+    }
+    // Every recipient is tried, as MTAs do: one refusal does not decide for the others.
+    report.stoppedAt = 'RCPT';
+    for (const recipient of report.recipients) {
+      recipient.reply = await session.command(`RCPT TO:<${recipient.address}>`);
+      // RFC 5321 §3.8: a 421 means the server is closing; nothing more will be answered.
+      if (recipient.reply.code === 421) break;
+    }
+    if (!report.recipients.some(recipientAccepted)) {
+      report.finalReply = report.recipients.findLast((r) => r.reply !== undefined)?.reply;
+      return await quitAfterRefusal(session, report);
+    }
+    report.stoppedAt = 'DATA';
     const data = await session.command('DATA');
     if (data.code !== 354) {
       report.finalReply = data;
-      await session.quit();
-      return report;
+      return await quitAfterRefusal(session, report);
     }
+    await pause?.('content', 'the message');
+    report.stoppedAt = undefined;
     report.payload = payload;
     session.write(payload);
     if (variant.eod.standard) {
       const end = await session.readReply('end of data');
       report.finalReply = end;
-      report.accepted = end.code >= 200 && end.code < 300;
+      report.accepted = positive(end);
       report.queueId = report.accepted ? queueIdOf(end) : undefined;
       await session.quit();
       return report;
     }
-    const after = await collectAfterData(session, Boolean(smuggled), plan.opening.to.length);
+    const after = await collectAfterData(session);
+    report.verdict = classifyAfterData(after, Boolean(smuggled), recipients.length);
+    for (const { role, reply } of report.verdict.replies) session.exchanges.push({ command: role, reply });
+    // QUIT went out after the first reply, behind whatever followed the fake end: a server
+    // still answering that may have hung up before it read QUIT (Postfix's 221 2.7.0).
+    const readOn = report.verdict.replies.length > 1;
+    if (after.closing) session.exchanges.push({ command: readOn ? "QUIT (or the server's own goodbye)" : 'QUIT', reply: after.closing });
     const first = after.replies[0];
     report.finalReply = first;
-    report.accepted = first !== undefined && first.code >= 200 && first.code < 300;
+    report.accepted = positive(first);
     report.queueId = first && report.accepted ? queueIdOf(first) : undefined;
-    report.verdict = classifyAfterData(after, Boolean(smuggled));
     return report;
   } catch (error) {
     if (!(error instanceof SmtpdbgError)) throw error;
     report.error = error;
+    if (session?.client.closed) await drainUnread(session);
     session?.close();
     return report;
+  } finally {
+    if (session) {
+      report.tls = session.tlsSummary;
+      report.capabilities = {
+        beforeTls: session.capsBeforeTls ? capabilityList(session.capsBeforeTls) : null,
+        afterTls: session.capsAfterTls ? capabilityList(session.capsAfterTls) : null,
+      };
+    }
   }
 }
 
 export interface Attempt {
   attempt: number;
   report: TransactionReport;
-  /** Why another attempt followed, and after how long. */
-  retry?: { reason: string; delayMs: number };
+  /** Why another attempt followed, after how long, and for which recipients. */
+  retry?: { reason: string; delayMs: number; recipients: string[]; asked?: number };
+}
+
+export interface RecipientOutcome {
+  address: string;
+  /** The last reply to its RCPT, in the last attempt that sent one. */
+  reply: Reply | undefined;
+  attempt: number;
+  /** Its RCPT was accepted in an attempt whose message was accepted. */
+  delivered: boolean;
+}
+
+/** Where each recipient ended up over the attempts of a `--retry` run (one attempt: that one). */
+export function recipientOutcomes(attempts: readonly Attempt[]): RecipientOutcome[] {
+  const outcomes = new Map<string, RecipientOutcome>();
+  for (const { attempt, report } of attempts) {
+    for (const r of report.recipients) {
+      const known = outcomes.get(r.address);
+      if (known?.delivered) continue;
+      if (known && r.reply === undefined) continue;
+      outcomes.set(r.address, { address: r.address, reply: r.reply, attempt, delivered: report.accepted && recipientAccepted(r) });
+    }
+  }
+  return [...outcomes.values()];
 }
 
 /** Backoff before attempt n+1: 1 s, 2 s, 4 s … capped at 30 s. */
@@ -177,18 +305,58 @@ export function backoffMs(attempt: number, baseMs = 1000): number {
   return Math.min(baseMs * 2 ** (attempt - 1), 30_000);
 }
 
-/** A 421 (RFC 5321 §3.8) or a lost connection before the message was accepted is worth another try. */
-export function retryReason(report: TransactionReport): string | undefined {
-  if (report.accepted) return undefined;
-  if (report.finalReply?.code === 421) return `${report.finalReply.code} ${report.finalReply.lines[0] ?? ''}`.trim();
-  if (report.error instanceof ConnectionError) return report.error.message;
-  if (report.verdict?.classification === 'dropped') return report.verdict.detail;
+/** The longest wait a server can ask for before a retry (postgrey's default delay). */
+export const MAX_ASKED_DELAY_MS = 300_000;
+
+/**
+ * The delay a temporary failure asks for, in milliseconds: "try again in 60 seconds",
+ * "Greylisted for 5 minutes", "retry in 2 s". Undefined when the reply names none.
+ */
+export function askedDelayMs(reply: Pick<Reply, 'lines'>): number | undefined {
+  const match = /\b(\d{1,6})\s*(seconds?|secs?|s|minutes?|mins?)\b/i.exec(reply.lines.join(' '));
+  if (!match) return undefined;
+  const n = Number(match[1]);
+  return /^m/i.test(match[2]!) ? n * 60_000 : n * 1000;
+}
+
+export interface RetryDecision {
+  reason: string;
+  /** The recipients the next attempt is for: those not yet accepted nor refused for good. */
+  recipients: string[];
+  /** The reply whose text may say how long to wait. */
+  reply: Pick<Reply, 'lines'> | undefined;
+}
+
+const temporary = (reply: Reply | undefined) => reply !== undefined && reply.code >= 400 && reply.code < 500;
+
+/**
+ * Whether a transaction is worth another attempt (a 4xx anywhere, RFC 5321 §4.2.5; a lost
+ * connection), and for whom. A message accepted for some recipients is retried only for
+ * those that got a 4xx; a 5xx is final for its recipient, or for everyone at MAIL, DATA or
+ * the end of data.
+ */
+export function retryDecision(report: TransactionReport): RetryDecision | undefined {
+  const describe = (reply: Pick<Reply, 'code' | 'lines'>) => formatReplyShort(reply);
+  if (report.accepted) {
+    const later = report.recipients.filter((r) => temporary(r.reply));
+    if (later.length === 0) return undefined;
+    return { reason: `${describe(later[0]!.reply!)} (for ${later.map((r) => `<${r.address}>`).join(', ')})`, recipients: later.map((r) => r.address), reply: later[0]!.reply };
+  }
+  const open = report.recipients.filter((r) => r.reply === undefined || positive(r.reply) || temporary(r.reply)).map((r) => r.address);
+  if (open.length === 0) return undefined;
+  const tempRcpt = report.recipients.find((r) => temporary(r.reply))?.reply;
+  if (temporary(report.finalReply)) return { reason: describe(report.finalReply!), recipients: open, reply: report.finalReply };
+  if (report.stoppedAt === 'RCPT' && tempRcpt) return { reason: describe(tempRcpt), recipients: open, reply: tempRcpt };
+  const closing = closingReply(report);
+  if (closing) return { reason: describe(closing), recipients: open, reply: closing };
+  if (report.error instanceof ConnectionError) return { reason: report.error.message, recipients: open, reply: undefined };
+  if (report.verdict?.classification === 'dropped') return { reason: report.verdict.detail, recipients: open, reply: undefined };
   return undefined;
 }
 
 /**
- * `--retry N`: up to N more attempts, each on a new connection, after a backoff; every
- * attempt is kept for the report.
+ * `--retry N`: up to N more attempts, each on a new connection, after the delay the server
+ * asked for (capped at MAX_ASKED_DELAY_MS) or a backoff; every attempt is kept for the report.
  */
 export async function sendWithRetry(
   plan: InjectPlan,
@@ -198,14 +366,18 @@ export async function sendWithRetry(
   baseDelayMs = 1000,
 ): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
+  let recipients: readonly string[] = plan.opening.to;
   for (let n = 1; ; n++) {
-    const report = await sendTransaction(plan, variant, n);
+    const report = await sendTransaction(plan, variant, n, recipients);
     const attempt: Attempt = { attempt: n, report };
     attempts.push(attempt);
-    const reason = retryReason(report);
-    if (!reason || n > retries) return attempts;
-    attempt.retry = { reason, delayMs: backoffMs(n, baseDelayMs) };
+    const decision = n > retries ? undefined : retryDecision(report);
+    if (!decision) return attempts;
+    const asked = decision.reply ? askedDelayMs(decision.reply) : undefined;
+    const delayMs = asked !== undefined ? Math.min(asked, MAX_ASKED_DELAY_MS) : backoffMs(n, baseDelayMs);
+    attempt.retry = { reason: decision.reason, delayMs, recipients: decision.recipients, ...(asked !== undefined ? { asked } : {}) };
     onRetry(attempt);
-    await sleep(attempt.retry.delayMs);
+    recipients = decision.recipients;
+    await sleep(delayMs);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * `smtpdbg inject` against real Postfix 3.7 with smtpd_forbid_bare_newline set to no,
- * normalize and reject. The expected classifications are those of docs/peers.md, measured
- * on Postfix itself: with `no` a bare-LF end of data smuggles a second message, with
- * `normalize` it stays content, with `reject` the message gets 550 5.5.2.
+ * normalize and reject, and with `no` plus smtpd_data_restrictions =
+ * reject_unauth_pipelining. The expected classifications were measured on Postfix itself:
+ * with `no` a bare-LF end of data smuggles a second message, with `normalize` it stays
+ * content, with `reject` the message gets 550 5.5.2 (with LF lines, every variant does);
+ * with reject_unauth_pipelining the first message is accepted cut at the fake end and the
+ * smuggled DATA gets 503.
  */
 import { expect, it } from 'vitest';
 import { describePostfix } from '../harness/postfix-context.js';
@@ -11,7 +14,10 @@ import { runCli } from '../harness/run-cli.js';
 interface InjectJson {
   exitCode: number;
   transactions: Array<{
+    term: string;
     eod: { name: string; producibleThroughRelay: boolean };
+    acceptedMessages: number | null;
+    afterData: Array<{ role: string; code: number; enhanced: string | null }> | null;
     classification: string | null;
     finalReply: { code: number; enhanced: string | null } | null;
     accepted: boolean;
@@ -32,13 +38,14 @@ const inject = async (args: string[]) => {
 const bareLf = ['lf', 'lf-crlf', 'crlf-lf'] as const;
 const bareCr = ['cr', 'cr-crlf', 'crlf-cr'] as const;
 const expected = {
-  no: { lf: 'smuggled', cr: 'content', exit: 1 },
-  normalize: { lf: 'content', cr: 'content', exit: 0 },
-  reject: { lf: 'rejected', cr: 'content', exit: 0 },
+  no: { lf: 'smuggled', cr: 'content', exit: 1, lfLines: { lf: 'smuggled', cr: 'content' } },
+  normalize: { lf: 'content', cr: 'content', exit: 0, lfLines: { lf: 'content', cr: 'content' } },
+  reject: { lf: 'rejected', cr: 'content', exit: 0, lfLines: { lf: 'rejected', cr: 'rejected' } },
+  pipelining: { lf: 'ended-early-refused', cr: 'content', exit: 1, lfLines: { lf: 'ended-early-refused', cr: 'content' } },
 } as const;
 
 describePostfix('inject against Postfix 3.7 (smtpd_forbid_bare_newline)', (pf) => {
-  it.each(['no', 'normalize', 'reject'] as const)('%s: --eod lf --smuggle is classified as Postfix behaves', async (service) => {
+  it.each(['no', 'normalize', 'reject', 'pipelining'] as const)('%s: --eod lf --smuggle is classified as Postfix behaves', async (service) => {
     const to = pf.uniqueRecipient();
     const { code, json } = await inject([`${pf.host}:${pf.ports[service]}`, '--to', to, '--eod', 'lf', '--smuggle']);
     const [report] = json.transactions;
@@ -53,6 +60,21 @@ describePostfix('inject against Postfix 3.7 (smtpd_forbid_bare_newline)', (pf) =
     } else if (service === 'reject') {
       expect(report?.finalReply).toMatchObject({ code: 550, enhanced: '5.5.2' });
       expect(code).toBe(1);
+    } else if (service === 'pipelining') {
+      // The first message ended at the fake end and was stored cut there; the second was refused.
+      expect(code).toBe(1);
+      expect(report?.acceptedMessages).toBe(1);
+      expect(report?.afterData?.map((r) => [r.role, r.code])).toEqual([
+        ['end of data', 250],
+        ['MAIL (smuggled)', 250],
+        ['RCPT (smuggled)', 250],
+        ['DATA (smuggled)', 503],
+      ]);
+      const [message] = await pf.waitForMessages(1, 15_000, { to });
+      const text = message!.toString('latin1');
+      expect(text).toContain('Variant: lines ended by CRLF, end of data lf');
+      expect(text).not.toContain('MAIL FROM:');
+      expect(text).not.toContain('smtpdbg smuggled message');
     } else {
       expect(code).toBe(0);
       expect(report?.queueId).toMatch(/^[0-9A-Za-z]+$/);
@@ -62,11 +84,14 @@ describePostfix('inject against Postfix 3.7 (smtpd_forbid_bare_newline)', (pf) =
     }
   });
 
-  it.each(['no', 'normalize', 'reject'] as const)('%s: --eod all matches the peers.md table', async (service) => {
+  it.each(['no', 'normalize', 'reject', 'pipelining'] as const)('%s: --eod all, with CRLF lines and with LF lines, matches what Postfix was measured to do', async (service) => {
     const { code, json } = await inject([`${pf.host}:${pf.ports[service]}`, '--to', pf.uniqueRecipient(), '--eod', 'all']);
-    const byName = new Map(json.transactions.map((t) => [t.eod.name, t]));
-    for (const name of bareLf) expect([name, byName.get(name)?.classification]).toEqual([name, expected[service].lf]);
-    for (const name of bareCr) expect([name, byName.get(name)?.classification]).toEqual([name, expected[service].cr]);
+    expect(json.transactions).toHaveLength(24);
+    const pass = (term: string) => new Map(json.transactions.filter((t) => t.term === term).map((t) => [t.eod.name, t]));
+    const [crlf, lf] = [pass('crlf'), pass('lf')];
+    for (const name of bareLf) expect([name, crlf.get(name)?.classification, lf.get(name)?.classification]).toEqual([name, expected[service].lf, expected[service].lfLines.lf]);
+    for (const name of bareCr) expect([name, crlf.get(name)?.classification, lf.get(name)?.classification]).toEqual([name, expected[service].cr, expected[service].lfLines.cr]);
+    const byName = crlf;
     expect(byName.get('crlf-lf')?.eod.producibleThroughRelay).toBe(false);
     expect(byName.get('lf')?.eod.producibleThroughRelay).toBe(true);
     expect(code).toBe(expected[service].exit);
@@ -94,5 +119,32 @@ describePostfix('inject against Postfix 3.7 (smtpd_forbid_bare_newline)', (pf) =
     const [message] = await pf.waitForMessages(1, 15_000, { to });
     const text = message!.toString('latin1');
     expect(text).toMatch(/\nDate: [^\n]*\+0000 From: <smtpdbg@localhost>\n/);
+  });
+
+  it('every recipient is tried: an unknown local user gets 550 5.1.1, the message still goes to the other (exit 1)', async () => {
+    const to = pf.uniqueRecipient();
+    const { code, json } = await inject([`${pf.host}:${pf.ports.default}`, '--to', 'nosuchuser@example.test', '--to', `<${to}>`, '--from', '<>']);
+    expect(code).toBe(1);
+    const [report] = json.transactions as Array<InjectJson['transactions'][number] & { recipients: Array<{ address: string; accepted: boolean; reply: { code: number; enhanced: string | null } | null }> }>;
+    expect(report!.recipients.map((r) => [r.address, r.accepted, r.reply?.code, r.reply?.enhanced])).toEqual([
+      ['nosuchuser@example.test', false, 550, '5.1.1'],
+      [to, true, 250, '2.1.5'],
+    ]);
+    expect(report!.replies.find((r) => r.command === 'MAIL FROM:<>')?.code).toBe(250);
+    const [message] = await pf.waitForMessages(1, 15_000, { to });
+    // The null sender: Postfix records it as such, and the built-in From is a mailbox.
+    expect(message!.toString('latin1')).toMatch(/^Return-Path: <>$/m);
+    expect(message!.toString('latin1')).toMatch(/^From: Mail Delivery System <MAILER-DAEMON@localhost>$/m);
+  });
+
+  it('a message above the SIZE Postfix advertises is not sent (exit 2, one line); --max-size sends it anyway and Postfix refuses it', async () => {
+    const big = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.alloc(10_300_000, `${'x'.repeat(998)}\r\n`)]);
+    const refused = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', pf.uniqueRecipient(), '--data', '-'], { stdin: big, timeoutMs: 60_000 });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/\*\*\* the message is \d+ octets and 127\.0\.0\.1:\d+ accepts at most 10240000 \(SIZE in its EHLO reply, RFC 1870\): not sent/);
+    expect(refused.stdout).not.toContain(' -> MAIL FROM');
+    const sent = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', pf.uniqueRecipient(), '--data', '-', '--max-size', '20000000', '--json'], { stdin: big, timeoutMs: 60_000 });
+    expect(sent.code).toBe(1);
+    expect((JSON.parse(sent.stdout) as InjectJson).transactions[0]!.finalReply).toMatchObject({ code: 552 });
   });
 });

@@ -128,7 +128,8 @@ describe('inject CLI against the raw server', () => {
     expect(conn.text()).toBe('EHLO cli.test\r\nMAIL FROM:<smtpdbg@localhost>\r\nRCPT TO:<postmaster@localhost>\r\nDATA\r\nDate: x\rSubject: y\r\n\r\n.dot\r\nlast\n.\n\r\n.\r\nQUIT\r\n');
     const out = normalize(result.stdout, { ports: [server.port] });
     expect(out).toContain(' -> Date: x␍Subject: y␍␊');
-    expect(out).toContain('classification: content');
+    expect(out).toContain('classification: content: one message accepted (250 2.0.0 Ok: queued as RAW1); the server did not end the message at the fake end.');
+    expect(out).not.toContain('stayed content');
     expect(out).toContain('queue id RAW1');
   });
 });

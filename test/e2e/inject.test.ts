@@ -64,13 +64,15 @@ describe('inject with no target: the embedded capture server', () => {
     expect(out).toContain('stored 3 messages');
   });
 
-  it('--eod all prints one row per variant with the relay marks, and nothing smuggles into it', async () => {
+  it('--eod all prints one row per variant with the relay marks, a column per pass, and nothing smuggles into it', async () => {
     const result = await runCli(['inject', '--eod', 'all', '--plain']);
     expect(result.code).toBe(0);
     const out = normalize(result.stdout);
-    expect(out).toMatch(/^lf +␊\.␊ +producible +content +250$/m);
-    expect(out).toMatch(/^crlf-lf +␍␊\.␊ +not producible through a relay +content +250$/m);
-    expect(out).toContain('stored 12 messages');
+    expect(out).toMatch(/^variant +bytes +through a relay +CRLF lines +LF lines$/m);
+    expect(out).toMatch(/^lf +␊\.␊ +producible +content \(250\) +content \(250\)$/m);
+    expect(out).toMatch(/^crlf-lf +␍␊\.␊ +not producible through a relay +content \(250\) +content \(250\)$/m);
+    expect(out).toMatch(/^=== no variant smuggled$/m);
+    expect(out).toContain('stored 24 messages');
   });
 
   it('--mbox --index replays a message with its From_ line removed and >From un-escaped', async () => {
@@ -141,20 +143,22 @@ describe('inject --retry', () => {
     expect(result.code).toBe(0);
     const report = json(result.stdout);
     expect(report.attempts).toEqual([
-      { attempt: 1, accepted: false, retry: { reason: '421 4.7.0 Try again later, closing connection', delayMs: 1000 } },
+      { attempt: 1, accepted: false, retry: { reason: '421 4.7.0 Try again later, closing connection', delayMs: 1000, recipients: ['postmaster@localhost'] } },
       { attempt: 2, accepted: true, retry: null },
     ]);
     expect(capture.messages).toHaveLength(1);
   });
 
-  it('without --retry the 421 is the outcome (exit 1), and the text shows it', async () => {
+  it('without --retry a 421 and a close end the run as in session: exit 3, and the text says the server ended it', async () => {
     capture = await startCaptureServer({
       tls: false,
       behaviour: { onCommand: (context) => (context.verb === 'MAIL' ? { reply: { code: 421, enhanced: '4.7.0', lines: ['busy'] }, close: 'after-reply' } : undefined) },
     });
     const result = await runCli(['inject', `127.0.0.1:${capture.port}`]);
-    expect(result.code).toBe(1);
-    expect(normalize(result.stdout)).toContain('refused before the message was sent: 421 4.7.0 busy');
+    expect(result.code).toBe(3);
+    const out = normalize(result.stdout);
+    expect(out).toContain('=== not sent: the server ended the conversation: 421 4.7.0 busy');
+    expect(out).not.toMatch(/=== (message|end of data):/);
   });
 
   it('every attempt is reported when the server keeps dropping (exit 3)', async () => {

@@ -11,7 +11,7 @@
  *   ```ts
  *   interface PostfixEnv {
  *     host: '127.0.0.1';
- *     ports: { default: number; no: number; normalize: number; reject: number };
+ *     ports: { default: number; no: number; normalize: number; reject: number; pipelining: number };
  *     mailbox: '/var/mail/testuser';          // mbox, written by Postfix's local(8)
  *     recipient: 'testuser@example.test';
  *     logPath: string;                        // Postfix's maillog_file
@@ -30,6 +30,9 @@
  * - `no`, `normalize`, `reject`: `-o smtpd_forbid_bare_newline=<that>` with
  *   `-o smtpd_forbid_bare_newline_exclusions=` empty, because the default exclusion
  *   ($mynetworks) would exempt the tests' loopback clients (see peers.md).
+ * - `pipelining`: as `no`, plus `-o smtpd_data_restrictions=reject_unauth_pipelining`:
+ *   a DATA that arrives with more bytes behind it gets 503, so a smuggled second
+ *   transaction is refused while the first message still ends at the fake end of data.
  * All of them offer STARTTLS with fixtures/certs/server.pem (security level `may`; copied
  * to /etc/postfix/smtpdbg/). The harness owns /etc/postfix/main.cf and master.cf: it
  * writes both whole (a foreign original is kept once as `<file>.before-smtpdbg`).
@@ -78,7 +81,7 @@ const TLS_KEY = path.join(TLS_DIR, 'server-key.pem');
 const BANNER_TIMEOUT_MS = 15_000;
 const START_ATTEMPTS = 3;
 
-export const SERVICE_NAMES = ['default', 'no', 'normalize', 'reject'] as const;
+export const SERVICE_NAMES = ['default', 'no', 'normalize', 'reject', 'pipelining'] as const;
 export type PostfixServiceName = (typeof SERVICE_NAMES)[number];
 export type PostfixPorts = Record<PostfixServiceName, number>;
 
@@ -255,6 +258,7 @@ ${smtpd('default', [])}
 ${smtpd('no', forbid('no'))}
 ${smtpd('normalize', forbid('normalize'))}
 ${smtpd('reject', forbid('reject'))}
+${smtpd('pipelining', [...forbid('no'), 'smtpd_data_restrictions=reject_unauth_pipelining'])}
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -448,7 +452,10 @@ async function loadConfig(): Promise<Config> {
   const mainCf = renderMainCf();
   const cert = await readFile(path.join(CERT_DIR, 'server.pem'));
   const key = await readFile(path.join(CERT_DIR, 'server-key.pem'));
-  return { mainCf, cert, key, hash: hash(Buffer.concat([Buffer.from(mainCf), cert, key])) };
+  // The services are part of what a run needs: a run that knows other services than the
+  // running instance must restart it rather than join it with ports it cannot name.
+  const services = renderMasterCf(Object.fromEntries(SERVICE_NAMES.map((name) => [name, 0])) as PostfixPorts);
+  return { mainCf, cert, key, hash: hash(Buffer.concat([Buffer.from(mainCf), Buffer.from(services), cert, key])) };
 }
 
 async function freshStart(config: Config): Promise<PostfixPorts> {
@@ -460,8 +467,8 @@ async function freshStart(config: Config): Promise<PostfixPorts> {
   await writeFile(LOG_PATH, '');
   let failure = '';
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const [a, b, c, d] = await pickFreePorts(SERVICE_NAMES.length);
-    const ports: PostfixPorts = { default: a!, no: b!, normalize: c!, reject: d! };
+    const [a, b, c, d, e] = await pickFreePorts(SERVICE_NAMES.length);
+    const ports: PostfixPorts = { default: a!, no: b!, normalize: c!, reject: d!, pipelining: e! };
     await writeConfig('master.cf', renderMasterCf(ports));
     const started = await postfixCommand(['start'], 30_000);
     if (started.code === 0 && (await allAnswer(ports, BANNER_TIMEOUT_MS))) {
