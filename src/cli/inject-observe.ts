@@ -2,13 +2,13 @@ import { UsageError } from '../errors.js';
 import type { MessageLines } from '../inject/message.js';
 import { lineTerminators, type LineEnds } from '../inject/payload.js';
 import type { ImapOptions } from '../net/imap-store.js';
-import { describeSource, parseObserveSource, watchMailbox, type MailboxWatch, type ObserveSource } from '../observe/mailbox-sources.js';
-import { lineEndsOf, observe, type Observation } from '../observe/observe.js';
+import { describeSource, lineEndsOf, parseObserveSource, watchMailbox, type MailboxWatch, type ObserveSource } from '../observe/mailbox-sources.js';
+import type { Observation } from '../observe/observe.js';
 import { traceHeaderName } from '../observe/trace.js';
+import type { EndOfData } from '../smtp/eod.js';
 import { terminateLines } from '../smtp/terminators.js';
 import { readPemFile } from '../tls/options.js';
 import { ExitCode } from './exit-codes.js';
-import { milliseconds } from './option-parsers.js';
 import { readPassword } from './password.js';
 
 /**
@@ -22,12 +22,14 @@ export interface ObserveCliOptions {
   observeDelete?: boolean;
   traceHeader: boolean;
   expect?: 'unchanged' | 'no-smuggling';
-  ca?: string;
-  insecure?: boolean;
-  timeout?: number;
 }
 
-export const parseObserveTimeout = milliseconds('--observe-timeout');
+/** What the IMAP connection takes from the connection options, as for the SMTP one. */
+export interface ObserveConnection {
+  ca?: string;
+  insecure?: boolean;
+  timeoutMs: number;
+}
 
 export interface ObservePlan {
   source: ObserveSource;
@@ -61,15 +63,15 @@ export function checkObserveOptions(options: ObserveCliOptions, modes: { count: 
  * is made (so a wrong password costs nothing sent). The IMAP password comes from
  * SMTPDBG_IMAP_PASSWORD or a prompt, never from the command line.
  */
-export async function openObservePlan(source: ObserveSource, options: ObserveCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<ObservePlan> {
+export async function openObservePlan(source: ObserveSource, options: ObserveCliOptions, connection: ObserveConnection, env: NodeJS.ProcessEnv = process.env): Promise<ObservePlan> {
   let imap: ImapOptions | undefined;
   if (source.kind === 'imap') {
     const user = source.location.user;
     imap = {
       password: () => readPassword(user, { SMTPDBG_PASSWORD: env.SMTPDBG_IMAP_PASSWORD }),
-      ...(options.ca ? { ca: readPemFile(options.ca, '--ca') } : {}),
-      insecure: options.insecure === true,
-      timeoutMs: options.timeout ?? 30_000,
+      ...(connection.ca ? { ca: readPemFile(connection.ca, '--ca') } : {}),
+      insecure: connection.insecure === true,
+      timeoutMs: connection.timeoutMs,
       deleteAfter: options.observeDelete === true,
     };
   }
@@ -82,20 +84,35 @@ export async function openObservePlan(source: ObserveSource, options: ObserveCli
   };
 }
 
-/** The message with the trace id in a header field (unless --no-trace-header) and on a last body line. */
+/**
+ * The message with the trace id in a header field at the end of its header (unless
+ * --no-trace-header), where it changes least what the message's own first lines do, and on
+ * a last body line.
+ */
 export function traceMessage(message: MessageLines, traceId: string, header: boolean): MessageLines {
-  const blank = message.lines.findIndex((line) => line.length === 0);
   const lines = [...message.lines];
-  if (header) lines.unshift(Buffer.from(`${traceHeaderName}: ${traceId}`, 'latin1'));
+  let blank = lines.findIndex((line) => line.length === 0);
   // A message without a body gets the empty line that starts one, so the trace is body, not header.
-  if (blank === -1) lines.push(Buffer.alloc(0));
+  if (blank === -1) {
+    lines.push(Buffer.alloc(0));
+    blank = lines.length - 1;
+  }
+  if (header) lines.splice(blank, 0, Buffer.from(`${traceHeaderName}: ${traceId}`, 'latin1'));
   lines.push(Buffer.from(`smtpdbg-trace: ${traceId}`, 'latin1'));
   return { ...message, lines };
 }
 
-/** The message as the server was to see it: every line with its terminator, no dot-stuffing, no end of data. */
-export function sentMessage(message: MessageLines, ends: LineEnds): Buffer {
+/**
+ * The message as the server was to see it: every line with its terminator, no dot-stuffing,
+ * no end of data. An end of data that starts with a line end ends the last line with it
+ * (RFC 5321 §4.1.1.4: the first CRLF of CRLF.CRLF is the last line's own), so the last line
+ * keeps the bytes before the end's ".".
+ */
+export function sentMessage(message: MessageLines, ends: LineEnds, eod: EndOfData): Buffer {
   const terminators = lineTerminators(message.lines, ends);
+  const lead = eod.bytes[0];
+  const dot = eod.bytes.indexOf(0x2e);
+  if ((lead === 0x0d || lead === 0x0a) && dot > 0 && terminators.length > 0) terminators[terminators.length - 1] = eod.bytes.subarray(0, dot);
   return terminateLines(message.lines, (i) => terminators[i]!);
 }
 
@@ -103,6 +120,8 @@ export function sentMessage(message: MessageLines, ends: LineEnds): Buffer {
 export async function observeSent(plan: ObservePlan, sent: Buffer, traceId: string, progress: NodeJS.WriteStream = process.stderr): Promise<Observation> {
   const where = describeSource(plan.source);
   const onWait = progress.isTTY ? (ms: number) => progress.write(`\r=== waiting for the message in ${where}: ${(ms / 1000).toFixed(1)} s of ${(plan.timeoutMs / 1000).toFixed(0)} s`) : undefined;
+  // The diff and lint-mbox load only when there is something to compare.
+  const { observe } = await import('../observe/observe.js');
   try {
     return await observe(plan.watch, plan.source, { sent, traceId, timeoutMs: plan.timeoutMs, ...(onWait ? { onWait } : {}) });
   } finally {

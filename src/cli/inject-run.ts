@@ -44,6 +44,11 @@ import { authFromOptions, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
 import { readPassword } from './password.js';
+import { checkObserveOptions, observeExitCode, observeSent, openObservePlan, sentMessage, traceMessage, lfStore, type ObservePlan } from './inject-observe.js';
+import type { ObserveSource } from '../observe/mailbox-sources.js';
+import { newTraceId } from '../observe/trace.js';
+import type { Observation } from '../observe/observe.js';
+import { formatObservation, observationJson } from '../ui/observe-report.js';
 
 type Mode = 'single' | 'matrix' | 'eod-all' | 'count';
 
@@ -53,6 +58,8 @@ interface Choices {
   eod: EndOfData | 'all';
   from: string;
   to: string[];
+  /** Where `--observe` reads back what was stored. */
+  observeSource: ObserveSource | undefined;
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -81,7 +88,9 @@ function choose(options: InjectCliOptions): Choices {
   if (options.retry !== undefined && exclusive.length > 0) throw new UsageError(`--retry is for a single send, not ${exclusive[0]}`);
   if (options.pause?.length && options.count !== undefined) throw new UsageError('--pause is for single sends, --matrix and --eod all, not --count');
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
-  return { mode, term, eod, from, to };
+  const observeSource = checkObserveOptions(options, { count: mode === 'count' });
+  if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
+  return { mode, term, eod, from, to, observeSource };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
@@ -193,12 +202,40 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   const auth = authFromOptions(options);
   const pauses = parsePauses(options.pause ?? []);
   const cmdTerm = parseTerminatorName(options.cmdTerm, '--cmd-term');
-  const message = await messageSource(options, choices);
+  const untraced = await messageSource(options, choices);
+  // --observe: each variant carries its own trace id, so its stored copies can be told apart.
+  const traceIds = new Map<string, string>();
+  let currentTrace: string | undefined;
+  const traceFor = (variant: string) => {
+    let id = traceIds.get(variant);
+    if (!id) traceIds.set(variant, (id = newTraceId()));
+    return id;
+  };
+  // The lines each variant last went out with: what its stored copies are compared with.
+  const tracedLines = new Map<string, MessageLines>();
+  const message = choices.observeSource
+    ? (variant: string) => {
+        const traced = traceMessage(untraced(variant), (currentTrace = traceFor(variant)), options.traceHeader);
+        tracedLines.set(variant, traced);
+        return traced;
+      }
+    : untraced;
   // A --term-after naming a field the message lacks is an input error, found before connecting.
   if (options.termAfter !== undefined) lineTerminators(message('').lines, { term: choices.term, termAfter: options.termAfter });
   const events = new EventStream();
 
+  if (choices.observeSource && targetText === undefined) {
+    throw new UsageError('--observe reads back from a real server\'s store: give a target (the embedded server already shows what it stored)');
+  }
   const { settings, embedded } = await resolveConnection(targetText, options, events);
+  // The store is opened before anything is sent: its snapshot is taken, and an IMAP login
+  // that fails costs nothing sent.
+  let observePlan: ObservePlan | undefined;
+  if (choices.observeSource) {
+    const tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.insecure ? { insecure: true } : {}) };
+    observePlan = await openObservePlan(choices.observeSource, options, { ...tls, timeoutMs: settings.timeoutMs });
+  }
+  const observations = new Map<TransactionReport, Observation>();
   const target = settings.target;
   const stdout = process.stdout;
   const chalk = chalkFor(stdout);
@@ -243,7 +280,11 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       cmdTerm,
       dotStuff: options.dotStuff,
       message,
-      smuggled: () => smuggledMessage({ from: choices.from, to: choices.to, date: new Date(), messageId: newMessageId() }),
+      smuggled: () => {
+        const smuggled = smuggledMessage({ from: choices.from, to: choices.to, date: new Date(), messageId: newMessageId() });
+        // The smuggled message carries the same trace: a second stored copy is the proof.
+        return observePlan && currentTrace ? traceMessage(smuggled, currentTrace, options.traceHeader) : smuggled;
+      },
       tagConnections: transcript !== undefined && choices.mode !== 'single',
       ...(pauses.size ? { pauses } : {}),
       ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
@@ -287,6 +328,17 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       }
     }
     exitCode = exitCodeFor(choices.mode, outcome);
+    if (observePlan) {
+      const observed = choices.mode === 'single' ? outcome.transactions.slice(-1) : outcome.transactions;
+      for (const report of observed) {
+        // Nothing to look for when the server took no message (every reply a refusal).
+        const traced = tracedLines.get(report.variant);
+        if (!traced || (!report.accepted && !report.verdict)) continue;
+        const sent = sentMessage(traced, { term: report.term, ...(report.termAfter !== undefined ? { termAfter: report.termAfter } : {}) }, report.eod);
+        observations.set(report, await observeSent(observePlan, sent, traceFor(report.variant)));
+      }
+      exitCode = Math.max(exitCode, observeExitCode([...observations.values()], options.expect));
+    }
   } catch (caught) {
     if (!(caught instanceof SmtpdbgError)) throw caught;
     fatal = caught;
@@ -295,6 +347,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     stopPrinting?.();
     transcript?.close();
     await embedded?.server.close();
+    await observePlan?.watch.close();
   }
 
   const lintMessage = embedded ? (await import('../mbox/index.js')).lintMessage : undefined;
@@ -323,6 +376,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
           findings: findings ?? [],
         }))
         : null,
+      observed: observePlan ? outcome.transactions.filter((r) => observations.has(r)).map((r) => ({ variant: r.variant, ...(observationJson(observations.get(r)!) as object) })) : null,
       error: fatal ? { code: fatal.code, message: fatal.message } : null,
       exitCode,
     };
@@ -351,6 +405,12 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       break;
   }
   if (embedded) print(formatStored(stored, chalk, { content: choices.mode !== 'eod-all' }));
+  if (observePlan) {
+    for (const [report, observation] of observations) {
+      if (observations.size > 1) print([chalk.bold(`${report.variant}:`)]);
+      print(formatObservation(observation, chalk, { lfStore: lfStore(observePlan) }));
+    }
+  }
   if (fatal) printError(process.stderr, fatal.message);
   return exitCode;
 }

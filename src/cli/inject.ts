@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
-import { UsageError } from '../errors.js';
 import { eodNames } from '../smtp/eod.js';
 import { PauseStages } from '../inject/pause.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
+import type { ObserveCliOptions } from './inject-observe.js';
+import { milliseconds, wholeNumber } from './option-parsers.js';
 
-export interface InjectCliOptions extends ConnectionCliOptions {
+export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOptions {
   from: string;
   to?: string[];
   data?: string;
@@ -28,13 +29,7 @@ export interface InjectCliOptions extends ConnectionCliOptions {
   maxSize?: number;
 }
 
-function wholeNumber(option: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > 1_000_000_000) throw new UsageError(`${option} ${value}: expected a whole number, at least ${min}`);
-    return n;
-  };
-}
+const atLeast = (option: string, min: number) => wholeNumber(option, { min });
 
 export function registerInject(program: Command): void {
   const command = program
@@ -46,7 +41,7 @@ export function registerInject(program: Command): void {
     .option('--to <address>', 'envelope recipient (repeatable; default postmaster@localhost); every one is tried', collect)
     .option('--data <file>', 'send this file\'s bytes (- for stdin); its lines may end in LF, CRLF or CR')
     .option('--mbox <file>', 'replay a message of this mbox (with --index): From_ line removed, >From un-escaped per variant')
-    .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', wholeNumber('--index', 1))
+    .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', atLeast('--index', 1))
     .option('--header <field>', '"Name: value" in the built-in message, replacing its field of that name (repeatable)', collect)
     .option('--add-header <field>', '"Name: value" added to the built-in message after its fields (repeatable)', collect)
     .addOption(new Option('--term <terminator>', 'end every message line with this (default crlf)').choices(['crlf', 'cr', 'lf']))
@@ -56,11 +51,16 @@ export function registerInject(program: Command): void {
     .option('--eod <sequence>', `end of data: ${eodNames.join(', ')}, all, or escaped bytes (\\r \\n \\0 \\xHH)`, 'crlf')
     .option('--smuggle', 'after a non-standard --eod, write a second transaction in the same write and classify what the server did')
     .option('--matrix', 'send the message with --term crlf, cr and lf (one connection each) and show the replies side by side')
-    .option('--count <n>', 'send N copies (RSET between transactions)', wholeNumber('--count', 1))
-    .option('--concurrency <c>', 'connections for --count', wholeNumber('--concurrency', 1))
-    .option('--retry <n>', 'on a 4xx (421, 451 greylisting …) or a dropped connection, reconnect up to N times, after the delay the reply asks for (at most 5 min) or a backoff (1 s, 2 s, 4 s …)', wholeNumber('--retry', 0))
+    .option('--count <n>', 'send N copies (RSET between transactions)', atLeast('--count', 1))
+    .option('--concurrency <c>', 'connections for --count', atLeast('--concurrency', 1))
+    .option('--retry <n>', 'on a 4xx (421, 451 greylisting …) or a dropped connection, reconnect up to N times, after the delay the reply asks for (at most 5 min) or a backoff (1 s, 2 s, 4 s …)', atLeast('--retry', 0))
     .option('--pause <stage=ms>', `wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
-    .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', wholeNumber('--max-size', 1))
+    .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', atLeast('--max-size', 1))
+    .option('--observe <source>', 'read back what the server stored: mbox:PATH, maildir:DIR, imap://user@host[:port]/MAILBOX or imaps://…, and show it byte by byte against what was sent')
+    .option('--observe-timeout <ms>', 'how long --observe waits for the message to appear (default 30000)', milliseconds('--observe-timeout'))
+    .option('--observe-delete', 'with an imap:// source: delete the copies found once read')
+    .option('--no-trace-header', 'with --observe: mark the message only on its last body line, not with an X-Smtpdbg-Trace header field')
+    .addOption(new Option('--expect <outcome>', 'with --observe: exit 1 unless the message was stored unchanged but for trace fields (unchanged), or in one piece (no-smuggling)').choices(['unchanged', 'no-smuggling']))
     .addHelpText('after', `
 Examples:
   smtpdbg inject --term cr                          a CR-terminated message to the embedded server
@@ -72,6 +72,8 @@ Examples:
   smtpdbg inject 127.0.0.1:2525 --count 2000 --concurrency 10
   smtpdbg inject mx.example.org --pause mail=30000  meet the server's idle timeout before MAIL
   smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
+  smtpdbg inject localhost --term cr --to me@localhost --observe mbox:/var/mail/me
+                                                    what the server stored, diffed against what was sent
 
 The end of data carries the last line's terminator (RFC 5321 §4.1.1.4); after a
 non-standard one, the standard CRLF.CRLF follows so that the transaction can finish.
@@ -79,7 +81,9 @@ non-standard one, the standard CRLF.CRLF follows so that the transaction can fin
 Exit: 0 accepted for every recipient; 1 a recipient or the message refused, or the
 server ended the message at a fake end of data (smuggled, ended-early, ended-early-refused;
 --eod all: any variant); 2 usage error, unreadable or too large input; 3 connection/TLS
-failure, or the server ended the conversation (421, closed, timeout).`)
+failure, or the server ended the conversation (421, closed, timeout). With --observe:
+1 also when the message was split in two, or --expect does not hold; 3 when the store
+cannot be read or the message does not appear within --observe-timeout.`)
     .action(async (target: string | undefined, options: InjectCliOptions) => {
       const { runInjectCommand } = await import('./inject-run.js');
       setExitCode(await runInjectCommand(target, options));

@@ -22,6 +22,12 @@ export function parseObserveSource(text: string): ObserveSource {
   return match[1] === 'mbox' ? { kind: 'mbox', path: match[2]! } : { kind: 'maildir', dir: match[2]! };
 }
 
+/** How a store keeps line ends: the Unix mailbox formats write LF. */
+export function lineEndsOf(source: ObserveSource): 'lf' | 'crlf' {
+  // IMAP hands messages out with CRLF (RFC 3501 §2.3.1), whatever the server keeps on disk.
+  return source.kind === 'mbox' || source.kind === 'maildir' ? 'lf' : 'crlf';
+}
+
 export function describeSource(source: ObserveSource): string {
   if (source.kind === 'imap') return describeImap(source.location);
   return source.kind === 'mbox' ? `mbox:${source.path}` : `maildir:${source.dir}`;

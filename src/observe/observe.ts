@@ -1,6 +1,6 @@
 import { TimeoutError } from '../errors.js';
 import { lintMessage, type Finding } from '../mbox/index.js';
-import { describeSource, type MailboxWatch, type ObserveSource } from './mailbox-sources.js';
+import { describeSource, lineEndsOf, type MailboxWatch, type ObserveSource } from './mailbox-sources.js';
 import { compareRoundTrip, describeAlterations, type RoundTrip, type RoundTripOptions } from './round-trip.js';
 
 /**
@@ -62,12 +62,6 @@ export function compareFindings(sent: Buffer, stored: Buffer): ObservedCopy['fin
     result.gone.push(...was.slice(now.length).map(change));
   }
   return result;
-}
-
-/** How a store keeps line ends: the Unix mailbox formats write LF. */
-export function lineEndsOf(source: ObserveSource): RoundTripOptions['storedLineEnds'] {
-  // IMAP hands messages out with CRLF (RFC 3501 §2.3.1), whatever the server keeps on disk.
-  return source.kind === 'mbox' || source.kind === 'maildir' ? 'lf' : 'crlf';
 }
 
 export function verdictFor(copies: readonly ObservedCopy[], options: RoundTripOptions): Observation['verdict'] {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseObserveSource, splitMboxEntries, watchMailbox } from '../../../src/observe/mailbox-sources.js';
-import { addTrace, hasTrace, newTraceId } from '../../../src/observe/trace.js';
+import { sentMessage, traceMessage } from '../../../src/cli/inject-observe.js';
+import { hasTrace, newTraceId } from '../../../src/observe/trace.js';
+import { parseEod } from '../../../src/smtp/eod.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -21,7 +23,7 @@ describe('observe sources', () => {
   it('parses mbox:PATH and maildir:DIR, and refuses anything else with the option named', () => {
     expect(parseObserveSource('mbox:/var/mail/u')).toEqual({ kind: 'mbox', path: '/var/mail/u' });
     expect(parseObserveSource('maildir:/home/u/Maildir')).toEqual({ kind: 'maildir', dir: '/home/u/Maildir' });
-    expect(() => parseObserveSource('/var/mail/u')).toThrow('--observe /var/mail/u: expected mbox:PATH or maildir:DIR');
+    expect(() => parseObserveSource('/var/mail/u')).toThrow('--observe /var/mail/u: expected mbox:PATH, maildir:DIR, imap://user@host/MAILBOX or imaps://…');
   });
 
   it('splits mbox entries at From_ lines after an empty line, without the writer\'s separator line', () => {
@@ -91,12 +93,21 @@ describe('observe sources', () => {
 });
 
 describe('trace', () => {
-  it('adds a header field ended like the first line and a body line ended like the last, keeping every other byte', () => {
+  it('puts the id in a header field at the end of the header and on a last body line, keeping every other line', () => {
+    const lines = (text: string) => text.split('\n').map((line) => Buffer.from(line));
+    const shown = (m: { lines: Buffer[] }) => m.lines.map((line) => line.toString());
     const id = 'smtpdbg-abc-123';
-    expect(addTrace(Buffer.from('A: 1\r\n\r\nbody\r\n'), id, { header: true }).toString()).toBe(`X-Smtpdbg-Trace: ${id}\r\nA: 1\r\n\r\nbody\r\nsmtpdbg-trace: ${id}\r\n`);
-    expect(addTrace(Buffer.from('A: 1\r\rbody\r'), id, { header: true }).toString()).toBe(`X-Smtpdbg-Trace: ${id}\rA: 1\r\rbody\rsmtpdbg-trace: ${id}\r`);
-    expect(addTrace(Buffer.from('A: 1\n\nbody'), id, { header: false }).toString()).toBe(`A: 1\n\nbody\r\nsmtpdbg-trace: ${id}\r\n`);
+    expect(shown(traceMessage({ lines: lines('Date: x\nFrom: y\n\nbody'), source: 't' }, id, true))).toEqual(['Date: x', 'From: y', `X-Smtpdbg-Trace: ${id}`, '', 'body', `smtpdbg-trace: ${id}`]);
+    expect(shown(traceMessage({ lines: lines('Date: x\n\nbody'), source: 't' }, id, false))).toEqual(['Date: x', '', 'body', `smtpdbg-trace: ${id}`]);
+    // No body: an empty line starts one, so the body line is not read as a header field.
+    expect(shown(traceMessage({ lines: lines('Subject: s'), source: 't' }, id, true))).toEqual(['Subject: s', `X-Smtpdbg-Trace: ${id}`, '', `smtpdbg-trace: ${id}`]);
     expect(hasTrace(Buffer.from(`Date: x From: y X-Smtpdbg-Trace: ${id} To: z`), id)).toBe(true);
     expect(newTraceId()).toMatch(/^smtpdbg-[0-9a-z]+-[0-9a-f]{12}$/);
+  });
+
+  it('the sent message ends its last line with the bytes the end of data starts with (RFC 5321 §4.1.1.4)', () => {
+    const message = { lines: [Buffer.from('A: 1'), Buffer.from(''), Buffer.from('b')], source: 't' };
+    expect(sentMessage(message, { term: 'cr' }, parseEod('crlf')).toString('latin1')).toBe('A: 1\r\rb\r\n');
+    expect(sentMessage(message, { term: 'crlf' }, parseEod('lf')).toString('latin1')).toBe('A: 1\r\n\r\nb\n');
   });
 });
