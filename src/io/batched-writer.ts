@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+import { drained } from './drained.js';
 import { outputFailure } from './output-failure.js';
 
 /**
@@ -9,10 +11,10 @@ import { outputFailure } from './output-failure.js';
 export class BatchedWriter {
   private pending: string[] = [];
   private size = 0;
-  private readonly stream: NodeJS.WritableStream;
+  private readonly stream: Writable;
   private readonly batch: number;
 
-  constructor(stream: NodeJS.WritableStream, batch = 64 * 1024) {
+  constructor(stream: Writable, batch = 64 * 1024) {
     this.stream = stream;
     this.batch = batch;
   }
@@ -36,17 +38,6 @@ export class BatchedWriter {
     this.pending = [];
     this.size = 0;
     if (this.stopped) return;
-    if (this.stream.write(text)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.stream.off('drain', done);
-        this.stream.off('close', done);
-        this.stream.off('error', done);
-        resolve();
-      };
-      this.stream.on('drain', done);
-      this.stream.on('close', done);
-      this.stream.on('error', done);
-    });
+    if (!this.stream.write(text)) await drained(this.stream);
   }
 }
