@@ -98,7 +98,8 @@ function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; tex
 /**
  * Turns the event stream into display lines. Bytes are grouped into lines at LF (a CR alone
  * does not end a line, RFC 5321 §2.3.8, so it stays inside the line, flagged); a partial
- * line is shown as it is when the direction changes or the connection ends.
+ * line is shown as it is when the direction changes or the connection ends. A line longer
+ * than DISPLAY_LINE_LIMIT shows its first octets and how many more there were.
  */
 export class TextTranscriptFormatter {
   private partial = new Map<string, HeldLine>();
@@ -221,7 +222,8 @@ export class TextTranscriptFormatter {
     const terminator = unterminated ? 0 : held.length >= 2 && held.lastTwo[0] === 0x0d ? 2 : 1;
     const content = held.length - terminator;
     if (content <= DISPLAY_LINE_LIMIT) return this.lineOf(held.event, head, unterminated, redacted);
-    const rest: Segment[] = [{ kind: 'text', text: `… ${content - DISPLAY_LINE_LIMIT} more octets` }];
+    const more = content - DISPLAY_LINE_LIMIT;
+    const rest: Segment[] = [{ kind: 'text', text: `… ${more} more octet${more === 1 ? '' : 's'}` }];
     if (terminator === 2) rest.push({ kind: 'crlf', text: '␍␊' });
     if (terminator === 1) rest.push({ kind: 'bare-lf', text: '␊' });
     return this.lineOf(held.event, head.subarray(0, DISPLAY_LINE_LIMIT), unterminated, redacted, rest);
