@@ -341,6 +341,7 @@ export class ProxyConnection {
   // ---------------------------------------------------------------- client side
 
   private onClientData(chunk: Buffer): void {
+    if (this.clientDone) return;
     this.reader.feed(chunk);
     this.armIdle();
     this.updateClientFlow();
@@ -532,6 +533,12 @@ export class ProxyConnection {
     if (this.clientDone) return;
     this.finishClient(by, reason);
     this.client.end();
+    // Reading again (and dropping what comes) keeps the socket alive until the client closes
+    // or the timer destroys it: a paused socket would not even hold the process open for it.
+    if (this.paused) {
+      this.paused = false;
+      this.client.resume();
+    }
     const timer = setTimeout(() => this.client.destroy(), 500);
     timer.unref();
   }
