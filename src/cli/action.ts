@@ -20,6 +20,8 @@ export function setExitCode(code: number): void {
 
 /** Long-running commands waiting in waitForStopSignal, each with how to stop it. */
 const stopWaiters = new Set<(reason: string) => void>();
+/** A command was told to stop and is closing its connections. */
+let stopping = false;
 
 /**
  * Resolves with the name of the first SIGINT or SIGTERM, or with "output failure" when an
@@ -29,6 +31,7 @@ const stopWaiters = new Set<(reason: string) => void>();
 export function waitForStopSignal(): Promise<string> {
   return new Promise((resolve) => {
     const stop = (name: string) => {
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       stopWaiters.delete(stop);
@@ -42,10 +45,10 @@ export function waitForStopSignal(): Promise<string> {
 
 /**
  * Asks a running server to stop because an output failed; false when no command waits to
- * be stopped, and the run must then end at once.
+ * be stopped or is stopping already, and the run must then end at once.
  */
 export function stopForOutputFailure(): boolean {
-  if (stopWaiters.size === 0) return false;
+  if (stopWaiters.size === 0) return stopping;
   for (const stop of [...stopWaiters]) stop('output failure');
   return true;
 }

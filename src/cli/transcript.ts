@@ -23,8 +23,8 @@ The file is read as a stream, so its size does not matter; only one event is hel
 time. A damaged file (a last line cut off by an interrupted recording, a line that is not
 JSON, a header of an unknown version, an event over --max-event-size) is reported on stderr
 with its line numbers; everything else is still shown.
-Exit: 0 rendered, 1 rendered but the file is damaged, 2 usage error or a file that cannot be
-read or is not a JSON Lines transcript.`)
+Exit: 0 rendered, 1 rendered but the file is damaged, 2 usage error, a file that cannot be
+read or is not a JSON Lines transcript, or standard output that cannot be written.`)
     .action(async (file: string, options: TranscriptCliOptions) => {
       const { runTranscriptCommand } = await import('./transcript-run.js');
       setExitCode(await runTranscriptCommand(file, options));
