@@ -458,16 +458,12 @@ const bareLfEndServer: RawConnectionHandler = (socket) => {
   });
 };
 
-/** EHLO, MAIL, RCPT and DATA through the proxy, each answered before the next. */
-async function openTransaction(app: Awaited<ReturnType<typeof connectRaw>>, first = true): Promise<void> {
-  if (first) {
-    await app.readReply();
-    await app.send('EHLO app.test\r\n');
-    await app.readReply();
-  }
-  for (const command of ['MAIL FROM:<app@example.test>', 'RCPT TO:<rcpt@example.test>', 'DATA']) {
-    await app.send(`${command}\r\n`);
-    await app.readReply();
+/** The banner and EHLO (unless `ehlo` is false), MAIL, RCPT and DATA through the proxy, each answered as expected. */
+async function openTransaction(app: Awaited<ReturnType<typeof connectRaw>>, { to = 'rcpt@example.test', ehlo = true } = {}): Promise<void> {
+  const steps = [...(ehlo ? [['', '220'], ['EHLO app.test', '250']] : []), ['MAIL FROM:<app@example.test>', '250'], [`RCPT TO:<${to}>`, '250'], ['DATA', '354']];
+  for (const [command, code] of steps) {
+    if (command) await app.send(`${command}\r\n`);
+    expect(await app.readReply()).toMatch(new RegExp(`^${code}[ -]`));
   }
 }
 
@@ -504,7 +500,7 @@ describe('smtpdbg proxy (built): smuggling seen, peers that do not read, refusal
     await openTransaction(app);
     await app.send('Subject: one\r\n\r\nfirst\r\n.\r\n');
     expect(await app.readReply()).toBe('250 2.0.0 Ok: queued as Q1\r\n');
-    await openTransaction(app, false);
+    await openTransaction(app, { ehlo: false });
     await app.send('Subject: two\r\n\r\nsecond\r\n.\r\n');
     expect(await app.readReply()).toBe('250 2.0.0 Ok: queued as Q2\r\n');
     await app.send('QUIT\r\n');
@@ -619,11 +615,7 @@ describePostfix('smtpdbg proxy (built) between swaks and Postfix', (pf) => {
     const transcript = path.join(dir, 'postfix-smuggled.jsonl');
     const proxy = await startProxyCli(['--upstream', `${pf.host}:${pf.ports.no}`, '--ca', CA, '--transcript', transcript]);
     const app = await connectRaw(proxy.port);
-    expect(await app.readReply()).toMatch(/^220 /);
-    for (const [command, code] of [['EHLO app.test', '250'], ['MAIL FROM:<app@example.test>', '250'], [`RCPT TO:<${to}>`, '250'], ['DATA', '354']] as const) {
-      await app.send(`${command}\r\n`);
-      expect(await app.readReply()).toMatch(new RegExp(`^${code}[ -]`));
-    }
+    await openTransaction(app, { to });
     // smtpd_forbid_bare_newline=no: Postfix ends the first message at LF "." LF and reads on.
     await app.send(`Subject: first\r\n\r\nfirst\n.\nMAIL FROM:<evil@example.test>\r\nRCPT TO:<${to}>\r\nDATA\r\nSubject: smuggled\r\n\r\nsmuggled\r\n.\r\n`);
     expect(await app.readReply()).toMatch(/^250 2\.0\.0 Ok: queued as /);
@@ -642,11 +634,7 @@ describePostfix('smtpdbg proxy (built) between swaks and Postfix', (pf) => {
     const transcript = path.join(dir, 'postfix-bare-lf.jsonl');
     const proxy = await startProxyCli(['--upstream', `${pf.host}:${pf.ports.no}`, '--ca', CA, '--transcript', transcript]);
     const app = await connectRaw(proxy.port);
-    expect(await app.readReply()).toMatch(/^220 /);
-    for (const [command, code] of [['EHLO app.test', '250'], ['MAIL FROM:<app@example.test>', '250'], [`RCPT TO:<${to}>`, '250'], ['DATA', '354']] as const) {
-      await app.send(`${command}\r\n`);
-      expect(await app.readReply()).toMatch(new RegExp(`^${code}[ -]`));
-    }
+    await openTransaction(app, { to });
     // smtpd_forbid_bare_newline=no: Postfix ends the message at LF "." LF (peers.md).
     await app.send('Subject: bare\r\n\r\nfirst\n.\n');
     expect(await app.readReply()).toMatch(/^250 2\.0\.0 Ok: queued as /);
