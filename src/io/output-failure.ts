@@ -10,8 +10,9 @@ import { ErrorCode, SmtpdbgError, systemErrorCode } from '../errors.js';
  * rest are its consequences.
  */
 
-/** How standard output is named in messages. */
+/** How standard output and standard error are named in messages. */
 export const STANDARD_OUTPUT = 'standard output';
+export const STANDARD_ERROR = 'standard error';
 
 /** `cannot write FILE: ECODE (message)`, exit 2. */
 export class OutputError extends SmtpdbgError {
@@ -45,12 +46,14 @@ let first: OutputFailure | undefined;
 const listeners = new Set<FailureListener>();
 
 /**
- * Records that writing `target` failed. EPIPE on standard output is a reader that has had
- * enough (`| head`): like every Unix tool, the run then ends quietly with its own exit code.
+ * Records that writing `target` failed. EPIPE on standard output or error is a reader that
+ * has had enough (`| head`): like every Unix tool, the run then ends quietly with its own
+ * exit code.
  */
 export function outputFailed(target: string, cause: unknown): void {
   if (first) return;
-  first = { error: target === STANDARD_OUTPUT && systemErrorCode(cause) === 'EPIPE' ? undefined : new OutputError(target, cause) };
+  const closedPipe = (target === STANDARD_OUTPUT || target === STANDARD_ERROR) && systemErrorCode(cause) === 'EPIPE';
+  first = { error: closedPipe ? undefined : new OutputError(target, cause) };
   for (const listener of [...listeners]) listener(first);
 }
 
