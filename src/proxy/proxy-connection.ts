@@ -404,7 +404,7 @@ export class ProxyConnection {
     clearTimeout(timer);
     this.upstreamStalled = false;
     if (read || upstream.closed) return;
-    upstream.emit({ type: 'error', code: ErrorCode.timeout, message: `the server read none of the message content relayed to it for ${timeoutMs} ms` });
+    upstream.emit({ type: 'error', code: ErrorCode.timeout, message: `the server stopped reading the message content relayed to it: none of it was taken for ${timeoutMs} ms` });
     this.refuse('4.4.2', `the upstream server stopped reading for ${timeoutMs} ms`);
   }
 

@@ -554,7 +554,7 @@ describe('smtpdbg proxy (built): smuggling seen, peers that do not read, refusal
     expect(await app.readReply(10_000)).toBe('421 4.4.2 localhost smtpdbg proxy: the upstream server stopped reading for 3000 ms\r\n');
     expect(rss.stop()).toBeLessThan(200);
     expect(await proxy.stop()).toBe(0);
-    expect(proxy.stdout()).toContain('[#1 upstream] *** the server read none of the message content relayed to it for 3000 ms');
+    expect(proxy.stdout()).toContain('[#1 upstream] *** the server stopped reading the message content relayed to it: none of it was taken for 3000 ms');
     app.close();
   });
 
