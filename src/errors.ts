@@ -10,6 +10,7 @@ export const ErrorCode = {
   auth: 'EAUTH',
   usage: 'EUSAGE',
   input: 'EINPUT',
+  output: 'EOUTPUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -21,4 +21,5 @@ export const exitCodeForError: Record<ErrorCode, ExitCode> = {
   [ErrorCode.auth]: ExitCode.problems,
   [ErrorCode.usage]: ExitCode.usage,
   [ErrorCode.input]: ExitCode.usage,
+  [ErrorCode.output]: ExitCode.usage,
 };

@@ -30,15 +30,37 @@ export function setExitCode(code: number): void {
   process.exitCode = code;
 }
 
-/** Resolves with the name of the first SIGINT or SIGTERM: how long-running commands (serve, proxy) stop. */
-export function waitForStopSignal(): Promise<NodeJS.Signals> {
+/** Long-running commands waiting in waitForStopSignal, each with how to stop it. */
+const stopWaiters = new Set<(reason: string) => void>();
+/** A command was told to stop and is closing its connections. */
+let stopping = false;
+
+/**
+ * Resolves with the name of the first SIGINT or SIGTERM, or with "output failure" when an
+ * output of the run could not be written (output-failure.ts): how long-running commands
+ * (serve, proxy) stop, closing their connections and files as they do for a signal.
+ */
+export function waitForStopSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const stop = (name: NodeJS.Signals) => {
+    const stop = (name: string) => {
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      stopWaiters.delete(stop);
       resolve(name);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    stopWaiters.add(stop);
   });
+}
+
+/**
+ * Asks a running server to stop because an output failed; false when no command waits to
+ * be stopped or is stopping already, and the run must then end at once.
+ */
+export function stopForOutputFailure(): boolean {
+  if (stopWaiters.size === 0) return stopping;
+  for (const stop of [...stopWaiters]) stop('output failure');
+  return true;
 }

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SmtpdbgError, systemErrorCode } from '../errors.js';
+import { finishOpenOutputs, onOutputFailure, outputFailed, outputFailure, STANDARD_ERROR, STANDARD_OUTPUT, type OutputFailure } from '../io/output-failure.js';
+import { stopForOutputFailure } from './action.js';
 import { ExitCode, exitCodeForError, exitCodeHelp } from './exit-codes.js';
 import { prepareColours } from '../ui/colors.js';
 import { configureUsageErrors } from './action.js';
@@ -37,14 +39,26 @@ function reportError(error: unknown): number {
   return ExitCode.failure;
 }
 
-// `smtpdbg … | head` closes the pipe early: that is the reader's choice, not an error to
-// report with a stack trace. Whatever was recorded (transcripts are written synchronously)
-// is already on disk.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
+// Every output has one write-error path (src/io/output-failure.ts). A failed write is
+// recorded where it happens; here the run ends: a server (serve, proxy) is asked to stop as
+// for a signal and the failure is reported when it has; any other command ends at once,
+// after its open transcripts are finished. Transcripts are written synchronously, so
+// whatever was recorded is already on disk. `smtpdbg … | head` closing the pipe early is
+// the reader's choice: that ends the run quietly, with its own exit code.
+for (const [stream, name] of [[process.stdout, STANDARD_OUTPUT], [process.stderr, STANDARD_ERROR]] as const) {
+  stream.on('error', (error: NodeJS.ErrnoException) => outputFailed(name, error));
+}
+onOutputFailure((failure) => {
+  if (stopForOutputFailure()) return;
+  finishOpenOutputs();
+  process.exit(reportOutputFailure(failure));
+});
+
+/** Prints the failure (nothing for a closed pipe) and gives the exit code the run ends with. */
+function reportOutputFailure(failure: OutputFailure): number {
+  if (!failure.error) return Number(process.exitCode ?? ExitCode.ok);
+  if (failure.error.target !== STANDARD_ERROR) process.stderr.write(`smtpdbg: ${failure.error.message}\n`);
+  return exitCodeForError[failure.error.code];
 }
 
 try {
@@ -63,3 +77,5 @@ try {
   if (systemErrorCode(error) === 'EPIPE') process.exit(process.exitCode ?? 0);
   process.exitCode = reportError(error);
 }
+const failure = outputFailure();
+if (failure) process.exitCode = reportOutputFailure(failure);

@@ -25,6 +25,16 @@ function upstreamTlsMode(value: string | undefined, port: number): UpstreamTls {
   return mode;
 }
 
+/**
+ * What the proxy will check of the upstream certificate, said before any connection: nothing
+ * is verified at start-up, each connection shows its own result.
+ */
+function upstreamCheck(mode: UpstreamTls, options: ProxyCliOptions, verifyName: string): string {
+  if (mode === UpstreamTls.none) return 'plain text, no certificate';
+  if (options.insecureUpstream) return 'ANY certificate accepted (--insecure-upstream)';
+  return `the certificate must verify for ${verifyName} against ${options.ca ? `--ca ${options.ca}` : 'the system CAs'}, checked on each connection`;
+}
+
 export async function runProxyCommand(options: ProxyCliOptions): Promise<number> {
   const listenAt = parseListenAddress(options.listen);
   const upstream = parseTarget(options.upstream, 25);
@@ -74,7 +84,7 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
   const listening = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   const fingerprint = new X509Certificate(server.certificate).fingerprint256;
   const lines = [
-    `=== proxy listening on ${listening}, relaying to ${upstreamText} (upstream TLS: ${mode}${mode === UpstreamTls.none ? '' : options.insecureUpstream ? ', ANY certificate accepted (--insecure-upstream)' : ', certificate verified'})`,
+    `=== proxy listening on ${listening}, relaying to ${upstreamText} (upstream TLS: ${mode}; ${upstreamCheck(mode, options, tls.verifyName)})`,
     `=== certificate offered to applications: ${server.certificateGenerated ? 'generated, self-signed' : options.cert} (SHA-256 ${fingerprint})`,
     ...(isLoopback(server.host) ? [] : [`*** listening on a non-loopback address: anyone who can reach ${listening} can send mail through it to ${upstreamText}`]),
     ...(transcript ? [`=== recording to ${transcript.path}`] : []),

@@ -34,7 +34,7 @@ export function registerProxy(program: Command): void {
     .option('--key <file>', 'private key (PEM) for --cert')
     .option('--hostname <name>', "the name in the proxy's own replies and in the generated certificate", 'localhost')
     .option('--transcript <file>', 'record both legs: .jsonl gives JSON Lines (read it with `smtpdbg transcript`), any other name text')
-    .option('--timeout <ms>', 'bound on connecting upstream, each TLS handshake and every upstream reply', '30000')
+    .option('--timeout <ms>', 'bound on connecting upstream, each TLS handshake, every upstream reply, and a server that reads none of the message relayed to it', '30000')
     .option('--idle-timeout <ms>', 'disconnect an application silent this long with 421 4.4.2 (0: never)', '300000')
     .option('--keylog <file>', 'append NSS key-log lines of both legs for Wireshark (also: SSLKEYLOGFILE)')
     .option('--show-secrets', 'do not redact AUTH payloads in the transcript and on screen')
@@ -50,8 +50,15 @@ relayed unchanged, and both legs are shown, decoded, with a connection id and th
   [#1 upstream]  ->  what the proxy relayed upstream  <-  what the server answered
 (~ instead of - inside TLS). When the server closes, the proxy closes the application's
 connection too and keeps recording what it still sends for a few seconds.
-It runs until SIGINT (Ctrl-C) or SIGTERM, then closes every connection with 421 and exits 0.
-Exit: 0 stopped by a signal, 2 usage error or unreadable file, 3 cannot listen.`)
+A peer that does not read is not buffered for: while the server reads none of a message, the
+application's connection is paused, and while the application reads none of its replies, the
+server's is. One DATA that the server answers with two accepted messages (it ended the first
+at a bare-LF end of data inside the content) is flagged: *** 2 transactions accepted for one DATA.
+It runs until SIGINT (Ctrl-C) or SIGTERM, then closes every connection with 421 and exits 0;
+when an output cannot be written (standard output, --transcript, --keylog) it stops the same
+way, says which and why, and exits 2.
+Exit: 0 stopped by a signal, 2 usage error, unreadable file or an output that cannot be written,
+3 cannot listen.`)
     .action(async (options: ProxyCliOptions) => {
       const { runProxyCommand } = await import('./proxy-run.js');
       setExitCode(await runProxyCommand(options));

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { TlsSummary } from '../tls/summary.js';
+import { drained } from '../io/drained.js';
 import { attachKeylog } from './keylog.js';
 import { upgradeServerSocket } from './listener.js';
 
@@ -45,8 +46,15 @@ export class ProxyClientLeg {
     return this.sentFin;
   }
 
-  write(bytes: Buffer): void {
-    if (!this.gone && !this.sentFin) this.socket.write(bytes);
+  /** False when the bytes had to be queued: the application reads more slowly than we write. */
+  write(bytes: Buffer): boolean {
+    if (this.gone || this.sentFin) return true;
+    return this.socket.write(bytes);
+  }
+
+  /** Resolves once what was queued for the application has been handed to the system, or the connection is gone. */
+  drained(): Promise<void> {
+    return drained(this.socket);
   }
 
   pause(): void {

@@ -4,6 +4,7 @@ import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } 
 import { ReplyParser } from '../smtp/reply-parser.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { describeTlsSocket } from '../tls/describe.js';
+import { drained } from '../io/drained.js';
 import { attachKeylog } from './keylog.js';
 import { waitForHandshake, type HandshakeFailure } from './tls-handshake.js';
 import type { TlsSettings } from '../tls/options.js';
@@ -147,6 +148,28 @@ export class SmtpClient {
   /** The error that ended the connection, if it has ended. */
   get endedBy(): SmtpdbgError | undefined {
     return this.failure;
+  }
+
+  /**
+   * True while bytes written are still queued in this process because the server reads more
+   * slowly than we write; a relay (the proxy) then waits for `drained()` before taking more.
+   */
+  get writeBacklogged(): boolean {
+    return !this.closedFlag && this.socket.writableNeedDrain;
+  }
+
+  /** Resolves once the queued bytes have been handed to the system, or the connection has ended. */
+  drained(): Promise<void> {
+    return this.writeBacklogged ? drained(this.socket) : Promise.resolve();
+  }
+
+  /** Stops (and restarts) reading from the server: a relay whose client reads slowly stops taking replies. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   emit(event: EventInput): void {

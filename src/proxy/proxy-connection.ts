@@ -11,6 +11,7 @@ import { ServerReader, type CommandLine, type ReaderItem } from '../smtp/server-
 import { Terminators } from '../smtp/terminators.js';
 import type { TlsSettings } from '../tls/options.js';
 import type { EventInput, EventStream, Leg, SessionEvent } from '../transcript/events.js';
+import { AcceptedMessages } from './accepted-messages.js';
 import { rewriteEhloReply } from './ehlo-rewrite.js';
 
 /** How the proxy talks to the upstream server. */
@@ -73,7 +74,13 @@ export class ProxyConnection {
   private clientDone = false;
   private ready = false;
   private busy = false;
+  /** The client leg is paused: too much unread from it, or the upstream server is not reading. */
   private paused = false;
+  /** Relayed content waits for the upstream server to read what it was sent before. */
+  private upstreamStalled = false;
+  /** Replies wait for the application to read what it was sent before. */
+  private clientStalled = false;
+  private readonly accepted = new AcceptedMessages();
   private inAuthExchange = false;
   /** The reader is taking message content (after a 354, until the end of data). */
   private inData = false;
@@ -172,7 +179,15 @@ export class ProxyConnection {
   private clientWrite(bytes: Buffer): void {
     if (this.clientDone || this.client.ending) return;
     this.emitClient({ type: 'send', data: bytes });
-    this.client.write(bytes);
+    if (this.client.write(bytes) || this.clientStalled) return;
+    // The application does not read its replies: stop reading the server's until it does.
+    this.clientStalled = true;
+    this.upstream?.pauseReading();
+    void this.client.drained().then(() => {
+      this.clientStalled = false;
+      this.upstream?.resumeReading();
+      void this.process();
+    });
   }
 
   private relayReply(reply: Reply): void {
@@ -198,6 +213,14 @@ export class ProxyConnection {
   }
 
   private onUpstreamReply(reply: Reply): void {
+    const accepted = this.accepted.reply(reply);
+    if (accepted) {
+      this.emitClient({
+        type: 'error',
+        code: 'ESMUGGLED',
+        message: `${accepted.length} transactions accepted for one DATA: the server ended the message before the client's end of data (CRLF.CRLF) and took what followed as another transaction (SMTP smuggling); accepted: ${accepted.map(formatReplyShort).join('; ')}`,
+      });
+    }
     const waiter = this.replyWaiters.shift();
     if (waiter) {
       waiter(reply);
@@ -279,7 +302,14 @@ export class ProxyConnection {
     this.writeUpstream(upstream, ehloLine);
     const ehlo = await this.nextUpstreamReply('EHLO');
     if (!ehlo) return false;
-    if (ehlo.code !== 250 || !hasExtension(parseCapabilities(ehlo), 'STARTTLS')) {
+    if (ehlo.code !== 250) {
+      // What the server said is the answer to the application's own EHLO (or to the one sent
+      // for its HELO): passed on as it is, and TLS with the server waits for an accepted EHLO.
+      upstream.emit({ type: 'info', message: `the server refused EHLO (${formatReplyShort(ehlo)}) before STARTTLS: its reply is passed on to the client as it is` });
+      this.relayReply(ehlo);
+      return false;
+    }
+    if (!hasExtension(parseCapabilities(ehlo), 'STARTTLS')) {
       upstream.emit({ type: 'error', code: ErrorCode.tls, message: `the server does not offer STARTTLS (EHLO: ${formatReplyShort(ehlo)}); use --upstream-tls none to relay in plain text` });
       this.refuse('4.7.0', 'the upstream server does not offer STARTTLS');
       return false;
@@ -311,23 +341,29 @@ export class ProxyConnection {
   // ---------------------------------------------------------------- client side
 
   private onClientData(chunk: Buffer): void {
+    if (this.clientDone) return;
     this.reader.feed(chunk);
     this.armIdle();
-    if (this.reader.buffered > MAX_BUFFERED && !this.paused) {
-      this.paused = true;
-      this.client.pause();
-    }
+    this.updateClientFlow();
     void this.process();
   }
 
   private async process(): Promise<void> {
-    if (this.busy || !this.ready) return;
+    // A command is relayed only once the replies before it have been taken by the client.
+    if (this.busy || !this.ready || this.clientStalled) return;
     this.busy = true;
     try {
-      for (let item = this.reader.next(); item && !this.clientDone; item = this.reader.next()) {
-        await this.handle(item);
+      // Content is relayed once per pass; what arrived meanwhile is taken by the next pass.
+      while (!this.clientDone) {
+        // Checked before an item is taken: a stalled client's next command stays in the reader.
+        while (!this.clientDone && !this.clientStalled) {
+          const item = this.reader.next();
+          if (!item) break;
+          await this.handle(item);
+        }
+        if (this.content.length === 0 || this.clientDone) break;
+        await this.relayContent();
       }
-      if (this.content.length > 0 && !this.clientDone) this.relayOrNote(Buffer.concat(this.content.splice(0)));
     } catch (error) {
       this.emitClient({ type: 'error', code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
       this.closeClient('error', 'internal error in the proxy');
@@ -335,10 +371,41 @@ export class ProxyConnection {
     } finally {
       this.busy = false;
     }
-    if (this.paused && this.reader.buffered <= MAX_BUFFERED && !this.clientDone) {
-      this.paused = false;
-      this.client.resume();
-    }
+    this.updateClientFlow();
+  }
+
+  /** Reads from the client only while it has not sent too much ahead and the server reads what is relayed. */
+  private updateClientFlow(): void {
+    if (this.clientDone) return;
+    const pause = this.reader.buffered > MAX_BUFFERED || this.upstreamStalled;
+    if (pause === this.paused) return;
+    this.paused = pause;
+    if (pause) this.client.pause();
+    else this.client.resume();
+  }
+
+  /**
+   * Relays the message content taken so far. When the server does not read it as fast as the
+   * client sends it, the client leg is paused until the server has read it (both sockets'
+   * buffers then fill, and the client's writes wait), so memory holds one socket buffer per
+   * leg however large the message. A server that reads nothing for --timeout ends the relay.
+   */
+  private async relayContent(): Promise<void> {
+    const upstream = this.upstream;
+    if (!this.relayOrNote(Buffer.concat(this.content.splice(0))) || !upstream?.writeBacklogged) return;
+    this.upstreamStalled = true;
+    this.updateClientFlow();
+    const timeoutMs = this.settings.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const read = await Promise.race([
+      upstream.drained().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.upstreamStalled = false;
+    if (read || upstream.closed) return;
+    upstream.emit({ type: 'error', code: ErrorCode.timeout, message: `the server stopped reading the message content relayed to it: none of it was taken for ${timeoutMs} ms` });
+    this.refuse('4.4.2', `the upstream server stopped reading for ${timeoutMs} ms`);
   }
 
   private async handle(item: ReaderItem): Promise<void> {
@@ -391,6 +458,7 @@ export class ProxyConnection {
       const ehloLine = verb === 'EHLO' ? bytes : Buffer.from(`EHLO ${heloName || this.settings.hostname}\r\n`, 'latin1');
       if (!(await this.upgradeUpstream(upstream, ehloLine))) return;
     }
+    if (verb === 'DATA') this.accepted.dataCommand();
     if (!this.relayOrNote(bytes, shown)) return;
     const reply = await this.nextUpstreamReply(verb || 'the AUTH response');
     if (!reply) return;
@@ -447,8 +515,8 @@ export class ProxyConnection {
       return;
     }
     this.idleTimer = setTimeout(() => {
-      if (this.replyWaiters.length > 0) return;
-      this.emitClient({ type: 'info', message: `the client was silent for ${this.settings.idleTimeoutMs} ms` });
+      if (this.replyWaiters.length > 0 || this.upstreamStalled) return;
+      this.emitClient({ type: 'info', message: this.clientStalled ? `the client read none of its replies for ${this.settings.idleTimeoutMs} ms` : `the client was silent for ${this.settings.idleTimeoutMs} ms` });
       this.refuse('4.4.2', 'idle timeout');
     }, this.settings.idleTimeoutMs);
   }
@@ -465,6 +533,12 @@ export class ProxyConnection {
     if (this.clientDone) return;
     this.finishClient(by, reason);
     this.client.end();
+    // Reading again (and dropping what comes) keeps the socket alive until the client closes
+    // or the timer destroys it: a paused socket would not even hold the process open for it.
+    if (this.paused) {
+      this.paused = false;
+      this.client.resume();
+    }
     const timer = setTimeout(() => this.client.destroy(), 500);
     timer.unref();
   }

@@ -23,14 +23,11 @@ export class RawTranscriptFormatter {
   /** Words for everything that is not bytes (connect, TLS, close…), as the text form has them. */
   private readonly words = new TextTranscriptFormatter();
 
-  format(event: SessionEvent): string[] {
+  /** The lines for one event; a large event's rows are made as they are read, not all at once. */
+  format(event: SessionEvent): Iterable<string> {
     if (event.type === 'reply') return [];
     if (event.type !== 'send' && event.type !== 'recv') return this.words.format(event).map(plainTextLine);
-    const start = this.advance(event);
-    const arrow = event.type === 'send' ? 'sent' : 'received';
-    const lines = [`${prefixOf(event)}${arrow}${event.tls ? ' in TLS' : ''}, ${event.data.length} octet${event.data.length === 1 ? '' : 's'} at offset ${start} (+${event.t} ms)${event.redacted ? ' (secret redacted in the recording)' : ''}`];
-    for (let i = 0; i < event.data.length; i += ROW) lines.push(hexRow(start + i, event.data.subarray(i, i + ROW)));
-    return lines;
+    return rowsOf(event, this.advance(event));
   }
 
   /** Counts the bytes of an event that is not shown (filtered out), so later offsets stay true. */
@@ -44,4 +41,10 @@ export class RawTranscriptFormatter {
     this.offsets.set(key, start + event.data.length);
     return start;
   }
+}
+
+function* rowsOf(event: SessionEvent & { type: 'send' | 'recv' }, start: number): Generator<string> {
+  const arrow = event.type === 'send' ? 'sent' : 'received';
+  yield `${prefixOf(event)}${arrow}${event.tls ? ' in TLS' : ''}, ${event.data.length} octet${event.data.length === 1 ? '' : 's'} at offset ${start} (+${event.t} ms)${event.redacted ? ' (secret redacted in the recording)' : ''}`;
+  for (let i = 0; i < event.data.length; i += ROW) yield hexRow(start + i, event.data.subarray(i, i + ROW));
 }

@@ -1,7 +1,7 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { fileError } from '../errors.js';
+import { registerOpenOutput } from '../io/output-failure.js';
+import { RecordFile } from '../io/record-file.js';
 import type { EventStream, SessionEvent } from './events.js';
-import { plainTextLine, TextTranscriptFormatter } from './text-format.js';
+import { plainTextLine, TextTranscriptFormatter, type TextLine } from './text-format.js';
 
 export const TRANSCRIPT_VERSION = 1;
 
@@ -47,29 +47,49 @@ export function eventToJson(event: SessionEvent): Record<string, unknown> {
 }
 
 /**
+ * The most bytes one JSONL event holds: a larger write (inject sends a whole message at once)
+ * is recorded as several consecutive events with the same time, so that every line of the
+ * file stays small enough for `smtpdbg transcript` to read (its default limit is 16 MiB per
+ * line, which 1 MiB of bytes cannot exceed even when every byte is escaped as \u00XX).
+ */
+export const MAX_RECORDED_OCTETS = 1024 * 1024;
+
+/** The JSON Lines of one event: one, or one per MAX_RECORDED_OCTETS of a larger one. */
+function jsonLinesOf(event: SessionEvent): string {
+  if ((event.type !== 'send' && event.type !== 'recv') || event.data.length <= MAX_RECORDED_OCTETS) return `${JSON.stringify(eventToJson(event))}\n`;
+  let lines = '';
+  for (let at = 0; at < event.data.length; at += MAX_RECORDED_OCTETS) {
+    lines += `${JSON.stringify(eventToJson({ ...event, data: event.data.subarray(at, at + MAX_RECORDED_OCTETS) }))}\n`;
+  }
+  return lines;
+}
+
+/**
  * Writes a transcript event by event with synchronous writes, so an interrupted process
- * leaves a file that is valid up to its last event. `.jsonl` gives JSON Lines, any other
- * name the swaks-style text form.
+ * leaves a file that is valid up to its last event: each event (its JSON line, or the text
+ * lines it makes) is one record of a RecordFile, written whole or taken back. A write that
+ * fails is reported once (cannot write FILE: ECODE …) and the recording stops there.
+ * `.jsonl` gives JSON Lines, any other name the swaks-style text form.
  */
 export class TranscriptRecorder {
-  private fd: number | undefined;
+  private readonly file: RecordFile;
   private readonly jsonl: boolean;
   private readonly text = new TextTranscriptFormatter();
   private unsubscribe: (() => void) | undefined;
+  private readonly unregister: () => void;
   readonly path: string;
 
+  /** Throws OutputError when the file cannot be created. */
   constructor(path: string, header: TranscriptHeader, startedAt: number) {
     this.path = path;
     this.jsonl = /\.jsonl$/i.test(path);
-    try {
-      this.fd = openSync(path, 'w', 0o600);
-    } catch (error) {
-      throw fileError(`--transcript ${path}`, 'write', error);
-    }
+    this.file = RecordFile.open(path);
+    // If the run must end at once (another output failed), what is held is still written.
+    this.unregister = registerOpenOutput(() => this.close());
     if (this.jsonl) {
-      this.writeLine(JSON.stringify({ type: 'header', version: TRANSCRIPT_VERSION, tool: 'smtpdbg', started: new Date(startedAt).toISOString(), ...header }));
+      this.file.write(`${JSON.stringify({ type: 'header', version: TRANSCRIPT_VERSION, tool: 'smtpdbg', started: new Date(startedAt).toISOString(), ...header })}\n`);
     } else {
-      this.writeLine(textTranscriptHeaderLine(new Date(startedAt).toISOString(), header.command, header.target));
+      this.file.write(`${textTranscriptHeaderLine(new Date(startedAt).toISOString(), header.command, header.target)}\n`);
     }
   }
 
@@ -79,24 +99,25 @@ export class TranscriptRecorder {
   }
 
   record(event: SessionEvent): void {
-    if (this.fd === undefined) return;
+    if (!this.file.writable) return;
     if (this.jsonl) {
       // The screen uses reply events; the transcript keeps the bytes they were parsed from.
-      if (event.type !== 'reply') this.writeLine(JSON.stringify(eventToJson(event)));
+      if (event.type !== 'reply') this.file.write(jsonLinesOf(event));
       return;
     }
-    for (const line of this.text.format(event)) this.writeLine(plainTextLine(line));
+    this.writeLines(this.text.format(event));
   }
 
   close(): void {
-    if (this.fd === undefined) return;
-    if (!this.jsonl) for (const line of this.text.flushAll()) this.writeLine(plainTextLine(line));
+    this.unregister();
     this.unsubscribe?.();
-    closeSync(this.fd);
-    this.fd = undefined;
+    this.unsubscribe = undefined;
+    if (!this.file.writable) return;
+    if (!this.jsonl) this.writeLines(this.text.flushAll());
+    this.file.close();
   }
 
-  private writeLine(line: string): void {
-    if (this.fd !== undefined) writeSync(this.fd, `${line}\n`);
+  private writeLines(lines: TextLine[]): void {
+    if (lines.length > 0) this.file.write(lines.map((line) => `${plainTextLine(line)}\n`).join(''));
   }
 }

@@ -35,6 +35,43 @@ type Direction = 'send' | 'recv';
 /** An event that carries bytes; its type is the direction they went. */
 type DataEvent = Extract<SessionEvent, { type: Direction }>;
 
+/**
+ * What one displayed line shows of a longer one: its first 64 KiB, then "… N more octets"
+ * and its terminator. Real SMTP lines are at most 1000 octets (RFC 5321 §4.5.3.1.6) and AUTH
+ * lines 12288 (RFC 4954 §4); a whole message sent with CR line ends is one such line, and
+ * 64 KiB of it shows the pattern.
+ */
+export const DISPLAY_LINE_LIMIT = 64 * 1024;
+/** Room for the terminator (CRLF) after the limit, so a line that fits is kept whole. */
+const HELD_LIMIT = DISPLAY_LINE_LIMIT + 2;
+
+/** A line whose end has not arrived yet: its first bytes, and how long it is so far. */
+interface HeldLine {
+  /** The latest event that brought bytes of the line (its marker and prefix are shown). */
+  event: DataEvent;
+  head: Buffer[];
+  /** Octets in `head`, at most HELD_LIMIT. */
+  kept: number;
+  /** Octets of the line so far, kept or not. */
+  length: number;
+  /** The line's last two bytes so far (-1 for none), to tell a CRLF from a bare LF. */
+  lastTwo: [number, number];
+}
+
+/** Adds bytes to a held line: copies only what fits under the limit, counts the rest. */
+function holdBytes(held: HeldLine, bytes: Buffer): void {
+  const room = HELD_LIMIT - held.kept;
+  if (room > 0 && bytes.length > 0) {
+    // A copy, so that the held line does not keep a whole large chunk alive.
+    const part = Buffer.from(bytes.subarray(0, room));
+    held.head.push(part);
+    held.kept += part.length;
+  }
+  held.length += bytes.length;
+  if (bytes.length >= 2) held.lastTwo = [bytes[bytes.length - 2]!, bytes[bytes.length - 1]!];
+  else if (bytes.length === 1) held.lastTwo = [held.lastTwo[1], bytes[0]!];
+}
+
 /** `[#3 client] ` for events of a proxy connection, empty for single-connection commands. */
 export function prefixOf(event: SessionEvent): string {
   if (event.conn === undefined && event.leg === undefined) return '';
@@ -61,10 +98,11 @@ function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; tex
 /**
  * Turns the event stream into display lines. Bytes are grouped into lines at LF (a CR alone
  * does not end a line, RFC 5321 §2.3.8, so it stays inside the line, flagged); a partial
- * line is shown as it is when the direction changes or the connection ends.
+ * line is shown as it is when the direction changes or the connection ends. A line longer
+ * than DISPLAY_LINE_LIMIT shows its first octets and how many more there were.
  */
 export class TextTranscriptFormatter {
-  private partial = new Map<string, { event: DataEvent; bytes: Buffer }>();
+  private partial = new Map<string, HeldLine>();
   /** Per connection and leg (the prefix), the direction that last had bytes. */
   private lastKeys = new Map<string, string>();
 
@@ -137,17 +175,35 @@ export class TextTranscriptFormatter {
     return tls ? Markers.tlsRecv : Markers.recv;
   }
 
+  /**
+   * Cuts the event's bytes into lines, continuing a line held from earlier chunks. Each byte
+   * is looked at once and at most DISPLAY_LINE_LIMIT octets of a line are kept, so a peer
+   * that never sends a line end costs time in proportion to what it sends and memory in
+   * proportion to the limit.
+   */
   private takeLines(key: string, event: DataEvent): TextLine[] {
-    const held = this.partial.get(key);
+    const data = event.data;
+    if (data.length === 0) return [];
     const redacted = event.redacted === true;
-    let bytes = held ? Buffer.concat([held.bytes, event.data]) : event.data;
     const out: TextLine[] = [];
-    let lf: number;
-    while ((lf = bytes.indexOf(0x0a)) !== -1) {
-      out.push(this.lineOf(event, bytes.subarray(0, lf + 1), false, redacted));
-      bytes = bytes.subarray(lf + 1);
+    let held = this.partial.get(key);
+    for (let start = 0; start < data.length;) {
+      const lf = data.indexOf(0x0a, start);
+      const end = lf === -1 ? data.length : lf + 1;
+      if (!held && lf !== -1 && end - start <= HELD_LIMIT) {
+        out.push(this.lineOf(event, data.subarray(start, end), false, redacted));
+      } else {
+        held ??= { event, head: [], kept: 0, length: 0, lastTwo: [-1, -1] };
+        held.event = event;
+        holdBytes(held, data.subarray(start, end));
+        if (lf !== -1) {
+          out.push(this.heldLine(held, false, redacted));
+          held = undefined;
+        }
+      }
+      start = end;
     }
-    if (bytes.length) this.partial.set(key, { event, bytes: Buffer.from(bytes) });
+    if (held) this.partial.set(key, held);
     else this.partial.delete(key);
     return out;
   }
@@ -156,12 +212,27 @@ export class TextTranscriptFormatter {
     const held = this.partial.get(key);
     if (!held) return [];
     this.partial.delete(key);
-    return [this.lineOf(held.event, held.bytes, true, false)];
+    return [this.heldLine(held, true, false)];
   }
 
-  private lineOf(event: DataEvent, bytes: Buffer, unterminated: boolean, redacted: boolean): TextLine {
+  /** A line gathered over several chunks: whole when it fits, else its head and a count of the rest. */
+  private heldLine(held: HeldLine, unterminated: boolean, redacted: boolean): TextLine {
+    const head = held.head.length === 1 ? held.head[0]! : Buffer.concat(held.head, held.kept);
+    // The terminator is shown after the count, as it was received: CRLF, or a bare LF.
+    const terminator = unterminated ? 0 : held.length >= 2 && held.lastTwo[0] === 0x0d ? 2 : 1;
+    const content = held.length - terminator;
+    if (content <= DISPLAY_LINE_LIMIT) return this.lineOf(held.event, head, unterminated, redacted);
+    const more = content - DISPLAY_LINE_LIMIT;
+    const rest: Segment[] = [{ kind: 'text', text: `… ${more} more octet${more === 1 ? '' : 's'}` }];
+    if (terminator === 2) rest.push({ kind: 'crlf', text: '␍␊' });
+    if (terminator === 1) rest.push({ kind: 'bare-lf', text: '␊' });
+    return this.lineOf(held.event, head.subarray(0, DISPLAY_LINE_LIMIT), unterminated, redacted, rest);
+  }
+
+  /** `rest`: what stands for bytes not shown (the count of a cut line, its terminator). */
+  private lineOf(event: DataEvent, bytes: Buffer, unterminated: boolean, redacted: boolean, rest: Segment[] = []): TextLine {
     const dir = event.type;
-    const segments = segmentBytes(bytes);
+    const segments = [...segmentBytes(bytes), ...rest];
     if (redacted) segments.push({ kind: 'text', text: ' (secret redacted)' });
     const line: TextLine = { kind: dir, marker: this.markerFor(dir, event.tls), prefix: prefixOf(event), segments };
     if (unterminated) line.unterminated = true;

@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../src/transcript/events.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
 import { describePostfix } from '../harness/postfix-context.js';
-import { connectRaw, startRawServer, waitFor, type RawServer } from '../harness/raw-server.js';
+import { watchPeakRss } from '../harness/peak-rss.js';
+import { connectRaw, startRawServer, waitFor, type RawConnectionHandler, type RawServer } from '../harness/raw-server.js';
 import { BIN, REPO_ROOT } from '../harness/run-cli.js';
 import { PEER_PASSWORD, PEER_USER, startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { ci, requireSwaks } from '../harness/swaks.js';
@@ -33,6 +34,7 @@ afterAll(async () => {
 
 interface ProxyCli {
   port: number;
+  pid: number;
   stdout(): string;
   /** SIGTERM, then the exit code (bounded: SIGKILL after 10 s fails the test). */
   stop(): Promise<number | null>;
@@ -62,6 +64,7 @@ async function startProxyCli(args: string[]): Promise<ProxyCli> {
   }, 10_000, 'the proxy to listen');
   const proxy: ProxyCli = {
     port,
+    pid: child.pid!,
     stdout: () => stdout,
     stop: async () => {
       running.delete(proxy);
@@ -195,6 +198,9 @@ s.quit()
     closers.push(() => smtps.close());
     const transcript = path.join(dir, 'implicit.jsonl');
     const proxy = await startProxyCli(['--upstream', `127.0.0.1:${smtps.port}`, '--upstream-tls', 'implicit', '--ca', CA, '--transcript', transcript]);
+    // Nothing is verified at start-up: the line says what will be checked, each connection its result.
+    expect(proxy.stdout()).toContain(`(upstream TLS: implicit; the certificate must verify for 127.0.0.1 against --ca ${CA}, checked on each connection)`);
+    expect(proxy.stdout()).not.toContain('certificate verified');
     const app = await connectRaw(proxy.port);
     expect(await app.readReply()).toMatch(/^220 peer\.localhost/);
     await app.send('EHLO app.test\r\n');
@@ -206,6 +212,7 @@ s.quit()
     const events = await transcriptEvents(transcript);
     expect(events.filter((e) => e.leg === 'upstream' && (e.type === 'send' || e.type === 'recv')).every((e) => e.tls)).toBe(true);
     expect(events.find((e) => e.type === 'tls')).toMatchObject({ leg: 'upstream', summary: { verified: true } });
+    expect(proxy.stdout()).toContain('[#1 upstream] === certificate verified');
   });
 
   it('refuses an upstream whose certificate fails verification, and relays with --insecure-upstream, saying so', async () => {
@@ -418,6 +425,173 @@ describe('smtpdbg proxy (built) against scripted servers: the application’s ex
   });
 });
 
+/**
+ * A server that, like Postfix with smtpd_forbid_bare_newline=no, also ends DATA at a "."
+ * alone on a line ended by a bare LF, and reads on: what follows is taken as commands.
+ */
+const bareLfEndServer: RawConnectionHandler = (socket) => {
+  let buffer = '';
+  let inData = false;
+  let queued = 0;
+  socket.write('220 lenient ESMTP\r\n');
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    for (;;) {
+      if (inData) {
+        const end = /(?:^|\n)\.\r?\n/.exec(buffer);
+        if (!end) return;
+        buffer = buffer.slice(end.index + end[0].length);
+        inData = false;
+        socket.write(`250 2.0.0 Ok: queued as Q${++queued}\r\n`);
+        continue;
+      }
+      const lf = buffer.indexOf('\n');
+      if (lf === -1) return;
+      const verb = buffer.slice(0, 4).toUpperCase();
+      buffer = buffer.slice(lf + 1);
+      if (verb === 'DATA') {
+        inData = true;
+        socket.write('354 End data with <CR><LF>.<CR><LF>\r\n');
+      } else if (verb === 'QUIT') return void socket.end('221 2.0.0 Bye\r\n');
+      else socket.write(verb === 'EHLO' ? '250-lenient\r\n250 PIPELINING\r\n' : '250 2.1.0 Ok\r\n');
+    }
+  });
+};
+
+/** The banner and EHLO (unless `ehlo` is false), MAIL, RCPT and DATA through the proxy, each answered as expected. */
+async function openTransaction(app: Awaited<ReturnType<typeof connectRaw>>, { to = 'rcpt@example.test', ehlo = true } = {}): Promise<void> {
+  const steps = [...(ehlo ? [['', '220'], ['EHLO app.test', '250']] : []), ['MAIL FROM:<app@example.test>', '250'], [`RCPT TO:<${to}>`, '250'], ['DATA', '354']];
+  for (const [command, code] of steps) {
+    if (command) await app.send(`${command}\r\n`);
+    expect(await app.readReply()).toMatch(new RegExp(`^${code}[ -]`));
+  }
+}
+
+describe('smtpdbg proxy (built): smuggling seen, peers that do not read, refusals said as they are', () => {
+  let server: RawServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('flags one DATA answered by two accepted ends of data: *** 2 transactions accepted for one DATA, on screen and in the transcript', async () => {
+    server = await startRawServer(bareLfEndServer);
+    const transcript = path.join(dir, 'smuggled.jsonl');
+    const proxy = await startProxyCli(['--upstream', `127.0.0.1:${server.port}`, '--upstream-tls', 'none', '--transcript', transcript]);
+    const app = await connectRaw(proxy.port);
+    await openTransaction(app);
+    // One DATA for the client (and the proxy): it ends at CRLF.CRLF. The server ends it at LF.LF.
+    await app.send('Subject: one\r\n\r\nfirst\n.\nMAIL FROM:<evil@example.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nsmuggled\r\n.\r\n');
+    expect(await app.readReply()).toBe('250 2.0.0 Ok: queued as Q1\r\n');
+    await waitFor(() => proxy.stdout().includes('transactions accepted'), 5_000, 'the smuggling line');
+    await app.send('QUIT\r\n');
+    await app.waitForClose();
+    expect(await proxy.stop()).toBe(0);
+    expect(server.connections[0]!.text()).toContain('first\n.\nMAIL FROM:<evil@example.test>');
+    const flag = "2 transactions accepted for one DATA: the server ended the message before the client's end of data (CRLF.CRLF) and took what followed as another transaction (SMTP smuggling); accepted: 250 2.0.0 Ok: queued as Q1; 250 2.0.0 Ok: queued as Q2";
+    expect(proxy.stdout()).toContain(`[#1 client] *** ${flag}\n`);
+    expect(await transcriptEvents(transcript)).toContainEqual(expect.objectContaining({ type: 'error', leg: 'client', code: 'ESMUGGLED', message: flag }));
+  });
+
+  it('says nothing of two honest messages on one connection', async () => {
+    server = await startRawServer(bareLfEndServer);
+    const proxy = await startProxyCli(['--upstream', `127.0.0.1:${server.port}`, '--upstream-tls', 'none']);
+    const app = await connectRaw(proxy.port);
+    await openTransaction(app);
+    await app.send('Subject: one\r\n\r\nfirst\r\n.\r\n');
+    expect(await app.readReply()).toBe('250 2.0.0 Ok: queued as Q1\r\n');
+    await openTransaction(app, { ehlo: false });
+    await app.send('Subject: two\r\n\r\nsecond\r\n.\r\n');
+    expect(await app.readReply()).toBe('250 2.0.0 Ok: queued as Q2\r\n');
+    await app.send('QUIT\r\n');
+    await app.waitForClose();
+    expect(await proxy.stop()).toBe(0);
+    expect(proxy.stdout()).not.toContain('transactions accepted');
+  });
+
+  it('passes on a refused EHLO as the server said it, instead of "does not offer STARTTLS"', async () => {
+    server = await startRawServer(lineServer((line) => (/^QUIT/i.test(line) ? undefined : /^EHLO/i.test(line) ? '550 5.5.2 Error: bare <LF> received\r\n' : '250 ok\r\n')));
+    const proxy = await startProxyCli(['--upstream', `127.0.0.1:${server.port}`, '--upstream-tls', 'starttls']);
+    const app = await connectRaw(proxy.port);
+    expect(await app.readReply()).toBe('220 raw\r\n');
+    await app.send('EHLO app.test\n');
+    expect(await app.readReply()).toBe('550 5.5.2 Error: bare <LF> received\r\n');
+    await app.send('QUIT\r\n');
+    expect(await app.readReply()).toBe('221 bye\r\n');
+    await app.waitForClose();
+    expect(await proxy.stop()).toBe(0);
+    expect(server.connections[0]!.text()).toBe('EHLO app.test\nQUIT\r\n');
+    expect(proxy.stdout()).toContain('[#1 upstream] === the server refused EHLO (550 5.5.2 Error: bare <LF> received) before STARTTLS: its reply is passed on to the client as it is');
+    expect(proxy.stdout()).not.toContain('does not offer STARTTLS');
+  });
+
+  it('pauses the client while the server reads none of the message: bounded memory, then 421 after --timeout', async () => {
+    server = await startRawServer(async (socket, conn) => {
+      socket.write('220 raw\r\n');
+      for (;;) {
+        const line = (await conn.nextLine()).toString('latin1');
+        if (/^DATA/i.test(line)) {
+          // Stops reading after 354, as a stuck server does.
+          socket.pause();
+          return void socket.write('354 go\r\n');
+        }
+        socket.write('250 ok\r\n');
+      }
+    });
+    const proxy = await startProxyCli(['--upstream', `127.0.0.1:${server.port}`, '--upstream-tls', 'none', '--timeout', '3000']);
+    const rss = watchPeakRss(proxy.pid);
+    const app = await connectRaw(proxy.port);
+    await openTransaction(app);
+    const block = Buffer.alloc(1024 * 1024, `${'x'.repeat(998)}\r\n`);
+    let pushed = 0;
+    while (pushed < 64 * 1024 * 1024) {
+      const taken = app.socket.write(block);
+      pushed += block.length;
+      if (!taken && !(await Promise.race([new Promise<boolean>((r) => app.socket.once('drain', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]))) break;
+    }
+    // Before: the proxy took all 64 MiB (400 MiB went to 496 MB) and buffered it for the server.
+    expect(pushed).toBeLessThan(64 * 1024 * 1024);
+    expect(await app.readReply(10_000)).toBe('421 4.4.2 localhost smtpdbg proxy: the upstream server stopped reading for 3000 ms\r\n');
+    expect(rss.stop()).toBeLessThan(200);
+    expect(await proxy.stop()).toBe(0);
+    expect(proxy.stdout()).toContain('[#1 upstream] *** the server stopped reading the message content relayed to it: none of it was taken for 3000 ms');
+    app.close();
+  });
+
+  it('pauses the server while the client reads none of its replies: bounded memory', async () => {
+    const reply = Buffer.from(`250 ${'y'.repeat(1018)}\r\n`);
+    const batch = Buffer.concat(Array.from({ length: 64 }, () => reply));
+    let wrote = 0;
+    let stalled = false;
+    server = await startRawServer(async (socket, conn) => {
+      socket.write('220 raw\r\n');
+      await conn.nextLine();
+      // A flood of replies to one EHLO, as long as someone takes them.
+      while (wrote < 64 * 1024 * 1024) {
+        wrote += batch.length;
+        if (!socket.write(batch) && !(await Promise.race([new Promise<boolean>((r) => socket.once('drain', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]))) {
+          stalled = true;
+          return;
+        }
+      }
+    });
+    const proxy = await startProxyCli(['--upstream', `127.0.0.1:${server.port}`, '--upstream-tls', 'none']);
+    const rss = watchPeakRss(proxy.pid);
+    const app = net.connect(proxy.port, '127.0.0.1');
+    app.on('error', () => undefined);
+    await new Promise((resolve) => app.once('data', resolve));
+    app.pause();
+    app.write('EHLO app.test\r\n');
+    await waitFor(() => stalled || wrote >= 64 * 1024 * 1024, 30_000, 'the flood to stall or end');
+    // Before: the proxy read all 64 MiB and queued it for the client (825 MB).
+    expect(stalled).toBe(true);
+    expect(wrote).toBeLessThan(64 * 1024 * 1024);
+    expect(rss.stop()).toBeLessThan(200);
+    app.destroy();
+    expect(await proxy.stop()).toBe(0);
+  });
+});
+
 describePostfix('smtpdbg proxy (built) between swaks and Postfix', (pf) => {
   it('swaks --tls → proxy → Postfix with STARTTLS: delivered, and MAIL, RCPT and DATA of both legs decoded in the transcript', async (context) => {
     await requireSwaks(context, { who: 'proxy e2e' });
@@ -436,16 +610,31 @@ describePostfix('smtpdbg proxy (built) between swaks and Postfix', (pf) => {
     expect(bytesOf(events, 'upstream', 'recv', true)).toMatch(/250 2\.0\.0 Ok: queued as /);
   });
 
+  it('Postfix smuggled a second message through one DATA: the proxy says so (*** 2 transactions accepted for one DATA)', async () => {
+    const to = pf.uniqueRecipient('smuggle-flag');
+    const transcript = path.join(dir, 'postfix-smuggled.jsonl');
+    const proxy = await startProxyCli(['--upstream', `${pf.host}:${pf.ports.no}`, '--ca', CA, '--transcript', transcript]);
+    const app = await connectRaw(proxy.port);
+    await openTransaction(app, { to });
+    // smtpd_forbid_bare_newline=no: Postfix ends the first message at LF "." LF and reads on.
+    await app.send(`Subject: first\r\n\r\nfirst\n.\nMAIL FROM:<evil@example.test>\r\nRCPT TO:<${to}>\r\nDATA\r\nSubject: smuggled\r\n\r\nsmuggled\r\n.\r\n`);
+    expect(await app.readReply()).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    await waitFor(() => proxy.stdout().includes('transactions accepted'), 10_000, 'the smuggling line');
+    await app.send('QUIT\r\n');
+    await waitFor(() => /^221 /m.test(app.received.toString('latin1')), 10_000, 'the 221');
+    await app.waitForClose();
+    await pf.waitForMessages(2, 10_000, { to });
+    expect(await proxy.stop()).toBe(0);
+    expect(proxy.stdout()).toMatch(/\[#1 client\] \*\*\* 2 transactions accepted for one DATA: .*; accepted: 250 2\.0\.0 Ok: queued as \S+; 250 2\.0\.0 Ok: queued as \S+\n/);
+    expect(await transcriptEvents(transcript)).toContainEqual(expect.objectContaining({ type: 'error', leg: 'client', code: 'ESMUGGLED' }));
+  });
+
   it('an end of data in bare LFs that Postfix takes and the proxy does not: relayed byte for byte, then commands again', async () => {
     const to = pf.uniqueRecipient('bare-lf-eod');
     const transcript = path.join(dir, 'postfix-bare-lf.jsonl');
     const proxy = await startProxyCli(['--upstream', `${pf.host}:${pf.ports.no}`, '--ca', CA, '--transcript', transcript]);
     const app = await connectRaw(proxy.port);
-    expect(await app.readReply()).toMatch(/^220 /);
-    for (const [command, code] of [['EHLO app.test', '250'], ['MAIL FROM:<app@example.test>', '250'], [`RCPT TO:<${to}>`, '250'], ['DATA', '354']] as const) {
-      await app.send(`${command}\r\n`);
-      expect(await app.readReply()).toMatch(new RegExp(`^${code}[ -]`));
-    }
+    await openTransaction(app, { to });
     // smtpd_forbid_bare_newline=no: Postfix ends the message at LF "." LF (peers.md).
     await app.send('Subject: bare\r\n\r\nfirst\n.\n');
     expect(await app.readReply()).toMatch(/^250 2\.0\.0 Ok: queued as /);

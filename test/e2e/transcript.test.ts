@@ -2,13 +2,16 @@
  * `smtpdbg transcript` (built) on files written by the real recorder: the three formats,
  * the filters, and damaged or unreadable files with their exit codes.
  */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStream, type EventInput, type SessionEvent } from '../../src/transcript/events.js';
 import { TranscriptRecorder } from '../../src/transcript/recorder.js';
-import { normalize, runCli } from '../harness/run-cli.js';
+import { runCliMeasured } from '../harness/peak-rss.js';
+import { BIN, normalize, REPO_ROOT, runCli } from '../harness/run-cli.js';
 
 let dir: string;
 let recorded: string;
@@ -147,3 +150,121 @@ describe('smtpdbg transcript (built)', () => {
     expect(result.stdout).toContain('[#2 client] === still going');
   });
 });
+
+const HEADER_LINE = JSON.stringify({ type: 'header', version: 1, tool: 'smtpdbg', started: '2026-01-01T00:00:00.000Z', command: 'session', target: '127.0.0.1:25' });
+
+/** A transcript with `total` octets of one line sent in events of `chunk` octets, then a 250. */
+function writeLongLine(file: string, total: number, chunk: number): void {
+  const fd = openSync(file, 'w');
+  writeSync(fd, `${HEADER_LINE}\n`);
+  const event = `{"t":1,"type":"send","tls":false,"data":"${'a'.repeat(chunk)}"}\n`;
+  for (let sent = 0; sent < total; sent += chunk) writeSync(fd, event);
+  writeSync(fd, '{"t":2,"type":"recv","tls":false,"data":"250 ok\\r\\n"}\n');
+  closeSync(fd);
+}
+
+describe('smtpdbg transcript (built) on large files: linear, bounded, never aborted', () => {
+  it('renders a 24 MiB line without a line end, recorded in 4 KiB events, in bounded time and memory', async () => {
+    const file = path.join(dir, 'long-line.jsonl');
+    writeLongLine(file, 24 * 1024 * 1024, 4096);
+    const run = await runCliMeasured(['transcript', file], { timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // Before: every event re-copied the whole held line (110 s and 1 GB for this file).
+    expect(run.durationMs).toBeLessThan(20_000);
+    expect(run.peakMib).toBeLessThan(160);
+    expect(run.stdout.split('\n').slice(-3)).toEqual([
+      ` -> ${'a'.repeat(65536)}… ${24 * 1024 * 1024 - 65536} more octets (no line end)`,
+      '<-  250 ok␍␊',
+      '',
+    ]);
+  });
+
+  it('reads a file with one 64 MiB event as a stream: the event is reported with its line and skipped, the rest shown, exit 1', async () => {
+    const file = path.join(dir, 'one-event.jsonl');
+    const fd = openSync(file, 'w');
+    writeSync(fd, `${HEADER_LINE}\n{"t":0,"type":"recv","tls":false,"data":"220 mx\\r\\n"}\n{"t":1,"type":"send","tls":false,"data":"`);
+    const block = 'b'.repeat(1024 * 1024);
+    for (let i = 0; i < 64; i++) writeSync(fd, block);
+    writeSync(fd, '"}\n{"t":2,"type":"recv","tls":false,"data":"250 ok\\r\\n"}\n');
+    closeSync(fd);
+    const run = await runCliMeasured(['transcript', file], { timeoutMs: 60_000 });
+    // Before: the whole file was read into one string; at 500 MiB node aborted (SIGABRT) out of heap.
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`smtpdbg: ${file} line 3: ${64 * 1024 * 1024 + 43} octets, over the 16777216-octet limit for one event (--max-event-size): skipped\n`);
+    expect(run.stdout).toContain('<-  220 mx␍␊\n<-  250 ok␍␊\n');
+    expect(run.peakMib).toBeLessThan(160);
+  });
+
+  it('--max-event-size sets the limit: under it the event is rendered, over it skipped', async () => {
+    const file = path.join(dir, 'limit.jsonl');
+    await writeFile(file, `${HEADER_LINE}\n{"t":1,"type":"send","tls":false,"data":"${'c'.repeat(200_000)}\\r\\n"}\n`);
+    const over = await runCli(['transcript', file, '--max-event-size', '100000']);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toMatch(/line 2: 2000\d\d octets, over the 100000-octet limit for one event \(--max-event-size\): skipped/);
+    const under = await runCli(['transcript', file]);
+    expect(under.code).toBe(0);
+    expect(under.stdout).toContain(` -> ${'c'.repeat(65536)}… ${200_000 - 65536} more octets␍␊`);
+    const bad = await runCli(['transcript', file, '--max-event-size', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-event-size lots: give octets');
+  });
+
+  it('--format json streams one valid document, damage listed after the events', async () => {
+    const file = path.join(dir, 'json-stream.jsonl');
+    await writeFile(file, `${HEADER_LINE}\n{"t":1,"type":"recv","tls":false,"data":"220 mx\\r\\n"}\nnot json\n{"t":2,"type":"send","tls":false,"data":"QUIT\\r\\n"}\n`);
+    const result = await runCli(['transcript', file, '--format', 'json']);
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(Object.keys(document)).toEqual(['header', 'events', 'damage']);
+    expect(document.events).toEqual([
+      { t: 1, type: 'recv', tls: false, data: '220 mx\r\n' },
+      { t: 2, type: 'send', tls: false, data: 'QUIT\r\n' },
+    ]);
+    expect(document.damage).toEqual([{ line: 3, message: expect.stringMatching(/^not JSON/) }]);
+  });
+});
+
+/** Runs the CLI with its standard output on `stdout` (a file descriptor, or a pipe the test may close). */
+function runWithStdout(args: string[], stdout: number | 'pipe', onStdout?: (chunk: Buffer, close: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', stdout, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    if (child.stdout) child.stdout.on('data', (chunk: Buffer) => onStdout?.(chunk, () => child.stdout!.destroy()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+describe('smtpdbg transcript (built) when its output cannot be written', () => {
+  it('standard output on a full device: one line naming it and the errno, exit 2', async () => {
+    const fd = openSync('/dev/full', 'w');
+    const result = await runWithStdout(['transcript', recorded], fd);
+    closeSync(fd);
+    expect(result.stderr).toBe('smtpdbg: cannot write standard output: ENOSPC (no space left on device)\n');
+    expect(result.code).toBe(2);
+  });
+
+  it('a reader that closes the pipe early (| head): quiet, exit 0', async () => {
+    const file = path.join(dir, 'pipe.jsonl');
+    writeLongLine(file, 4 * 1024 * 1024, 100);
+    // Lines of 100 octets each end with a CRLF here, so there are many lines to write.
+    await writeFile(file, (await readFile(file, 'utf8')).replaceAll('"data":"aaaa', '"data":"\\r\\naaa'));
+    let closed = false;
+    const result = await runWithStdout(['transcript', file], 'pipe', (_chunk, close) => {
+      if (!closed) {
+        closed = true;
+        close();
+      }
+    });
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+  });
+});
+
