@@ -243,6 +243,9 @@ export function formatStored(stored: readonly StoredMessage[], chalk: ChalkInsta
   const out: string[] = [];
   const info = (text: string) => chalk.dim(Markers.info) + text;
   out.push(info(`the embedded capture server stored ${stored.length} message${stored.length === 1 ? '' : 's'}:`));
+  // The capture server keeps every byte: its copy is the truth about what we sent, not about
+  // what a real server would make of it.
+  out.push(info("this is smtpdbg's own byte-exact storage; a real server rewrites such bytes (bare CR and LF, missing fields): see what one stored with --observe"));
   for (const { message, findings } of stored) {
     const flags = [
       message.bareCrLines.length ? chalk.red(`bare CR in line ${message.bareCrLines.join(', ')}`) : '',

@@ -38,6 +38,7 @@ describe('inject with no target: the embedded capture server', () => {
     const out = normalize(result.stdout);
     expect(out).toContain('no target given: sending to the embedded capture server');
     expect(out).toContain('the embedded capture server stored 1 message:');
+    expect(out).toContain("=== this is smtpdbg's own byte-exact storage; a real server rewrites such bytes (bare CR and LF, missing fields): see what one stored with --observe");
     expect(out).toMatch(/bare CR in line 1\b/);
     expect(out).toMatch(/ {4}Date: <TIME>␍From: <smtpdbg@localhost>␍To: <postmaster@localhost>␍/);
     // lint-mbox's findings for the message as stored.
