@@ -67,7 +67,11 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess,
   }
 }
 
-export async function startDovecot(): Promise<DovecotInstance> {
+/**
+ * `maildir` names an existing Maildir to serve (Postfix's, owned by nobody); without it the
+ * instance makes its own in its temporary directory.
+ */
+export async function startDovecot(options: { maildir?: string } = {}): Promise<DovecotInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'smtpdbg-dovecot-'));
   // Dovecot's auth and mail processes run as other users: they must reach the files inside.
   await chmod(dir, 0o755);
@@ -76,7 +80,8 @@ export async function startDovecot(): Promise<DovecotInstance> {
   // nobody owns the mail: Dovecot refuses to act as root for a user.
   const owner = { uid: 65534, gid: 65534 };
   const home = join(dir, 'home', user);
-  const maildir = join(home, 'Maildir');
+  const maildir = options.maildir ?? join(home, 'Maildir');
+  await mkdir(home, { recursive: true });
   for (const sub of ['new', 'cur', 'tmp']) await mkdir(join(maildir, sub), { recursive: true });
   for (const path of [join(dir, 'home'), home, maildir, join(maildir, 'new'), join(maildir, 'cur'), join(maildir, 'tmp')]) await chown(path, owner.uid, owner.gid);
   const ports = { imap: await freePort(), imaps: await freePort() };
@@ -101,7 +106,7 @@ userdb {
   driver = static
   args = uid=${owner.uid} gid=${owner.gid} home=${dir}/home/%u
 }
-mail_location = maildir:~/Maildir
+mail_location = maildir:${maildir}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1

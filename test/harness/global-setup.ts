@@ -31,6 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ports: instance.ports,
         mailbox: instance.mailbox,
         recipient: instance.recipient,
+        maildir: instance.maildir,
+        maildirDomain: instance.maildirDomain,
         logPath: instance.logPath,
       });
     } catch (error) {

@@ -35,6 +35,9 @@ export interface PostfixEnv {
   mailbox: string;
   /** testuser@example.test — lands in `mailbox`. */
   recipient: string;
+  /** The Maildir every address @maildirDomain lands in (served over IMAP by test/harness/dovecot.ts). */
+  maildir: string;
+  maildirDomain: string;
   logPath: string;
   /** testuser+<tag>@example.test: same mailbox, filterable with `waitForMessages(…, { to })`. */
   uniqueRecipient(tag?: string): string;
@@ -56,6 +59,8 @@ function envFrom(provided: Running): PostfixEnv {
     ports: provided.ports,
     mailbox,
     recipient: provided.recipient,
+    maildir: provided.maildir,
+    maildirDomain: provided.maildirDomain,
     logPath: provided.logPath,
     uniqueRecipient,
     readMailbox: () => readMailbox(mailbox),
@@ -115,6 +120,8 @@ export function describePostfix(name: string, fn: (pf: PostfixEnv) => void): voi
     ports: { default: 0, no: 0, normalize: 0, reject: 0, pipelining: 0 },
     mailbox: '/var/mail/testuser',
     recipient: 'testuser@example.test',
+    maildir: '/var/mail/smtpdbg-virtual/reader/Maildir',
+    maildirDomain: 'maildir.test',
     logPath: '/dev/null',
   });
   describe.skip(`${name} (skipped: ${provided.reason})`, () => fn(placeholder));

@@ -51,7 +51,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, copyFile, mkdir, readFile, readdir, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { access, chown, copyFile, mkdir, readFile, readdir, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,14 @@ const POSTFIX_HOST = '127.0.0.1';
 const TEST_USER = 'testuser';
 const MAILBOX = `/var/mail/${TEST_USER}`;
 const RECIPIENT = `${TEST_USER}@example.test`;
+/**
+ * Mail for any address @maildir.test goes to one Maildir through virtual(8), owned by
+ * nobody so that the Dovecot harness (test/harness/dovecot.ts) can serve it over IMAP.
+ */
+const MAILDIR_BASE = '/var/mail/smtpdbg-virtual';
+const MAILDIR = `${MAILDIR_BASE}/reader/Maildir`;
+const MAILDIR_DOMAIN = 'maildir.test';
+const MAILDIR_OWNER = 65534;
 const LOG_PATH = '/var/log/smtpdbg-postfix.log';
 
 const CONFIG_DIR = '/etc/postfix';
@@ -93,6 +101,8 @@ export type PostfixProvided =
       ports: PostfixPorts;
       mailbox: string;
       recipient: string;
+      maildir: string;
+      maildirDomain: string;
       logPath: string;
     }
   | {
@@ -113,6 +123,9 @@ export interface PostfixInstance {
   ports: PostfixPorts;
   mailbox: string;
   recipient: string;
+  /** The Maildir every address @maildirDomain is delivered to (new/, cur/, tmp/ made by Postfix). */
+  maildir: string;
+  maildirDomain: string;
   logPath: string;
   /** Whether this run started Postfix (false: it joined one started by a concurrent run). */
   started: boolean;
@@ -240,6 +253,12 @@ smtpd_tls_key_file = ${TLS_KEY}
 smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 maillog_file = ${LOG_PATH}
+# ${MAILDIR_DOMAIN}: every address into one Maildir (the trailing slash means Maildir).
+virtual_mailbox_domains = ${MAILDIR_DOMAIN}
+virtual_mailbox_base = ${MAILDIR_BASE}
+virtual_mailbox_maps = static:reader/Maildir/
+virtual_uid_maps = static:${MAILDIR_OWNER}
+virtual_gid_maps = static:${MAILDIR_OWNER}
 `;
 }
 
@@ -477,6 +496,9 @@ async function freshStart(config: Config): Promise<PostfixPorts> {
       // postlogd listening, each of its log lines waits ~1 s for the logger.
       await run((await findExecutable('postsuper')) ?? 'postsuper', ['-d', 'ALL']);
       await rm(MAILBOX, { force: true });
+      await rm(MAILDIR_BASE, { recursive: true, force: true });
+      await mkdir(MAILDIR_BASE, { recursive: true });
+      await chown(MAILDIR_BASE, MAILDIR_OWNER, MAILDIR_OWNER);
       return ports;
     }
     // Most likely another process took one of the ports between pick and bind.
@@ -514,6 +536,8 @@ export async function startPostfix(): Promise<PostfixInstance> {
     ports,
     mailbox: MAILBOX,
     recipient: RECIPIENT,
+    maildir: MAILDIR,
+    maildirDomain: MAILDIR_DOMAIN,
     logPath: LOG_PATH,
     started,
     stop: () => withLock(async () => {
