@@ -348,11 +348,16 @@ export class SmtpClient {
           : connectFailure(error, this.target);
       this.fail(failure, 'error', failure.message);
     });
-    socket.on('close', () => {
+    // The server's FIN ('end') is the end: no reply can come after it, and a write made
+    // before 'close' would fail as "socket has been ended by the other party" instead of
+    // naming the reply the server closed after.
+    const closedByPeer = () => {
       if (this.closedFlag) return;
       const failure = new ConnectionError(this.describeLoss('closed the connection'), this.lastReply ? { lastReply: this.lastReply } : {});
       this.fail(failure, 'peer', this.closeExpected ? 'server closed the connection' : failure.message);
-    });
+    };
+    socket.on('end', closedByPeer);
+    socket.on('close', closedByPeer);
   }
 
   private describeLoss(what: string): string {

@@ -75,7 +75,9 @@ function trustProblem(raw: Buffer[], trusted: Buffer | undefined): { code: strin
     if (anchor.fingerprint256 === cert.fingerprint256) return undefined;
     if (anchor.checkIssued(cert) && cert.verify(anchor.publicKey)) return undefined;
   }
-  if (cert.checkIssued(cert)) {
+  // Self-signed: issued under its own name and signed with its own key (checkIssued would
+  // also demand a key usage that allows signing certificates, which many such leaves lack).
+  if (cert.subject === cert.issuer && cert.verify(cert.publicKey)) {
     return raw.length === 1
       ? { code: 'DEPTH_ZERO_SELF_SIGNED_CERT', text: verifyReasons.DEPTH_ZERO_SELF_SIGNED_CERT! }
       : { code: 'SELF_SIGNED_CERT_IN_CHAIN', text: verifyReasons.SELF_SIGNED_CERT_IN_CHAIN! };
