@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_REPLY_LINES, MAX_REPLY_OCTETS } from '../../src/smtp/reply-parser.js';
-import { startRawServer, type RawServer } from '../harness/raw-server.js';
+import { pour, startRawServer, type RawServer } from '../harness/raw-server.js';
 import { BIN, REPO_ROOT } from '../harness/run-cli.js';
 
 /**
@@ -31,17 +31,7 @@ function endless(line: string): Promise<RawServer> {
     socket.write('220 endless.test ESMTP\r\n');
     await conn.nextLine();
     const block = Buffer.from(line.repeat(Math.max(1, Math.floor(65536 / line.length))), 'latin1');
-    await new Promise<void>((resolve) => {
-      const pump = () => {
-        while (sentOctets < BUDGET && !socket.destroyed) {
-          sentOctets += block.length;
-          if (!socket.write(block)) return void socket.once('drain', pump);
-        }
-        resolve();
-      };
-      socket.once('close', resolve);
-      pump();
-    });
+    await pour(socket, block, BUDGET, (total) => (sentOctets = total));
   });
 }
 

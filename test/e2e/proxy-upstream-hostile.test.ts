@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectRaw, startRawServer, waitFor, type RawConnection, type RawServer } from '../harness/raw-server.js';
+import { connectRaw, pour, startRawServer, waitFor, type RawConnection, type RawServer } from '../harness/raw-server.js';
 import { BIN, REPO_ROOT } from '../harness/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smtpdbg-proxy-hostile-'));
@@ -109,17 +109,7 @@ describe('proxy: the upstream leg applies the client rules', () => {
       socket.write('220 up.test ESMTP\r\n');
       await conn.nextLine();
       const block = Buffer.from(`250-${'x'.repeat(1000)}\r\n`.repeat(64));
-      await new Promise<void>((resolve) => {
-        const pump = () => {
-          while (sent < budget && !socket.destroyed) {
-            sent += block.length;
-            if (!socket.write(block)) return void socket.once('drain', pump);
-          }
-          resolve();
-        };
-        socket.once('close', resolve);
-        pump();
-      });
+      await pour(socket, block, budget, (total) => (sent = total));
     });
     const proxy = await startProxy(upstream);
     const app = await connectRaw(proxy.port);

@@ -179,6 +179,27 @@ export async function startRawServer(onConnection: RawConnectionHandler): Promis
   };
 }
 
+/**
+ * Writes `block` again and again, as fast as the peer reads, until `budget` octets went out
+ * or the connection closed (a flood: an endless reply, a line without end). `sent` is
+ * called with the running total, so a test can tell how much the peer took.
+ */
+export function pour(socket: net.Socket, block: Buffer, budget: number, sent: (total: number) => void = () => undefined): Promise<number> {
+  let total = 0;
+  return new Promise((resolve) => {
+    const pump = () => {
+      while (total < budget && !socket.destroyed) {
+        total += block.length;
+        sent(total);
+        if (!socket.write(block)) return void socket.once('drain', pump);
+      }
+      resolve(total);
+    };
+    socket.once('close', () => resolve(total));
+    pump();
+  });
+}
+
 // ---------------------------------------------------------------- TLS on a raw connection
 
 /** A raw connection after the server side of a TLS handshake: its lines, read in order. */
