@@ -1,3 +1,5 @@
+import { isCommandSpace } from './command-verb.js';
+
 /**
  * SASL payloads for AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN (the de-facto
  * draft-murchison-sasl-login mechanism). Pure functions: the session decides when to send.
@@ -32,8 +34,6 @@ export function decodeChallenge(text: string): { decoded: string; base64: boolea
   return { decoded: Buffer.from(trimmed, 'base64').toString('utf8'), base64: true };
 }
 
-/** White space between the words of a command line, as servers split them (Postfix: any ISSPACE). */
-const isSpace = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0b || byte === 0x0c || byte === 0x0d;
 const AUTH = [0x41, 0x55, 0x54, 0x48];
 
 /**
@@ -48,15 +48,15 @@ const AUTH = [0x41, 0x55, 0x54, 0x48];
  */
 export function authSecretStart(line: Uint8Array, complete = true): number | null | undefined {
   let i = 0;
-  while (i < line.length && isSpace(line[i]!)) i++;
+  while (i < line.length && isCommandSpace(line[i]!)) i++;
   for (let k = 0; k < AUTH.length; k++, i++) {
     if (i === line.length) return complete ? null : undefined;
     if ((line[i]! & 0xdf) !== AUTH[k]) return null;
   }
   if (i === line.length) return complete ? null : undefined;
-  if (!isSpace(line[i]!)) return null;
-  while (i < line.length && isSpace(line[i]!)) i++;
-  while (i < line.length && !isSpace(line[i]!)) i++;
+  if (!isCommandSpace(line[i]!)) return null;
+  while (i < line.length && isCommandSpace(line[i]!)) i++;
+  while (i < line.length && !isCommandSpace(line[i]!)) i++;
   if (i === line.length) return complete ? null : undefined;
   return i + 1;
 }

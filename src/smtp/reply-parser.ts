@@ -10,11 +10,11 @@ import { makeReply, type Reply } from './reply.js';
 export const MAX_REPLY_LINE = 64 * 1024;
 
 /**
- * RFC 5321 sets no limit on the lines of one reply. Real EHLO replies have 5 to 30 lines
- * and under 2 KiB; the longest multi-line banners and rejections seen have a few dozen.
- * A reply that goes on past these bounds (`250-…` forever) is not a reply but a flood,
- * and its lines are held until the last one comes: without a bound it takes memory
- * until the timeout (1 GB and more).
+ * RFC 5321 sets no limit on the lines of one reply. Real EHLO replies have a few dozen
+ * lines at most and a few KiB, multi-line banners and rejections likewise; these bounds
+ * are far above them. A reply that goes on past them (`250-…` forever) is a flood, not a
+ * reply, and its lines are held until the last one comes: without a bound it takes
+ * memory until the timeout (a gigabyte and more).
  */
 export const MAX_REPLY_LINES = 1000;
 export const MAX_REPLY_OCTETS = 1024 * 1024;
