@@ -1,10 +1,12 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } from '../errors.js';
+import { CommandTracker, type ReplyVerdict } from '../smtp/command-tracker.js';
 import { ReplyParser } from '../smtp/reply-parser.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { describeTlsSocket } from '../tls/describe.js';
 import { drained } from '../io/drained.js';
+import { describeTlsFailure } from '../tls/handshake-failure.js';
 import { attachKeylog } from './keylog.js';
 import { waitForHandshake, type HandshakeFailure } from './tls-handshake.js';
 import type { TlsSettings } from '../tls/options.js';
@@ -22,7 +24,23 @@ export interface ClientConnectOptions {
   events: EventStream;
   /** Added to every event (proxy legs). */
   tags?: { conn?: number; leg?: Leg };
+  /**
+   * Record AUTH secrets as `[redacted]`, whichever way they are sent (a command, raw bytes,
+   * a pipelined group): an AUTH command's initial response and every line answering a 334.
+   */
+  redactSecrets?: boolean;
+  /**
+   * Hand unsolicited replies to `readReplyIfAny` too (marked, see isUnsolicited), for a
+   * caller that relays everything it receives (the proxy). They never answer `readReply`.
+   */
+  keepUnsolicited?: boolean;
 }
+
+/**
+ * More unsolicited replies than this on one connection is a flood, not a slip: the
+ * connection is ended (each one is kept for the report, so they must not be endless).
+ */
+export const MAX_UNSOLICITED_REPLIES = 100;
 
 export interface SendOptions {
   /** What events (transcripts, screen) show instead of the bytes sent: redacted secrets. */
@@ -33,6 +51,8 @@ interface Waiter {
   resolve: (reply: Reply) => void;
   reject: (error: SmtpdbgError) => void;
   timer: NodeJS.Timeout;
+  /** readReplyIfAny with keepUnsolicited: takes unsolicited replies too. */
+  any: boolean;
 }
 
 const describeTarget = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
@@ -51,7 +71,11 @@ function connectFailure(error: NodeJS.ErrnoException, target: string): SmtpdbgEr
  * The client side of one SMTP connection: the only owner of its socket. It is fed replies
  * by a sans-I/O ReplyParser and hands them out one `readReply()` at a time, in order. A
  * closed, reset or silent connection turns every pending and later wait into an error at
- * once — nothing ever waits on a dead socket (design.md, incident 2).
+ * once — nothing ever waits on a dead socket.
+ *
+ * Every byte written goes through a CommandTracker, which reads it as the server does, so
+ * that a reply nothing asked for (a server out of step) is reported as such and never
+ * taken as the answer to the next command, however the bytes were sent.
  */
 export class SmtpClient {
   readonly host: string;
@@ -62,7 +86,15 @@ export class SmtpClient {
   private readonly tags: { conn?: number; leg?: Leg };
   private socket: Socket | TLSSocket;
   private parser = new ReplyParser();
-  private queue: Reply[] = [];
+  private readonly tracker: CommandTracker;
+  private readonly keepUnsolicited: boolean;
+  private queue: Array<{ reply: Reply; unsolicited: boolean }> = [];
+  private readonly unsolicitedReplies = new WeakSet<Reply>();
+  private readonly arrivals = new WeakMap<Reply, number>();
+  private arrived = 0;
+  private unsolicitedCount = 0;
+  private readonly unsolicitedListeners: Array<(reply: Reply) => void> = [];
+  private tlsSettings: TlsSettings | undefined;
   private waiter: Waiter | undefined;
   private failure: SmtpdbgError | undefined;
   private closeExpected = false;
@@ -72,6 +104,8 @@ export class SmtpClient {
   private inTls = false;
   tlsSummary: TlsSummary | undefined;
   lastReply: Reply | undefined;
+  /** The address actually connected to (after name resolution). */
+  remoteAddress: string | undefined;
 
   private constructor(options: ClientConnectOptions, socket: Socket | TLSSocket) {
     this.host = options.host;
@@ -81,6 +115,9 @@ export class SmtpClient {
     this.events = options.events;
     this.tags = options.tags ?? {};
     this.socket = socket;
+    this.tracker = new CommandTracker({ redact: options.redactSecrets ?? false });
+    this.keepUnsolicited = options.keepUnsolicited ?? false;
+    this.tlsSettings = options.implicitTls;
   }
 
   static async connect(options: ClientConnectOptions): Promise<SmtpClient> {
@@ -104,12 +141,13 @@ export class SmtpClient {
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${error.message}`, { cause: error }) : connectFailure(error, target));
+        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${describeTlsFailure(error, tls)}`, { cause: error }) : connectFailure(error, target));
       });
     });
     // Commands are small writes that each wait for a reply: Nagle's algorithm would hold a
     // write behind an unacknowledged one (a delayed ACK costs ~40 ms), e.g. ".\r\n" after content.
     socket.setNoDelay(true);
+    client.remoteAddress = socket.remoteAddress;
     client.emit({
       type: 'connect',
       host: options.host,
@@ -120,7 +158,7 @@ export class SmtpClient {
     });
     if (tls) {
       client.inTls = true;
-      client.tlsSummary = describeTlsSocket(socket as TLSSocket, tls.verifyName, tls.servername);
+      client.tlsSummary = describeTlsSocket(socket as TLSSocket, tls.verifyName, tls.servername, tls.ca);
       client.emit({ type: 'tls', summary: client.tlsSummary });
     }
     client.listen();
@@ -176,22 +214,28 @@ export class SmtpClient {
     this.events.emit({ ...event, t: this.events.now(), tls: event.tls ?? this.inTls, ...this.tags } as Parameters<EventStream['emit']>[0]);
   }
 
-  /** Sends bytes exactly as given. Throws if the connection has already ended. */
-  write(bytes: Buffer, options: SendOptions = {}): void {
+  /**
+   * Sends bytes exactly as given; returns what the events recorded for them (secrets
+   * redacted). Throws if the connection has already ended.
+   */
+  write(bytes: Buffer, options: SendOptions = {}): Buffer {
     if (this.failure) throw this.failure;
-    this.emit({ type: 'send', data: options.shown ?? bytes, ...(options.shown ? { redacted: true } : {}) });
+    const view = this.tracker.sent(bytes);
+    const shown = options.shown ?? view.shown;
+    this.emit({ type: 'send', data: shown ?? bytes, ...(shown ? { redacted: true } : {}) });
     this.socket.write(bytes);
+    return shown ?? bytes;
   }
 
   /** Sends a command line with CRLF (or the given terminator) and waits for its reply. */
   async command(line: string, options: SendOptions & { terminator?: Buffer } = {}): Promise<Reply> {
-    this.write(Buffer.concat([Buffer.from(line, 'latin1'), options.terminator ?? CRLF]), options);
-    return this.readReply(`the reply to ${line.split(' ')[0] || 'an empty line'}`);
+    const shown = this.write(Buffer.concat([Buffer.from(line, 'latin1'), options.terminator ?? CRLF]), options);
+    return this.readReply(`the reply to ${commandName(shown)}`);
   }
 
   /** The next reply, in order; rejects at once when the connection is gone. */
   readReply(waitingFor = 'a reply', timeoutMs = this.timeoutMs): Promise<Reply> {
-    const queued = this.queue.shift();
+    const queued = this.takeQueued(false);
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
     if (this.waiter) return Promise.reject(new ProtocolError('internal: two concurrent reply waits'));
@@ -202,7 +246,7 @@ export class SmtpClient {
         this.fail(error, 'error', `timeout waiting for ${waitingFor}`);
         reject(error);
       }, timeoutMs);
-      this.waiter = { resolve, reject, timer };
+      this.waiter = { resolve, reject, timer, any: false };
     });
   }
 
@@ -211,7 +255,7 @@ export class SmtpClient {
    * silence as a failure. For raw bytes, where the user may have sent no complete line.
    */
   async readReplyIfAny(waitMs: number): Promise<Reply | undefined> {
-    const queued = this.queue.shift();
+    const queued = this.takeQueued(this.keepUnsolicited);
     if (queued) return queued;
     if (this.failure) throw this.failure;
     return new Promise<Reply | undefined>((resolve, reject) => {
@@ -219,10 +263,37 @@ export class SmtpClient {
         this.waiter = undefined;
         resolve(undefined);
       }, waitMs);
-      this.waiter = { resolve, reject, timer };
+      this.waiter = { resolve, reject, timer, any: this.keepUnsolicited };
     });
   }
 
+  /** True for a reply that answered nothing we sent (only readReplyIfAny hands them out). */
+  isUnsolicited(reply: Reply): boolean {
+    return this.unsolicitedReplies.has(reply);
+  }
+
+  /** Called with every unsolicited reply as it arrives (after it was reported). */
+  onUnsolicited(listener: (reply: Reply) => void): void {
+    this.unsolicitedListeners.push(listener);
+  }
+
+  /** The order in which a reply arrived on this connection (0 first), to keep records in order. */
+  arrivalOf(reply: Reply): number {
+    return this.arrivals.get(reply) ?? -1;
+  }
+
+  /** How many replies answered nothing we sent. */
+  get unsolicited(): number {
+    return this.unsolicitedCount;
+  }
+
+  private takeQueued(any: boolean): Reply | undefined {
+    while (this.queue.length > 0) {
+      const entry = this.queue.shift()!;
+      if (!entry.unsolicited || any) return entry.reply;
+    }
+    return undefined;
+  }
 
   /**
    * Upgrades the connection after a 220 to STARTTLS. RFC 3207 §6: anything the server sent
@@ -232,9 +303,11 @@ export class SmtpClient {
   async upgradeToTls(settings: TlsSettings): Promise<TlsSummary> {
     if (this.failure) throw this.failure;
     const plain = this.socket;
-    const discarded = this.parser.pendingBytes + this.queue.reduce((n, r) => n + r.raw.length, 0);
+    const discarded = this.parser.pendingBytes + this.queue.reduce((n, entry) => n + entry.reply.raw.length, 0);
     this.parser.reset();
     this.queue = [];
+    this.tracker.restartAfterTls();
+    this.tlsSettings = settings;
     if (discarded > 0) {
       this.emit({ type: 'info', message: `discarded ${discarded} bytes received before the TLS handshake (RFC 3207 §6)` });
     }
@@ -251,12 +324,12 @@ export class SmtpClient {
       const failure = caught as HandshakeFailure;
       const error = failure.kind === 'timeout'
         ? new TimeoutError(`the TLS handshake with ${this.target}`, this.timeoutMs)
-        : new TlsError(`TLS handshake with ${this.target} failed: ${failure.kind === 'closed' ? 'the server closed the connection during the handshake' : failure.error.message}`, failure.kind === 'error' ? { cause: failure.error } : {});
+        : new TlsError(`TLS handshake with ${this.target} failed: ${describeTlsFailure(failure.kind === 'error' ? failure.error : undefined, settings)}`, failure.kind === 'error' ? { cause: failure.error } : {});
       this.fail(error, 'error', failure.kind === 'timeout' ? 'timeout in the TLS handshake' : error.message);
       throw error;
     }
     this.inTls = true;
-    this.tlsSummary = describeTlsSocket(secure, settings.verifyName, settings.servername);
+    this.tlsSummary = describeTlsSocket(secure, settings.verifyName, settings.servername, settings.ca);
     this.emit({ type: 'tls', summary: this.tlsSummary });
     this.listen();
     return this.tlsSummary;
@@ -294,15 +367,20 @@ export class SmtpClient {
       const failure = error.code === 'ECONNRESET'
         ? new ConnectionError(this.describeLoss('reset the connection'), { cause: error, ...(this.lastReply ? { lastReply: this.lastReply } : {}) })
         : this.inTls && !error.syscall
-          ? new TlsError(`TLS error from ${this.target}: ${error.message}`, { cause: error })
+          ? new TlsError(`TLS error from ${this.target}: ${describeTlsFailure(error, this.tlsSettings ?? {})}`, { cause: error })
           : connectFailure(error, this.target);
       this.fail(failure, 'error', failure.message);
     });
-    socket.on('close', () => {
+    // The server's FIN ('end') is the end: no reply can come after it, and a write made
+    // before 'close' would fail as "socket has been ended by the other party" instead of
+    // naming the reply the server closed after.
+    const closedByPeer = () => {
       if (this.closedFlag) return;
       const failure = new ConnectionError(this.describeLoss('closed the connection'), this.lastReply ? { lastReply: this.lastReply } : {});
       this.fail(failure, 'peer', this.closeExpected ? 'server closed the connection' : failure.message);
-    });
+    };
+    socket.on('end', closedByPeer);
+    socket.on('close', closedByPeer);
   }
 
   private describeLoss(what: string): string {
@@ -325,16 +403,47 @@ export class SmtpClient {
       return;
     }
     for (const reply of replies) {
+      if (this.closedFlag) return;
       this.lastReply = reply;
+      this.arrivals.set(reply, this.arrived++);
       this.emit({ type: 'reply', code: reply.code, lines: reply.lines, ...(reply.enhanced ? { enhanced: reply.enhanced } : {}) });
-      const waiter = this.waiter;
-      if (waiter) {
-        this.waiter = undefined;
-        clearTimeout(waiter.timer);
-        waiter.resolve(reply);
-      } else {
-        this.queue.push(reply);
+      const verdict = this.tracker.received(reply);
+      if (verdict.kind === 'unsolicited') this.onUnsolicitedReply(reply, verdict.why);
+      else {
+        if (verdict.kind === 'shutdown') {
+          this.emit({ type: 'info', message: `${formatReplyShort(reply)} came with no command outstanding: the server is closing the connection (RFC 5321 §3.8 allows this at any time); it answers the next command` });
+        }
+        this.deliver(reply, false);
       }
+    }
+  }
+
+  private onUnsolicitedReply(reply: Reply, why: Extract<ReplyVerdict, { kind: 'unsolicited' }>['why']): void {
+    this.unsolicitedReplies.add(reply);
+    this.unsolicitedCount++;
+    const shown = formatReplyShort(reply);
+    const message = why === 'after-starttls'
+      ? `unsolicited reply ${shown} after the 220 to STARTTLS, before the TLS handshake (RFC 3207 §6: it may have been injected; discarded)`
+      : `unsolicited reply ${shown} (no command outstanding: the server is out of step)`;
+    this.emit({ type: 'error', code: 'EUNSOLICITED', message, reply: { code: reply.code, lines: reply.lines, ...(reply.enhanced ? { enhanced: reply.enhanced } : {}) } });
+    for (const listener of this.unsolicitedListeners) listener(reply);
+    if (this.unsolicitedCount >= MAX_UNSOLICITED_REPLIES) {
+      const failure = new ProtocolError(`${this.unsolicitedCount} unsolicited replies: the server is out of step and floods the connection; giving up`, { reply });
+      this.fail(failure, 'error', failure.message);
+      return;
+    }
+    // What came after the 220 to STARTTLS is discarded with the rest (RFC 3207 §6).
+    if (why !== 'after-starttls' && this.keepUnsolicited) this.deliver(reply, true);
+  }
+
+  private deliver(reply: Reply, unsolicited: boolean): void {
+    const waiter = this.waiter;
+    if (waiter && (!unsolicited || waiter.any)) {
+      this.waiter = undefined;
+      clearTimeout(waiter.timer);
+      waiter.resolve(reply);
+    } else {
+      this.queue.push({ reply, unsolicited });
     }
   }
 
@@ -357,6 +466,11 @@ export class SmtpClient {
 }
 
 export const CRLF = Buffer.from('\r\n');
+
+/** "NOOP", "AUTH", "[redacted]": how a sent line is named in "waiting for the reply to …". */
+function commandName(shown: Buffer): string {
+  return shown.toString('latin1').trim().split(/\s+/)[0] || 'an empty line';
+}
 
 function tlsConnectionOptions(settings: TlsSettings): ConnectionOptions {
   return {

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { ErrorCode, SmtpdbgError, TimeoutError } from '../errors.js';
+import { ErrorCode, ProtocolError, SmtpdbgError, TimeoutError } from '../errors.js';
 import { ProxyClientLeg } from '../net/proxy-client-leg.js';
 import { SmtpClient } from '../net/smtp-client.js';
 import { redactAuthLine } from '../smtp/auth.js';
+import { splitCommandLine } from '../smtp/command-verb.js';
 import { hasExtension, parseCapabilities } from '../smtp/capabilities.js';
 import { formatReply, reply } from '../smtp/reply-format.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
@@ -128,6 +129,8 @@ export class ProxyConnection {
         ...(settings.upstreamTls === UpstreamTls.implicit ? { implicitTls: settings.tls } : {}),
         events: settings.events,
         tags: { conn: this.conn, leg: 'upstream' },
+        // A reply the server sent unasked is reported on the upstream leg and relayed as it came.
+        keepUnsolicited: true,
       });
     } catch (error) {
       const failure = error instanceof SmtpdbgError ? error : new SmtpdbgError(ErrorCode.connection, String(error));
@@ -204,7 +207,9 @@ export class ProxyConnection {
       let reply: Reply | undefined;
       try {
         reply = await upstream.readReplyIfAny(this.settings.timeoutMs);
-      } catch {
+      } catch (error) {
+        // The upstream leg recorded the violation (a bad reply code, an endless reply…).
+        if (error instanceof ProtocolError) this.refuse('4.5.0', 'the upstream server broke the SMTP protocol');
         this.onUpstreamGone();
         return;
       }
@@ -221,7 +226,7 @@ export class ProxyConnection {
         message: `${accepted.length} transactions accepted for one DATA: the server ended the message before the client's end of data (CRLF.CRLF) and took what followed as another transaction (SMTP smuggling); accepted: ${accepted.map(formatReplyShort).join('; ')}`,
       });
     }
-    const waiter = this.replyWaiters.shift();
+    const waiter = this.upstream?.isUnsolicited(reply) ? undefined : this.replyWaiters.shift();
     if (waiter) {
       waiter(reply);
       return;
@@ -448,7 +453,7 @@ export class ProxyConnection {
       return;
     }
     const text = item.line.toString('latin1');
-    const verb = this.inAuthExchange ? '' : (text.split(' ')[0] ?? '').toUpperCase();
+    const verb = this.inAuthExchange ? '' : splitCommandLine(text).verb;
     if (verb === 'STARTTLS') {
       await this.startClientTls();
       return;

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { redactAuthLine, type AuthMechanism } from '../smtp/auth.js';
+import { splitCommandLine } from '../smtp/command-verb.js';
 import { dotUnstuff } from '../smtp/dot-stuffing.js';
 import { COMMAND_LINE_LIMIT, ServerReader, TEXT_LINE_LIMIT, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
 import { Terminators } from '../smtp/terminators.js';
@@ -229,10 +230,7 @@ export class ServerSession {
       await authResponse(this, item.line.toString('latin1'));
       return;
     }
-    const text = item.line.toString('latin1');
-    const space = text.indexOf(' ');
-    const verb = (space === -1 ? text : text.slice(0, space)).toUpperCase();
-    const argument = space === -1 ? '' : text.slice(space + 1);
+    const { verb, argument } = splitCommandLine(item.line.toString('latin1'));
     this.emitLine(item, verb === 'AUTH');
     const occurrence = (this.counts.get(verb) ?? 0) + 1;
     this.counts.set(verb, occurrence);

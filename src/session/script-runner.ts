@@ -5,7 +5,7 @@ import { isSuccess, type Reply } from '../smtp/reply.js';
 import { normalizeToCrlf, Terminators, type TerminatorName } from '../smtp/terminators.js';
 import { hasExtension } from '../smtp/capabilities.js';
 import { isLocalCommand, localCommandHelp, parseLocalCommand } from './local-commands.js';
-import type { SmtpSession } from './smtp-session.js';
+import { UNSOLICITED, type SmtpSession } from './smtp-session.js';
 
 export interface ScriptOptions {
   /** Send groups of commands without waiting when the server advertises PIPELINING. */
@@ -85,10 +85,11 @@ export class LineRunner {
     const group = this.pipelineGroup.splice(0);
     const bytes = Buffer.concat(group.map((l) => Buffer.concat([Buffer.from(l, 'latin1'), this.term])));
     if (group.some((l) => /^quit\b/i.test(l.trim()))) this.session.expectQuit();
-    this.session.write(bytes);
+    // Each reply is recorded under its line as the events showed it (an AUTH secret hidden).
+    const shown = this.session.write(bytes).toString('latin1').split(this.term.toString('latin1'));
     const replies: Reply[] = [];
-    for (const line of group) {
-      const reply = await this.session.readReply(line);
+    for (const [i, line] of group.entries()) {
+      const reply = await this.session.readReply(shown[i] ?? '[redacted]');
       replies.push(reply);
       this.afterCommand(line, reply);
     }
@@ -138,7 +139,7 @@ export class LineRunner {
         for (;;) {
           const reply = await session.client.readReplyIfAny(quietMs);
           if (!reply) break;
-          session.exchanges.push({ command: '(raw)', reply });
+          session.record('(raw)', reply);
           replies.push(reply);
         }
         if (!replies.length) session.client.emit({ type: 'info', message: `no reply within ${quietMs} ms` });
@@ -171,6 +172,10 @@ export async function runScript(session: SmtpSession, lines: AsyncIterable<strin
   if (!session.quitSent) await session.quit();
 }
 
+/**
+ * True when every reply was 2xx/3xx (221 to QUIT included) and none came unasked: a server
+ * out of step is a problem found, even when each reply on its own was a success.
+ */
 export function everyReplySucceeded(session: SmtpSession): boolean {
-  return session.exchanges.every((e) => isSuccess(e.reply) || (e.command === 'QUIT' && e.reply.code === 221));
+  return session.exchanges.every((e) => e.command !== UNSOLICITED && (isSuccess(e.reply) || (e.command === 'QUIT' && e.reply.code === 221)));
 }

@@ -7,7 +7,7 @@ import { Terminators } from '../smtp/terminators.js';
 import type { TlsSettings } from '../tls/options.js';
 import type { TlsSummary } from '../tls/summary.js';
 import type { EventStream } from '../transcript/events.js';
-import { isLoopback, type Target } from './target.js';
+import { isLoopbackAddress, type Target } from './target.js';
 import { TlsMode } from './tls-mode.js';
 
 export { TlsMode } from './tls-mode.js';
@@ -32,6 +32,9 @@ export interface Exchange {
   reply: Reply;
 }
 
+/** The command of an exchange whose reply answered nothing we sent (the server is out of step). */
+export const UNSOLICITED = '(unsolicited)';
+
 /**
  * One SMTP conversation on top of SmtpClient: knows the verbs, keeps the capabilities
  * before and after TLS, records every command and its reply, and enforces the credential
@@ -47,10 +50,13 @@ export class SmtpSession {
   /** Terminator for command lines (inject --cmd-term, :term). */
   commandTerminator: Buffer = Terminators.crlf;
   private quitExpected = false;
+  /** Unsolicited replies not yet placed among the exchanges (see record). */
+  private unplaced: Reply[] = [];
 
   private constructor(settings: SessionSettings, client: SmtpClient) {
     this.settings = settings;
     this.client = client;
+    client.onUnsolicited((reply) => this.unplaced.push(reply));
   }
 
   static async connect(settings: SessionSettings): Promise<SmtpSession> {
@@ -59,6 +65,7 @@ export class SmtpSession {
       port: settings.target.port,
       timeoutMs: settings.timeoutMs,
       events: settings.events,
+      redactSecrets: !settings.showSecrets,
       ...(settings.family ? { family: settings.family } : {}),
       ...(settings.tlsMode === TlsMode.implicit ? { implicitTls: settings.tls } : {}),
     });
@@ -78,16 +85,42 @@ export class SmtpSession {
   async readBanner(): Promise<Reply> {
     const reply = await this.client.readReply('the banner');
     this.banner = reply;
-    this.exchanges.push({ command: '(banner)', reply });
+    this.record('(banner)', reply);
     return reply;
   }
 
-  /** Sends one command line with the session's command terminator and records the reply. */
+  /**
+   * Sends one command line with the session's command terminator and records the reply,
+   * under the line as the events showed it (an AUTH secret is not kept in the record).
+   */
   async command(line: string, options: SendOptions = {}): Promise<Reply> {
     if (/^quit\b/i.test(line.trim())) this.expectQuit();
-    const reply = await this.client.command(line, { ...options, terminator: this.commandTerminator });
-    this.exchanges.push({ command: options.shown ? options.shown.toString('latin1').trimEnd() : line, reply });
+    const shown = this.client.write(Buffer.concat([Buffer.from(line, 'latin1'), this.commandTerminator]), options).toString('latin1').trimEnd();
+    const reply = await this.client.readReply(`the reply to ${shown.split(/\s+/)[0] || 'an empty line'}`);
+    this.record(shown, reply);
     return reply;
+  }
+
+  /**
+   * Adds an exchange, after the unsolicited replies that arrived before its reply, so that
+   * the record keeps the order of arrival. Unsolicited replies are placed here rather than
+   * when they arrive: a reply that came before them may not have been recorded yet.
+   */
+  record(command: string, reply: Reply): void {
+    this.placeUnsolicited(this.client.arrivalOf(reply));
+    this.exchanges.push({ command, reply });
+  }
+
+  /** Places every unsolicited reply still waiting (the conversation is over). */
+  placeUnsolicited(before = Infinity): void {
+    while (this.unplaced.length > 0 && this.client.arrivalOf(this.unplaced[0]!) < before) {
+      this.exchanges.push({ command: UNSOLICITED, reply: this.unplaced.shift()! });
+    }
+  }
+
+  /** Replies that answered nothing we sent: the server was out of step. */
+  get unsolicitedReplies(): number {
+    return this.client.unsolicited;
   }
 
   /** True once QUIT was sent (or is about to be), however it was sent. */
@@ -104,14 +137,14 @@ export class SmtpSession {
     this.client.expectClose();
   }
 
-  /** Writes bytes without waiting (raw sends, DATA content, pipelined commands). */
-  write(bytes: Buffer, options: SendOptions = {}): void {
-    this.client.write(bytes, options);
+  /** Writes bytes without waiting (raw sends, DATA content, pipelined commands); returns what was recorded. */
+  write(bytes: Buffer, options: SendOptions = {}): Buffer {
+    return this.client.write(bytes, options);
   }
 
   async readReply(command: string): Promise<Reply> {
     const reply = await this.client.readReply(`the reply to ${command}`);
-    this.exchanges.push({ command, reply });
+    this.record(command, reply);
     return reply;
   }
 
@@ -152,31 +185,34 @@ export class SmtpSession {
    */
   async authenticate(mechanism: AuthMechanism, user: string, password: string): Promise<Reply> {
     this.assertCredentialsAllowed();
-    const secret = (shownAs: string): SendOptions =>
-      this.settings.showSecrets ? {} : { shown: Buffer.concat([Buffer.from(shownAs, 'latin1'), this.commandTerminator]) };
+    // The client records every secret of the exchange as [redacted] (unless --show-secrets).
     if (mechanism === 'PLAIN') {
       const payload = plainInitialResponse(user, password);
-      let reply = await this.command(`AUTH PLAIN ${payload}`, secret('AUTH PLAIN [redacted]'));
+      let reply = await this.command(`AUTH PLAIN ${payload}`);
       // A server that does not take an initial response asks with an empty 334 (RFC 4954 §4).
-      if (reply.code === 334) reply = await this.command(payload, secret('[redacted]'));
+      if (reply.code === 334) reply = await this.command(payload);
       return reply;
     }
     let reply = await this.command('AUTH LOGIN');
     if (reply.code !== 334) return reply;
     reply = await this.command(base64Utf8(user));
     if (reply.code !== 334) return reply;
-    const payload = base64Utf8(password);
-    return this.command(payload, secret('[redacted]'));
+    return this.command(base64Utf8(password));
   }
 
+  /**
+   * Credentials go in clear only to this machine, decided on the address connected to: a
+   * name such as `127.0.0.1.attacker.example` looks local and is not.
+   */
   assertCredentialsAllowed(): void {
     if (this.settings.insecure) return;
     const summary = this.client.tlsSummary;
     if (summary && !summary.verified) {
       throw new TlsError(`refusing to send credentials: the certificate of ${this.client.target} failed verification (${summary.verifyError}); use --insecure to send them anyway`);
     }
-    if (!summary && !isLoopback(this.settings.target.host)) {
-      throw new TlsError(`refusing to send credentials over an unencrypted connection to ${this.client.target}; use STARTTLS, or --insecure to send them anyway`);
+    if (!summary && !isLoopbackAddress(this.client.remoteAddress)) {
+      const address = this.client.remoteAddress && this.client.remoteAddress !== this.client.host ? ` (${this.client.remoteAddress})` : '';
+      throw new TlsError(`refusing to send credentials over an unencrypted connection to ${this.client.target}${address}, which is not this machine; use STARTTLS, or --insecure to send them anyway`);
     }
   }
 
@@ -188,6 +224,7 @@ export class SmtpSession {
   async quit(): Promise<Reply | undefined> {
     const client = this.client;
     if (client.closed) {
+      this.placeUnsolicited();
       if (client.closedAsExpected) return undefined;
       throw client.endedBy ?? new Error("internal: closed without a reason");
     }
@@ -197,11 +234,13 @@ export class SmtpSession {
       return reply;
     } finally {
       client.close('after QUIT');
+      this.placeUnsolicited();
     }
   }
 
   close(): void {
     this.client.close();
+    this.placeUnsolicited();
   }
 
   private checkVerification(summary: TlsSummary): void {

@@ -8,7 +8,10 @@ export interface SessionSummary {
   banner: { code: number; lines: string[] } | null;
   capabilities: { beforeTls: string[] | null; afterTls: string[] | null };
   tls: SmtpSession['tlsSummary'] | null;
+  /** Every reply in order of arrival; those that answered nothing sent have the command "(unsolicited)". */
   replies: Array<{ command: string; code: number; enhanced: string | null; lines: string[] }>;
+  /** How many replies answered nothing we sent (the server was out of step). */
+  unsolicited: number;
   end: { by: CloseEvent['by']; reason: string } | null;
   error: { code: string; message: string } | null;
   exitCode: number;
@@ -37,6 +40,7 @@ export function summarizeSession(
     },
     tls: session?.tlsSummary ?? null,
     replies: (session?.exchanges ?? []).map((e) => ({ command: e.command, code: e.reply.code, enhanced: e.reply.enhanced ?? null, lines: e.reply.lines })),
+    unsolicited: session?.unsolicitedReplies ?? 0,
     end: context.close ? { by: context.close.by, reason: context.close.reason } : null,
     error: context.error,
     exitCode: context.exitCode,

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 
 export interface Target {
@@ -42,4 +42,18 @@ function parsePort(value: string | undefined, text: string, defaultPort: number)
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '[::1]';
+}
+
+/** 127.0.0.0/8 and ::1; BlockList also matches IPv4-mapped IPv6 forms (::ffff:127.0.0.1). */
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/**
+ * Whether an address connected to is this machine. An address, never a name: a name that
+ * starts with "127." can resolve anywhere.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  const family = address === undefined ? 0 : isIP(address);
+  return family !== 0 && loopback.check(address!, family === 6 ? 'ipv6' : 'ipv4');
 }

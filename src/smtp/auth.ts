@@ -1,3 +1,5 @@
+import { isCommandSpace } from './command-verb.js';
+
 /**
  * SASL payloads for AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN (the de-facto
  * draft-murchison-sasl-login mechanism). Pure functions: the session decides when to send.
@@ -32,21 +34,47 @@ export function decodeChallenge(text: string): { decoded: string; base64: boolea
   return { decoded: Buffer.from(trimmed, 'base64').toString('utf8'), base64: true };
 }
 
+const AUTH = [0x41, 0x55, 0x54, 0x48];
+
+/**
+ * Where the secret of an AUTH command line starts: after the verb, the mechanism and the
+ * white space that follows it (RFC 4954 §4: the optional initial response). The line is
+ * split as servers split it: Postfix accepts tabs and any other white space between the
+ * words and before the verb, and verbs in any case, so `AUTH<TAB>PLAIN<TAB>payload` and
+ * `auth plain payload` are AUTH commands with a secret. `line` is without its LF.
+ *
+ * Returns the offset where the secret starts, null when the line holds none, and
+ * undefined when it cannot tell yet (`complete` false: more of the line is to come).
+ */
+export function authSecretStart(line: Uint8Array, complete = true): number | null | undefined {
+  let i = 0;
+  while (i < line.length && isCommandSpace(line[i]!)) i++;
+  for (let k = 0; k < AUTH.length; k++, i++) {
+    if (i === line.length) return complete ? null : undefined;
+    if ((line[i]! & 0xdf) !== AUTH[k]) return null;
+  }
+  if (i === line.length) return complete ? null : undefined;
+  if (!isCommandSpace(line[i]!)) return null;
+  while (i < line.length && isCommandSpace(line[i]!)) i++;
+  while (i < line.length && !isCommandSpace(line[i]!)) i++;
+  if (i === line.length) return complete ? null : undefined;
+  return i + 1;
+}
+
 /**
  * Which of a client's lines hold AUTH secrets, so that transcripts and the screen show
- * `<redacted>` instead (design.md: secrets are redacted unless --show-secrets). The bytes
- * on the wire are untouched; only what is recorded changes. The verb and mechanism
- * ("AUTH PLAIN") are kept so the transcript still says what happened.
+ * `<redacted>` instead (secrets are redacted unless --show-secrets). The bytes on the
+ * wire are untouched; only what is recorded changes. The verb and mechanism ("AUTH
+ * PLAIN") are kept so the transcript still says what happened.
  *
  * RFC 4954 §4: the optional initial response after `AUTH <mechanism>` is a secret, and so is
  * every line the client sends while the server keeps answering 334. `inAuthExchange` is true
  * while the AUTH exchange is waiting for such a line (the last reply was a 334). Returns
  * what events record instead of the line, or undefined when the line holds no secret.
  */
-export function redactAuthLine(line: Buffer, terminator: Buffer, inAuthExchange: boolean): Buffer | undefined {
-  if (inAuthExchange) return Buffer.concat([Buffer.from('<redacted>', 'latin1'), terminator]);
-  const text = line.toString('latin1');
-  const words = text.split(' ');
-  if ((words[0] ?? '').toUpperCase() !== 'AUTH' || words.length < 3) return undefined;
-  return Buffer.concat([Buffer.from(`${words[0]} ${words[1]} <redacted>`, 'latin1'), terminator]);
+export function redactAuthLine(line: Buffer, terminator: Buffer, inAuthExchange: boolean, marker = '<redacted>'): Buffer | undefined {
+  if (inAuthExchange) return Buffer.concat([Buffer.from(marker, 'latin1'), terminator]);
+  const start = authSecretStart(line);
+  if (start === null || start === undefined || start >= line.length) return undefined;
+  return Buffer.concat([line.subarray(0, start), Buffer.from(marker, 'latin1'), terminator]);
 }

@@ -1,4 +1,5 @@
-import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { CertificateSummary, TlsSummary } from './summary.js';
 
 /** OpenSSL verification codes in the words a mail administrator uses. */
@@ -45,45 +46,89 @@ function describeCertificate(cert: PeerCertificate): CertificateSummary {
   };
 }
 
-function peerChain(socket: TLSSocket): CertificateSummary[] {
-  const chain: CertificateSummary[] = [];
+function peerChain(socket: TLSSocket): { summaries: CertificateSummary[]; raw: Buffer[] } {
+  const summaries: CertificateSummary[] = [];
+  const raw: Buffer[] = [];
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   const seen = new Set<string>();
   while (cert && Object.keys(cert).length > 0 && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
-    chain.push(describeCertificate(cert));
+    summaries.push(describeCertificate(cert));
+    raw.push(cert.raw);
     cert = cert.issuerCertificate;
   }
-  return chain;
+  return { summaries, raw };
+}
+
+/** OpenSSL codes about validity dates: the dates of every certificate are checked here instead. */
+const dateCodes = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Whether the top of the chain is trusted: it is one of the trusted certificates, or one of
+ * them issued it. Asked only when OpenSSL's one result was about dates, which hides the
+ * trust result behind it (OpenSSL keeps only the last error it met).
+ */
+function trustProblem(raw: Buffer[], trusted: Buffer | undefined): { code: string; text: string } | undefined {
+  const top = raw.at(-1);
+  if (!top) return undefined;
+  const cert = new X509Certificate(top);
+  const anchors = trusted
+    ? (trusted.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
+    : rootCertificates;
+  for (const pem of anchors) {
+    const anchor = new X509Certificate(pem);
+    if (anchor.fingerprint256 === cert.fingerprint256) return undefined;
+    if (anchor.checkIssued(cert) && cert.verify(anchor.publicKey)) return undefined;
+  }
+  // Self-signed: issued under its own name and signed with its own key (checkIssued would
+  // also demand a key usage that allows signing certificates, which many such leaves lack).
+  if (cert.subject === cert.issuer && cert.verify(cert.publicKey)) {
+    return raw.length === 1
+      ? { code: 'DEPTH_ZERO_SELF_SIGNED_CERT', text: verifyReasons.DEPTH_ZERO_SELF_SIGNED_CERT! }
+      : { code: 'SELF_SIGNED_CERT_IN_CHAIN', text: verifyReasons.SELF_SIGNED_CERT_IN_CHAIN! };
+  }
+  return { code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', text: verifyReasons.UNABLE_TO_GET_ISSUER_CERT_LOCALLY! };
+}
+
+/** The certificate of each problem: the peer's own, or an issuer's by its place in the chain. */
+function whose(i: number, cert: CertificateSummary): string {
+  return i === 0 ? 'certificate' : `issuer certificate [${i}] (${cert.subject || 'no subject'})`;
 }
 
 /**
  * Describes an established TLS connection. Verification always runs — the handshake itself
- * is made with rejectUnauthorized=false so that we can show *why* it failed — combining the
- * chain result from OpenSSL with the host name check of RFC 6125 against `verifyName`.
+ * is made with rejectUnauthorized=false so that we can show *why* it failed — and every
+ * problem is reported, not only the one OpenSSL ends on: its chain result, the validity
+ * dates of each certificate, and the host name check of RFC 6125 against `verifyName`.
+ * `trusted` is the CA file in use (the system store when absent).
  */
-export function describeTlsSocket(socket: TLSSocket, verifyName: string, servername: string | null): TlsSummary {
-  const chain = peerChain(socket);
+export function describeTlsSocket(socket: TLSSocket, verifyName: string, servername: string | null, trusted?: Buffer): TlsSummary {
+  const { summaries: chain, raw } = peerChain(socket);
   const cipher = socket.getCipher();
-  let verifyCode: string | null = null;
-  let verifyError: string | null = null;
+  const problems: Array<{ code: string; text: string }> = [];
+  const add = (code: string, text: string) => {
+    if (!problems.some((p) => p.text === text)) problems.push({ code, text });
+  };
   const chainError = socket.authorizationError as unknown as string | Error | null;
   if (chainError) {
-    verifyCode = typeof chainError === 'string' ? chainError : ((chainError as NodeJS.ErrnoException).code ?? chainError.message);
-    verifyError = verifyReasons[verifyCode] ?? verifyCode;
-    const leaf = chain[0];
-    if (leaf && verifyCode === 'CERT_HAS_EXPIRED') verifyError += ` on ${leaf.validTo}`;
-    if (leaf && verifyCode === 'CERT_NOT_YET_VALID') verifyError += ` until ${leaf.validFrom}`;
-  } else {
-    const peer = socket.getPeerCertificate();
-    const identityError = peer && Object.keys(peer).length ? checkServerIdentity(verifyName, peer) : new Error('the server sent no certificate');
-    if (identityError) {
-      verifyCode = (identityError as NodeJS.ErrnoException).code ?? 'NO_PEER_CERTIFICATE';
-      const names = chain[0]?.subjectAltNames.join(', ') || chain[0]?.subject || 'no names';
-      verifyError = verifyCode === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? `name mismatch: certificate is for ${names}, not ${verifyName}`
-        : identityError.message;
+    const code = typeof chainError === 'string' ? chainError : ((chainError as NodeJS.ErrnoException).code ?? chainError.message);
+    if (!dateCodes.has(code)) add(code, verifyReasons[code] ?? code);
+    else {
+      const hidden = trustProblem(raw, trusted);
+      if (hidden) add(hidden.code, hidden.text);
     }
+  }
+  const now = Date.now();
+  chain.forEach((cert, i) => {
+    if (Date.parse(cert.validTo) < now) add('CERT_HAS_EXPIRED', `${whose(i, cert)} expired on ${cert.validTo}`);
+    if (Date.parse(cert.validFrom) > now) add('CERT_NOT_YET_VALID', `${whose(i, cert)} not yet valid, until ${cert.validFrom}`);
+  });
+  const peer = socket.getPeerCertificate();
+  const identityError = peer && Object.keys(peer).length ? checkServerIdentity(verifyName, peer) : new Error('the server sent no certificate');
+  if (identityError) {
+    const code = (identityError as NodeJS.ErrnoException).code ?? 'NO_PEER_CERTIFICATE';
+    const names = chain[0]?.subjectAltNames.join(', ') || chain[0]?.subject || 'no names';
+    add(code, code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `name mismatch: certificate is for ${names}, not ${verifyName}` : identityError.message);
   }
   return {
     protocol: socket.getProtocol(),
@@ -91,8 +136,9 @@ export function describeTlsSocket(socket: TLSSocket, verifyName: string, servern
     servername,
     alpn: socket.alpnProtocol || null,
     chain,
-    verified: verifyCode === null,
-    verifyError,
-    verifyCode,
+    verified: problems.length === 0,
+    verifyError: problems.length ? problems.map((p) => p.text).join('; ') : null,
+    verifyCode: problems.length ? [...new Set(problems.map((p) => p.code))].join(', ') : null,
+    ...(problems.length ? { verifyErrors: problems.map((p) => p.text) } : {}),
   };
 }

@@ -1,6 +1,8 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { fileError, UsageError } from '../errors.js';
+import { DEFAULT_MIN_VERSION } from 'node:tls';
+import { fileError, InputError, UsageError } from '../errors.js';
 
 /** What the user asked for about TLS, after reading files; shared by session, inject and proxy. */
 export interface TlsSettings {
@@ -19,6 +21,7 @@ export interface TlsSettings {
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+const versionOrder: readonly string[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 export function parseTlsVersion(value: string, option: string): TlsVersion {
   const normal = value.replace(/^tls\s*v?/i, '').replace(/^v/i, '');
@@ -34,6 +37,37 @@ export function readPemFile(path: string, option: string): Buffer {
   } catch (error) {
     throw fileError(`${option} ${path}`, 'read', error);
   }
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * A file of PEM certificates, each one parsed: a file with none (a key, DER, a typo'd path
+ * to some other file) would otherwise be accepted and leave the connection trusting nothing.
+ */
+export function readCertificateFile(path: string, option: string): Buffer {
+  const bytes = readPemFile(path, option);
+  const blocks = bytes.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new InputError(`${option} ${path}: no PEM certificate in it (expected "-----BEGIN CERTIFICATE-----")`);
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new InputError(`${option} ${path}: certificate ${i + 1} cannot be read (${(error as Error).message})`, { cause: error });
+    }
+  });
+  return bytes;
+}
+
+/** A file holding a PEM private key. */
+export function readKeyFile(path: string, option: string): Buffer {
+  const bytes = readPemFile(path, option);
+  try {
+    createPrivateKey(bytes);
+  } catch (error) {
+    throw new InputError(`${option} ${path}: no PEM private key in it (${(error as Error).message})`, { cause: error });
+  }
+  return bytes;
 }
 
 export interface TlsCliOptions {
@@ -54,11 +88,25 @@ export function tlsSettingsFromOptions(host: string, options: TlsCliOptions, env
   }
   const servername = options.servername ?? (isIP(host) ? null : host);
   const settings: TlsSettings = { servername, verifyName: options.servername ?? host };
-  if (options.ca) settings.ca = readPemFile(options.ca, '--ca');
-  if (options.cert) settings.cert = readPemFile(options.cert, '--cert');
-  if (options.key) settings.key = readPemFile(options.key, '--key');
+  if (options.ca) settings.ca = readCertificateFile(options.ca, '--ca');
+  if (options.cert && options.key) {
+    settings.cert = readCertificateFile(options.cert, '--cert');
+    settings.key = readKeyFile(options.key, '--key');
+    if (!new X509Certificate(settings.cert).checkPrivateKey(createPrivateKey(settings.key))) {
+      throw new UsageError(`--cert ${options.cert} and --key ${options.key} do not belong together (the key is not the certificate's)`);
+    }
+  }
   if (options.tlsMin) settings.minVersion = parseTlsVersion(options.tlsMin, '--tls-min');
   if (options.tlsMax) settings.maxVersion = parseTlsVersion(options.tlsMax, '--tls-max');
+  const { minVersion, maxVersion } = settings;
+  if (minVersion && maxVersion && versionOrder.indexOf(minVersion) > versionOrder.indexOf(maxVersion)) {
+    throw new UsageError(`--tls-min ${options.tlsMin} is above --tls-max ${options.tlsMax}`);
+  }
+  // Node's lowest version by default is TLS 1.2: a highest version below it alone would
+  // leave nothing to offer (OpenSSL's "no protocols available"). It is the lowest too then.
+  if (maxVersion && !minVersion && versionOrder.indexOf(maxVersion) < versionOrder.indexOf(DEFAULT_MIN_VERSION)) {
+    settings.minVersion = maxVersion;
+  }
   if (options.ciphers) settings.ciphers = options.ciphers;
   const keylog = options.keylog ?? env.SSLKEYLOGFILE;
   if (keylog) settings.keylogPath = keylog;

@@ -22,8 +22,10 @@ export interface TlsSummary {
   /** The peer's chain, leaf first. */
   chain: CertificateSummary[];
   verified: boolean;
-  /** Why verification failed, in words (self-signed, expired, name mismatch…), or null. */
+  /** Why verification failed, in words (self-signed, expired, name mismatch…), every reason joined by "; ", or null. */
   verifyError: string | null;
-  /** OpenSSL's code for the failure, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, or null. */
+  /** OpenSSL's code for the failure, e.g. DEPTH_ZERO_SELF_SIGNED_CERT (several joined by ", "), or null. */
   verifyCode: string | null;
+  /** Every reason verification failed, one per problem, when it failed. */
+  verifyErrors?: string[];
 }

@@ -65,6 +65,19 @@ export interface ErrorEvent extends EventBase {
   message: string;
 }
 
+/**
+ * A reply that answers nothing the client sent (RFC 5321 §4.2: one reply per command, the
+ * greeting first): the server is out of step, or the reply came after the 220 to STARTTLS
+ * (RFC 3207 §6). Recorded as an error line (`***` in text) that carries the reply, so that
+ * it is kept out of the slot of the next command and still seen in every transcript.
+ */
+export interface UnsolicitedReplyEvent extends EventBase {
+  type: 'error';
+  code: 'EUNSOLICITED';
+  message: string;
+  reply: { code: number; lines: string[]; enhanced?: string };
+}
+
 export interface InfoEvent extends EventBase {
   type: 'info';
   message: string;
@@ -78,6 +91,7 @@ export type SessionEvent =
   | ReplyEvent
   | CloseEvent
   | ErrorEvent
+  | UnsolicitedReplyEvent
   | InfoEvent;
 
 /** Distributive Omit so that `emit({ type: 'send', ... })` type-checks per variant. */

@@ -40,7 +40,7 @@ export function eventToJson(event: SessionEvent): Record<string, unknown> {
     case 'close':
       return { ...base, by: event.by, reason: event.reason };
     case 'error':
-      return { ...base, code: event.code, message: event.message };
+      return { ...base, code: event.code, message: event.message, ...('reply' in event ? { reply: event.reply } : {}) };
     case 'info':
       return { ...base, message: event.message };
   }

@@ -18,8 +18,10 @@
  * A handler that throws or rejects destroys its socket; the error is kept in
  * `conn.error` instead of crashing the test process.
  */
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as tls from 'node:tls';
 
 export const RAW_HOST = '127.0.0.1';
 
@@ -173,6 +175,72 @@ export async function startRawServer(onConnection: RawConnectionHandler): Promis
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Writes `block` again and again, as fast as the peer reads, until `budget` octets went out
+ * or the connection closed (a flood: an endless reply, a line without end). `sent` is
+ * called with the running total, so a test can tell how much the peer took.
+ */
+export function pour(socket: net.Socket, block: Buffer, budget: number, sent: (total: number) => void = () => undefined): Promise<number> {
+  let total = 0;
+  return new Promise((resolve) => {
+    const pump = () => {
+      while (total < budget && !socket.destroyed) {
+        total += block.length;
+        sent(total);
+        if (!socket.write(block)) return void socket.once('drain', pump);
+      }
+      resolve(total);
+    };
+    socket.once('close', () => resolve(total));
+    pump();
+  });
+}
+
+// ---------------------------------------------------------------- TLS on a raw connection
+
+/** A raw connection after the server side of a TLS handshake: its lines, read in order. */
+export interface RawTlsSide {
+  socket: tls.TLSSocket;
+  nextLine(timeoutMs?: number): Promise<string>;
+}
+
+/**
+ * Starts the server side of TLS on a raw connection (after the handler answered STARTTLS),
+ * with a certificate from fixtures/certs. Resolves once the handshake is done. The raw
+ * connection stops recording: what arrives from then on is read with `nextLine`.
+ */
+export async function acceptTls(socket: net.Socket, certDir: string, name = 'server'): Promise<RawTlsSide> {
+  socket.removeAllListeners('data');
+  const secure = new tls.TLSSocket(socket, {
+    isServer: true,
+    key: readFileSync(`${certDir}/${name}-key.pem`),
+    cert: readFileSync(`${certDir}/${name}.pem`),
+  });
+  let received = '';
+  let closed = false;
+  secure.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  secure.on('close', () => (closed = true));
+  secure.on('error', () => (closed = true));
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secure', resolve);
+    secure.once('error', reject);
+  });
+  return {
+    socket: secure,
+    nextLine: async (timeoutMs = 5_000) => {
+      const end = await waitFor(() => {
+        const lf = received.indexOf('\n');
+        if (lf !== -1) return lf + 1;
+        if (closed) throw new Error(`TLS connection closed before a full line; pending ${JSON.stringify(received)}`);
+        return undefined;
+      }, timeoutMs, 'a line inside TLS');
+      const line = received.slice(0, end);
+      received = received.slice(end);
+      return line;
     },
   };
 }

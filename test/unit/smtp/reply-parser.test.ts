@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../src/errors.js';
-import { MAX_REPLY_LINE, ReplyParser } from '../../../src/smtp/reply-parser.js';
+import { MAX_REPLY_LINE, MAX_REPLY_LINES, MAX_REPLY_OCTETS, ReplyParser } from '../../../src/smtp/reply-parser.js';
 import type { Reply } from '../../../src/smtp/reply.js';
 
 const simplify = (replies: Reply[]) => replies.map((r) => ({ code: r.code, lines: r.lines, enhanced: r.enhanced, raw: r.raw.toString('latin1') }));
@@ -83,4 +83,60 @@ describe('ReplyParser', () => {
     expect(parser.pendingBytes).toBe(0);
     expect(simplify(parser.feed(Buffer.from('250 clean\r\n')))[0]?.lines).toEqual(['clean']);
   });
+
+  /** Feeds `input` cut at every offset; returns each run's error message (or '' when none). */
+  function errorsForEverySplit(input: Buffer): Set<string> {
+    const messages = new Set<string>();
+    for (let cut = 0; cut <= input.length; cut++) {
+      const parser = new ReplyParser();
+      try {
+        parser.feed(input.subarray(0, cut));
+        parser.feed(input.subarray(cut));
+        messages.add('');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProtocolError);
+        messages.add((error as Error).message);
+      }
+    }
+    return messages;
+  }
+
+  it.each(['999', '600', '000', '199', '100'])('rejects reply code %s: the first digit must be 2 to 5 (RFC 5321 §4.2.1)', (code) => {
+    expect([...errorsForEverySplit(Buffer.from(`${code} hello\r\n`))]).toEqual([`invalid reply code ${code} (RFC 5321 §4.2.1: the first digit is 2, 3, 4 or 5): "${code} hello"`]);
+  });
+
+  it.each([
+    ['alert 10 (its byte is a line end)', [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a], 'TLS alert record received where an SMTP reply was expected (alert 10 unexpected_message, fatal)'],
+    ['alert 70', [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 70], 'TLS alert record received where an SMTP reply was expected (alert 70 protocol_version, fatal)'],
+    ['a handshake record', [0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00], 'TLS handshake record received where an SMTP reply was expected'],
+  ])('names a TLS record where a reply should start: %s, cut anywhere', (_name, bytes, message) => {
+    const messages = errorsForEverySplit(Buffer.from(bytes));
+    expect(messages.size).toBe(1);
+    expect([...messages][0]).toContain(message);
+  });
+
+  it('names a TLS alert after a complete reply in the same chunk', () => {
+    const parser = new ReplyParser();
+    expect(() => parser.feed(Buffer.concat([Buffer.from('220 ok\r\n'), Buffer.from([0x15, 3, 3, 0, 2, 2, 40])]))).toThrow(/alert 40 handshake_failure/);
+  });
+
+  it(`accepts a reply of ${MAX_REPLY_LINES} lines, refuses one more`, () => {
+    const lines = (n: number) => Buffer.from(`${'250-x\r\n'.repeat(n - 1)}250 end\r\n`);
+    expect(new ReplyParser().feed(lines(MAX_REPLY_LINES))[0]?.lines).toHaveLength(MAX_REPLY_LINES);
+    expect(() => new ReplyParser().feed(lines(MAX_REPLY_LINES + 1))).toThrow(`multi-line reply without an end: ${MAX_REPLY_LINES} lines`);
+  });
+
+  it(`refuses a reply past ${MAX_REPLY_OCTETS} octets before its last line, fed in small chunks`, () => {
+    const parser = new ReplyParser();
+    const line = Buffer.from(`250-${'z'.repeat(4000)}\r\n`);
+    let fed = 0;
+    expect(() => {
+      for (;;) {
+        parser.feed(line);
+        fed += line.length;
+      }
+    }).toThrow(`over the limit of ${MAX_REPLY_OCTETS} octets per reply`);
+    expect(fed).toBeLessThanOrEqual(MAX_REPLY_OCTETS + line.length);
+  });
 });
+
