@@ -129,6 +129,8 @@ function transactionExit(report: TransactionReport): number {
   if (closingReply(report)) return ExitCode.failure;
   if (report.error && !report.accepted) return exitCodeForError[report.error.code];
   if (!report.accepted || report.recipients.some(recipientRefused)) return ExitCode.problems;
+  // A reply that answered nothing was reported as it came; the run cannot count as clean.
+  if (report.unsolicited > 0) return ExitCode.problems;
   return ExitCode.ok;
 }
 

@@ -87,6 +87,8 @@ export interface TransactionReport {
   error: SmtpdbgError | undefined;
   tls: TlsSummary | undefined;
   capabilities: { beforeTls: string[] | null; afterTls: string[] | null };
+  /** Replies that answered nothing we sent: the server was out of step. */
+  unsolicited: number;
 }
 
 export const positive = (reply: Pick<Reply, 'code'> | undefined): boolean => reply !== undefined && reply.code >= 200 && reply.code < 300;
@@ -181,6 +183,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     error: undefined,
     tls: undefined,
     capabilities: { beforeTls: null, afterTls: null },
+    unsolicited: 0,
   };
   const smuggled = variant.smuggle && !variant.eod.standard
     ? { from: plan.opening.from, to: recipients, lines: plan.smuggled().lines }
@@ -261,6 +264,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     return report;
   } finally {
     if (session) {
+      report.unsolicited = session.client.unsolicited;
       report.tls = session.tlsSummary;
       report.capabilities = {
         beforeTls: session.capsBeforeTls ? capabilityList(session.capsBeforeTls) : null,

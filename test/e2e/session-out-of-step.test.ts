@@ -42,6 +42,28 @@ describe('unsolicited replies', () => {
     socket.end('221 2.0.0 Bye\r\n');
   });
 
+  it('inject: a reply after EHLO that nothing asked for is reported, MAIL still gets its own reply, exit 1', async () => {
+    server = await startRawServer(async (socket, conn) => {
+      socket.write('220 step.test ESMTP\r\n');
+      await conn.nextLine();
+      socket.write('250 step.test\r\n250 extra\r\n');
+      await conn.nextLine();
+      socket.write('250 2.1.0 sender ok\r\n');
+      await conn.nextLine();
+      socket.write('250 2.1.5 recipient ok\r\n');
+      await conn.nextLine();
+      socket.write('354 go\r\n');
+      await conn.waitForReceived('\r\n.\r\n');
+      socket.write('250 2.0.0 queued as X1\r\n');
+      await conn.waitForReceived(/QUIT\r\n$/);
+      socket.end('221 2.0.0 Bye\r\n');
+    });
+    const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--timeout', '5000']);
+    expect(result.stdout).toContain('*** unsolicited reply 250 extra (no command outstanding: the server is out of step)');
+    expect(result.stdout).toContain('queued as X1');
+    expect(result.code).toBe(1);
+  });
+
   it('one reply too many: reported, kept out of the next command\'s slot, exit 1 (--json and JSONL transcript)', async () => {
     server = await oneTooMany();
     const transcript = join(dir, 'extra.jsonl');
