@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { AuthError, ConnectionError, InputError, UsageError } from '../errors.js';
 import type { MessageLines } from '../inject/message.js';
 import { lineTerminators, type LineEnds } from '../inject/payload.js';
 import type { ImapOptions } from '../net/imap-store.js';
@@ -59,6 +59,20 @@ export function checkObserveOptions(options: ObserveCliOptions, modes: { count: 
 }
 
 /**
+ * A store that cannot be read (refused login, no such mailbox or file, a certificate not
+ * trusted) ends the run with exit 3, like a server that cannot be reached: it is the far
+ * end of the round trip, not the user's input.
+ */
+async function unreadableSourceFails<T>(open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    if (error instanceof AuthError || error instanceof InputError) throw new ConnectionError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
  * Opens the store now, before anything is sent: the mailbox snapshot is taken, an IMAP login
  * is made (so a wrong password costs nothing sent). The IMAP password comes from
  * SMTPDBG_IMAP_PASSWORD or a prompt, never from the command line.
@@ -77,7 +91,7 @@ export async function openObservePlan(source: ObserveSource, options: ObserveCli
   }
   return {
     source,
-    watch: await watchMailbox(source, imap),
+    watch: await unreadableSourceFails(() => watchMailbox(source, imap)),
     timeoutMs: options.observeTimeout ?? 30_000,
     header: options.traceHeader,
     expect: options.expect,
