@@ -48,7 +48,7 @@ import { checkObserveOptions, observeExitCode, observeSent, openObservePlan, sen
 import type { ObserveSource } from '../observe/mailbox-sources.js';
 import { newTraceId } from '../observe/trace.js';
 import type { Observation } from '../observe/observe.js';
-import { formatObservation, observationJson } from '../ui/observe-report.js';
+import { disagreement, formatObservation, formatObservedVariants, observationJson } from '../ui/observe-report.js';
 
 type Mode = 'single' | 'matrix' | 'eod-all' | 'count';
 
@@ -340,6 +340,8 @@ export async function runInjectCommand(targetText: string | undefined, options: 
         observations.set(report, await observeSent(observePlan, sent, traceFor(report.variant)));
       }
       exitCode = Math.max(exitCode, observeExitCode([...observations.values()], options.expect));
+      const disagreeing = [...observations].some(([report, observation]) => disagreement({ variant: report.variant, classification: report.verdict?.classification ?? 'accepted', observation }));
+      if (disagreeing) exitCode = Math.max(exitCode, ExitCode.problems);
     }
   } catch (caught) {
     if (!(caught instanceof SmtpdbgError)) throw caught;
@@ -378,7 +380,13 @@ export async function runInjectCommand(targetText: string | undefined, options: 
           findings: findings ?? [],
         }))
         : null,
-      observed: observePlan ? outcome.transactions.filter((r) => observations.has(r)).map((r) => ({ variant: r.variant, ...(observationJson(observations.get(r)!) as object) })) : null,
+      observed: observePlan
+        ? outcome.transactions.filter((r) => observations.has(r)).map((r) => {
+          const observation = observations.get(r)!;
+          const against = disagreement({ variant: r.variant, classification: r.verdict?.classification ?? 'accepted', observation });
+          return { variant: r.variant, ...(observationJson(observation) as object), disagreement: against ?? null };
+        })
+        : null,
       error: fatal ? { code: fatal.code, message: fatal.message } : null,
       exitCode,
     };
@@ -407,7 +415,9 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       break;
   }
   if (embedded) print(formatStored(stored, chalk, { content: choices.mode !== 'eod-all' }));
-  if (observePlan) {
+  if (observePlan && choices.mode === 'eod-all') {
+    print(formatObservedVariants([...observations].map(([report, observation]) => ({ variant: report.variant, classification: report.verdict?.classification ?? 'accepted', observation })), chalk));
+  } else if (observePlan) {
     for (const [report, observation] of observations) {
       if (observations.size > 1) print([chalk.bold(`${report.variant}:`)]);
       print(formatObservation(observation, chalk, { lfStore: lfStore(observePlan) }));

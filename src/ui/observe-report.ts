@@ -4,6 +4,7 @@ import { changeWords, type ChangeKind, type DiffLine } from '../observe/round-tr
 import { segmentBytes, type Segment } from '../smtp/visible.js';
 import { Markers } from '../transcript/text-format.js';
 import { colourSegment } from './colors.js';
+import { alignColumns } from './table.js';
 
 /**
  * What `inject --observe` prints: per stored copy, the lines that differ from what was sent
@@ -84,4 +85,39 @@ export function observationJson(observation: Observation): unknown {
       findings: copy.findings,
     })),
   };
+}
+
+/** One variant of `--eod all --observe`: what the replies said, and what the store holds. */
+export interface ObservedVariant {
+  variant: string;
+  /** The reply-based classification (smuggled, content, …). */
+  classification: string;
+  observation: Observation;
+}
+
+/**
+ * Whether the store contradicts the replies: two stored messages where the replies showed
+ * one, or one where they showed two (the second transaction's 250 for a message nowhere).
+ */
+export function disagreement(row: ObservedVariant): string | undefined {
+  const copies = row.observation.copies.length;
+  if (row.observation.verdict.kind === 'not-found') return undefined;
+  if (row.classification === 'smuggled' && copies < 2) return `the replies accepted two messages, the store holds ${copies}`;
+  if (row.classification !== 'smuggled' && copies > 1) return `the replies showed one message, the store holds ${copies}`;
+  return undefined;
+}
+
+/** `--eod all --observe`: one row per variant, the replies' classification next to the store's verdict. */
+export function formatObservedVariants(rows: readonly ObservedVariant[], chalk: ChalkInstance): string[] {
+  if (rows.length === 0) return [chalk.dim(Markers.info) + 'observe: no variant was accepted, so nothing was looked for in the store'];
+  const table = [
+    ['variant', 'replies', 'stored', 'what the store shows'],
+    ...rows.map((row) => [row.variant, row.classification, String(row.observation.copies.length), row.observation.verdict.text]),
+  ];
+  const out = alignColumns(table).map((line, i) => (i === 0 ? chalk.bold(line) : line));
+  for (const row of rows) {
+    const why = disagreement(row);
+    if (why) out.push(chalk.red.bold(Markers.error) + chalk.red(`${row.variant}: the store disagrees with the replies: ${why}`));
+  }
+  return out;
 }

@@ -81,6 +81,20 @@ describePostfix('inject --observe against Postfix 3.7 delivering to an mbox', (p
     expect(all[1]!.verdict.text).toBe('delivered altered: bare CR → SP; field added by the server: From');
   });
 
+  it('--eod all --observe (smtpd_forbid_bare_newline=no): the store agrees with the replies, variant by variant', async () => {
+    const result = await inject(pf.ports.no, ['--eod', 'all']);
+    expect(result.code).toBe(1);
+    const all = observed(result.stdout) as Array<ObservedJson & { disagreement: string | null }>;
+    const stored = Object.fromEntries(all.map((o) => [o.variant, o.copies.length]));
+    // Two stored messages exactly where the replies said two were accepted.
+    expect(stored['lines ended by CRLF, end of data lf (\\n.\\n)']).toBe(2);
+    expect(stored['lines ended by CRLF, end of data cr (\\r.\\r)']).toBe(1);
+    expect(all.filter((o) => o.disagreement !== null)).toEqual([]);
+    const text = await inject(pf.ports.no, ['--eod', 'all'], false);
+    expect(text.stdout).toMatch(/variant +replies +stored +what the store shows/);
+    expect(text.stdout).toMatch(/lines ended by CRLF, end of data lf \(\\n\.\\n\) +smuggled +2 +split into 2 messages/);
+  }, 180_000);
+
   it('a message that never reaches the store: exit 3 within --observe-timeout, saying where it looked', async () => {
     const started = Date.now();
     const result = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', pf.uniqueRecipient(), '--observe', 'mbox:/tmp/smtpdbg-nothing-arrives-here', '--observe-timeout', '1500'], { timeoutMs: 30_000 });
