@@ -8,6 +8,19 @@ import type { ScenarioOptions } from './scenarios/scenario.js';
 export const DEFAULT_MAX_MESSAGE_SIZE = 25 * 1024 * 1024;
 /** RFC 5321 §4.5.3.2.7 asks for at least 5 minutes. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/**
+ * A command line must be complete this long after it began. Clients send a command in one
+ * write and a person at a terminal sends it when Enter is pressed; only a client dripping
+ * its bytes (slow-loris) needs more than a fraction of this.
+ */
+export const DEFAULT_LINE_TIMEOUT_MS = 60_000;
+/**
+ * DATA may take this long, plus a second per DEFAULT_DATA_MIN_RATE octets received: time for
+ * a person to type a short message, and no limit at all for a client sending at 1 KiB/s or
+ * faster, however large its message.
+ */
+export const DEFAULT_DATA_TIMEOUT_MS = 300_000;
+export const DEFAULT_DATA_MIN_RATE = 1024;
 /** Postfix's default process limit is 100 smtpd processes, hence 100 sessions. */
 export const DEFAULT_MAX_CONNECTIONS = 100;
 /** Postfix's smtpd_hard_error_limit default. */

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { ReceivedMessage } from '../server/capture-server.js';
+import type { MessageSummary } from '../server/capture-server.js';
 import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import type { EventStream, SessionEvent } from '../transcript/events.js';
 import { Markers, TextTranscriptFormatter, type TextLine } from '../transcript/text-format.js';
@@ -29,7 +29,7 @@ export interface ServeStartInfo {
 
 export interface ServeReporter {
   listening(info: ServeStartInfo): void;
-  message(message: ReceivedMessage): void;
+  message(message: MessageSummary): void;
   stopped(signal: string): void;
   dispose(): void;
 }
@@ -57,16 +57,36 @@ export function formatScenarioList(scenarios: readonly BuiltInScenario[]): strin
  */
 const isBytes = (event: SessionEvent) => event.type === 'send' || event.type === 'recv';
 
-export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: { json: boolean; quiet: boolean }): ServeReporter {
+export interface ServeReporterOptions {
+  json: boolean;
+  quiet: boolean;
+  /**
+   * Told when the stream stops taking output as fast as it comes (true: a pipe whose reader is
+   * slow) and when it has caught up (false), so that the server can stop reading its clients
+   * meanwhile instead of piling their bytes up here.
+   */
+  congested?: (congested: boolean) => void;
+}
+
+export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: ServeReporterOptions): ServeReporter {
   // Output is batched per turn of the event loop: under load one write per line would cost
   // more than serving the mail. `dispose` (and `stopped`) flush what is left.
   let pending = '';
   let scheduled = false;
+  let congested = false;
   const flush = () => {
     scheduled = false;
     if (pending === '') return;
-    stream.write(pending);
+    const taken = stream.write(pending);
     pending = '';
+    if (!taken && !congested && options.congested) {
+      congested = true;
+      options.congested(true);
+      stream.once('drain', () => {
+        congested = false;
+        options.congested?.(false);
+      });
+    }
   };
   const out = (text: string) => {
     pending += text;
@@ -84,7 +104,7 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
       listening: (info) => writeJson({ type: 'listening', ...info }),
       message: (m) =>
         writeJson({
-          type: 'message', conn: m.conn, id: m.id, from: m.from, to: m.to, size: m.data.length, tls: m.tls,
+          type: 'message', conn: m.conn, id: m.id, from: m.from, to: m.to, size: m.size, tls: m.tls,
           helo: m.helo ?? null, authenticatedAs: m.authenticatedAs ?? null, receivedAt: m.receivedAt.toISOString(),
           bareCrLines: m.bareCrLines, bareLfLines: m.bareLfLines, longLines: m.longLines,
         }),
