@@ -306,8 +306,12 @@ export class MboxrdWriter {
     const target = this.size + kept;
     const cause = error instanceof StorageFailure ? error : new StorageFailure(this.path, error);
     try {
-      if (written > kept) await this.handle.truncate(target);
-      cause.explain(`${this.path} was rolled back to its last complete entry (${target} octets)`);
+      if (written > kept) {
+        await this.handle.truncate(target);
+        cause.explain(`${this.path} was rolled back to its last complete entry (${target} octets)`);
+      } else {
+        cause.explain(`nothing of it reached ${this.path}, which still ends with its last complete entry`);
+      }
     } catch (truncateError) {
       const code = (truncateError as NodeJS.ErrnoException).code ?? 'EIO';
       cause.explain(`cutting ${this.path} back to its last complete entry (${target} octets) failed too (${code}): it is tried again before the next write`);
