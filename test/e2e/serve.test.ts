@@ -110,6 +110,9 @@ describe('capture server over raw sockets', () => {
   it.each([
     ['MAIL before EHLO', ['MAIL FROM:<a@example.test>'], '503 5.5.1 Error: send HELO/EHLO first\r\n'],
     ['unknown verb', ['EHLO x', 'FROB it'], '500 5.5.1 Command unrecognized: "FROB"\r\n'],
+    // The verb as received: its case may be what is being debugged.
+    ['unknown verb in lower case', ['EHLO x', 'frob it'], '500 5.5.1 Command unrecognized: "frob"\r\n'],
+    ['unknown verb in mixed case', ['Frob'], '500 5.5.1 Command unrecognized: "Frob"\r\n'],
     ['RCPT before MAIL', ['EHLO x', 'RCPT TO:<b@example.test>'], '503 5.5.1 Error: need MAIL command\r\n'],
     ['DATA before RCPT', ['EHLO x', 'MAIL FROM:<>', 'DATA'], '503 5.5.1 Error: need RCPT command\r\n'],
     ['nested MAIL', ['EHLO x', 'MAIL FROM:<>', 'MAIL FROM:<>'], '503 5.5.1 Error: nested MAIL command\r\n'],
