@@ -212,6 +212,10 @@ ${SCENARIO_HELP}`)
         certificateFingerprint: server.certificate === undefined ? undefined : new X509Certificate(server.certificate).fingerprint256,
         maxMessageSize: options.maxSize,
         maxConnections: options.maxConnections,
+        idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
+        lineTimeoutMs: options.lineTimeout,
+        dataTimeoutMs: options.dataTimeout,
+        dataMinRate: options.dataMinRate,
         scenario: scenario?.behaviour.name,
         loopback: isLoopback(server.host),
       });

@@ -22,6 +22,11 @@ export interface ServeStartInfo {
   certificateFingerprint: string | undefined;
   maxMessageSize: number;
   maxConnections: number;
+  /** The deadlines, in ms (0: none); dataMinRate in octets per second. */
+  idleTimeoutMs: number;
+  lineTimeoutMs: number;
+  dataTimeoutMs: number;
+  dataMinRate: number;
   /** The scenario's name (a built-in one, or the scenario file's). */
   scenario: string | undefined;
   loopback: boolean;
@@ -48,6 +53,12 @@ export function formatScenarioList(scenarios: readonly BuiltInScenario[]): strin
     `${indent}imitates: ${s.imitates}`,
     ...(s.options.length > 0 ? [`${indent}options: ${s.options.join(', ')}`] : []),
   ].join('\n')).join('\n') + '\n';
+}
+
+function describeTimeouts(start: ServeStartInfo): string {
+  const ms = (value: number) => (value > 0 ? `${value} ms` : 'none');
+  const data = start.dataTimeoutMs <= 0 ? 'none' : `${start.dataTimeoutMs} ms${start.dataMinRate > 0 ? ` plus 1 s per ${start.dataMinRate} octets` : ''}`;
+  return `idle ${ms(start.idleTimeoutMs)}, a command line ${ms(start.lineTimeoutMs)}, DATA ${data}`;
 }
 
 /**
@@ -162,6 +173,7 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
         : `STARTTLS with ${start.certificate === 'generated' ? 'a self-signed certificate generated at start' : start.certificate}${start.certificateFingerprint ? ` (SHA-256 ${start.certificateFingerprint})` : ''}`);
       if (start.scenario !== undefined) info(`scenario ${start.scenario}: misbehaving on purpose`);
       info(`SIZE limit ${start.maxMessageSize} octets; at most ${start.maxConnections || 'unlimited'} connections; messages ${start.mboxPath ? `appended to ${start.mboxPath} (mboxrd)` : 'shown, not stored (use --mbox FILE to store them)'}`);
+      info(`timeouts: ${describeTimeouts(start)}`);
       info('stop with Ctrl-C');
     },
     // The capture server's own info event already says "message ID: N octets from … to …".

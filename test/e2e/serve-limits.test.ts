@@ -315,6 +315,7 @@ describe('serve deadlines for clients that drip their bytes (slow-loris)', () =>
       client.close();
     });
     expect(out).toMatch(/=== a command line was not complete 1500 ms after it began \(\d+ octets so far; --line-timeout\)/);
+    expect(out).toContain('=== timeouts: idle 300000 ms, a command line 1500 ms, DATA 300000 ms plus 1 s per 1024 octets\n');
   }, 30_000);
 
   it('closes a DATA that makes less progress than --data-timeout plus a second per --data-min-rate octets; a message sent at that rate is stored', async () => {
@@ -345,5 +346,6 @@ describe('serve deadlines for clients that drip their bytes (slow-loris)', () =>
       steady.close();
     });
     expect(out).toMatch(/=== DATA too slow: \d+ octets in \d+ ms; allowed 1000 ms plus a second per 100 octets \(--data-timeout, --data-min-rate\)/);
+    expect(out).toContain('=== timeouts: idle 300000 ms, a command line 60000 ms, DATA 1000 ms plus 1 s per 100 octets\n');
   }, 30_000);
 });
