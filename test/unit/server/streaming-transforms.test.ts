@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dotUnstuff } from '../../../src/smtp/dot-stuffing.js';
 import { DotUnstuffer } from '../../../src/server/dot-unstuffer.js';
 import { MboxrdQuoter } from '../../../src/server/mboxrd.js';
+import { cut, prng } from '../mbox/helpers.js';
 
 const b = (text: string) => Buffer.from(text, 'latin1');
 
@@ -15,39 +16,29 @@ function quoteReference(data: Buffer): string {
   return data.toString('latin1').replace(/(^|\n)(>*From )/g, '$1>$2');
 }
 
-function unstuffInPieces(pieces: Buffer[]): Buffer {
+const asBuffer = (piece: Uint8Array) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+
+function unstuffInPieces(pieces: Uint8Array[]): Buffer {
   const unstuffer = new DotUnstuffer();
-  return Buffer.concat(pieces.flatMap((piece) => unstuffer.push(piece)));
+  return Buffer.concat(pieces.flatMap((piece) => unstuffer.push(asBuffer(piece))));
 }
 
-function quoteInPieces(pieces: Buffer[]): Buffer {
+function quoteInPieces(pieces: Uint8Array[]): Buffer {
   const quoter = new MboxrdQuoter();
-  return Buffer.concat([...pieces.flatMap((piece) => quoter.push(piece)), ...quoter.end()]);
-}
-
-/** A small deterministic generator, so failures reproduce. */
-function randomSource(seed: number) {
-  return () => (seed = (seed * 1103515245 + 12345) >>> 0);
+  return Buffer.concat([...pieces.flatMap((piece) => quoter.push(asBuffer(piece))), ...quoter.end()]);
 }
 
 function* randomContents(count: number, alphabet: string): Generator<Buffer> {
-  const next = randomSource(0x2545f491);
+  const random = prng(0x2545f491);
   for (let i = 0; i < count; i++) {
-    const length = next() % 48;
-    yield Buffer.from(Array.from({ length }, () => alphabet.charCodeAt(next() % alphabet.length)));
+    const length = Math.floor(random() * 48);
+    yield Buffer.from(Array.from({ length }, () => alphabet.charCodeAt(Math.floor(random() * alphabet.length))));
   }
 }
 
-/** The input cut at `cuts` (sorted offsets), empty pieces included. */
-function cut(input: Buffer, cuts: number[]): Buffer[] {
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const at of cuts) {
-    pieces.push(input.subarray(from, at));
-    from = at;
-  }
-  pieces.push(input.subarray(from));
-  return pieces;
+/** Random sorted offsets into `input`, at most `most` of them. */
+function randomCuts(random: () => number, input: Buffer, most: number): number[] {
+  return Array.from({ length: Math.floor(random() * (most + 1)) }, () => Math.floor(random() * (input.length + 1))).sort((x, y) => x - y);
 }
 
 const unstuffCases = ['.a\r\nb\r\n..\r\n...c\r\n', '..\r\n.', 'a.b\r\n.', 'a\n.b\r.c\r\n.d', '\r\n.\r\n.\r\n', '.', '\r', '\r\n', '\r\n.x'];
@@ -72,10 +63,9 @@ describe('DotUnstuffer (RFC 5321 §4.5.2, fed in chunks)', () => {
   });
 
   it('unstuffs random content in random pieces like the whole-message version', () => {
-    const next = randomSource(7);
+    const random = prng(7);
     for (const content of randomContents(3000, '..\r\na ')) {
-      const cuts = Array.from({ length: next() % 5 }, () => next() % (content.length + 1)).sort((x, y) => x - y);
-      expect(unstuffInPieces(cut(content, cuts))).toEqual(dotUnstuff(content));
+      expect(unstuffInPieces(cut(content, randomCuts(random, content, 4)))).toEqual(dotUnstuff(content));
     }
   });
 
@@ -97,10 +87,9 @@ describe('MboxrdQuoter (mboxrd >From quoting, fed in chunks)', () => {
   });
 
   it('quotes random content in random pieces like the definition', () => {
-    const next = randomSource(11);
+    const random = prng(11);
     for (const content of randomContents(3000, 'From >\n\rx')) {
-      const cuts = Array.from({ length: next() % 6 }, () => next() % (content.length + 1)).sort((x, y) => x - y);
-      expect(quoteInPieces(cut(content, cuts)).toString('latin1')).toBe(quoteReference(content));
+      expect(quoteInPieces(cut(content, randomCuts(random, content, 5))).toString('latin1')).toBe(quoteReference(content));
     }
   });
 
