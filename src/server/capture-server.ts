@@ -137,10 +137,11 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
 
   // Large messages wait in temporary files of their own, in a directory made at the first one.
   let spoolDirectory: Promise<string> | undefined;
-  const spoolDirectoryPattern = join(tmpdir(), 'smtpdbg-serve-XXXXXX');
-  const directory = () => (spoolDirectory ??= mkdtemp(spoolDirectoryPattern.slice(0, -6)).catch((error: unknown) => {
+  const spoolPrefix = join(tmpdir(), 'smtpdbg-serve-');
+  const directory = () => (spoolDirectory ??= mkdtemp(spoolPrefix).catch((error: unknown) => {
+    // Not kept: the next large message tries again (the disk may have room by then).
     spoolDirectory = undefined;
-    throw new StorageFailure(spoolDirectoryPattern, error);
+    throw new StorageFailure(`${spoolPrefix}XXXXXX`, error);
   }));
   const openBody = (name: string) => (mbox ? new MboxrdBody(new MessageSpool(directory, name, SPOOL_THRESHOLD)) : undefined);
 
