@@ -19,6 +19,7 @@ import { ExitCode } from './exit-codes.js';
 interface ServeCliOptions {
   listen: string;
   mbox?: string;
+  fsync?: boolean;
   cert?: string;
   key?: string;
   hostname: string;
@@ -110,6 +111,7 @@ export function registerServe(program: Command): void {
     .description(commandList.serve.summary)
     .option('--listen <addr>', 'where to listen: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2525')
     .option('--mbox <file>', 'append every message, bytes as received after dot-unstuffing, to FILE in mboxrd format')
+    .option('--fsync', 'sync the mbox to the disk before each 250 (as an MTA does); slower under load')
     .option('--cert <file>', 'certificate (PEM) for STARTTLS; default: a self-signed one generated at start')
     .option('--key <file>', 'private key (PEM) for --cert')
     .option('--hostname <name>', 'name in the banner, the EHLO reply and the generated certificate', 'localhost')
@@ -134,9 +136,10 @@ The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credential
 each message in --mbox FILE when given and never forwards anything. A message streams to a
 temporary file in $TMPDIR as it arrives (past 256 KiB) and is appended to the mbox when
 complete: memory does not grow with the message.
-A 250 after DATA means the whole message is in the mbox. When it cannot be written (disk
-full, quota, file-size limit, I/O error) the client gets 452 4.3.1 (no space) or 451 4.3.0,
-the mbox is cut back to its last complete entry, one *** line says why, and serving goes on.
+A 250 after DATA means the whole message is in the mbox (written; with --fsync also synced
+to the disk). When it cannot be written (disk full, quota, file-size limit, I/O error) the
+client gets 452 4.3.1 (no space) or 451 4.3.0, the mbox is cut back to its last complete
+entry, one *** line says why, and serving goes on.
 Limits: command lines over 512 octets get 500 5.5.2 (RFC 5321 §4.5.3.1.4); messages over
 --max-size get 552; --idle-timeout (silence), --line-timeout (a command line that takes too
 long), --data-timeout/--data-min-rate (a message that arrives too slowly), --max-connections
@@ -159,6 +162,7 @@ ${SCENARIO_HELP}`)
       }
       const { host, port } = parseListenAddress(options.listen);
       if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
+      if (options.fsync && options.mbox === undefined) throw new UsageError('--fsync applies to --mbox FILE, which is not given');
       checkScenarioOptions(command, options.scenario === undefined ? undefined : findScenario(options.scenario), options.scenario);
       const scenario = options.scenario === undefined
         ? undefined
@@ -194,7 +198,7 @@ ${SCENARIO_HELP}`)
         ...(scenario ? { behaviour: scenario.behaviour } : {}),
         tls: options.starttls,
         showSecrets: options.showSecrets ?? false,
-        ...(options.mbox !== undefined ? { mboxPath: options.mbox } : {}),
+        ...(options.mbox !== undefined ? { mboxPath: options.mbox, fsync: options.fsync ?? false } : {}),
         ...tlsFiles,
       });
       const reporter = createServeReporter(server.events, process.stdout, {

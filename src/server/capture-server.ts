@@ -32,6 +32,8 @@ export interface CaptureServerOptions {
   port?: number;
   /** Append every accepted message here, in mboxrd format. */
   mboxPath?: string;
+  /** Sync the mbox to the disk before acknowledging what was written (default false). */
+  fsync?: boolean;
   /** PEM; both or neither. Without them a self-signed certificate is generated. */
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -125,7 +127,7 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     certificate = server.certificate;
     tls = { context: server.context, handshakeTimeoutMs };
   }
-  const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath) : undefined;
+  const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath, { sync: options.fsync ?? false }) : undefined;
   const messages: ReceivedMessage[] = [];
   const callbacks = new Set<(message: MessageSummary) => void>();
   const sessions = new Set<ServerSession>();

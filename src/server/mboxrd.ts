@@ -179,12 +179,19 @@ interface PendingEntry {
   reject: (error: StorageFailure) => void;
 }
 
+/** How many entries of a batch are wholly within its first `written` octets. */
+function wholeEntries(batch: readonly PendingEntry[], written: number): number {
+  let whole = 0;
+  for (let kept = 0; whole < batch.length && kept + batch[whole]!.size <= written; whole++) kept += batch[whole]!.size;
+  return whole;
+}
+
 /** Temporary files are copied into the mbox in pieces of this size. */
 const COPY_PIECE = 1 << 20;
 
 /**
  * Appends entries in order, whole, and only whole: `append` resolves once every byte of the
- * entry is written (the 250 goes out only then), and rejects with a StorageFailure when a
+ * entry is written (and synced to the disk, when asked; the 250 goes out only then), and rejects with a StorageFailure when a
  * write fails, after cutting the file back to its last complete entry, so the mbox never
  * ends in half an entry. Entries that arrive while a write is under way go out together in
  * the next one (a group commit), so that many clients at once cost one write, not one each.
@@ -200,14 +207,20 @@ export class MboxrdWriter {
   private unrolled: StorageFailure | undefined;
   private copyBuffer: Buffer | undefined;
 
-  private constructor(readonly path: string, private readonly handle: FileHandle, size: number) {
+  /** `sync`: each batch is synced to the disk before its entries are acknowledged. */
+  private constructor(readonly path: string, private readonly handle: FileHandle, size: number, private readonly sync: boolean) {
     this.size = size;
   }
 
-  static async open(path: string): Promise<MboxrdWriter> {
+  /**
+   * `sync` asks for each batch to reach the disk before it is acknowledged (fdatasync). A
+   * device or a pipe (/dev/null, a FIFO) has no disk to wait for and is never synced.
+   */
+  static async open(path: string, options: { sync?: boolean } = {}): Promise<MboxrdWriter> {
     try {
       const handle = await open(path, 'a');
-      return new MboxrdWriter(path, handle, (await handle.stat()).size);
+      const stat = await handle.stat();
+      return new MboxrdWriter(path, handle, stat.size, (options.sync ?? false) && stat.isFile());
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? String(error);
       throw new InputError(`--mbox ${path}: cannot open for appending (${reason})`, { cause: error });
@@ -272,7 +285,15 @@ export class MboxrdWriter {
       }
       await writeAll(this.handle, group, progress);
     } catch (error) {
-      return this.rollBack(batch, progress.written, error);
+      return this.rollBack(batch, wholeEntries(batch, progress.written), progress.written, error);
+    }
+    try {
+      // On the disk before the 250s, as an MTA does before it takes responsibility for a
+      // message (RFC 5321 §6.1); one sync for the whole batch.
+      if (this.sync) await this.handle.datasync();
+    } catch (error) {
+      // Written but perhaps not on the disk: none of the batch counts.
+      return this.rollBack(batch, 0, progress.written, error);
     }
     this.size += progress.written;
     for (const entry of batch) entry.resolve();
@@ -295,14 +316,12 @@ export class MboxrdWriter {
   }
 
   /**
-   * After a failed write: the entries written whole stay (and are acknowledged), the file is
-   * cut back to the end of the last of them, the entry being written fails, and the ones
-   * after it are handed back to be tried again.
+   * After a failed write: the first `whole` entries stay (and are acknowledged), the file is
+   * cut back to the end of the last of them, the next entry fails, and the ones after it are
+   * handed back to be tried again.
    */
-  private async rollBack(batch: PendingEntry[], written: number, error: unknown): Promise<PendingEntry[]> {
-    let whole = 0;
-    let kept = 0;
-    while (whole < batch.length && kept + batch[whole]!.size <= written) kept += batch[whole++]!.size;
+  private async rollBack(batch: PendingEntry[], whole: number, written: number, error: unknown): Promise<PendingEntry[]> {
+    const kept = batch.slice(0, whole).reduce((n, entry) => n + entry.size, 0);
     const target = this.size + kept;
     const cause = error instanceof StorageFailure ? error : new StorageFailure(this.path, error);
     try {

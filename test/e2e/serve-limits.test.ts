@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dotUnstuff } from '../../src/smtp/dot-stuffing.js';
 import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
+import { runCli } from '../harness/run-cli.js';
 import { mboxEntries, openDescriptors, peakRss, startServe, type RunningServe } from './serve-cli.js';
 
 const MiB = 2 ** 20;
@@ -252,6 +253,22 @@ describe('serve never acknowledges what it did not store', () => {
       code: 'ENOSPC',
       message: 'message from <full@example.test> (23 octets) not stored: cannot write /dev/full: ENOSPC (no space left on device); nothing of it reached /dev/full, which still ends with its last complete entry; answered 452 4.3.1',
     }));
+  }, 30_000);
+});
+
+describe('serve --fsync', () => {
+  it('syncs the mbox before each 250 and is a usage error without --mbox', async () => {
+    const mbox = path.join(dir, 'synced.mbox');
+    const serve = await startServe(['--quiet', '--fsync', '--mbox', mbox]);
+    await withServe(serve, async () => {
+      const client = await openData(serve.port, 'sync@example.test');
+      expect(await sendMessage(client, 'Subject: sync\r\n\r\nbody\r\n')).toMatch(QUEUED);
+      client.close();
+    });
+    expect(mboxEntries(await readFile(mbox))).toEqual([{ sender: 'sync@example.test', body: 'Subject: sync\r\n\r\nbody\r\n' }]);
+    const usage = await runCli(['serve', '--listen', '127.0.0.1:0', '--fsync']);
+    expect(usage).toMatchObject({ code: 2, stdout: '' });
+    expect(usage.stderr).toMatch(/^smtpdbg: --fsync applies to --mbox FILE, which is not given\n/);
   }, 30_000);
 });
 

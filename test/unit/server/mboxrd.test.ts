@@ -1,7 +1,7 @@
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatMboxrdEntry, MboxrdWriter } from '../../../src/server/mboxrd.js';
 import { StorageFailure } from '../../../src/server/storage.js';
 
@@ -65,5 +65,25 @@ describe('StorageFailure', () => {
   ])('names the file and %s, and says whether it is a lack of space', (code, message, noSpace, expected) => {
     const failure = new StorageFailure('/x', Object.assign(new Error(message), { code }));
     expect(failure).toMatchObject({ errno: code, noSpace, message: expected });
+  });
+});
+
+describe('MboxrdWriter sync', () => {
+  it.each([
+    ['a regular file with sync', 'synced.mbox', true, 1],
+    ['a regular file without sync', 'unsynced.mbox', false, 0],
+    ['a device (nothing to sync) with sync', '/dev/null', true, 0],
+  ])('%s: datasync calls per batch', async (_name, name, sync, calls) => {
+    const writer = await MboxrdWriter.open(path.isAbsolute(name) ? name : path.join(dir, name), { sync });
+    const handle = (writer as unknown as { handle: object }).handle;
+    const datasync = vi.spyOn(Object.getPrototypeOf(handle) as { datasync(): Promise<void> }, 'datasync');
+    try {
+      const at = new Date();
+      await Promise.all([writer.append('a@example.test', at, Buffer.from('a\r\n')), writer.append('b@example.test', at, Buffer.from('b\r\n'))]);
+      expect(datasync).toHaveBeenCalledTimes(calls);
+    } finally {
+      datasync.mockRestore();
+      await writer.close();
+    }
   });
 });
