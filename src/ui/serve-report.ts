@@ -68,6 +68,9 @@ function describeTimeouts(start: ServeStartInfo): string {
  */
 const isBytes = (event: SessionEvent) => event.type === 'send' || event.type === 'recv';
 
+/** Output waiting to be taken by the stream beyond which the server stops reading its clients. */
+const OUTPUT_BACKLOG = 4 << 20;
+
 export interface ServeReporterOptions {
   json: boolean;
   quiet: boolean;
@@ -88,9 +91,11 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
   const flush = () => {
     scheduled = false;
     if (pending === '') return;
-    const taken = stream.write(pending);
+    stream.write(pending);
     pending = '';
-    if (!taken && !congested && options.congested) {
+    // Not at the stream's own high-water mark (16 KiB, reached in every burst), but at a
+    // backlog that shows the reader is really behind.
+    if (stream.writableLength >= OUTPUT_BACKLOG && !congested && options.congested) {
       congested = true;
       options.congested(true);
       stream.once('drain', () => {
