@@ -120,6 +120,8 @@ export interface SessionOptions {
 export const MAX_RECIPIENTS = 1000;
 /** A reader holding this much unread input stops reading the socket until it catches up. */
 const HIGH_WATER = 256 * 1024;
+/** Items (command lines, DATA chunks) a session handles in a row before it lets others run. */
+const YIELD_EVERY = 64;
 /** Recv events for DATA are cut at line ends, or at this size for a line that never ends. */
 const DATA_EVENT_LIMIT = 4096;
 /** The end-of-data indicator (RFC 5321 §4.1.1.4) that ends the stored raw message. */
@@ -270,8 +272,12 @@ export class ServerSession {
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
+    let handled = 0;
     try {
       while (!this.closed) {
+        // A client that pipelines without end must not keep the other connections (and the
+        // output) waiting: every few items, the event loop gets a turn.
+        if (++handled % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
         if (this.holds.replies) {
           // The client is not reading its replies: read nothing more from it until it does.
           await this.io.drained();

@@ -108,10 +108,11 @@ describe('serve memory is bounded by its limits, not by the client', () => {
       let stalled = false;
       const other = (async () => {
         await sleep(300);
+        const started = Date.now();
         const client = await openData(serve.port, 'other@example.test');
         const answer = await sendMessage(client, 'Subject: other\r\n\r\nbody\r\n', 15_000);
         await client.send('QUIT\r\n');
-        return [answer, await client.readReply(15_000)];
+        return [answer, await client.readReply(15_000), Date.now() - started] as const;
       })();
       while (sent < 16 * MiB && !stalled) {
         sent += chunk.length;
@@ -119,9 +120,11 @@ describe('serve memory is bounded by its limits, not by the client', () => {
           stalled = !(await Promise.race([new Promise((resolve) => flood.once('drain', () => resolve(true))), sleep(1500).then(() => false)]));
         }
       }
-      const [answer, bye] = await other;
+      const [answer, bye, elapsed] = await other;
       expect(answer).toMatch(QUEUED);
       expect(bye).toBe('221 2.0.0 Bye\r\n');
+      // Four round trips; the flood must not make them wait for its backlog.
+      expect(elapsed).toBeLessThan(3000);
       // Not reading means the client's writes stop too: what it sent waits in its own buffers.
       expect(stalled).toBe(true);
       // Unread input no longer counts as activity: the client is dropped at its idle timeout.
