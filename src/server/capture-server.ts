@@ -45,9 +45,9 @@ export interface CaptureServerOptions {
   idleTimeoutMs?: number;
   /** A command line must be complete this long after it began. Default 60000; 0 disables. */
   lineTimeoutMs?: number;
-  /** DATA may take this long plus a second per `dataMinRate` octets. Default 300000; 0 disables. */
+  /** How far DATA may fall behind `dataMinRate` octets/s. Default 300000; 0 disables. */
   dataTimeoutMs?: number;
-  /** Default 1024 octets/s; 0 makes `dataTimeoutMs` a fixed deadline. */
+  /** Default 1024 octets/s; 0 makes `dataTimeoutMs` a fixed deadline for the whole message. */
   dataMinRate?: number;
   /** How long a client gets to close after the server's close before its socket is destroyed. Default 2000. */
   closeGraceMs?: number;

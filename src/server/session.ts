@@ -100,9 +100,9 @@ export interface SessionOptions {
   idleTimeoutMs: number;
   /** A command line must be complete this long after its first octet arrived; 0: no limit. */
   lineTimeoutMs: number;
-  /** The DATA allowance: the message may take this long, plus a second per `dataMinRate` octets received; 0: no limit. */
+  /** How far DATA may fall behind `dataMinRate` octets/s (see armDataTimer); 0: no limit. */
   dataTimeoutMs: number;
-  /** Octets per second that earn DATA more time; 0: `dataTimeoutMs` is a fixed deadline. */
+  /** The DATA rate that never runs out of time; 0: `dataTimeoutMs` is a fixed deadline for the whole message. */
   dataMinRate: number;
   tlsAvailable: boolean;
   showSecrets: boolean;
@@ -147,6 +147,8 @@ export interface AuthExchange {
 /** A message being received (from the 354 to the end of data). */
 interface IncomingMessage {
   startedAt: number;
+  /** When DATA ends the connection unless more octets arrive (the DATA progress rule). */
+  deadline: number;
   /** Octets received, still dot-stuffed: what the size limit and the DATA rate count. */
   received: number;
   oversize: boolean;
@@ -348,26 +350,30 @@ export class ServerSession {
   }
 
   /**
-   * The DATA progress rule: the message may take `dataTimeoutMs`, plus one second for every
-   * `dataMinRate` octets received. A client sending at that rate or faster is never cut off;
-   * one that drips its message (each octet resetting the idle timer) is.
+   * The DATA progress rule, Postfix 3.7's `smtpd_min_data_rate` with its per-request deadline:
+   * DATA starts with `dataTimeoutMs` to go; time passing uses it up, and every `dataMinRate`
+   * octets received give a second back, never more than `dataTimeoutMs` ahead of now. A client
+   * sending at that rate or faster is never cut off, however large its message; one that
+   * drips its message (each octet resetting the idle timer) is, and a fast start cannot be
+   * banked for a slow finish.
    */
-  private armDataTimer(delayMs: number): void {
+  private armDataTimer(): void {
+    const message = this.data;
+    if (!message) return;
     this.dataTimer = setTimeout(() => {
-      const message = this.data;
-      if (this.closed || !message) return;
-      const { dataTimeoutMs, dataMinRate } = this.options;
-      const elapsed = Date.now() - message.startedAt;
-      const allowed = dataTimeoutMs + (dataMinRate > 0 ? (message.received * 1000) / dataMinRate : 0);
-      if (elapsed < allowed) {
-        this.armDataTimer(allowed - elapsed);
+      if (this.closed || this.data !== message) return;
+      if (Date.now() < message.deadline) {
+        this.armDataTimer();
         return;
       }
-      const rule = dataMinRate > 0 ? `${dataTimeoutMs} ms plus a second per ${dataMinRate} octets (--data-timeout, --data-min-rate)` : `${dataTimeoutMs} ms (--data-timeout)`;
-      this.info(`DATA too slow: ${message.received} octets in ${elapsed} ms; allowed ${rule}`);
+      const { dataTimeoutMs, dataMinRate } = this.options;
+      const rule = dataMinRate > 0
+        ? `it may fall at most ${dataTimeoutMs} ms behind ${dataMinRate} octets/s (--data-timeout, --data-min-rate)`
+        : `the limit is ${dataTimeoutMs} ms (--data-timeout)`;
+      this.info(`DATA too slow: ${message.received} octets in ${Date.now() - message.startedAt} ms; ${rule}`);
       this.sendReply(this.timeoutReply());
       this.close('local', 'DATA too slow', 'end');
-    }, Math.max(1, Math.ceil(delayMs)));
+    }, Math.max(1, message.deadline - Date.now()));
     this.dataTimer.unref();
   }
 
@@ -513,8 +519,10 @@ export class ServerSession {
   beginData(): void {
     this.state = 'data';
     const { keepContent, dataTimeoutMs } = this.options;
+    const now = Date.now();
     this.data = {
-      startedAt: Date.now(),
+      startedAt: now,
+      deadline: dataTimeoutMs > 0 ? now + dataTimeoutMs : Infinity,
       received: 0,
       oversize: false,
       chunks: keepContent ? [] : undefined,
@@ -523,7 +531,7 @@ export class ServerSession {
       size: 0,
       line: Buffer.alloc(0),
     };
-    if (dataTimeoutMs > 0) this.armDataTimer(dataTimeoutMs);
+    if (dataTimeoutMs > 0) this.armDataTimer();
     this.reader.startData();
   }
 
@@ -531,6 +539,11 @@ export class ServerSession {
     const message = this.data;
     if (!message) return;
     message.received += bytes.length;
+    const { dataTimeoutMs, dataMinRate } = this.options;
+    if (dataTimeoutMs > 0 && dataMinRate > 0) {
+      const now = Date.now();
+      message.deadline = Math.min(now + dataTimeoutMs, message.deadline + (bytes.length * 1000) / dataMinRate);
+    }
     if (this.options.byteEvents) this.emitDataLines(message, bytes);
     if (message.oversize) return;
     if (message.received > this.options.maxMessageSize) {

@@ -57,7 +57,7 @@ export function formatScenarioList(scenarios: readonly BuiltInScenario[]): strin
 
 function describeTimeouts(start: ServeStartInfo): string {
   const ms = (value: number) => (value > 0 ? `${value} ms` : 'none');
-  const data = start.dataTimeoutMs <= 0 ? 'none' : `${start.dataTimeoutMs} ms${start.dataMinRate > 0 ? ` plus 1 s per ${start.dataMinRate} octets` : ''}`;
+  const data = start.dataTimeoutMs <= 0 ? 'none' : start.dataMinRate > 0 ? `at most ${start.dataTimeoutMs} ms behind ${start.dataMinRate} octets/s` : `${start.dataTimeoutMs} ms`;
   return `idle ${ms(start.idleTimeoutMs)}, a command line ${ms(start.lineTimeoutMs)}, DATA ${data}`;
 }
 
