@@ -120,6 +120,8 @@ export interface SessionOptions {
 export const MAX_RECIPIENTS = 1000;
 /** A reader holding this much unread input stops reading the socket until it catches up. */
 const HIGH_WATER = 256 * 1024;
+/** Octets a client sends after the server closed the connection that are shown; the rest is read and dropped. */
+const LATE_INPUT_SHOWN = 4096;
 /** Items (command lines, DATA chunks) a session handles in a row before it lets others run. */
 const YIELD_EVERY = 64;
 /** Recv events for DATA are cut at line ends, or at this size for a line that never ends. */
@@ -196,6 +198,7 @@ export class ServerSession {
   private lastReplyAt = Date.now();
   private errors = 0;
   private lateInputSeen = false;
+  private lateInputShown = 0;
   private messageCount = 0;
   private data: IncomingMessage | undefined;
 
@@ -223,7 +226,12 @@ export class ServerSession {
       // never answered.
       if (!this.lateInputSeen) this.info('the client wrote after the server closed the connection; nothing is answered');
       this.lateInputSeen = true;
-      if (this.options.byteEvents) this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: chunk });
+      // Shown up to a point: the socket is still read only to see the client close.
+      if (this.options.byteEvents && this.lateInputShown < LATE_INPUT_SHOWN) {
+        const shown = chunk.subarray(0, LATE_INPUT_SHOWN - this.lateInputShown);
+        this.lateInputShown += shown.length;
+        this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: shown });
+      }
       return;
     }
     this.reader.feed(chunk);
@@ -255,6 +263,12 @@ export class ServerSession {
     clearTimeout(this.dataTimer);
     if (this.data?.body) void this.data.body.dispose();
     this.data = undefined;
+    // Read again, whatever held reading: the client's own close must be seen (a socket that
+    // is not read never learns of it, and keeps nothing alive while it waits).
+    if (this.paused) {
+      this.paused = false;
+      this.io.resume();
+    }
     this.options.emit({ type: 'close', conn: this.conn, tls: this.tls, by, reason });
     this.options.released();
   }

@@ -304,6 +304,36 @@ describe('serve frees slots and descriptors', () => {
   }, 40_000);
 });
 
+describe('serve stops cleanly', () => {
+  it('exits 0 on SIGINT while a connection it closed unread is in its grace period', async () => {
+    const serve = await startServe(['--quiet', '--idle-timeout', '800']);
+    let failure: unknown;
+    try {
+      const client = await halfOpenClient(serve.port);
+      client.socket.pause();
+      // Commands until serve stops reading them (its replies back up); then serve's idle
+      // timeout closes the connection while it is not being read.
+      const chunk = Buffer.from('VRFY x\r\n'.repeat(8000));
+      let stalled = false;
+      for (let i = 0; i < 1000 && !stalled; i++) {
+        if (!client.socket.write(chunk)) stalled = !(await Promise.race([new Promise((resolve) => client.socket.once('drain', () => resolve(true))), sleep(1000).then(() => false)]));
+      }
+      expect(stalled).toBe(true);
+      await sleep(1200);
+      // The client reads everything now, down to serve's FIN, and keeps its own side open.
+      client.socket.resume();
+      await waitFor(() => client.state.ended, 5000, "serve's FIN after the idle 421");
+      expect(client.received()).toMatch(/421 4\.4\.2 localhost Error: timeout exceeded\r\n$/);
+    } catch (error) {
+      failure = error;
+    }
+    // Within the 2 s grace period of that connection.
+    const code = await serve.stop();
+    if (failure !== undefined) throw failure;
+    expect(code).toBe(0);
+  }, 30_000);
+});
+
 describe('serve deadlines for clients that drip their bytes (slow-loris)', () => {
   it('closes a command line that is not complete --line-timeout after it began, though each byte resets the idle timer; a line sent in time is answered', async () => {
     const serve = await startServe(['--quiet', '--max-connections', '4', '--line-timeout', '1500']);
