@@ -10,7 +10,8 @@
 //          after their idle 421, and 50 refused clients never close; can a new client get in,
 //          and how many descriptors does serve hold?
 // loris:   --connections clients (default 100) drip one byte every 2 s for --seconds (default 20)
-//          at --idle-timeout 3000; can a new client get in, and how many were closed?
+//          at --idle-timeout 3000; can a new client get in, and how many were closed? serve's
+//          default --line-timeout is 60 s: use --seconds 65, or --extra "--line-timeout 5000".
 // --extra adds options to every serve command line (e.g. "--line-timeout 5000").
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
