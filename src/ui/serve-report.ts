@@ -68,8 +68,10 @@ function describeTimeouts(start: ServeStartInfo): string {
  */
 const isBytes = (event: SessionEvent) => event.type === 'send' || event.type === 'recv';
 
-/** Output waiting to be taken by the stream beyond which the server stops reading its clients. */
+/** Output waiting to be taken by the stream beyond which the server stops reading its clients… */
 const OUTPUT_BACKLOG = 4 << 20;
+/** …until no more than this is left. */
+const OUTPUT_RELEASE = 1 << 20;
 
 export interface ServeReporterOptions {
   json: boolean;
@@ -94,14 +96,21 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
     stream.write(pending);
     pending = '';
     // Not at the stream's own high-water mark (16 KiB, reached in every burst), but at a
-    // backlog that shows the reader is really behind.
+    // backlog that shows the reader is really behind; and released before the backlog is
+    // gone, so that the reader always has something to take (waiting for 'drain' let the
+    // pipe run dry at every release: 17% slower with every line printed).
     if (stream.writableLength >= OUTPUT_BACKLOG && !congested && options.congested) {
       congested = true;
       options.congested(true);
-      stream.once('drain', () => {
+      const check = () => {
+        if (stream.writableLength > OUTPUT_RELEASE && !stream.destroyed) {
+          setTimeout(check, 5);
+          return;
+        }
         congested = false;
         options.congested?.(false);
-      });
+      };
+      setTimeout(check, 5);
     }
   };
   const out = (text: string) => {
