@@ -398,7 +398,8 @@ export class ServerSession {
       return;
     }
     const text = item.line.toString('latin1');
-    const space = text.indexOf(' ');
+    // The verb ends at a space or a tab, as Postfix reads it: `AUTH<TAB>PLAIN …` is AUTH.
+    const space = text.search(/[ \t]/);
     const given = space === -1 ? text : text.slice(0, space);
     const verb = given.toUpperCase();
     const argument = space === -1 ? '' : text.slice(space + 1);

@@ -126,6 +126,9 @@ describe('capture server over raw sockets', () => {
     ['HELO', ['HELO x'], '250 mx.smtpdbg.test greets x\r\n'],
     ['AUTH before EHLO', ['AUTH PLAIN'], '503 5.5.1 Error: send HELO/EHLO first\r\n'],
     ['unknown AUTH mechanism', ['EHLO x', 'AUTH CRAM-MD5'], '504 5.5.4 Unrecognized authentication type\r\n'],
+    // Postfix takes a tab between the verb and its arguments as a space.
+    ['AUTH with tabs', ['EHLO x', `AUTH\tPLAIN\t${Buffer.from('\0u\0p').toString('base64')}`], '235 2.7.0 Authentication successful\r\n'],
+    ['NOOP with a tab', ['NOOP\tx'], '250 2.0.0 Ok\r\n'],
     ['command line over 512 octets (RFC 5321 §4.5.3.1.4)', [`NOOP ${'x'.repeat(600)}`], '500 5.5.2 Line too long (607 octets, limit 512)\r\n'],
   ])('answers %s', async (_name, commands, expected) => {
     const client = await connectRaw(server.port);
