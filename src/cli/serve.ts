@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import {
+  DEFAULT_DATA_MIN_RATE,
+  DEFAULT_DATA_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LINE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_ERRORS,
   DEFAULT_MAX_MESSAGE_SIZE,
@@ -16,11 +19,15 @@ import { ExitCode } from './exit-codes.js';
 interface ServeCliOptions {
   listen: string;
   mbox?: string;
+  fsync?: boolean;
   cert?: string;
   key?: string;
   hostname: string;
   maxSize: number;
   idleTimeout: number;
+  lineTimeout: number;
+  dataTimeout: number;
+  dataMinRate: number;
   starttls: boolean;
   showSecrets?: boolean;
   json?: boolean;
@@ -73,7 +80,7 @@ Scenarios (--scenario NAME; --list-scenarios says what each one imitates):
   tls-abort, bare-lf-reject, bare-lf-normalize, cr-merge, slow (--delay MS), pipelining-strict
 
 Scenario files (--scenario FILE): JSON, // and /* */ comments allowed. The first rule that
-matches decides; with none, the server answers as usual. See fixtures/scenarios/example.jsonc.
+matches decides; with none, the server answers as usual.
   { "description": "…",
     "capabilities": { "remove": ["PIPELINING"], "add": ["X-DEMO"] },   EHLO keywords
     "idleTimeoutMs": 10000,                                             like --idle-timeout
@@ -104,11 +111,15 @@ export function registerServe(program: Command): void {
     .description(commandList.serve.summary)
     .option('--listen <addr>', 'where to listen: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2525')
     .option('--mbox <file>', 'append every message, bytes as received after dot-unstuffing, to FILE in mboxrd format')
+    .option('--fsync', 'sync the mbox to the disk before each 250 (as an MTA does); slower under load')
     .option('--cert <file>', 'certificate (PEM) for STARTTLS; default: a self-signed one generated at start')
     .option('--key <file>', 'private key (PEM) for --cert')
     .option('--hostname <name>', 'name in the banner, the EHLO reply and the generated certificate', 'localhost')
     .option('--max-size <octets>', 'message size limit advertised in SIZE; larger messages get 552', positiveInteger('--max-size'), DEFAULT_MAX_MESSAGE_SIZE)
     .option('--idle-timeout <ms>', 'close a silent connection with 421 4.4.2 after this long (0: never)', positiveInteger('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS)
+    .option('--line-timeout <ms>', 'close with 421 4.4.2 when a command line is not complete this long after it began (0: never)', positiveInteger('--line-timeout'), DEFAULT_LINE_TIMEOUT_MS)
+    .option('--data-timeout <ms>', 'how far a message may fall behind --data-min-rate before 421 4.4.2 (0: no limit)', positiveInteger('--data-timeout'), DEFAULT_DATA_TIMEOUT_MS)
+    .option('--data-min-rate <octets>', 'the DATA rate that never runs out of time (0: --data-timeout is a fixed deadline for the whole message)', positiveInteger('--data-min-rate'), DEFAULT_DATA_MIN_RATE)
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
@@ -122,11 +133,23 @@ export function registerServe(program: Command): void {
     .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', positiveInteger('--max-errors'), DEFAULT_MAX_ERRORS)
     .addHelpText('after', `
 The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, stores
-each message in --mbox FILE when given (nothing is kept in memory) and never forwards anything.
+each message in --mbox FILE when given and never forwards anything. A message streams to a
+temporary file in $TMPDIR as it arrives (past 256 KiB) and is appended to the mbox when
+complete: memory does not grow with the message.
+A 250 after DATA means the whole message is in the mbox (written; with --fsync also synced
+to the disk). When it cannot be written (disk full, quota, file-size limit, I/O error) the
+client gets 452 4.3.1 (no space) or 451 4.3.0, the mbox is cut back to its last complete
+entry, one *** line says why, and serving goes on.
 Limits: command lines over 512 octets get 500 5.5.2 (RFC 5321 §4.5.3.1.4); messages over
---max-size get 552; --idle-timeout, --max-connections and --max-errors end connections with 421.
+--max-size get 552; --idle-timeout (silence), --line-timeout (a command line that takes too
+long), --data-timeout/--data-min-rate (a message that arrives too slowly), --max-connections
+and --max-errors end connections with 421. A client that does not read its replies is not
+read either. After the server closes a connection the client has 2 s to close its side,
+then the socket is dropped.
 Each received line is shown with its terminator: ␍␊ for CRLF, a highlighted ␍ or ␊ when bare.
-Output is written in batches; --quiet leaves out the bytes (for load tests and long runs).
+Output is written in batches; when it goes to a pipe that is read slowly, the server stops
+reading its clients until the pipe takes more. --quiet leaves out the bytes (for load tests
+and long runs).
 It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and exits 0.
 ${SCENARIO_HELP}`)
     .action(async (options: ServeCliOptions, command: Command) => {
@@ -139,6 +162,7 @@ ${SCENARIO_HELP}`)
       }
       const { host, port } = parseListenAddress(options.listen);
       if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
+      if (options.fsync && options.mbox === undefined) throw new UsageError('--fsync applies to --mbox FILE, which is not given');
       checkScenarioOptions(command, options.scenario === undefined ? undefined : findScenario(options.scenario), options.scenario);
       const scenario = options.scenario === undefined
         ? undefined
@@ -150,6 +174,10 @@ ${SCENARIO_HELP}`)
         import('../session/target.js'),
         import('node:crypto'),
       ]);
+      // Under a file-size limit (ulimit -f) the kernel signals SIGXFSZ, whose default is to kill
+      // the process; ignored, the write fails with EFBIG, which the server answers with 452 and
+      // a roll-back of the mbox.
+      process.on('SIGXFSZ', () => undefined);
       const tlsFiles = options.cert && options.key
         ? { cert: readPemFile(options.cert, '--cert'), key: readPemFile(options.key, '--key') }
         : {};
@@ -159,6 +187,9 @@ ${SCENARIO_HELP}`)
         hostname: options.hostname,
         maxMessageSize: options.maxSize,
         idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
+        lineTimeoutMs: options.lineTimeout,
+        dataTimeoutMs: options.dataTimeout,
+        dataMinRate: options.dataMinRate,
         maxConnections: options.maxConnections,
         maxErrors: options.maxErrors,
         // A long run must not hold every message: they go to --mbox and the reporter only.
@@ -167,10 +198,14 @@ ${SCENARIO_HELP}`)
         ...(scenario ? { behaviour: scenario.behaviour } : {}),
         tls: options.starttls,
         showSecrets: options.showSecrets ?? false,
-        ...(options.mbox !== undefined ? { mboxPath: options.mbox } : {}),
+        ...(options.mbox !== undefined ? { mboxPath: options.mbox, fsync: options.fsync ?? false } : {}),
         ...tlsFiles,
       });
-      const reporter = createServeReporter(server.events, process.stdout, { json: options.json ?? false, quiet: options.quiet ?? false });
+      const reporter = createServeReporter(server.events, process.stdout, {
+        json: options.json ?? false,
+        quiet: options.quiet ?? false,
+        congested: (congested) => server.holdInput(congested),
+      });
       server.onMessage((message) => reporter.message(message));
       reporter.listening({
         host: server.host,
@@ -181,6 +216,10 @@ ${SCENARIO_HELP}`)
         certificateFingerprint: server.certificate === undefined ? undefined : new X509Certificate(server.certificate).fingerprint256,
         maxMessageSize: options.maxSize,
         maxConnections: options.maxConnections,
+        idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
+        lineTimeoutMs: options.lineTimeout,
+        dataTimeoutMs: options.dataTimeout,
+        dataMinRate: options.dataMinRate,
         scenario: scenario?.behaviour.name,
         loopback: isLoopback(server.host),
       });

@@ -14,17 +14,43 @@ export interface AcceptedSocketHandlers {
   end(): void;
   error(error: NodeJS.ErrnoException): void;
   close(): void;
+  /** The client had not closed its side `graceMs` after ours; the socket is being destroyed. */
+  lingered(graceMs: number): void;
 }
 
 /** What a server session may do with its connection; it never sees the socket itself. */
 export interface AcceptedSocketIo {
-  write(bytes: Buffer): void;
+  /** False when the bytes had to be queued beyond the socket's buffer (the client is not reading). */
+  write(bytes: Buffer): boolean;
+  /** Resolves once what was written has gone to the kernel, or the connection is gone. */
+  drained(): Promise<void>;
+  /** Ends our side after the pending writes; the socket is destroyed if the client has not closed within the grace period. */
   end(): void;
   destroy(): void;
   pause(): void;
   resume(): void;
   startTls(): Promise<TlsSummary>;
   abortTls(): void;
+}
+
+/**
+ * After the server ends a connection (221, 421, a refusal) the client gets this long to read
+ * the last reply and close its side; then the socket is destroyed, so a client that never
+ * closes holds no descriptor. Long enough for any client that reads at all, short enough that
+ * silent ones cannot pile up.
+ */
+export const CLOSE_GRACE_MS = 2000;
+
+/** Ends `socket` now and destroys it after `graceMs` unless it closed before. */
+function endWithGrace(socket: Socket, graceMs: number, lingered?: () => void): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const timer = setTimeout(() => {
+    lingered?.();
+    socket.destroy();
+  }, graceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /**
@@ -38,7 +64,7 @@ export class AcceptedSocket {
   readonly localPort: number | undefined;
   private readonly socket: Socket;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, private readonly graceMs = CLOSE_GRACE_MS) {
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
@@ -49,12 +75,11 @@ export class AcceptedSocket {
   /** Writes `bytes` (a 421, say) and closes without serving the connection. */
   refuse(bytes: Buffer): void {
     this.socket.on('error', () => undefined);
-    this.socket.end(bytes);
-  }
-
-  /** Called once the accepted (plain) socket is closed. */
-  onceClosed(callback: () => void): void {
-    this.socket.once('close', callback);
+    // What the client sends is read and dropped: a socket nobody reads never sees the
+    // client's close, and would stay open until the grace period ends.
+    this.socket.on('data', () => undefined);
+    this.socket.write(bytes);
+    endWithGrace(this.socket, this.graceMs);
   }
 
   destroy(): void {
@@ -81,10 +106,23 @@ export class AcceptedSocket {
     };
     attach(socket);
     return {
-      write: (bytes) => {
-        if (!socket.destroyed) socket.write(bytes);
-      },
-      end: () => socket.end(),
+      write: (bytes) => (socket.destroyed ? true : socket.write(bytes)),
+      drained: () =>
+        new Promise<void>((resolve) => {
+          const current = socket;
+          if (current.destroyed || !current.writableNeedDrain) {
+            resolve();
+            return;
+          }
+          const done = () => {
+            current.off('drain', done);
+            current.off('close', done);
+            resolve();
+          };
+          current.on('drain', done);
+          current.on('close', done);
+        }),
+      end: () => endWithGrace(socket, this.graceMs, () => handlers.lingered(this.graceMs)),
       destroy: () => socket.destroy(),
       pause: () => socket.pause(),
       resume: () => socket.resume(),

@@ -51,10 +51,12 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Not unref'd: a socket that is not being read (paused, nothing left to write) does
+        // not keep the process alive, and without this timer the process would end with
+        // the close still pending.
         const timer = setTimeout(() => {
           for (const socket of sockets) socket.destroy();
         }, graceMs);
-        timer.unref();
         if (sockets.size === 0) clearTimeout(timer);
         server.once('close', () => clearTimeout(timer));
       }),

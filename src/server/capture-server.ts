@@ -1,13 +1,29 @@
-import { AcceptedSocket, type AcceptedSocketTls } from '../net/accepted-socket.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AcceptedSocket, CLOSE_GRACE_MS, type AcceptedSocketTls } from '../net/accepted-socket.js';
 import { listen, serverCertificate, type Listener, type ListenOptions } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_ERRORS, DEFAULT_MAX_MESSAGE_SIZE } from './defaults.js';
-import { MboxrdWriter } from './mboxrd.js';
+import {
+  DEFAULT_DATA_MIN_RATE,
+  DEFAULT_DATA_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LINE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_ERRORS,
+  DEFAULT_MAX_MESSAGE_SIZE,
+} from './defaults.js';
+import { MboxrdBody, MboxrdWriter } from './mboxrd.js';
+import { MessageSpool } from './message-spool.js';
 import { formatReply, reply } from './replies.js';
-import { ServerSession, type ReceivedMessage, type SessionIo } from './session.js';
+import { ServerSession, type MessageSummary, type ReceivedMessage, type SessionIo } from './session.js';
+import { StorageFailure } from './storage.js';
 
-export type { ReceivedMessage } from './session.js';
+export type { MessageSummary, ReceivedMessage } from './session.js';
+
+/** A message streamed to the mbox keeps this much in memory before it goes to a temporary file. */
+const SPOOL_THRESHOLD = 256 * 1024;
 
 export interface CaptureServerOptions {
   /** Default 127.0.0.1: the server is for the local machine unless asked otherwise. */
@@ -16,6 +32,8 @@ export interface CaptureServerOptions {
   port?: number;
   /** Append every accepted message here, in mboxrd format. */
   mboxPath?: string;
+  /** Sync the mbox to the disk before acknowledging what was written (default false). */
+  fsync?: boolean;
   /** PEM; both or neither. Without them a self-signed certificate is generated. */
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -25,6 +43,14 @@ export interface CaptureServerOptions {
   behaviour?: ServerBehaviour;
   /** Default 300000 (RFC 5321 §4.5.3.2.7 asks at least 5 minutes); 0 disables. */
   idleTimeoutMs?: number;
+  /** A command line must be complete this long after it began. Default 60000; 0 disables. */
+  lineTimeoutMs?: number;
+  /** How far DATA may fall behind `dataMinRate` octets/s. Default 300000; 0 disables. */
+  dataTimeoutMs?: number;
+  /** Default 1024 octets/s; 0 makes `dataTimeoutMs` a fixed deadline for the whole message. */
+  dataMinRate?: number;
+  /** How long a client gets to close after the server's close before its socket is destroyed. Default 2000. */
+  closeGraceMs?: number;
   /** Advertised in SIZE and enforced with 552. Default 25 MiB. */
   maxMessageSize?: number;
   /** Offer STARTTLS (default true). */
@@ -38,8 +64,9 @@ export interface CaptureServerOptions {
   /** Error replies (4xx/5xx) per connection before 421 4.7.0 and a close. Default 20; 0: no cap. */
   maxErrors?: number;
   /**
-   * Keep every accepted message in `messages` (default true, for tests and embedding). A
-   * long-running server turns this off: then messages only go to the mbox and `onMessage`.
+   * Keep every accepted message, content included, in `messages` (default true, for tests
+   * and embedding): each message is then held whole in memory. A long-running server turns
+   * this off: then messages stream to the mbox, and `onMessage` gets their summary.
    */
   keepMessages?: boolean;
   /**
@@ -59,7 +86,12 @@ export interface CaptureServer {
   readonly messages: ReceivedMessage[];
   events: EventStream;
   /** Called for each message once it is stored; returns an unsubscribe function. */
-  onMessage(callback: (message: ReceivedMessage) => void): () => void;
+  onMessage(callback: (message: MessageSummary) => void): () => void;
+  /**
+   * Stops reading from every connection (true) until called with false: for an owner whose
+   * output of the events cannot keep up, so that it fills no memory.
+   */
+  holdInput(held: boolean): void;
   /** Sends 421 to open connections, stops listening, finishes mbox writes. */
   close(): Promise<void>;
 }
@@ -72,6 +104,7 @@ function sessionIo(accepted: AcceptedSocket, tls: AcceptedSocketTls | undefined,
       end: () => session().closedBy('peer', 'the client closed the connection'),
       error: (error) => session().closedBy('error', error.code ?? error.message),
       close: () => session().closedBy('peer', 'connection closed'),
+      lingered: (graceMs) => session().lingered(graceMs),
     },
     tls,
   );
@@ -94,24 +127,38 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     certificate = server.certificate;
     tls = { context: server.context, handshakeTimeoutMs };
   }
-  const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath) : undefined;
+  const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath, { sync: options.fsync ?? false }) : undefined;
   const messages: ReceivedMessage[] = [];
-  const callbacks = new Set<(message: ReceivedMessage) => void>();
+  const callbacks = new Set<(message: MessageSummary) => void>();
   const sessions = new Set<ServerSession>();
+  let inputHeld = false;
   let nextConn = 1;
   const emit = (event: EventInput) => {
     events.emit({ ...event, t: events.now(), tls: event.tls ?? false } as SessionEvent);
   };
 
-  const deliver = async (message: ReceivedMessage) => {
-    if (mbox) await mbox.append(message.from, message.receivedAt, message.data);
-    if (keepMessages) messages.push(message);
-    emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.data.length} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${mbox ? `, appended to ${mbox.path}` : ''}` });
+  // Large messages wait in temporary files of their own, in a directory made at the first one.
+  let spoolDirectory: Promise<string> | undefined;
+  const spoolPrefix = join(tmpdir(), 'smtpdbg-serve-');
+  const directory = () => (spoolDirectory ??= mkdtemp(spoolPrefix).catch((error: unknown) => {
+    // Not kept: the next large message tries again (the disk may have room by then).
+    spoolDirectory = undefined;
+    throw new StorageFailure(`${spoolPrefix}XXXXXX`, error);
+  }));
+  const openBody = (name: string) => (mbox ? new MboxrdBody(new MessageSpool(directory, name, SPOOL_THRESHOLD)) : undefined);
+
+  const deliver = async (message: MessageSummary | ReceivedMessage, content: Buffer | MboxrdBody | undefined) => {
+    if (mbox && content) {
+      if (Buffer.isBuffer(content)) await mbox.append(message.from, message.receivedAt, content);
+      else await mbox.appendBody(message.from, message.receivedAt, content);
+    }
+    if (keepMessages && 'data' in message) messages.push(message);
+    emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.size} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${mbox ? `, appended to ${mbox.path}` : ''}` });
     for (const callback of callbacks) callback(message);
   };
 
   const onConnection: ListenOptions['onConnection'] = (socket) => {
-    const accepted = new AcceptedSocket(socket);
+    const accepted = new AcceptedSocket(socket, options.closeGraceMs ?? CLOSE_GRACE_MS);
     const conn = nextConn++;
     const { remoteAddress, remotePort } = accepted;
     if (maxConnections > 0 && sessions.size >= maxConnections) {
@@ -128,15 +175,25 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       behaviour,
       emit,
       deliver,
+      openBody,
+      // Content is held whole only where something needs it whole: kept messages, and a
+      // behaviour that reads or rewrites it.
+      keepContent: keepMessages || behaviour.onMessage !== undefined,
+      released: () => sessions.delete(session),
       maxMessageSize,
       idleTimeoutMs,
+      lineTimeoutMs: options.lineTimeoutMs ?? DEFAULT_LINE_TIMEOUT_MS,
+      dataTimeoutMs: options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS,
+      dataMinRate: options.dataMinRate ?? DEFAULT_DATA_MIN_RATE,
       tlsAvailable: tlsEnabled,
       showSecrets: options.showSecrets ?? false,
       maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
       byteEvents: options.byteEvents ?? true,
     });
+    // The slot is taken until the session ends (by either side), not until the socket is
+    // gone: a client that keeps its side open after our 421 no longer counts.
     sessions.add(session);
-    accepted.onceClosed(() => sessions.delete(session));
+    if (inputHeld) session.holdInput(true);
     emit({
       type: 'connect',
       conn,
@@ -165,12 +222,19 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       callbacks.add(callback);
       return () => callbacks.delete(callback);
     },
+    holdInput(held) {
+      if (held === inputHeld) return;
+      inputHeld = held;
+      for (const session of sessions) session.holdInput(held);
+    },
     close() {
       closing ??= (async () => {
         for (const session of sessions) session.shutdown();
         // A client gets a moment to read the 421 before its socket is destroyed.
         await listener.close(500);
         await mbox?.close();
+        const spool = await spoolDirectory?.catch(() => undefined);
+        if (spool) await rm(spool, { recursive: true, force: true });
       })();
       return closing;
     },

@@ -150,7 +150,7 @@ const auth: CommandHandler = (session, argument, decision) => {
   // RFC 4954 §4: AUTH is not allowed during a mail transaction, nor after success.
   if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
   if (session.authenticatedAs !== undefined) return session.finish(decision, badSequence('already authenticated'));
-  const [mechanism = '', initial] = argument.split(' ', 2);
+  const [mechanism = '', initial] = argument.split(/[ \t]+/, 2);
   const name = parseAuthMechanism(mechanism);
   if (name === undefined) return session.finish(decision, reply(504, '5.5.4', 'Unrecognized authentication type'));
   session.auth = { mechanism: name, responses: [] };

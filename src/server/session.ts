@@ -15,13 +15,19 @@ import type {
   ServerBehaviour,
   SessionState,
 } from './behaviour.js';
+import { DotUnstuffer } from './dot-unstuffer.js';
 import { authResponse, commandHandlers, type CommandHandler } from './handlers.js';
+import type { MboxrdBody } from './mboxrd.js';
 import { formatReply, reply } from './replies.js';
+import { StorageFailure } from './storage.js';
 
 /** What the session needs from its connection; the capture server implements it over a socket. */
 export interface SessionIo {
-  write(bytes: Buffer): void;
-  /** Half-closes after the pending writes (QUIT, 421). */
+  /** False when the client is not reading fast enough: the bytes are queued beyond the socket's buffer. */
+  write(bytes: Buffer): boolean;
+  /** Resolves once the queued replies have gone out, or the connection is gone. */
+  drained(): Promise<void>;
+  /** Ends the connection after the pending writes (QUIT, 421), with a grace period for the client to close. */
   end(): void;
   destroy(): void;
   /**
@@ -35,17 +41,16 @@ export interface SessionIo {
   resume(): void;
 }
 
-export interface ReceivedMessage {
+/** A stored message, without its content (what a long-running server reports). */
+export interface MessageSummary {
   conn: number;
   /** The queue id given in the 250 reply. */
   id: string;
   /** The envelope sender ("" for the null reverse-path). */
   from: string;
   to: string[];
-  /** The content after dot-unstuffing, as stored (a behaviour may have changed it). */
-  data: Buffer;
-  /** The DATA bytes as received, end-of-data indicator included. */
-  raw: Buffer;
+  /** Octets of the content after dot-unstuffing, as stored. */
+  size: number;
   tls: boolean;
   helo: string | undefined;
   /** The authentication identity, when the client authenticated (never the secret). */
@@ -57,6 +62,20 @@ export interface ReceivedMessage {
   longLines: number[];
 }
 
+/** A stored message with its content, kept in memory (tests, and the server embedded in session and inject). */
+export interface ReceivedMessage extends MessageSummary {
+  /** The content after dot-unstuffing, as stored (a behaviour may have changed it). */
+  data: Buffer;
+  /** The DATA bytes as received, end-of-data indicator included. */
+  raw: Buffer;
+}
+
+/**
+ * What the session hands over to be stored: the content in memory, a body built while it
+ * arrived, or nothing (a behaviour said not to store it, or there is no mbox).
+ */
+export type StoredContent = Buffer | MboxrdBody | undefined;
+
 export interface SessionOptions {
   conn: number;
   hostname: string;
@@ -64,10 +83,28 @@ export interface SessionOptions {
   remotePort: number;
   behaviour: ServerBehaviour;
   emit: (event: EventInput) => void;
-  /** Stores a message; the 250 is sent when it resolves. */
-  deliver: (message: ReceivedMessage) => Promise<void>;
+  /**
+   * Stores a message; the 250 is sent when it resolves. A StorageFailure rejection is
+   * answered 451/452; `message` carries data and raw when `keepContent` is on.
+   */
+  deliver: (message: MessageSummary | ReceivedMessage, content: StoredContent) => Promise<void>;
+  /** A body to stream the next message into, or undefined when messages are not stored. */
+  openBody: (name: string) => MboxrdBody | undefined;
+  /**
+   * Hold each message whole in memory (bounded by maxMessageSize): for kept messages and for
+   * a behaviour that reads or rewrites the content. Off, a message streams to `openBody`.
+   */
+  keepContent: boolean;
+  /** The connection no longer takes a slot (closed by either side). */
+  released: () => void;
   maxMessageSize: number;
   idleTimeoutMs: number;
+  /** A command line must be complete this long after its first octet arrived; 0: no limit. */
+  lineTimeoutMs: number;
+  /** How far DATA may fall behind `dataMinRate` octets/s (see armDataTimer); 0: no limit. */
+  dataTimeoutMs: number;
+  /** The DATA rate that never runs out of time; 0: `dataTimeoutMs` is a fixed deadline for the whole message. */
+  dataMinRate: number;
   tlsAvailable: boolean;
   showSecrets: boolean;
   /** Error replies (4xx/5xx) after which the connection gets 421 and is closed; 0: no cap. */
@@ -83,7 +120,11 @@ export interface SessionOptions {
 /** RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; more than this is refused (452). */
 export const MAX_RECIPIENTS = 1000;
 /** A reader holding this much unread input stops reading the socket until it catches up. */
-const HIGH_WATER = 1 << 20;
+const HIGH_WATER = 256 * 1024;
+/** Octets a client sends after the server closed the connection that are shown; the rest is read and dropped. */
+const LATE_INPUT_SHOWN = 4096;
+/** Items (command lines, DATA chunks) a session handles in a row before it lets others run. */
+const YIELD_EVERY = 64;
 /** Recv events for DATA are cut at line ends, or at this size for a line that never ends. */
 const DATA_EVENT_LIMIT = 4096;
 /** The end-of-data indicator (RFC 5321 §4.1.1.4) that ends the stored raw message. */
@@ -106,10 +147,34 @@ export interface AuthExchange {
   responses: string[];
 }
 
+/** A message being received (from the 354 to the end of data). */
+interface IncomingMessage {
+  startedAt: number;
+  /** When DATA ends the connection unless more octets arrive (the DATA progress rule). */
+  deadline: number;
+  /** Octets received, still dot-stuffed: what the size limit and the DATA rate count. */
+  received: number;
+  oversize: boolean;
+  /** The stuffed content, when it is held whole (`keepContent`). */
+  chunks: Buffer[] | undefined;
+  unstuffer: DotUnstuffer;
+  /** Where the content streams to, when it is stored and not held whole. */
+  body: MboxrdBody | undefined;
+  /** Octets of content after dot-unstuffing. */
+  size: number;
+  /** The current DATA line for recv events, up to DATA_EVENT_LIMIT. */
+  line: Buffer;
+}
+
 /**
  * One SMTP conversation on the server side: the state machine of RFC 5321 §4.1.4's
  * ordering rules. It reads through a ServerReader, answers through SessionIo and reports
  * through events; each verb's handling lives in handlers.ts.
+ *
+ * Reading is flow-controlled from three sides: the reader's backlog (HIGH_WATER), the
+ * client's reading of our replies (a client that does not read them is not read either,
+ * as Postfix does: its replies would otherwise pile up in memory), and the server's own
+ * output (`holdInput`).
  */
 export class ServerSession {
   readonly conn: number;
@@ -125,13 +190,18 @@ export class ServerSession {
   private readonly counts = new Map<string, number>();
   private busy = false;
   private closed = false;
+  /** Why reading is paused: the reader is full, replies are not drained, the server's output is. */
+  private readonly holds = { backlog: false, replies: false, output: false };
   private paused = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private lineTimer: NodeJS.Timeout | undefined;
+  private dataTimer: NodeJS.Timeout | undefined;
   private lastReplyAt = Date.now();
   private errors = 0;
   private lateInputSeen = false;
+  private lateInputShown = 0;
   private messageCount = 0;
-  private data: { chunks: Buffer[]; size: number; oversize: boolean; line: Buffer } | undefined;
+  private data: IncomingMessage | undefined;
 
   constructor(private readonly io: SessionIo, options: SessionOptions) {
     this.conn = options.conn;
@@ -153,19 +223,36 @@ export class ServerSession {
   receive(chunk: Buffer): void {
     if (this.closed) {
       // After the server's own close (535 then close, 421) a client may still write — the
-      // QUIT of design.md's incident 2. Show it; it is never answered.
+      // QUIT a client sends after a 535 it did not expect to end the session. Show it; it is
+      // never answered.
       if (!this.lateInputSeen) this.info('the client wrote after the server closed the connection; nothing is answered');
       this.lateInputSeen = true;
-      if (this.options.byteEvents) this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: chunk });
+      // Shown up to a point: the socket is still read only to see the client close.
+      if (this.options.byteEvents && this.lateInputShown < LATE_INPUT_SHOWN) {
+        const shown = chunk.subarray(0, LATE_INPUT_SHOWN - this.lateInputShown);
+        this.lateInputShown += shown.length;
+        this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: shown });
+      }
       return;
     }
     this.reader.feed(chunk);
     this.armIdleTimer();
-    if (this.reader.buffered > HIGH_WATER && !this.paused) {
-      this.paused = true;
-      this.io.pause();
-    }
+    if (this.reader.buffered > HIGH_WATER) this.hold('backlog', true);
     void this.pump();
+  }
+
+  /** The server's output cannot keep up: stop reading (true) until it drains (false). */
+  holdInput(held: boolean): void {
+    this.hold('output', held);
+  }
+
+  private hold(reason: keyof ServerSession['holds'], on: boolean): void {
+    this.holds[reason] = on;
+    const pause = this.holds.backlog || this.holds.replies || this.holds.output;
+    if (pause === this.paused || this.closed) return;
+    this.paused = pause;
+    if (pause) this.io.pause();
+    else this.io.resume();
   }
 
   /** The connection is gone (by the peer, an error, or our own close). */
@@ -173,7 +260,23 @@ export class ServerSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.lineTimer);
+    clearTimeout(this.dataTimer);
+    if (this.data?.body) void this.data.body.dispose();
+    this.data = undefined;
+    // Read again, whatever held reading: the client's own close must be seen (a socket that
+    // is not read never learns of it, and keeps nothing alive while it waits).
+    if (this.paused) {
+      this.paused = false;
+      this.io.resume();
+    }
     this.options.emit({ type: 'close', conn: this.conn, tls: this.tls, by, reason });
+    this.options.released();
+  }
+
+  /** The client kept its side open through the grace period after our close. */
+  lingered(graceMs: number): void {
+    this.info(`the client had not closed its side ${graceMs} ms after the server closed; the connection is dropped`);
   }
 
   /** Server shutdown (RFC 5321 §3.8: 421 before closing). */
@@ -186,10 +289,26 @@ export class ServerSession {
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
+    let handled = 0;
     try {
-      for (let item = this.reader.next(); item && !this.closed; item = this.reader.next()) {
-        if (item.type === 'line') await this.handleLine(item);
-        else if (item.type === 'data') this.collect(item.bytes);
+      while (!this.closed) {
+        // A client that pipelines without end must not keep the other connections (and the
+        // output) waiting: every few items, the event loop gets a turn.
+        if (++handled % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (this.holds.replies) {
+          // The client is not reading its replies: read nothing more from it until it does.
+          await this.io.drained();
+          this.hold('replies', false);
+          continue;
+        }
+        const item = this.reader.next();
+        if (!item) break;
+        if (item.type === 'line') {
+          // The line is complete: the next one gets a deadline of its own.
+          clearTimeout(this.lineTimer);
+          this.lineTimer = undefined;
+          await this.handleLine(item);
+        } else if (item.type === 'data') await this.collect(item.bytes);
         else await this.finishData(item);
       }
     } catch (error) {
@@ -199,10 +318,9 @@ export class ServerSession {
     } finally {
       this.busy = false;
     }
-    if (this.paused && !this.closed) {
-      this.paused = false;
-      this.io.resume();
-    }
+    if (this.closed) return;
+    if (this.holds.backlog) this.hold('backlog', false);
+    this.armLineTimer();
   }
 
   private armIdleTimer(): void {
@@ -220,8 +338,58 @@ export class ServerSession {
     this.info(`idle for ${this.options.idleTimeoutMs} ms`);
     const decision = await this.options.behaviour.onIdle?.(this.context);
     // RFC 5321 §4.5.3.2: a server may close an idle connection, after a 421.
-    const timeout = reply(421, '4.4.2', `${this.options.hostname} Error: timeout exceeded`);
-    await this.act({ close: 'after-reply', ...decision }, timeout);
+    await this.act({ close: 'after-reply', ...decision }, this.timeoutReply());
+  }
+
+  /** Postfix's words for every timeout, so that clients see what they would see there. */
+  private timeoutReply(): ReplySpec {
+    return reply(421, '4.4.2', `${this.options.hostname} Error: timeout exceeded`);
+  }
+
+  /**
+   * The whole-line deadline: a command line still incomplete `lineTimeoutMs` after the server
+   * started waiting for its end (its first octet, or the reply before it) ends the connection.
+   * The idle timer alone cannot: each octet of a line dripped slowly resets it.
+   */
+  private armLineTimer(): void {
+    const ms = this.options.lineTimeoutMs;
+    if (ms <= 0 || this.state === 'data' || this.reader.buffered === 0 || this.lineTimer) return;
+    this.lineTimer = setTimeout(() => {
+      this.lineTimer = undefined;
+      if (this.closed || this.busy || this.state === 'data' || this.reader.buffered === 0) return;
+      this.info(`a command line was not complete ${ms} ms after it began (${this.reader.buffered} octets so far; --line-timeout)`);
+      this.sendReply(this.timeoutReply());
+      this.close('local', 'command line too slow', 'end');
+    }, ms);
+    this.lineTimer.unref();
+  }
+
+  /**
+   * The DATA progress rule, Postfix 3.7's `smtpd_min_data_rate` with its per-request deadline:
+   * DATA starts with `dataTimeoutMs` to go; time passing uses it up, and every `dataMinRate`
+   * octets received give a second back, never more than `dataTimeoutMs` ahead of now. A client
+   * sending at that rate or faster is never cut off, however large its message; one that
+   * drips its message (each octet resetting the idle timer) is, and a fast start cannot be
+   * banked for a slow finish.
+   */
+  private armDataTimer(): void {
+    const message = this.data;
+    if (!message) return;
+    this.dataTimer = setTimeout(() => {
+      if (this.closed || this.data !== message) return;
+      if (Date.now() < message.deadline) {
+        this.armDataTimer();
+        return;
+      }
+      const { dataTimeoutMs, dataMinRate } = this.options;
+      const rule = dataMinRate > 0
+        ? `it may fall at most ${dataTimeoutMs} ms behind ${dataMinRate} octets/s (--data-timeout, --data-min-rate)`
+        : `the limit is ${dataTimeoutMs} ms (--data-timeout)`;
+      this.info(`DATA too slow: ${message.received} octets in ${Date.now() - message.startedAt} ms; ${rule}`);
+      this.sendReply(this.timeoutReply());
+      this.close('local', 'DATA too slow', 'end');
+    }, Math.max(1, message.deadline - Date.now()));
+    this.dataTimer.unref();
   }
 
   private async handleLine(item: CommandLine): Promise<void> {
@@ -230,7 +398,8 @@ export class ServerSession {
       await authResponse(this, item.line.toString('latin1'));
       return;
     }
-    const { verb, argument } = splitCommandLine(item.line.toString('latin1'));
+    // The verb ends at any white space, as Postfix reads it: `AUTH<TAB>PLAIN …` is AUTH.
+    const { verb, argument, word: given } = splitCommandLine(item.line.toString('latin1'));
     this.emitLine(item, verb === 'AUTH');
     const occurrence = (this.counts.get(verb) ?? 0) + 1;
     this.counts.set(verb, occurrence);
@@ -260,7 +429,8 @@ export class ServerSession {
     }
     const handler: CommandHandler | undefined = commandHandlers[verb];
     if (!handler) {
-      this.finish(decision, verb === '' ? reply(500, '5.5.2', 'Error: bad syntax') : reply(500, '5.5.1', `Command unrecognized: ${JSON.stringify(verb.slice(0, 40))}`));
+      // The verb as the client sent it: its case may be the very thing being debugged.
+      this.finish(decision, verb === '' ? reply(500, '5.5.2', 'Error: bad syntax') : reply(500, '5.5.1', `Command unrecognized: ${JSON.stringify(given.slice(0, 40))}`));
       return;
     }
     const pending = handler(this, argument, decision);
@@ -300,7 +470,7 @@ export class ServerSession {
   sendReply(spec: ReplySpec): void {
     if (this.closed) return;
     const bytes = formatReply(spec);
-    this.io.write(bytes);
+    if (!this.io.write(bytes)) this.hold('replies', true);
     this.lastReplyAt = Date.now();
     if (this.options.byteEvents) this.options.emit({ type: 'send', conn: this.conn, tls: this.tls, data: bytes });
     // Like Postfix's smtpd_hard_error_limit: a client that collects error after error is
@@ -360,23 +530,56 @@ export class ServerSession {
 
   beginData(): void {
     this.state = 'data';
-    this.data = { chunks: [], size: 0, oversize: false, line: Buffer.alloc(0) };
+    const { keepContent, dataTimeoutMs } = this.options;
+    const now = Date.now();
+    this.data = {
+      startedAt: now,
+      deadline: dataTimeoutMs > 0 ? now + dataTimeoutMs : Infinity,
+      received: 0,
+      oversize: false,
+      chunks: keepContent ? [] : undefined,
+      unstuffer: new DotUnstuffer(),
+      body: keepContent ? undefined : this.options.openBody(`${this.conn}-${this.messageCount + 1}`),
+      size: 0,
+      line: Buffer.alloc(0),
+    };
+    if (dataTimeoutMs > 0) this.armDataTimer();
     this.reader.startData();
   }
 
-  private collect(bytes: Buffer): void {
-    const data = this.data;
-    if (!data) return;
-    data.size += bytes.length;
-    if (data.size > this.options.maxMessageSize) {
-      data.oversize = true;
-      data.chunks = [];
-    } else {
-      data.chunks.push(bytes);
+  private async collect(bytes: Buffer): Promise<void> {
+    const message = this.data;
+    if (!message) return;
+    message.received += bytes.length;
+    const { dataTimeoutMs, dataMinRate } = this.options;
+    if (dataTimeoutMs > 0 && dataMinRate > 0) {
+      const now = Date.now();
+      message.deadline = Math.min(now + dataTimeoutMs, message.deadline + (bytes.length * 1000) / dataMinRate);
     }
-    if (!this.options.byteEvents) return;
-    // Recv events go out line by line so a reporter can show each line with its terminator.
-    let pending = data.line.length > 0 ? Buffer.concat([data.line, bytes]) : bytes;
+    if (this.options.byteEvents) this.emitDataLines(message, bytes);
+    if (message.oversize) return;
+    if (message.received > this.options.maxMessageSize) {
+      // The rest is read and counted, not kept: the 552 comes at the end of data.
+      message.oversize = true;
+      message.chunks = undefined;
+      void message.body?.dispose();
+      message.body = undefined;
+      return;
+    }
+    if (message.chunks) {
+      message.chunks.push(bytes);
+      return;
+    }
+    const content = message.unstuffer.push(bytes);
+    for (const piece of content) message.size += piece.length;
+    // Awaited: a disk slower than the client holds the client back (the reader fills, and
+    // reading pauses) instead of filling memory.
+    if (message.body) await message.body.write(content);
+  }
+
+  /** Recv events go out line by line so a reporter can show each line with its terminator. */
+  private emitDataLines(message: IncomingMessage, bytes: Buffer): void {
+    let pending = message.line.length > 0 ? Buffer.concat([message.line, bytes]) : bytes;
     for (let crlf = pending.indexOf('\r\n'); crlf !== -1; crlf = pending.indexOf('\r\n')) {
       this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending.subarray(0, crlf + 2)) });
       pending = pending.subarray(crlf + 2);
@@ -385,15 +588,24 @@ export class ServerSession {
       this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending) });
       pending = Buffer.alloc(0);
     }
-    data.line = Buffer.from(pending);
+    message.line = Buffer.from(pending);
   }
 
   private async finishData(end: DataEnd): Promise<void> {
-    const data = this.data;
+    const message = this.data;
     this.data = undefined;
-    if (!data) return;
+    clearTimeout(this.dataTimer);
+    if (!message) return;
+    try {
+      await this.answerData(message, end);
+    } finally {
+      await message.body?.dispose();
+    }
+  }
+
+  private async answerData(message: IncomingMessage, end: DataEnd): Promise<void> {
     if (this.options.byteEvents) {
-      if (data.line.length > 0) this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: data.line });
+      if (message.line.length > 0) this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: message.line });
       this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from('.\r\n') });
     }
     const from = this.from ?? '';
@@ -405,47 +617,66 @@ export class ServerSession {
     if (end.bareCrLines.length > 0) this.info(`bare CR in DATA line(s) ${end.bareCrLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
     if (end.bareLfLines.length > 0) this.info(`bare LF in DATA line(s) ${end.bareLfLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
     if (end.longLines.length > 0) this.info(`DATA line(s) ${end.longLines.join(', ')} longer than ${TEXT_LINE_LIMIT} octets (RFC 5321 §4.5.3.1.6)`);
-    if (data.oversize) {
+    if (message.oversize) {
       // RFC 1870 §6.3 and RFC 5321 §4.5.3.1.10: the whole message is refused.
       this.sendReply(reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${this.options.maxMessageSize})`));
       return;
     }
-    // One copy of the message: the stored raw bytes, with the content (still dot-stuffed) a view of it.
-    const raw = Buffer.concat([...data.chunks, DOT_CRLF]);
-    const stuffed = raw.subarray(0, raw.length - DOT_CRLF.length);
-    const content = dotUnstuff(stuffed);
-    const decision: MessageDecision | undefined = await this.options.behaviour.onMessage?.({
-      ...this.context,
+    const summary = {
+      conn: this.conn,
       from,
       to,
-      data: content,
-      stuffed,
-      occurrence: ++this.messageCount,
+      tls: this.tls,
+      helo: this.helo,
+      authenticatedAs: this.authenticatedAs,
+      // The reader makes these arrays anew for every message, so they can be handed over.
       bareCrLines: end.bareCrLines,
       bareLfLines: end.bareLfLines,
       longLines: end.longLines,
-    });
-    if (decision && await this.preempt(decision)) return;
-    const id = nextQueueId();
-    if (decision?.store !== false) {
-      await this.options.deliver({
-        conn: this.conn,
-        id,
-        from,
-        to,
-        data: decision?.store ?? content,
-        raw,
-        tls: this.tls,
-        helo: this.helo,
-        authenticatedAs: this.authenticatedAs,
-        receivedAt: new Date(),
-        // The reader makes these arrays anew for every message, so they can be handed over.
-        bareCrLines: end.bareCrLines,
-        bareLfLines: end.bareLfLines,
-        longLines: end.longLines,
-      });
+    };
+    const occurrence = ++this.messageCount;
+    let decision: MessageDecision | undefined;
+    let stored: { message: MessageSummary | ReceivedMessage; content: StoredContent } | undefined;
+    if (message.chunks) {
+      // One copy of the message: the stored raw bytes, with the content (still dot-stuffed) a view of it.
+      const raw = Buffer.concat([...message.chunks, DOT_CRLF]);
+      const stuffed = raw.subarray(0, raw.length - DOT_CRLF.length);
+      const content = dotUnstuff(stuffed);
+      decision = await this.options.behaviour.onMessage?.({ ...this.context, from, to, data: content, stuffed, occurrence, bareCrLines: end.bareCrLines, bareLfLines: end.bareLfLines, longLines: end.longLines });
+      if (decision && await this.preempt(decision)) return;
+      if (decision?.store !== false) {
+        const data = decision?.store ?? content;
+        stored = { message: { ...summary, id: nextQueueId(), size: data.length, receivedAt: new Date(), data, raw }, content: data };
+      }
+    } else {
+      await message.body?.end();
+      stored = { message: { ...summary, id: nextQueueId(), size: message.size, receivedAt: new Date() }, content: message.body };
+    }
+    const id = stored?.message.id ?? nextQueueId();
+    if (stored) {
+      try {
+        if (message.body?.failure) throw message.body.failure;
+        await this.options.deliver(stored.message, stored.content);
+      } catch (error) {
+        if (!(error instanceof StorageFailure)) throw error;
+        this.refuseUnstored(stored.message, error);
+        return;
+      }
     }
     this.finish(decision, reply(250, '2.0.0', `Ok: queued as ${id} (kept here, never relayed)`));
+  }
+
+  /**
+   * A message that could not be written whole is not acknowledged: 452 when there is no room
+   * (RFC 5321 §4.2.2 "insufficient system storage", RFC 3463 X.3.1), else 451 (X.3.0), so the
+   * client keeps it and tries again later.
+   */
+  private refuseUnstored(message: MessageSummary, failure: StorageFailure): void {
+    const answer = failure.noSpace
+      ? reply(452, '4.3.1', 'Insufficient system storage: message not stored, try again later')
+      : reply(451, '4.3.0', 'Error: local write error, message not stored, try again later');
+    this.options.emit({ type: 'error', conn: this.conn, tls: this.tls, code: failure.errno, message: `message from <${message.from}> (${message.size} octets) not stored: ${failure.message}; answered ${answer.code} ${answer.enhanced}` });
+    this.sendReply(answer);
   }
 
   /** `mayHoldSecret`: an AUTH command or a line of its exchange (the only lines redacted). */

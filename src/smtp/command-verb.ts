@@ -12,7 +12,8 @@ export const isCommandSpace = (byte: number): boolean => SPACE.includes(String.f
  * Postfix. Whoever reads a client's lines (to redact them, to answer them) must read them
  * the same way, or a secret in a line the server takes as AUTH is recorded in clear.
  */
-export function splitCommandLine(text: string): { verb: string; argument: string } {
+export function splitCommandLine(text: string): { verb: string; argument: string; word: string } {
   const match = new RegExp(`^[${SPACE}]*([^${SPACE}]*)[${SPACE}]*(.*)$`, 's').exec(text)!;
-  return { verb: match[1]!.toUpperCase(), argument: match[2]! };
+  // `word` is the verb as the client wrote it, for echoing back (`Command unrecognized: "frob"`).
+  return { verb: match[1]!.toUpperCase(), argument: match[2]!, word: match[1]! };
 }

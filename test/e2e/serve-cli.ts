@@ -3,7 +3,7 @@
  * clients run as commands, and an mboxrd reader to check what was stored.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { waitFor } from '../harness/raw-server.js';
@@ -32,11 +32,24 @@ export interface RunningServe {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(args: string[]): Promise<RunningServe> {
+export interface StartServeOptions {
+  /** Variables added to the environment (TMPDIR, say). */
+  env?: Record<string, string>;
+  /**
+   * Shell commands run before serve replaces the shell (`exec`), e.g. `ulimit -f 64`: the
+   * child's pid is then serve's own.
+   */
+  before?: string;
+}
+
+export async function startServe(args: string[], options: StartServeOptions = {}): Promise<RunningServe> {
   if (!existsSync(path.join(REPO_ROOT, 'dist/cli/serve.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` (npm test does it)');
-  const env = { ...process.env };
+  const env = { ...process.env, ...options.env };
   delete env.FORCE_COLOR;
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: REPO_ROOT, env });
+  const argv = [BIN, 'serve', '--listen', '127.0.0.1:0', ...args];
+  const child = options.before === undefined
+    ? spawn(process.execPath, argv, { cwd: REPO_ROOT, env })
+    : spawn('bash', ['-c', `${options.before}; exec "$@"`, 'bash', process.execPath, ...argv], { cwd: REPO_ROOT, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -69,6 +82,18 @@ export function run(command: string, args: string[], input?: string): Promise<{ 
     child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
+}
+
+/** A process's peak resident set so far, in bytes, as the kernel counts it (VmHWM), read from outside. */
+export function peakRss(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (kb === undefined) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(kb) * 1024;
+}
+
+/** How many file descriptors a process holds open. */
+export function openDescriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }
 
 export const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';

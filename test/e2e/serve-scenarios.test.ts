@@ -58,6 +58,15 @@ describe('serve --list-scenarios', () => {
     expect(result.stdout).toContain('imitates: Postfix with smtpd_forbid_bare_newline = reject');
     expect(result.stdout).toMatch(/postgrey/);
   });
+
+  it('names no file that is not shipped, in the list or in the help', async () => {
+    const [list, help] = await Promise.all([runCli(['serve', '--list-scenarios']), runCli(['serve', '--help'])]);
+    for (const result of [list, help]) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toMatch(/design\.md|peers\.md|docs\/|fixtures\//);
+    }
+    expect(list.stdout).toMatch(/^cr-merge .*\n +imitates: a sendmail \+ milter \+ clean-up script pipeline/m);
+  });
 });
 
 describe('serve --scenario with real clients', () => {

@@ -2,8 +2,8 @@ import { reply } from '../replies.js';
 import type { BuiltInScenario } from './scenario.js';
 
 /**
- * Postfix's answers to SMTP smuggling (CVE-2023-51764), `smtpd_forbid_bare_newline`. What
- * Postfix 3.7.11 was seen to do on loopback is in docs/peers.md's table; these follow it.
+ * Postfix's answers to SMTP smuggling (CVE-2023-51764), `smtpd_forbid_bare_newline`, as
+ * Postfix 3.7.11 was seen to answer on loopback.
  */
 
 const bareLfReply = () => reply(550, '5.5.2', 'Error: bare <LF> received');

@@ -1,10 +1,10 @@
 import type { BuiltInScenario } from './scenario.js';
 
 /**
- * Design.md incident 1: a pipeline (sendmail, milters and a clean-up script) that stored
+ * A real incident: a pipeline (sendmail, milters and a clean-up script) that stored
  * `Date: … (EDT) From: "Example Name" <…>` on one line and then added `From: [no-from]`.
  * A header line ended by a bare CR is taken as part of the same line, the CR becomes a
- * space (what Postfix was seen to do, docs/peers.md), so the next field disappears into
+ * space (what Postfix 3.7 does with a bare CR in a header), so the next field disappears into
  * the previous one; a later stage finds no From field and inserts a placeholder, as
  * RFC 5322 §3.6 requires one. The body is left as it came.
  */
@@ -24,7 +24,7 @@ export function mergeBareCrHeader(data: Buffer): Buffer {
 export const crMerge: BuiltInScenario = {
   name: 'cr-merge',
   summary: 'stores each message with every bare CR in its header turned into a space, and adds "From: [no-from]" where no From field is left',
-  imitates: 'the broken sendmail + milter pipeline of design.md incident 1 (lint-mbox then reports bare-cr/merged-field style findings)',
+  imitates: 'a sendmail + milter + clean-up script pipeline that merged a Date header with the From after it (lint-mbox then reports merged-field and placeholder-address)',
   options: [],
   create: () => ({ behaviour: { name: 'cr-merge', onMessage: (m) => ({ store: mergeBareCrHeader(m.data) }) } }),
 };

@@ -1,6 +1,6 @@
 import type { BuiltInScenario } from './scenario.js';
 
-/** Design.md incident 4: a server that hangs up after EHLO, without a reply or a QUIT. */
+/** A server that hangs up after EHLO, without a reply or a QUIT, as some overloaded or blocklisting MTAs do. */
 export const ehloClose: BuiltInScenario = {
   name: 'ehlo-close',
   summary: 'closes the connection on EHLO without sending a reply',
@@ -16,7 +16,7 @@ export const ehloClose: BuiltInScenario = {
 export const tlsAbort: BuiltInScenario = {
   name: 'tls-abort',
   summary: '220 to STARTTLS, then closes the connection in the middle of the TLS handshake',
-  imitates: 'a server with a broken TLS set-up (OpenSMTPD 6.8 with OpenSSL 3, see docs/peers.md)',
+  imitates: 'a server with a broken TLS set-up (OpenSMTPD 6.8 built against OpenSSL 3 fails every handshake this way)',
   options: [],
   create: () => ({ behaviour: { name: 'tls-abort', onCommand: (c) => (c.verb === 'STARTTLS' ? { abortTls: true } : undefined) } }),
 };

@@ -7,7 +7,8 @@ import type { Scenario } from './scenario.js';
 
 /**
  * `serve --scenario FILE`: a JSON file (comments allowed) whose rules say how to answer.
- * The format is documented in `smtpdbg serve --help` and fixtures/scenarios/example.jsonc.
+ * The format is documented in `smtpdbg serve --help` (and fixtures/scenarios/example.jsonc is
+ * an example that the tests follow).
  *
  *   { "description": "…",
  *     "capabilities": { "remove": ["PIPELINING"], "add": ["X-DEMO"] },

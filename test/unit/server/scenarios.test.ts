@@ -7,7 +7,7 @@ import { DEFAULT_SCENARIO_OPTIONS } from '../../../src/server/scenarios/scenario
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
 
-describe('mergeBareCrHeader (cr-merge, design.md incident 1)', () => {
+describe('mergeBareCrHeader (cr-merge: a Date header merged with the From after it)', () => {
   it.each([
     [
       'a bare CR after Date swallows From, and a placeholder From is added',
