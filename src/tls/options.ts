@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_MIN_VERSION } from 'node:tls';
 import { fileError, InputError, UsageError } from '../errors.js';
+import { parsePin } from './fingerprint.js';
 
 /** What the user asked for about TLS, after reading files; shared by session, inject and proxy. */
 export interface TlsSettings {
@@ -18,6 +19,8 @@ export interface TlsSettings {
   ciphers?: string;
   /** Append NSS key-log lines here (for Wireshark). */
   keylogPath?: string;
+  /** Leaf certificate fingerprints ("AB:CD:…") that count as verified, and the only ones that do. */
+  pins?: string[];
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
@@ -79,6 +82,12 @@ export interface TlsCliOptions {
   tlsMax?: string;
   ciphers?: string;
   keylog?: string;
+  pinSha256?: string[];
+}
+
+/** Every value of a repeatable --pin-sha256 style option, in the colon form; none gives undefined. */
+export function parsePins(values: string[] | undefined, option: string): string[] | undefined {
+  return values?.length ? [...new Set(values.map((value) => parsePin(value, option)))] : undefined;
 }
 
 /** Builds TlsSettings from command-line options; SSLKEYLOGFILE applies when --keylog is absent. */
@@ -110,5 +119,7 @@ export function tlsSettingsFromOptions(host: string, options: TlsCliOptions, env
   if (options.ciphers) settings.ciphers = options.ciphers;
   const keylog = options.keylog ?? env.SSLKEYLOGFILE;
   if (keylog) settings.keylogPath = keylog;
+  const pins = parsePins(options.pinSha256, '--pin-sha256');
+  if (pins) settings.pins = pins;
   return settings;
 }
