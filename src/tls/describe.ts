@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { spkiSha256 } from './fingerprint.js';
+import { pemCertificates, spkiSha256 } from './fingerprint.js';
 import type { TlsSettings } from './options.js';
 import type { CertificateSummary, TlsSummary } from './summary.js';
 
@@ -75,9 +75,7 @@ function trustProblem(raw: Buffer[], trusted: Buffer | undefined): { code: strin
   const top = raw.at(-1);
   if (!top) return undefined;
   const cert = new X509Certificate(top);
-  const anchors = trusted
-    ? (trusted.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
-    : rootCertificates;
+  const anchors = trusted ? pemCertificates(trusted) : rootCertificates;
   for (const pem of anchors) {
     const anchor = new X509Certificate(pem);
     if (anchor.fingerprint256 === cert.fingerprint256) return undefined;

@@ -41,18 +41,25 @@ export function parsePin(value: string, option: string): string {
   return colonHex(Buffer.from(digits, 'hex'));
 }
 
+/** Each "-----BEGIN CERTIFICATE-----" block of a PEM text, in order; other blocks (keys) are left out. */
+export function pemCertificates(pem: string | Buffer): string[] {
+  return pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+}
+
 /** The certificate fingerprint of the first certificate of a PEM text. */
 export function certificateFingerprint(pem: string | Buffer): string {
   return new X509Certificate(pem).fingerprint256;
 }
 
 /**
- * --cert-out: the certificate a server offers, as PEM, so that a client can trust it (--ca)
- * or pin it. Only the certificate: the key stays in memory (or in the --key file).
+ * --cert-out: the certificates a server offers (its own, then any chain given with it), as
+ * PEM, so that a client can trust them (--ca) or pin the first. Only CERTIFICATE blocks: a
+ * --cert file that also holds the private key must not have it copied out.
  */
 export function writeCertificateFile(path: string, pem: string | Buffer): void {
+  const blocks = pemCertificates(pem);
   try {
-    writeFileSync(path, pem);
+    writeFileSync(path, blocks.map((block) => `${block}\n`).join(''));
   } catch (error) {
     throw new OutputError(path, error);
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_MIN_VERSION } from 'node:tls';
 import { fileError, InputError, UsageError } from '../errors.js';
-import { parsePin } from './fingerprint.js';
+import { parsePin, pemCertificates } from './fingerprint.js';
 
 /** What the user asked for about TLS, after reading files; shared by session, inject and proxy. */
 export interface TlsSettings {
@@ -42,15 +42,13 @@ export function readPemFile(path: string, option: string): Buffer {
   }
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /**
  * A file of PEM certificates, each one parsed: a file with none (a key, DER, a typo'd path
  * to some other file) would otherwise be accepted and leave the connection trusting nothing.
  */
 export function readCertificateFile(path: string, option: string): Buffer {
   const bytes = readPemFile(path, option);
-  const blocks = bytes.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  const blocks = pemCertificates(bytes);
   if (blocks.length === 0) throw new InputError(`${option} ${path}: no PEM certificate in it (expected "-----BEGIN CERTIFICATE-----")`);
   blocks.forEach((block, i) => {
     try {
