@@ -173,7 +173,7 @@ function pinResult(leaf: string | undefined, pins: readonly string[], problems: 
   }
   const wanted = pins.join(' or ');
   const text = leaf === undefined
-    ? `the server sent no certificate, --pin-sha256 wants SHA-256 ${wanted}`
-    : `pinned certificate not matched: the server's is SHA-256 ${leaf}, --pin-sha256 wants ${wanted}`;
+    ? `the server sent no certificate; pinned SHA-256 ${wanted}`
+    : `pinned certificate not matched: the server's is SHA-256 ${leaf}; pinned SHA-256 ${wanted}`;
   return { verified: false, verifyError: text, verifyCode: 'PIN_MISMATCH', verifyErrors: [text] };
 }
