@@ -12,7 +12,7 @@ import { OutputError } from '../io/output-failure.js';
  */
 
 /** "AB:CD:…": upper-case hex octets joined by colons, as OpenSSL and Node print them. */
-export function colonHex(bytes: Buffer): string {
+function colonHex(bytes: Buffer): string {
   return bytes.toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
 }
 
@@ -44,11 +44,6 @@ export function parsePin(value: string, option: string): string {
 /** Each "-----BEGIN CERTIFICATE-----" block of a PEM text, in order; other blocks (keys) are left out. */
 export function pemCertificates(pem: string | Buffer): string[] {
   return pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-}
-
-/** The certificate fingerprint of the first certificate of a PEM text. */
-export function certificateFingerprint(pem: string | Buffer): string {
-  return new X509Certificate(pem).fingerprint256;
 }
 
 /**
