@@ -81,6 +81,12 @@ describe('serve --cert-out and the printed fingerprint', () => {
     expect(result.stderr).toBe(`smtpdbg: cannot write ${bad}: ENOENT (no such file or directory)\n`);
     expect(result.stdout).toBe('');
   });
+
+  it('--cert-out with --no-starttls is a usage error', async () => {
+    const result = await runCli(['serve', '--listen', '127.0.0.1:0', '--no-starttls', '--cert-out', path.join(dir, 'none.pem')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('smtpdbg: --cert-out has no certificate to write with --no-starttls\n');
+  });
 });
 
 describe('session/inject --pin-sha256 against a separately started serve', () => {
