@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { collect } from './action.js';
 import { parseAuthMechanism, type AuthMechanism } from '../smtp/auth.js';
 import type { EmbeddedServer } from '../session/embedded.js';
 import type { SessionSettings } from '../session/smtp-session.js';
@@ -36,6 +37,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--plain', 'no TLS at all')
     .option('--servername <name>', 'SNI and the name to verify (default: the host, unless it is an IP address)')
     .option('--ca <file>', 'trust these CA certificates (PEM; a file without one is refused) instead of the system store')
+    .option('--pin-sha256 <fingerprint>', "trust the server whose certificate has this SHA-256 fingerprint (AB:CD:…, colons optional; repeatable), and no other", collect)
     .option('--insecure', 'send credentials even when certificate verification failed')
     .option('--strict-tls', 'a failed certificate verification ends the session (exit 3)')
     .option('--cert <file>', 'client certificate (PEM)')

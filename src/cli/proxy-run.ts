@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
+import { spkiSha256, writeCertificateFile } from '../tls/fingerprint.js';
 import { UsageError } from '../errors.js';
 import { startProxy } from '../proxy/proxy-server.js';
 import { UpstreamTls } from '../proxy/proxy-connection.js';
 import { isLoopback, parseTarget } from '../session/target.js';
-import { readPemFile, tlsSettingsFromOptions } from '../tls/options.js';
+import { parsePins, readPemFile, tlsSettingsFromOptions, type TlsSettings } from '../tls/options.js';
 import { EventStream } from '../transcript/events.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { printEvents } from '../ui/line-printer.js';
@@ -29,10 +30,11 @@ function upstreamTlsMode(value: string | undefined, port: number): UpstreamTls {
  * What the proxy will check of the upstream certificate, said before any connection: nothing
  * is verified at start-up, each connection shows its own result.
  */
-function upstreamCheck(mode: UpstreamTls, options: ProxyCliOptions, verifyName: string): string {
+function upstreamCheck(mode: UpstreamTls, options: ProxyCliOptions, tls: TlsSettings): string {
   if (mode === UpstreamTls.none) return 'plain text, no certificate';
   if (options.insecureUpstream) return 'ANY certificate accepted (--insecure-upstream)';
-  return `the certificate must verify for ${verifyName} against ${options.ca ? `--ca ${options.ca}` : 'the system CAs'}, checked on each connection`;
+  if (tls.pins) return `only a certificate with SHA-256 ${tls.pins.join(' or ')} (--upstream-pin-sha256), checked on each connection`;
+  return `the certificate must verify for ${tls.verifyName} against ${options.ca ? `--ca ${options.ca}` : 'the system CAs'}, checked on each connection`;
 }
 
 export async function runProxyCommand(options: ProxyCliOptions): Promise<number> {
@@ -42,6 +44,8 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
   if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
   if (options.ipv4 && options.ipv6) throw new UsageError('-4 and -6 exclude each other');
   if (options.insecureUpstream && mode === UpstreamTls.none) throw new UsageError('--insecure-upstream has no effect with --upstream-tls none');
+  if (options.upstreamPinSha256 && mode === UpstreamTls.none) throw new UsageError('--upstream-pin-sha256 has no effect with --upstream-tls none');
+  if (options.upstreamPinSha256 && options.insecureUpstream) throw new UsageError('--upstream-pin-sha256 and --insecure-upstream exclude each other');
   const timeoutMs = parseTimeout(options.timeout);
   const idleTimeoutMs = parseIdleTimeout(options.idleTimeout);
   // Upstream verification exactly as `session` builds it; --cert/--key are the proxy's own.
@@ -50,6 +54,8 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
     ...(options.keylog !== undefined ? { keylog: options.keylog } : {}),
   });
+  const pins = parsePins(options.upstreamPinSha256, '--upstream-pin-sha256');
+  if (pins) tls.pins = pins;
   const own = options.cert && options.key ? { cert: readPemFile(options.cert, '--cert'), key: readPemFile(options.key, '--key') } : {};
 
   const events = new EventStream();
@@ -75,17 +81,20 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
       events,
       ...own,
     });
+    if (options.certOut !== undefined) writeCertificateFile(options.certOut, server.certificate);
   } catch (error) {
+    await server?.close();
     transcript?.close();
     throw error;
   }
   transcript?.attach(events);
   const stopPrinting = printEvents(events, process.stdout);
   const listening = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
-  const fingerprint = new X509Certificate(server.certificate).fingerprint256;
+  const offered = new X509Certificate(server.certificate);
+  const spki = spkiSha256(offered);
   const lines = [
-    `=== proxy listening on ${listening}, relaying to ${upstreamText} (upstream TLS: ${mode}; ${upstreamCheck(mode, options, tls.verifyName)})`,
-    `=== certificate offered to applications: ${server.certificateGenerated ? 'generated, self-signed' : options.cert} (SHA-256 ${fingerprint})`,
+    `=== proxy listening on ${listening}, relaying to ${upstreamText} (upstream TLS: ${mode}; ${upstreamCheck(mode, options, tls)})`,
+    `=== certificate offered to applications: ${server.certificateGenerated ? 'generated, self-signed' : options.cert} (SHA-256 ${offered.fingerprint256}; SPKI SHA-256 ${spki.base64})${options.certOut !== undefined ? `, written to ${options.certOut}` : ''}`,
     ...(isLoopback(server.host) ? [] : [`*** listening on a non-loopback address: anyone who can reach ${listening} can send mail through it to ${upstreamText}`]),
     ...(transcript ? [`=== recording to ${transcript.path}`] : []),
   ];

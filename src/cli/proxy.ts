@@ -1,16 +1,18 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
-import { configureCommand, setExitCode } from './action.js';
+import { collect, configureCommand, setExitCode } from './action.js';
 
 export interface ProxyCliOptions {
   listen: string;
   upstream: string;
   upstreamTls?: string;
   insecureUpstream?: boolean;
+  upstreamPinSha256?: string[];
   ca?: string;
   servername?: string;
   cert?: string;
   key?: string;
+  certOut?: string;
   hostname: string;
   transcript?: string;
   timeout: string;
@@ -28,10 +30,12 @@ export function registerProxy(program: Command): void {
     .option('--listen <addr>', 'where applications connect: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2526')
     .addOption(new Option('--upstream-tls <mode>', 'TLS towards the server: starttls (required), implicit, none (default: starttls; implicit for port 465)').choices(['starttls', 'implicit', 'none']))
     .option('--insecure-upstream', 'relay even when the upstream certificate fails verification (said on every connection)')
+    .option('--upstream-pin-sha256 <fingerprint>', 'trust the upstream server whose certificate has this SHA-256 fingerprint (AB:CD:…, colons optional; repeatable), and no other', collect)
     .option('--ca <file>', 'trust these CA certificates (PEM) for the upstream server instead of the system store')
     .option('--servername <name>', 'SNI and the name to verify upstream (default: the upstream host, unless it is an IP address)')
     .option('--cert <file>', "the proxy's own certificate (PEM) offered to applications; default: a self-signed one generated at start")
     .option('--key <file>', 'private key (PEM) for --cert')
+    .option('--cert-out <file>', "write the proxy's own certificate (PEM) to FILE, for applications to trust or pin")
     .option('--hostname <name>', "the name in the proxy's own replies and in the generated certificate", 'localhost')
     .option('--transcript <file>', 'record both legs: .jsonl gives JSON Lines (read it with `smtpdbg transcript`), any other name text')
     .option('--timeout <ms>', 'bound on connecting upstream, each TLS handshake, every upstream reply, and a server that reads none of the message relayed to it', '30000')

@@ -22,6 +22,7 @@ interface ServeCliOptions {
   fsync?: boolean;
   cert?: string;
   key?: string;
+  certOut?: string;
   hostname: string;
   maxSize: number;
   idleTimeout: number;
@@ -114,6 +115,7 @@ export function registerServe(program: Command): void {
     .option('--fsync', 'sync the mbox to the disk before each 250 (as an MTA does); slower under load')
     .option('--cert <file>', 'certificate (PEM) for STARTTLS; default: a self-signed one generated at start')
     .option('--key <file>', 'private key (PEM) for --cert')
+    .option('--cert-out <file>', 'write the certificate offered for STARTTLS (PEM) to FILE, for a client to trust (--ca) or pin')
     .option('--hostname <name>', 'name in the banner, the EHLO reply and the generated certificate', 'localhost')
     .option('--max-size <octets>', 'message size limit advertised in SIZE; larger messages get 552', positiveInteger('--max-size'), DEFAULT_MAX_MESSAGE_SIZE)
     .option('--idle-timeout <ms>', 'close a silent connection with 421 4.4.2 after this long (0: never)', positiveInteger('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS)
@@ -163,6 +165,7 @@ ${SCENARIO_HELP}`)
       const { host, port } = parseListenAddress(options.listen);
       if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
       if (options.fsync && options.mbox === undefined) throw new UsageError('--fsync applies to --mbox FILE, which is not given');
+      if (options.certOut !== undefined && !options.starttls) throw new UsageError('--cert-out has no certificate to write with --no-starttls');
       checkScenarioOptions(command, options.scenario === undefined ? undefined : findScenario(options.scenario), options.scenario);
       const scenario = options.scenario === undefined
         ? undefined
@@ -201,6 +204,15 @@ ${SCENARIO_HELP}`)
         ...(options.mbox !== undefined ? { mboxPath: options.mbox, fsync: options.fsync ?? false } : {}),
         ...tlsFiles,
       });
+      if (options.certOut !== undefined && server.certificate !== undefined) {
+        const { writeCertificateFile } = await import('../tls/fingerprint.js');
+        try {
+          writeCertificateFile(options.certOut, server.certificate);
+        } catch (error) {
+          await server.close();
+          throw error;
+        }
+      }
       const reporter = createServeReporter(server.events, process.stdout, {
         json: options.json ?? false,
         quiet: options.quiet ?? false,

@@ -158,7 +158,7 @@ export class SmtpClient {
     });
     if (tls) {
       client.inTls = true;
-      client.tlsSummary = describeTlsSocket(socket as TLSSocket, tls.verifyName, tls.servername, tls.ca);
+      client.tlsSummary = describeTlsSocket(socket as TLSSocket, tls);
       client.emit({ type: 'tls', summary: client.tlsSummary });
     }
     client.listen();
@@ -329,7 +329,7 @@ export class SmtpClient {
       throw error;
     }
     this.inTls = true;
-    this.tlsSummary = describeTlsSocket(secure, settings.verifyName, settings.servername, settings.ca);
+    this.tlsSummary = describeTlsSocket(secure, settings);
     this.emit({ type: 'tls', summary: this.tlsSummary });
     this.listen();
     return this.tlsSummary;

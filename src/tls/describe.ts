@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { pemCertificates, spkiSha256 } from './fingerprint.js';
+import type { TlsSettings } from './options.js';
 import type { CertificateSummary, TlsSummary } from './summary.js';
 
 /** OpenSSL verification codes in the words a mail administrator uses. */
@@ -41,6 +43,7 @@ function describeCertificate(cert: PeerCertificate): CertificateSummary {
     validTo: new Date(cert.valid_to).toISOString(),
     subjectAltNames: sans,
     fingerprint256: cert.fingerprint256,
+    spkiSha256: spkiSha256(new X509Certificate(cert.raw)),
     serialNumber: cert.serialNumber,
     selfSigned: subject === issuer,
   };
@@ -72,9 +75,7 @@ function trustProblem(raw: Buffer[], trusted: Buffer | undefined): { code: strin
   const top = raw.at(-1);
   if (!top) return undefined;
   const cert = new X509Certificate(top);
-  const anchors = trusted
-    ? (trusted.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
-    : rootCertificates;
+  const anchors = trusted ? pemCertificates(trusted) : rootCertificates;
   for (const pem of anchors) {
     const anchor = new X509Certificate(pem);
     if (anchor.fingerprint256 === cert.fingerprint256) return undefined;
@@ -100,9 +101,14 @@ function whose(i: number, cert: CertificateSummary): string {
  * is made with rejectUnauthorized=false so that we can show *why* it failed — and every
  * problem is reported, not only the one OpenSSL ends on: its chain result, the validity
  * dates of each certificate, and the host name check of RFC 6125 against `verifyName`.
- * `trusted` is the CA file in use (the system store when absent).
+ * `ca` is the CA file in use (the system store when absent). With `pins`, the leaf's
+ * fingerprint decides instead (see pinResult).
  */
-export function describeTlsSocket(socket: TLSSocket, verifyName: string, servername: string | null, trusted?: Buffer): TlsSummary {
+export function describeTlsSocket(
+  socket: TLSSocket,
+  settings: Pick<TlsSettings, 'verifyName' | 'servername' | 'ca' | 'pins'>,
+): TlsSummary {
+  const { verifyName, servername, ca: trusted } = settings;
   const { summaries: chain, raw } = peerChain(socket);
   const cipher = socket.getCipher();
   const problems: Array<{ code: string; text: string }> = [];
@@ -130,15 +136,44 @@ export function describeTlsSocket(socket: TLSSocket, verifyName: string, servern
     const names = chain[0]?.subjectAltNames.join(', ') || chain[0]?.subject || 'no names';
     add(code, code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `name mismatch: certificate is for ${names}, not ${verifyName}` : identityError.message);
   }
-  return {
+  const base = {
     protocol: socket.getProtocol(),
     cipher: cipher ? cipher.standardName || cipher.name : null,
     servername,
     alpn: socket.alpnProtocol || null,
     chain,
+  };
+  if (settings.pins?.length) return { ...base, ...pinResult(chain[0]?.fingerprint256, settings.pins, problems) };
+  return {
+    ...base,
     verified: problems.length === 0,
     verifyError: problems.length ? problems.map((p) => p.text).join('; ') : null,
     verifyCode: problems.length ? [...new Set(problems.map((p) => p.code))].join(', ') : null,
     ...(problems.length ? { verifyErrors: problems.map((p) => p.text) } : {}),
   };
+}
+
+type Verification = Pick<TlsSummary, 'verified' | 'verifyError' | 'verifyCode' | 'verifyErrors' | 'pinned' | 'overriddenErrors'>;
+
+/**
+ * Verification by --pin-sha256: the user vouches for this exact certificate, so a leaf that
+ * matches is trusted whatever its chain, names and dates say — as a DANE-EE record does, RFC
+ * 7672 §3.1.1 — and what the chain alone would have failed on is kept only as a note. A leaf
+ * that matches none fails, however well its chain verifies: that is the point of a pin.
+ */
+function pinResult(leaf: string | undefined, pins: readonly string[], problems: Array<{ code: string; text: string }>): Verification {
+  if (leaf !== undefined && pins.includes(leaf)) {
+    return {
+      verified: true,
+      verifyError: null,
+      verifyCode: null,
+      pinned: leaf,
+      ...(problems.length ? { overriddenErrors: problems.map((p) => p.text) } : {}),
+    };
+  }
+  const wanted = pins.join(' or ');
+  const text = leaf === undefined
+    ? `the server sent no certificate; pinned SHA-256 ${wanted}`
+    : `pinned certificate not matched: the server's is SHA-256 ${leaf}; pinned SHA-256 ${wanted}`;
+  return { verified: false, verifyError: text, verifyCode: 'PIN_MISMATCH', verifyErrors: [text] };
 }

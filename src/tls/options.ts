@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_MIN_VERSION } from 'node:tls';
 import { fileError, InputError, UsageError } from '../errors.js';
+import { parsePin, pemCertificates } from './fingerprint.js';
 
 /** What the user asked for about TLS, after reading files; shared by session, inject and proxy. */
 export interface TlsSettings {
@@ -18,6 +19,8 @@ export interface TlsSettings {
   ciphers?: string;
   /** Append NSS key-log lines here (for Wireshark). */
   keylogPath?: string;
+  /** Leaf certificate fingerprints ("AB:CD:…") that count as verified, and the only ones that do. */
+  pins?: string[];
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
@@ -39,15 +42,13 @@ export function readPemFile(path: string, option: string): Buffer {
   }
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /**
  * A file of PEM certificates, each one parsed: a file with none (a key, DER, a typo'd path
  * to some other file) would otherwise be accepted and leave the connection trusting nothing.
  */
 export function readCertificateFile(path: string, option: string): Buffer {
   const bytes = readPemFile(path, option);
-  const blocks = bytes.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  const blocks = pemCertificates(bytes);
   if (blocks.length === 0) throw new InputError(`${option} ${path}: no PEM certificate in it (expected "-----BEGIN CERTIFICATE-----")`);
   blocks.forEach((block, i) => {
     try {
@@ -79,6 +80,12 @@ export interface TlsCliOptions {
   tlsMax?: string;
   ciphers?: string;
   keylog?: string;
+  pinSha256?: string[];
+}
+
+/** Every value of a repeatable --pin-sha256 style option, in the colon form; none gives undefined. */
+export function parsePins(values: string[] | undefined, option: string): string[] | undefined {
+  return values?.length ? [...new Set(values.map((value) => parsePin(value, option)))] : undefined;
 }
 
 /** Builds TlsSettings from command-line options; SSLKEYLOGFILE applies when --keylog is absent. */
@@ -110,5 +117,7 @@ export function tlsSettingsFromOptions(host: string, options: TlsCliOptions, env
   if (options.ciphers) settings.ciphers = options.ciphers;
   const keylog = options.keylog ?? env.SSLKEYLOGFILE;
   if (keylog) settings.keylogPath = keylog;
+  const pins = parsePins(options.pinSha256, '--pin-sha256');
+  if (pins) settings.pins = pins;
   return settings;
 }

@@ -8,7 +8,13 @@ export interface CertificateSummary {
   validFrom: string;
   validTo: string;
   subjectAltNames: string[];
+  /** SHA-256 of the whole certificate, "AB:CD:…" (what --pin-sha256 matches). */
   fingerprint256: string;
+  /**
+   * SHA-256 of the SubjectPublicKeyInfo, the data of a DANE "3 1 1" TLSA record. Absent in
+   * transcripts recorded before it was added.
+   */
+  spkiSha256?: { base64: string; hex: string };
   serialNumber: string;
   selfSigned: boolean;
 }
@@ -28,4 +34,11 @@ export interface TlsSummary {
   verifyCode: string | null;
   /** Every reason verification failed, one per problem, when it failed. */
   verifyErrors?: string[];
+  /**
+   * The leaf certificate's fingerprint when it matched a --pin-sha256: the connection then
+   * counts as verified, whatever the chain, names and dates say.
+   */
+  pinned?: string;
+  /** With `pinned`: what the chain alone would have failed on (shown, not held against it). */
+  overriddenErrors?: string[];
 }

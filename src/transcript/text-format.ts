@@ -86,9 +86,15 @@ function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; tex
   summary.chain.forEach((cert, i) => {
     const label = i === 0 ? 'peer certificate' : `  issued by [${i}]`;
     lines.push({ kind: 'info', text: `${label}: subject ${cert.subject || '(empty)'}; issuer ${cert.issuer || '(empty)'}` });
-    lines.push({ kind: 'info', text: `${' '.repeat(label.length)}  valid ${cert.validFrom} to ${cert.validTo}${cert.subjectAltNames.length ? `; SAN ${cert.subjectAltNames.join(', ')}` : ''}` });
+    const indent = ' '.repeat(label.length + 2);
+    lines.push({ kind: 'info', text: `${indent}valid ${cert.validFrom} to ${cert.validTo}${cert.subjectAltNames.length ? `; SAN ${cert.subjectAltNames.join(', ')}` : ''}` });
+    lines.push({ kind: 'info', text: `${indent}SHA-256 ${cert.fingerprint256}` });
+    if (cert.spkiSha256) lines.push({ kind: 'info', text: `${indent}SPKI SHA-256 ${cert.spkiSha256.base64} (hex ${cert.spkiSha256.hex}, DANE ${i === 0 ? '3' : '2'} 1 1)` });
   });
-  if (summary.verified) lines.push({ kind: 'info', text: 'certificate verified' });
+  if (summary.pinned) {
+    lines.push({ kind: 'info', text: `certificate verified (pinned: SHA-256 ${summary.pinned})` });
+    for (const overridden of summary.overriddenErrors ?? []) lines.push({ kind: 'info', text: `  the pin stands in for the chain, which alone would fail: ${overridden}` });
+  } else if (summary.verified) lines.push({ kind: 'info', text: 'certificate verified' });
   // The server side of a handshake (serve, proxy) asks no certificate: nothing to verify.
   else if (summary.chain.length === 0 && summary.verifyError === null) lines.push({ kind: 'info', text: 'no peer certificate (none was asked for)' });
   else lines.push({ kind: 'warning', text: `certificate verification FAILED: ${summary.verifyError ?? 'unknown reason'}${summary.verifyCode ? ` (${summary.verifyCode})` : ''}` });

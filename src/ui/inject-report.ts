@@ -126,7 +126,7 @@ export function formatTlsLine(reports: readonly TransactionReport[], chalk: Chal
   const seen = new Map<string, boolean>();
   for (const { tls } of reports) {
     if (!tls) continue;
-    const verification = tls.verified ? 'certificate verified' : `certificate verification FAILED: ${tls.verifyError ?? 'unknown reason'}`;
+    const verification = tls.verified ? `certificate verified${tls.pinned ? ` (pinned: SHA-256 ${tls.pinned})` : ''}` : `certificate verification FAILED: ${tls.verifyError ?? 'unknown reason'}`;
     seen.set(`TLS: ${tls.protocol ?? 'unknown protocol'}, ${tls.cipher ?? 'unknown cipher'}; ${verification}`, tls.verified);
   }
   return [...seen].map(([text, verified]) => (verified ? chalk.dim(Markers.info) + text : chalk.red.bold(Markers.error) + chalk.red(text)));
