@@ -33,6 +33,7 @@ interface ServeCliOptions {
   showSecrets?: boolean;
   json?: boolean;
   quiet?: boolean;
+  lint?: boolean;
   scenario?: string;
   listScenarios?: boolean;
   idle: number;
@@ -126,6 +127,7 @@ export function registerServe(program: Command): void {
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
     .option('--quiet', 'do not print the bytes of each command, reply and DATA line; only connections, messages and errors (for load)')
+    .option('--lint', 'lint every received message as it is stored and print the lint-mbox findings under it (each message is then held in memory, up to --max-size)')
     .option('--scenario <name|file>', 'misbehave on purpose: a built-in scenario or a scenario file (see below)')
     .option('--list-scenarios', 'list the built-in scenarios and what real server each imitates, then exit')
     .option('--idle <ms>', 'idle-421: send 421 4.4.2 after this much silence', positiveInteger('--idle'), DEFAULT_SCENARIO_OPTIONS.idleMs)
@@ -198,6 +200,7 @@ ${SCENARIO_HELP}`)
         // A long run must not hold every message: they go to --mbox and the reporter only.
         keepMessages: false,
         byteEvents: !options.quiet,
+        ...(options.lint ? { lint: (await import('../mbox/index.js')).lintMessage } : {}),
         ...(scenario ? { behaviour: scenario.behaviour } : {}),
         tls: options.starttls,
         showSecrets: options.showSecrets ?? false,

@@ -70,6 +70,12 @@ export interface CaptureServerOptions {
    */
   keepMessages?: boolean;
   /**
+   * Lints each accepted message as it is stored (`serve --lint`): its findings are shown as
+   * info lines under the message. The content is then held whole in memory, up to the size
+   * limit. Given by the caller, so that the server does not load the linter otherwise.
+   */
+  lint?: (content: Buffer) => ReadonlyArray<{ severity: string; rule: string; line: number; detail: string }>;
+  /**
    * Emit send/recv events for every command, reply and DATA line (default true). Off, only
    * connections, TLS, closes, errors and notes (one per stored message) are emitted.
    */
@@ -154,6 +160,11 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     }
     if (keepMessages && 'data' in message) messages.push(message);
     emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.size} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${mbox ? `, appended to ${mbox.path}` : ''}` });
+    if (options.lint && Buffer.isBuffer(content)) {
+      const findings = options.lint(content);
+      if (findings.length === 0) emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: lint-mbox: no findings` });
+      for (const f of findings) emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: lint-mbox ${f.severity} ${f.rule} line ${f.line}: ${f.detail}` });
+    }
     for (const callback of callbacks) callback(message);
   };
 
@@ -178,7 +189,7 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       openBody,
       // Content is held whole only where something needs it whole: kept messages, and a
       // behaviour that reads or rewrites it.
-      keepContent: keepMessages || behaviour.onMessage !== undefined,
+      keepContent: keepMessages || behaviour.onMessage !== undefined || options.lint !== undefined,
       released: () => sessions.delete(session),
       maxMessageSize,
       idleTimeoutMs,

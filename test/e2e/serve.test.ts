@@ -431,6 +431,26 @@ print('refused', refused)
     expect(lines.at(-1)).toEqual({ type: 'stopped', signal: 'SIGINT' });
   });
 
+  it('--lint: each message\'s lint-mbox findings are printed under it as it arrives (text and --json)', async () => {
+    const serve = await startServe(['--lint', '--quiet']);
+    const client = await openData(serve.port, 's@example.test');
+    await client.send('Date: Sat, 5 Dec 2026 12:00:00 +0000\rFrom: <s@example.test>\r\nSubject: merged\r\n\r\nbody\r\n.\r\n');
+    await client.readReply();
+    await waitFor(() => serve.stdout().includes('lint-mbox error merged-field'), 10_000);
+    expect(serve.stdout()).toMatch(/=== message \S+: lint-mbox error bare-cr line 1: CR without LF inside a header line/);
+    expect(serve.stdout()).toMatch(/=== message \S+: lint-mbox error merged-field line 1: "From:" inside the value of Date/);
+    expect(await serve.stop()).toBe(0);
+
+    const json = await startServe(['--lint', '--json']);
+    const clean = await openData(json.port, 's@example.test');
+    await clean.send('Date: Sat, 5 Dec 2026 12:00:00 +0000\r\nFrom: <s@example.test>\r\nMessage-ID: <1@example.test>\r\n\r\nbody\r\n.\r\n');
+    await clean.readReply();
+    await waitFor(() => json.stdout().includes('lint-mbox: no findings'), 10_000);
+    expect(await json.stop()).toBe(0);
+    const lines = json.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ type: 'info', message: expect.stringMatching(/^message \S+: lint-mbox: no findings$/) }));
+  });
+
   it('ends with exit 0 and a complete mbox on SIGINT while a client is connected', async () => {
     const mbox = path.join(dir, 'sigint.mbox');
     const serve = await startServe(['--mbox', mbox]);
