@@ -56,7 +56,7 @@ export function registerInject(program: Command): void {
     .option('--retry <n>', 'on a 4xx (421, 451 greylisting …) or a dropped connection, reconnect up to N times, after the delay the reply asks for (at most 5 min) or a backoff (1 s, 2 s, 4 s …)', atLeast('--retry', 0))
     .option('--pause <stage=ms>', `wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
     .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', atLeast('--max-size', 1))
-    .option('--observe <source>', 'read back what the server stored: mbox:PATH, maildir:DIR, imap://user@host[:port]/MAILBOX or imaps://…, and show it byte by byte against what was sent')
+    .option('--observe <source>', 'read back what the server stored or passed on: mbox:PATH, maildir:DIR, imap://user@host[:port]/MAILBOX, imaps://…, or relay:HOST:PORT (listen there as its next hop); shown byte by byte against what was sent')
     .option('--observe-timeout <ms>', 'how long --observe waits for the message to appear (default 30000)', milliseconds('--observe-timeout'))
     .option('--observe-delete', 'with an imap:// source: delete the copies found once read')
     .option('--no-trace-header', 'with --observe: mark the message only on its last body line, not with an X-Smtpdbg-Trace header field')

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError, TimeoutError, UsageError } from '../errors.js';
+import { InputError, systemErrorCode, TimeoutError, UsageError } from '../errors.js';
 import type { ImapOptions } from '../net/imap-store.js';
 import { describeImap, parseImapUrl, type ImapLocation } from './imap-location.js';
 import { hasTrace } from './trace.js';
@@ -12,24 +12,36 @@ import { hasTrace } from './trace.js';
  * sent, so only what arrived since is read.
  */
 
-export type ObserveSource = { kind: 'mbox'; path: string } | { kind: 'maildir'; dir: string } | { kind: 'imap'; location: ImapLocation };
+export type ObserveSource =
+  | { kind: 'mbox'; path: string }
+  | { kind: 'maildir'; dir: string }
+  | { kind: 'imap'; location: ImapLocation }
+  | { kind: 'relay'; host: string; port: number };
 
-/** `mbox:PATH`, `maildir:DIR`, `imap://user@host[:port]/MAILBOX` or `imaps://…`. */
+/** `mbox:PATH`, `maildir:DIR`, `imap://user@host[:port]/MAILBOX`, `imaps://…` or `relay:HOST:PORT`. */
 export function parseObserveSource(text: string): ObserveSource {
   if (/^imaps?:\/\//i.test(text)) return { kind: 'imap', location: parseImapUrl(text) };
+  const relay = /^relay:(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  if (relay) {
+    const port = Number(relay[3]);
+    if (port < 1 || port > 65535) throw new UsageError(`--observe ${text}: the port must be 1 to 65535`);
+    return { kind: 'relay', host: relay[1] ?? relay[2]!, port };
+  }
   const match = /^(mbox|maildir):(.+)$/.exec(text);
-  if (!match) throw new UsageError(`--observe ${text}: expected mbox:PATH, maildir:DIR, imap://user@host/MAILBOX or imaps://…`);
+  if (!match) throw new UsageError(`--observe ${text}: expected mbox:PATH, maildir:DIR, imap://user@host/MAILBOX, imaps://… or relay:HOST:PORT`);
   return match[1] === 'mbox' ? { kind: 'mbox', path: match[2]! } : { kind: 'maildir', dir: match[2]! };
 }
 
 /** How a store keeps line ends: the Unix mailbox formats write LF. */
 export function lineEndsOf(source: ObserveSource): 'lf' | 'crlf' {
+  // A relay's DATA and IMAP both carry CRLF lines.
   // IMAP hands messages out with CRLF (RFC 3501 §2.3.1), whatever the server keeps on disk.
   return source.kind === 'mbox' || source.kind === 'maildir' ? 'lf' : 'crlf';
 }
 
 export function describeSource(source: ObserveSource): string {
   if (source.kind === 'imap') return describeImap(source.location);
+  if (source.kind === 'relay') return `relay:${source.host.includes(':') ? `[${source.host}]` : source.host}:${source.port}`;
   return source.kind === 'mbox' ? `mbox:${source.path}` : `maildir:${source.dir}`;
 }
 
@@ -74,7 +86,35 @@ export async function watchMailbox(source: ObserveSource, imap?: ImapOptions): P
       close: () => store.close(),
     };
   }
+  if (source.kind === 'relay') return watchRelay(source);
   return source.kind === 'mbox' ? MboxWatch.start(source.path) : MaildirWatch.start(source.dir);
+}
+
+/**
+ * `relay:HOST:PORT`: we are the next hop. A capture server listens there (STARTTLS offered
+ * with a generated certificate, every recipient accepted, nothing relayed further) for the
+ * server under test to pass the message on to — its relayhost, smarthost or transport points
+ * here — and the copy is what that server sent onward: envelope and bytes as received.
+ */
+async function watchRelay(source: Extract<ObserveSource, { kind: 'relay' }>): Promise<MailboxWatch> {
+  const { startCaptureServer } = await import('../server/capture-server.js');
+  let server: Awaited<ReturnType<typeof startCaptureServer>>;
+  try {
+    server = await startCaptureServer({ host: source.host, port: source.port, hostname: 'smtpdbg-relay' });
+  } catch (error) {
+    const reason = (error as Error).cause ?? error;
+    throw new InputError(`--observe ${describeSource(source)}: cannot listen there: ${systemErrorCode(reason) ?? (error as Error).message}`, { cause: error });
+  }
+  return {
+    waitFor: (traceId, options) =>
+      pollUntilSettled(describeSource(source), async () => {
+        const copies = server.messages
+          .filter((m) => hasTrace(m.data, traceId))
+          .map((m) => ({ where: `${describeSource(source)}, message ${m.id} from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}${m.tls ? ' over TLS' : ''}`, bytes: m.data }));
+        return { copies, fingerprint: copies.map((c) => `${c.where}:${c.bytes.length}`).join(',') };
+      }, options),
+    close: () => server.close(),
+  };
 }
 
 const errnoOf = (error: unknown) => (error as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@
  * Maildir over IMAP with STARTTLS and over IMAPS. What Postfix did to a bare CR must be the
  * same whichever way it is read back; only the line ends differ (LF on disk, CRLF over IMAP).
  */
+import * as net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describePostfix } from '../harness/postfix-context.js';
 import { dovecotUnavailableReason, startDovecot, type DovecotInstance } from '../harness/dovecot.js';
@@ -61,5 +62,35 @@ describePostfix('inject --observe maildir: and imap:// against Postfix and Dovec
     const result = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', to(), '--observe', `imaps://${dovecot!.user}@localhost:${dovecot!.ports.imaps}/INBOX`], { timeoutMs: 30_000, env: { SMTPDBG_IMAP_PASSWORD: dovecot!.password } });
     expect(result.stderr).toMatch(/certificate verification failed: .*\(--ca FILE to trust its CA, --insecure to accept it anyway\)/);
     expect(result.code).toBe(3);
+  });
+});
+
+describePostfix('inject --observe relay: against Postfix passing mail on', (pf) => {
+  it('captures what Postfix sent onward to its next hop: its own Received field added, the bare CR already a space', async () => {
+    const result = await runCli(
+      ['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--timeout', '10000', '--to', `someone@${pf.relay.domain}`, '--term', 'cr', '--term-after', 'Date', '--observe', `relay:127.0.0.1:${pf.relay.port}`, '--observe-timeout', '20000', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const one = (JSON.parse(result.stdout) as { observed: Observed[] }).observed[0]!;
+    expect(one.copies[0]!.where).toMatch(new RegExp(`^relay:127\\.0\\.0\\.1:${pf.relay.port}, message \\S+ from <smtpdbg@localhost> to <someone@relay\\.test>`));
+    // On the wire again: CRLF lines, Postfix's Received first, Date and From merged by the CR it turned into a space.
+    expect(one.copies[0]!.stored).toMatch(/^Received: from /);
+    expect(one.verdict.text).toBe('delivered altered: bare CR → SP; field added by the server: From');
+  });
+
+  it('a relay address already in use: one line, exit 3, nothing sent', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const result = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', `x@${pf.relay.domain}`, '--observe', `relay:127.0.0.1:${port}`], { timeoutMs: 30_000 });
+      expect(result.stderr).toMatch(new RegExp(`^smtpdbg: --observe relay:127\\.0\\.0\\.1:${port}: cannot listen there: EADDRINUSE\\n$`));
+      expect(result.stdout).not.toContain('MAIL FROM');
+      expect(result.code).toBe(3);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -33,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         recipient: instance.recipient,
         maildir: instance.maildir,
         maildirDomain: instance.maildirDomain,
+        relay: instance.relay,
         logPath: instance.logPath,
       });
     } catch (error) {

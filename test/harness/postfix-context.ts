@@ -38,6 +38,8 @@ export interface PostfixEnv {
   /** The Maildir every address @maildirDomain lands in (served over IMAP by test/harness/dovecot.ts). */
   maildir: string;
   maildirDomain: string;
+  /** Mail for @relay.domain is passed on to 127.0.0.1:relay.port (one test at a time listens there). */
+  relay: { domain: string; port: number };
   logPath: string;
   /** testuser+<tag>@example.test: same mailbox, filterable with `waitForMessages(…, { to })`. */
   uniqueRecipient(tag?: string): string;
@@ -61,6 +63,7 @@ function envFrom(provided: Running): PostfixEnv {
     recipient: provided.recipient,
     maildir: provided.maildir,
     maildirDomain: provided.maildirDomain,
+    relay: provided.relay,
     logPath: provided.logPath,
     uniqueRecipient,
     readMailbox: () => readMailbox(mailbox),
@@ -122,6 +125,7 @@ export function describePostfix(name: string, fn: (pf: PostfixEnv) => void): voi
     recipient: 'testuser@example.test',
     maildir: '/var/mail/smtpdbg-virtual/reader/Maildir',
     maildirDomain: 'maildir.test',
+    relay: { domain: 'relay.test', port: 0 },
     logPath: '/dev/null',
   });
   describe.skip(`${name} (skipped: ${provided.reason})`, () => fn(placeholder));

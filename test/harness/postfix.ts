@@ -69,6 +69,13 @@ const MAILDIR_BASE = '/var/mail/smtpdbg-virtual';
 const MAILDIR = `${MAILDIR_BASE}/reader/Maildir`;
 const MAILDIR_DOMAIN = 'maildir.test';
 const MAILDIR_OWNER = 65534;
+/**
+ * Mail for @relay.test is passed on over SMTP to 127.0.0.1:RELAY_PORT, where a test listens
+ * as the next hop (`inject --observe relay:…`). A fixed port, since Postfix's configuration
+ * is shared by concurrent runs; only one test at a time may listen there.
+ */
+const RELAY_DOMAIN = 'relay.test';
+const RELAY_PORT = 12526;
 const LOG_PATH = '/var/log/smtpdbg-postfix.log';
 
 const CONFIG_DIR = '/etc/postfix';
@@ -103,6 +110,7 @@ export type PostfixProvided =
       recipient: string;
       maildir: string;
       maildirDomain: string;
+      relay: { domain: string; port: number };
       logPath: string;
     }
   | {
@@ -126,6 +134,8 @@ export interface PostfixInstance {
   /** The Maildir every address @maildirDomain is delivered to (new/, cur/, tmp/ made by Postfix). */
   maildir: string;
   maildirDomain: string;
+  /** Mail for @domain goes to 127.0.0.1:port over SMTP. */
+  relay: { domain: string; port: number };
   logPath: string;
   /** Whether this run started Postfix (false: it joined one started by a concurrent run). */
   started: boolean;
@@ -259,6 +269,12 @@ virtual_mailbox_base = ${MAILDIR_BASE}
 virtual_mailbox_maps = static:reader/Maildir/
 virtual_uid_maps = static:${MAILDIR_OWNER}
 virtual_gid_maps = static:${MAILDIR_OWNER}
+# ${RELAY_DOMAIN}: passed on to a test's listener (loopback only; every other domain still errors).
+transport_maps = inline:{ ${RELAY_DOMAIN}=smtp:[127.0.0.1]:${RELAY_PORT} }
+# A next hop that is not listening yet is tried again soon, not in minutes.
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+queue_run_delay = 1s
 `;
 }
 
@@ -538,6 +554,7 @@ export async function startPostfix(): Promise<PostfixInstance> {
     recipient: RECIPIENT,
     maildir: MAILDIR,
     maildirDomain: MAILDIR_DOMAIN,
+    relay: { domain: RELAY_DOMAIN, port: RELAY_PORT },
     logPath: LOG_PATH,
     started,
     stop: () => withLock(async () => {

@@ -23,7 +23,9 @@ describe('observe sources', () => {
   it('parses mbox:PATH and maildir:DIR, and refuses anything else with the option named', () => {
     expect(parseObserveSource('mbox:/var/mail/u')).toEqual({ kind: 'mbox', path: '/var/mail/u' });
     expect(parseObserveSource('maildir:/home/u/Maildir')).toEqual({ kind: 'maildir', dir: '/home/u/Maildir' });
-    expect(() => parseObserveSource('/var/mail/u')).toThrow('--observe /var/mail/u: expected mbox:PATH, maildir:DIR, imap://user@host/MAILBOX or imaps://…');
+    expect(() => parseObserveSource('/var/mail/u')).toThrow('--observe /var/mail/u: expected mbox:PATH, maildir:DIR, imap://user@host/MAILBOX, imaps://… or relay:HOST:PORT');
+    expect(parseObserveSource('relay:127.0.0.1:2626')).toEqual({ kind: 'relay', host: '127.0.0.1', port: 2626 });
+    expect(parseObserveSource('relay:[::1]:2626')).toEqual({ kind: 'relay', host: '::1', port: 2626 });
   });
 
   it('splits mbox entries at From_ lines after an empty line, without the writer\'s separator line', () => {
