@@ -1,6 +1,7 @@
 import { ruleById } from './rules/catalog.js';
-import { MboxScanner } from './scanner.js';
-import type { Finding } from './types.js';
+import { MboxScanner, type ScanRange } from './scanner.js';
+import { sniff, sniffBytes as defaultSniffBytes } from './sniff.js';
+import type { Eol, Finding, Variant } from './types.js';
 
 /**
  * Transformations that list archivers apply to every message they store. In such a file
@@ -53,8 +54,12 @@ export const archivePatternRule = 'archive-pattern';
 
 /** How many of a file's first messages the patterns are looked for in. */
 export const windowMessages = 20;
-/** Past this many bytes without `windowMessages` messages, the messages seen so far decide. */
-export const windowBytes = 4 << 20;
+/**
+ * The messages looked at are those that end within a file's first bytes: as many as the
+ * scanner reads before it decides the file's variant, so that reading standard input ahead
+ * for the patterns holds no more than it did.
+ */
+export const windowBytes = defaultSniffBytes;
 
 /**
  * A pattern found in a file's first messages: where its first finding is (that finding
@@ -83,86 +88,80 @@ function isArchiveWide(carried: number, window: number): boolean {
   return carried >= 2 && carried >= Math.ceil(window * 0.9);
 }
 
-/** Ends the detector's scan once the window is full: the rest of the file is not linted twice. */
+/** What a file's start says of it (see sniff.ts). */
+export interface Sniffed {
+  variant: Variant;
+  eol: Eol;
+}
+
+/**
+ * A scan of a whole file from its start, with its line endings and variant already
+ * decided: the same as the scanner's own decision from its first `sniffBytes`, without
+ * the copy of them it would hold meanwhile.
+ */
+export function wholeFile(sniffed: Sniffed): ScanRange {
+  return { start: 0, startAfterBlank: false, stopAt: undefined, sniffed, full: () => false };
+}
+
+/** Ends the detection's scan once the window is full. */
 class WindowFull extends Error {}
 
 /**
- * Lints a file's first messages (`windowMessages`, or what `windowBytes` hold) and decides
- * which patterns hold across them. Fed the file's first chunks like a scanner; `push`
- * returns true once it has seen enough.
+ * Lints the first messages of a file (at most `windowMessages`, those that end within
+ * `sample`, its first `windowBytes`, or within all of it when `whole`) and decides which
+ * patterns hold across them. `sniffed` is what the file's own scan decides from its start,
+ * so that the findings are the ones it will find. The sample is scanned in place.
  */
-export class ArchivePatternDetector {
-  private readonly messages: Finding[][] = [];
-  private readonly scanner: MboxScanner;
-  private bytes = 0;
-  private done = false;
+export function findArchivePatterns(file: string, sample: Uint8Array, whole: boolean, sniffed: Sniffed, isEnabled: (rule: string) => boolean): FoldSpec[] {
+  const messages: Finding[][] = [];
+  const scanner = new MboxScanner({
+    file,
+    framing: true,
+    isEnabled,
+    origins: false,
+    range: wholeFile(sniffed),
+    onMessage: (_info, findings) => {
+      messages.push(findings);
+      if (messages.length >= windowMessages) throw new WindowFull();
+    },
+  });
+  try {
+    scanner.push(sample.subarray(0, windowBytes));
+    if (whole) scanner.end();
+  } catch (error) {
+    if (!(error instanceof WindowFull)) throw error;
+  }
+  return decide(messages);
+}
 
-  /** `sniffBytes` as the file's own scan has it (tests make it small). */
-  constructor(file: string, isEnabled: (rule: string) => boolean, sniffBytes?: number) {
-    this.scanner = new MboxScanner({
-      file,
-      framing: true,
-      isEnabled,
-      sniffBytes,
-      origins: false,
-      onMessage: (_info, findings) => {
-        this.messages.push(findings);
-        if (this.messages.length >= windowMessages) throw new WindowFull();
-      },
+/** The patterns that (nearly) every message of the window carries. */
+function decide(messages: readonly Finding[][]): FoldSpec[] {
+  const window = messages.length;
+  const specs: FoldSpec[] = [];
+  for (const pattern of archivePatterns) {
+    let first: Finding | undefined;
+    let carried = 0;
+    const rules = new Set<string>();
+    for (const findings of messages) {
+      let carries = false;
+      for (const f of findings) {
+        if (!pattern.matches(f)) continue;
+        first ??= f;
+        carries = true;
+        rules.add(f.rule);
+      }
+      if (carries) carried++;
+    }
+    if (!first || !isArchiveWide(carried, window)) continue;
+    const named = [...rules].sort().join(' and ');
+    specs.push({
+      pattern: pattern.id,
+      rule: first.rule,
+      offset: first.offset,
+      detail: `${pattern.archiver}: ${pattern.what}, in ${carried} of the first ${window} messages; its ${named} findings in this file are folded into this one (counted in the summary)`,
     });
   }
-
-  push(chunk: Uint8Array): boolean {
-    if (this.done) return true;
-    this.bytes += chunk.length;
-    this.scanUntilFull(() => this.scanner.push(chunk));
-    this.done ||= this.bytes >= windowBytes;
-    return this.done;
-  }
-
-  /** The input ended before the window was full: its last message counts too. */
-  end(): void {
-    if (!this.done) this.scanUntilFull(() => this.scanner.end());
-    this.done = true;
-  }
-
-  private scanUntilFull(scan: () => void): void {
-    try {
-      scan();
-    } catch (error) {
-      if (!(error instanceof WindowFull)) throw error;
-      this.done = true;
-    }
-  }
-
-  specs(): FoldSpec[] {
-    const window = this.messages.length;
-    const specs: FoldSpec[] = [];
-    for (const pattern of archivePatterns) {
-      let first: Finding | undefined;
-      let carried = 0;
-      const rules = new Set<string>();
-      for (const findings of this.messages) {
-        let carries = false;
-        for (const f of findings) {
-          if (!pattern.matches(f)) continue;
-          first ??= f;
-          carries = true;
-          rules.add(f.rule);
-        }
-        if (carries) carried++;
-      }
-      if (!first || !isArchiveWide(carried, window)) continue;
-      const named = [...rules].sort().join(' and ');
-      specs.push({
-        pattern: pattern.id,
-        rule: first.rule,
-        offset: first.offset,
-        detail: `${pattern.archiver}: ${pattern.what}, in ${carried} of the first ${window} messages; its ${named} findings in this file are folded into this one (counted in the summary)`,
-      });
-    }
-    return specs;
-  }
+  return specs;
 }
 
 interface ActiveFold {
@@ -224,9 +223,8 @@ export function addFoldedCounts(to: FoldedCount[], more: readonly FoldedCount[])
 }
 
 /** The fold for input held in memory (lintChunks), or undefined when no pattern holds. */
-export function foldFor(chunks: readonly Uint8Array[], file: string, isEnabled: (rule: string) => boolean, sniffBytes?: number): ArchiveFold | undefined {
-  const detector = new ArchivePatternDetector(file, isEnabled, sniffBytes);
-  if (!chunks.some((chunk) => detector.push(chunk))) detector.end();
-  const specs = detector.specs();
+export function foldFor(chunks: readonly Uint8Array[], file: string, isEnabled: (rule: string) => boolean, sniffBytes = defaultSniffBytes): ArchiveFold | undefined {
+  const all = Buffer.concat(chunks);
+  const specs = findArchivePatterns(file, all.subarray(0, windowBytes), all.length <= windowBytes, sniff(all.subarray(0, sniffBytes)), isEnabled);
   return specs.length > 0 ? new ArchiveFold(specs) : undefined;
 }

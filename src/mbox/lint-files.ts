@@ -2,7 +2,7 @@ import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileError, InputError, systemErrorCode, UsageError } from '../errors.js';
-import { ArchiveFold, ArchivePatternDetector, archivePatternRule, type FoldedCount, type FoldSpec } from './archive-patterns.js';
+import { ArchiveFold, archivePatternRule, findArchivePatterns, wholeFile, windowBytes, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
 import { MessageExtractor } from './extract.js';
 import { OriginGroups, type GroupKey, type GroupRow } from './group-by.js';
 import { selectRules, type RuleSelection } from './rule-filter.js';
@@ -14,6 +14,7 @@ import { FindingEncoder, type StreamedFormat } from './finding-encoder.js';
 import type { FindingLayout } from './pending-findings.js';
 import { RangePool } from './range-pool.js';
 import { worthSplitting } from './range-threads.js';
+import { sniff, sniffBytes } from './sniff.js';
 
 export interface LintFilesOptions extends RuleSelection {
   files: readonly string[];
@@ -99,29 +100,43 @@ function readFailure(file: string, offset: number, error: unknown): Error {
   return code && !(error instanceof InputError) ? new InputError(`${file}: read failed at byte ${offset} (${code})`, { cause: error }) : (error as Error);
 }
 
+/** What `readStart` read of an input and found in it. */
+interface InputStart {
+  /** The chunks read, to be scanned first. */
+  read: Buffer[];
+  ended: boolean;
+  sniffed: Sniffed;
+  /** The archive patterns found in the first messages (see archive-patterns.ts). */
+  fold: FoldSpec[];
+}
+
 /**
- * Looks for archive patterns in the first messages of `input` (see archive-patterns.ts).
- * The chunks read for it are handed back to be scanned again, in front of the rest.
+ * Reads the start of an input, from which its line endings and variant are decided (see
+ * sniff.ts) and, when `detect` is given, its archive patterns. The chunks are handed back,
+ * to be scanned in front of the rest: the file's own scan holds no copy of them.
  */
-async function findArchivePatterns(file: string, input: AsyncIterator<Buffer>, isEnabled: (rule: string) => boolean): Promise<{ fold: FoldSpec[]; read: Buffer[]; ended: boolean }> {
-  const detector = new ArchivePatternDetector(file, isEnabled);
+async function readStart(file: string, input: AsyncIterator<Buffer>, detect: ((rule: string) => boolean) | undefined): Promise<InputStart> {
   const read: Buffer[] = [];
-  let offset = 0;
-  for (;;) {
+  let bytes = 0;
+  let ended = false;
+  // One byte more than the patterns' window, to know whether the window is the whole input.
+  while (bytes <= Math.max(sniffBytes, windowBytes) && !ended) {
     let next: IteratorResult<Buffer>;
     try {
       next = await input.next();
     } catch (error) {
-      throw readFailure(file, offset, error);
+      throw readFailure(file, bytes, error);
     }
-    if (next.done) {
-      detector.end();
-      return { fold: detector.specs(), read, ended: true };
+    if (next.done) ended = true;
+    else {
+      read.push(next.value);
+      bytes += next.value.length;
     }
-    read.push(next.value);
-    offset += next.value.length;
-    if (detector.push(next.value)) return { fold: detector.specs(), read, ended: false };
   }
+  const start = Buffer.concat(read, Math.min(bytes, Math.max(sniffBytes, windowBytes)));
+  const sniffed = sniff(start.subarray(0, sniffBytes));
+  const fold = detect ? findArchivePatterns(file, start, ended, sniffed, detect) : [];
+  return { read, ended, sniffed, fold };
 }
 
 /** Lints files (or `-` for stdin) one after the other, streaming; big files in parallel ranges. */
@@ -158,24 +173,19 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
       const flaggedBefore = tally.flagged;
       if (pool && size !== undefined && worthSplitting(size, jobs)) {
         encoder?.flush();
-        let fold: FoldSpec[] = [];
-        if (foldPatterns) {
-          const chunks = readFileChunks(file);
-          try {
-            fold = (await findArchivePatterns(file, chunks, isEnabled)).fold;
-          } finally {
-            await chunks.return(undefined);
-          }
-        }
-        const ranged = await pool.lintFile(file, { fold, written: tally.findings, progress: (bytes, messages, findings) => progress(bytes, messages, tally.findings + findings) });
+        const ranged = await pool.lintFile(file, {
+          findArchivePatterns: foldPatterns ? (sample, whole, sniffed) => findArchivePatterns(file, sample, whole, sniffed, isEnabled) : undefined,
+          written: tally.findings,
+          progress: (bytes, messages, findings) => progress(bytes, messages, tally.findings + findings),
+        });
         tally.merge(ranged.tally.data());
         if (encoder) encoder.written = tally.findings;
         files.push({ file, variant: ranged.variant, eol: ranged.eol, bytes: ranged.bytes, messages: ranged.messages, flagged: tally.flagged - flaggedBefore, folded: ranged.folded });
         continue;
       }
       const source: AsyncIterator<Buffer> = file === '-' ? (stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]() : readFileChunks(file);
-      const found = foldPatterns ? await findArchivePatterns(file, source, isEnabled) : { fold: [], read: [], ended: false };
-      const fold = found.fold.length > 0 ? new ArchiveFold(found.fold) : undefined;
+      const start = await readStart(file, source, foldPatterns ? isEnabled : undefined);
+      const fold = start.fold.length > 0 ? new ArchiveFold(start.fold) : undefined;
       extractor?.startFile();
       let eolShown = false;
       /** Hands one message's findings out; false once --max-findings is reached. */
@@ -203,6 +213,8 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
         framing: true,
         isEnabled,
         origins: groups !== undefined,
+        // The start was read already, and the line endings and variant decided from it.
+        range: wholeFile(start.sniffed),
         onMessage(info, findings) {
           if (!handle(info, findings)) throw new StopReading();
         },
@@ -229,8 +241,9 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
         return true;
       };
       try {
-        let more = found.read.every(scan);
-        while (more && !found.ended) {
+        // The chunks read first are scanned first, and not held after.
+        let more = start.read.splice(0).every(scan);
+        while (more && !start.ended) {
           let next: IteratorResult<Buffer>;
           try {
             next = await source.next();

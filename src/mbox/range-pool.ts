@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { addFoldedCounts, type FoldedCount, type FoldSpec } from './archive-patterns.js';
+import { addFoldedCounts, windowBytes, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
 import type { FromRangeWorker, RangeWorkerData } from './range-protocol.js';
 import { rangeBytesFor, takeRangeWorkers, type PooledWorker } from './range-threads.js';
 import { RangeCutter, type FileRange } from './range-split.js';
@@ -18,8 +18,11 @@ export interface RangedFileResult {
 }
 
 export interface RangedFile {
-  /** The archive patterns whose findings are folded (see archive-patterns.ts). */
-  fold: FoldSpec[];
+  /**
+   * Finds the archive patterns whose findings are folded (see archive-patterns.ts) in the
+   * file's first `windowBytes` (`whole` when that is all of it); none when undefined.
+   */
+  findArchivePatterns: ((sample: Buffer, whole: boolean, sniffed: Sniffed) => FoldSpec[]) | undefined;
   /** Findings already in the output before this file's. */
   written: number;
   progress(bytes: number, messages: number, findings: number): void;
@@ -64,13 +67,15 @@ export class RangePool {
     const workers = this.started();
     const fd = openSync(file, 'r');
     let size: number;
-    let sniffed: { variant: Variant; eol: Eol };
+    let sniffed: Sniffed;
+    let fold: FoldSpec[];
     try {
       size = fstatSync(fd).size;
       // The same first bytes the sequential scanner decides from.
-      const sample = Buffer.allocUnsafe(Math.min(size, sniffBytes));
+      const sample = Buffer.allocUnsafe(Math.min(size, Math.max(sniffBytes, windowBytes)));
       const got = readSync(fd, sample, 0, sample.length, 0);
-      sniffed = sniff(sample.subarray(0, got));
+      sniffed = sniff(sample.subarray(0, Math.min(got, sniffBytes)));
+      fold = output.findArchivePatterns?.(sample.subarray(0, got), size <= windowBytes, sniffed) ?? [];
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -125,7 +130,7 @@ export class RangePool {
           if (queued[w]! >= queuedPerWorker) return;
           job.owner = w;
           queued[w]!++;
-          workers[w]!.scan({ type: 'scan', id: job.id, file, range: job.range, last: job.last, sniffed, fold: output.fold });
+          workers[w]!.scan({ type: 'scan', id: job.id, file, range: job.range, last: job.last, sniffed, fold });
         }
       };
       /** The next range's findings go out once it is scanned and the one before is out. */

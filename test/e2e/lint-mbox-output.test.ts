@@ -285,6 +285,18 @@ describe('archive patterns: one finding that names the archiver instead of the s
     expect(json(['--jobs', '2'], ranges(30_000))).toEqual(json(['--jobs', '1']));
   });
 
+  it('messages too big for 20 in the first MiB: those that end within it decide, the same with workers and on standard input', () => {
+    const body = `${'x'.repeat(75)}\n`.repeat(1000);
+    const archive = file('pipermail-large.mbox', Array.from({ length: 30 }, (_, i) => pipermail(i + 1, '').replace(`Body ${i + 1}.`, body)).join(''));
+    const one = toFile(['--jobs', '1', '--format', 'ndjson', archive]);
+    const found = ndjson(one.stdout);
+    expect(found.map((f) => f.rule)).toEqual(['archive-pattern']);
+    expect(found[0]!.detail).toMatch(/in 13 of the first 13 messages/);
+    expect(toFile(['--jobs', '2', '--format', 'ndjson', archive], ranges(200_000)).stdout).toBe(one.stdout);
+    const piped = cli(['--format', 'ndjson', '-'], { input: readFileSync(archive) });
+    expect(piped.stdout).toBe(one.stdout.replaceAll(JSON.stringify(archive), '"-"'));
+  });
+
   it.skipIf(!existsSync(realWorld))('a real pipermail archive (perceval test data): no error left, exit 0', () => {
     const real = join(realWorld, 'perceval--pipermail__pipermail_2015_november.mbox');
     const r = cli(['--format', 'ndjson', real]);
