@@ -55,9 +55,10 @@ export const archivePatternRule = 'archive-pattern';
 /** How many of a file's first messages the patterns are looked for in. */
 export const windowMessages = 20;
 /**
- * The messages looked at are those that end within a file's first bytes: as many as the
- * scanner reads before it decides the file's variant, so that reading standard input ahead
- * for the patterns holds no more than it did.
+ * The messages looked at are those that end within a file's first bytes: the bytes its
+ * variant and line endings are decided from (sniff.ts), which are read before anything is
+ * scanned anyway, so that looking for the patterns reads nothing more, even on standard
+ * input.
  */
 export const windowBytes = defaultSniffBytes;
 

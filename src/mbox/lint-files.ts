@@ -2,7 +2,7 @@ import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileError, InputError, systemErrorCode, UsageError } from '../errors.js';
-import { ArchiveFold, archivePatternRule, findArchivePatterns, wholeFile, windowBytes, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
+import { ArchiveFold, archivePatternRule, findArchivePatterns, wholeFile, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
 import { MessageExtractor } from './extract.js';
 import { OriginGroups, type GroupKey, type GroupRow } from './group-by.js';
 import { selectRules, type RuleSelection } from './rule-filter.js';
@@ -112,15 +112,16 @@ interface InputStart {
 
 /**
  * Reads the start of an input, from which its line endings and variant are decided (see
- * sniff.ts) and, when `detect` is given, its archive patterns. The chunks are handed back,
- * to be scanned in front of the rest: the file's own scan holds no copy of them.
+ * sniff.ts) and, when `detect` is given, its archive patterns (in the same bytes: see
+ * `windowBytes`). The chunks are handed back, to be scanned in front of the rest: the
+ * file's own scan holds no copy of them.
  */
 async function readStart(file: string, input: AsyncIterator<Buffer>, detect: ((rule: string) => boolean) | undefined): Promise<InputStart> {
   const read: Buffer[] = [];
   let bytes = 0;
   let ended = false;
-  // One byte more than the patterns' window, to know whether the window is the whole input.
-  while (bytes <= Math.max(sniffBytes, windowBytes) && !ended) {
+  // One byte more, to know whether the start is the whole input.
+  while (bytes <= sniffBytes && !ended) {
     let next: IteratorResult<Buffer>;
     try {
       next = await input.next();
@@ -133,8 +134,8 @@ async function readStart(file: string, input: AsyncIterator<Buffer>, detect: ((r
       bytes += next.value.length;
     }
   }
-  const start = Buffer.concat(read, Math.min(bytes, Math.max(sniffBytes, windowBytes)));
-  const sniffed = sniff(start.subarray(0, sniffBytes));
+  const start = Buffer.concat(read, Math.min(bytes, sniffBytes));
+  const sniffed = sniff(start);
   const fold = detect ? findArchivePatterns(file, start, ended, sniffed, detect) : [];
   return { read, ended, sniffed, fold };
 }
@@ -187,16 +188,12 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
       const start = await readStart(file, source, foldPatterns ? isEnabled : undefined);
       const fold = start.fold.length > 0 ? new ArchiveFold(start.fold) : undefined;
       extractor?.startFile();
-      let eolShown = false;
+      if (output.format !== 'none') output.layout.startFile(start.sniffed.eol);
       /** Hands one message's findings out; false once --max-findings is reached. */
       const handle = (info: MessageInfo, all: Finding[]): boolean => {
         const findings = fold ? fold.apply(all) : all;
         groups?.add(info, findings);
         extractor?.message(info, findings.length > 0);
-        if (!eolShown && output.format !== 'none') {
-          output.layout.startFile(scanner.eol);
-          eolShown = true;
-        }
         tally.nextMessage();
         for (const f of findings) {
           if (options.maxFindings !== undefined && tally.findings >= options.maxFindings) {

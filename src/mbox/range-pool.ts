@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { addFoldedCounts, windowBytes, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
+import { addFoldedCounts, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
 import type { FromRangeWorker, RangeWorkerData } from './range-protocol.js';
 import { rangeBytesFor, takeRangeWorkers, type PooledWorker } from './range-threads.js';
 import { RangeCutter, type FileRange } from './range-split.js';
@@ -20,7 +20,7 @@ export interface RangedFileResult {
 export interface RangedFile {
   /**
    * Finds the archive patterns whose findings are folded (see archive-patterns.ts) in the
-   * file's first `windowBytes` (`whole` when that is all of it); none when undefined.
+   * file's first bytes (`whole` when they are all of it); none when undefined.
    */
   findArchivePatterns: ((sample: Buffer, whole: boolean, sniffed: Sniffed) => FoldSpec[]) | undefined;
   /** Findings already in the output before this file's. */
@@ -72,10 +72,10 @@ export class RangePool {
     try {
       size = fstatSync(fd).size;
       // The same first bytes the sequential scanner decides from.
-      const sample = Buffer.allocUnsafe(Math.min(size, Math.max(sniffBytes, windowBytes)));
+      const sample = Buffer.allocUnsafe(Math.min(size, sniffBytes));
       const got = readSync(fd, sample, 0, sample.length, 0);
-      sniffed = sniff(sample.subarray(0, Math.min(got, sniffBytes)));
-      fold = output.findArchivePatterns?.(sample.subarray(0, got), size <= windowBytes, sniffed) ?? [];
+      sniffed = sniff(sample.subarray(0, got));
+      fold = output.findArchivePatterns?.(sample.subarray(0, got), size <= sniffBytes, sniffed) ?? [];
     } catch (error) {
       closeSync(fd);
       throw error;
