@@ -133,12 +133,13 @@ describe('summary: how many messages the findings are in', () => {
       const { findings: _, ...rest } = JSON.parse(r.stdout);
       return rest;
     };
-    const one = toFile(['--jobs', '1', '--format', 'json', big]);
-    const two = toFile(['--jobs', '2', '--format', 'json', big], ranges(20_000));
+    // A small file before and after: the worker threads' findings are the middle of one JSON array.
+    const one = toFile(['--jobs', '1', '--format', 'json', notspam, big, notspam]);
+    const two = toFile(['--jobs', '2', '--format', 'json', notspam, big, notspam], ranges(20_000));
     expect(two.stderr).toBe('');
     expect(two.stdout).toBe(one.stdout);
-    expect(summary(one)).toMatchObject({ total: 1400, messages: 600, flagged: 400 });
-    const summaryOnly = toFile(['--jobs', '2', '--summary-only', '--format', 'json', big], ranges(20_000));
+    expect(summary(one)).toMatchObject({ total: 1414, messages: 606, flagged: 404 });
+    const summaryOnly = toFile(['--jobs', '2', '--summary-only', '--format', 'json', notspam, big, notspam], ranges(20_000));
     expect(JSON.parse(summaryOnly.stdout)).toEqual(summary(one));
   });
 });
