@@ -47,7 +47,7 @@ or an output that cannot be written.
 --format json prints one document, written as the run goes: the findings, one per line,
 then the summary.`)
     .action(async (files: string[], options: LintMboxCliOptions) => {
-      setExitCode(await runLintMbox(inputs(files), options));
+      setExitCode(await runLintMbox(files, options));
     });
 }
 
@@ -114,6 +114,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
     else print(`${JSON.stringify(ruleCatalog, null, options.format === 'json' ? 2 : undefined)}\n`);
     return ExitCode.ok;
   }
+  const inputFiles = inputs(files);
   // In text, the table --group-by asks for would come after every finding: it comes alone.
   const summaryOnly = Boolean(options.summaryOnly) || (options.format === 'text' && options.groupBy !== undefined);
   const chalk = chalkFor(process.stdout);
@@ -121,7 +122,7 @@ async function runLintMbox(files: string[], options: LintMboxCliOptions): Promis
   let progressShown = false;
   if (options.format === 'json' && !summaryOnly) print(report.jsonStart);
   const result = await lintFiles({
-    files,
+    files: inputFiles,
     only: options.rule,
     disable: options.disable,
     minSeverity: options.minSeverity,

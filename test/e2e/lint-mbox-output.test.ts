@@ -355,6 +355,10 @@ describe('on a terminal', () => {
     expect(out).toContain('smtpdbg: lint-mbox: no mbox file named, and standard input is a terminal (name a file, pipe one in, or give - to type one)');
     expect(out).toContain('exit=2');
     expect(out).not.toContain('0 messages');
+    // Listing the rules reads no input.
+    const rules = underTerminal(`'${process.execPath}' '${bin}' lint-mbox --list-rules; echo "exit=$?"`).stdout.toString();
+    expect(rules).toMatch(/archive-pattern\s+warning/);
+    expect(rules).toContain('exit=0');
   });
 
   it.skipIf(!existsSync('/usr/bin/script'))('- on a terminal reads it, and says so on stderr; a pipe is read without a word', () => {
