@@ -1,5 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { fileError } from '../errors.js';
+import { closeSync, openSync } from 'node:fs';
+import { writeAll, writeFailure } from './output-writes.js';
 import type { MessageInfo } from './types.js';
 
 /** What starts an extracted message that had no From_ line of its own (RFC 4155 §2). */
@@ -18,7 +18,7 @@ export class MessageExtractor {
     try {
       this.fd = openSync(path, 'w');
     } catch (error) {
-      throw fileError(path, 'write', error);
+      throw writeFailure(path, error);
     }
   }
 
@@ -33,11 +33,11 @@ export class MessageExtractor {
 
   message(info: MessageInfo, flagged: boolean): void {
     if (flagged && info.end > info.start) {
-      if (!info.hasFromLine) writeSync(this.fd, syntheticFromLine);
+      if (!info.hasFromLine) writeAll(this.fd, syntheticFromLine, this.path);
       for (const { offset, bytes } of this.chunks) {
         const from = Math.max(info.start, offset) - offset;
         const to = Math.min(info.end, offset + bytes.length) - offset;
-        if (to > from) writeSync(this.fd, bytes, from, to - from);
+        if (to > from) writeAll(this.fd, bytes.subarray(from, to), this.path);
       }
       this.extracted++;
     }

@@ -2,8 +2,11 @@ import { BatchedWriter } from './byte-sink.js';
 import type { FindingLayout } from './pending-findings.js';
 import type { Finding } from './types.js';
 
-/** The streamed formats: each finding becomes one ndjson line or one text block. */
-export type StreamedFormat = 'ndjson' | 'text';
+/**
+ * The streamed formats: each finding becomes one ndjson line, one text block, or one line
+ * of `--format json`'s findings array (the document around it is the command's).
+ */
+export type StreamedFormat = 'ndjson' | 'text' | 'json';
 
 /**
  * Findings laid out by `layout` (ui/lint-report.ts) and batched into buffers for `write`:
@@ -11,6 +14,8 @@ export type StreamedFormat = 'ndjson' | 'text';
  */
 export class FindingEncoder {
   private readonly out: BatchedWriter;
+  /** Findings in the output so far, the range workers' included (see `FindingLayout.separator`). */
+  written = 0;
 
   constructor(
     private readonly layout: FindingLayout,
@@ -21,12 +26,13 @@ export class FindingEncoder {
 
   add(f: Finding): void {
     const out = this.out;
+    if (this.layout.separator !== undefined && this.written > 0) out.string(this.layout.separator);
+    this.written++;
     out.string(this.layout.head(f));
     out.digits(f.message);
     out.string(this.layout.mid);
     out.digits(f.line);
     this.layout.writeTail(f, out);
-    out.byte(10);
   }
 
   flush(): void {

@@ -66,6 +66,9 @@ export class FindingJson {
   private readonly fromLine = new RepeatedMember(',"fromLine":');
   private readonly messageId = new RepeatedMember(',"messageId":');
 
+  /** `prefix` comes before each finding's `{` (a line end, inside `--format json`'s array). */
+  constructor(private readonly prefix = '') {}
+
   /** The members after the line number, and the closing brace. */
   writeTail(f: Finding, out: ByteSink): void {
     out.bytes(offsetKey);
@@ -97,7 +100,7 @@ export class FindingJson {
     }
     let head = this.heads.get(f.rule);
     if (head === undefined || head.severity !== f.severity) {
-      head = { severity: f.severity, json: `{"rule":${this.cached(f.rule)},"severity":${this.cached(f.severity)},"file":${this.cached(f.file)},"message":` };
+      head = { severity: f.severity, json: `${this.prefix}{"rule":${this.cached(f.rule)},"severity":${this.cached(f.severity)},"file":${this.cached(f.file)},"message":` };
       if (this.heads.size < 1000) this.heads.set(f.rule, head);
     }
     return head.json;

@@ -1,3 +1,4 @@
+import { archivePatternRule, foldFor } from './archive-patterns.js';
 import { selectRules, type RuleSelection } from './rule-filter.js';
 import { MboxScanner } from './scanner.js';
 import type { Eol, Finding, MessageInfo, Variant } from './types.js';
@@ -16,22 +17,28 @@ export interface LintResult {
 
 /**
  * Lints bytes held in memory, fed as the given chunks (tests cut them anywhere). `framing`
- * false lints one message without a From_ line.
+ * false lints one message without a From_ line. As lint-mbox does, an archive pattern
+ * found in the first messages (archive-patterns.ts) is reported once, its findings folded.
  */
 export function lintChunks(chunks: Iterable<Uint8Array>, file: string, options: RuleSelection & { framing?: boolean; sniffBytes?: number } = {}): LintResult {
   const findings: Finding[] = [];
   const messages: MessageInfo[] = [];
+  const isEnabled = selectRules(options);
+  const framing = options.framing ?? true;
+  const pieces = [...chunks];
+  const fold = framing && isEnabled(archivePatternRule) ? foldFor(pieces, file, isEnabled, options.sniffBytes) : undefined;
   const scanner = new MboxScanner({
     file,
-    framing: options.framing ?? true,
+    framing,
     sniffBytes: options.sniffBytes,
-    isEnabled: selectRules(options),
+    isEnabled,
     onMessage(info, found) {
-      messages.push(info);
-      findings.push(...found);
+      const kept = fold ? fold.apply(found) : found;
+      messages.push({ ...info, findings: kept.length });
+      findings.push(...kept);
     },
   });
-  for (const chunk of chunks) scanner.push(chunk);
+  for (const chunk of pieces) scanner.push(chunk);
   scanner.end();
   return { findings, messages, variant: scanner.variant, eol: scanner.eol };
 }

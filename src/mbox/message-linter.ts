@@ -4,6 +4,7 @@ import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
+import { connectingHost, mailerName } from './group-by.js';
 import { Eol, type Finding, type OriginFields } from './types.js';
 
 export interface MessageContext {
@@ -250,14 +251,14 @@ export class MessageLinter implements RuleSink {
     const value = (name: string) => this.fields.find((f) => f.lower === name)?.value.trim();
     const from = value('from');
     const senderDomain = from === undefined ? undefined : /@([^\s>@,;"]+)/.exec(from)?.[1]?.toLowerCase().replace(/\.$/, '');
-    const mailer = (value('x-mailer') ?? value('user-agent'))?.replace(/\s+/g, ' ').slice(0, 60);
+    const mailer = value('x-mailer') ?? value('user-agent');
     const listId = value('list-id');
     const received = this.fields.filter((f) => f.lower === 'received').at(-1)?.value;
     return {
       senderDomain,
-      mailer,
+      mailer: mailer === undefined ? undefined : mailerName(mailer).slice(0, 60),
       listId: listId === undefined ? undefined : (/<([^>]*)>/.exec(listId)?.[1] ?? listId).slice(0, 80),
-      receivedFrom: received === undefined ? undefined : /^\s*from\s+(\S+)/i.exec(received)?.[1]?.toLowerCase(),
+      receivedFrom: received === undefined ? undefined : connectingHost(received),
     };
   }
 

@@ -1,5 +1,5 @@
 import { GrowingBytes, writeDigits, type ByteSink } from './byte-sink.js';
-import type { Finding } from './types.js';
+import type { Eol, Finding } from './types.js';
 
 /**
  * How a streamed format lays a finding's output line out around its two numbers:
@@ -8,8 +8,12 @@ import type { Finding } from './types.js';
 export interface FindingLayout {
   head(f: Finding): string;
   readonly mid: string;
-  /** Everything after the line number, without the line ending. */
+  /** Everything after the line number, the line end included where the format has one. */
   writeTail(f: Finding, out: ByteSink): void;
+  /** Written between two findings (the comma of `--format json`'s array), if anything. */
+  readonly separator: string | undefined;
+  /** A new file's findings come next; `eol` is its line-ending convention. */
+  startFile(eol: Eol): void;
 }
 
 /** Per finding: the id of its head, where its tail starts in `bytes`, and its two numbers within the range. */
@@ -24,10 +28,14 @@ interface Storage {
 /**
  * Storage of drained ranges, used again. Fresh buffers for every range left tens of
  * megabytes of dead buffers outside the heap per worker before V8 collected them (peak RSS
- * on 512 MB with two workers 200 MB against 110 MB).
+ * on 512 MB with two workers 200 MB against 110 MB). As many are kept as one worker can
+ * hold at once (the pool lets 4 ranges per worker get ahead of the output, 16 with the
+ * default maximum of 4 workers): with 4 kept, a flood of findings (ranges ending after
+ * 5,000 of them, 8 or more held) dropped and made storages again, and peak RSS grew with
+ * the input (64 MiB of From_ lines in ranges of 256 KiB: 254 MB against 127 MB).
  */
 const spare: Storage[] = [];
-const maxSpare = 4;
+const maxSpare = 16;
 /** The buffer `drain` fills: the writes are synchronous, so one serves every range. */
 let out = Buffer.allocUnsafeSlow(1 << 16);
 
@@ -51,6 +59,7 @@ export class PendingFindings {
   /** The longest head. */
   private longestHead = 0;
   private mid: Buffer | undefined;
+  private separator: Buffer | undefined;
 
   constructor(private readonly layout: FindingLayout) {
     this.storage.bytes.reset();
@@ -74,20 +83,21 @@ export class PendingFindings {
     marks[at + 2] = f.message;
     marks[at + 3] = f.line;
     this.layout.writeTail(f, bytes);
-    bytes.byte(10);
     this.longest = Math.max(this.longest, bytes.length - start);
     this.count++;
   }
 
   /**
    * Every line, `messages` and `lines` added to its numbers, to `write` in batches of about
-   * 64 KiB. Once only: the storage then serves the next range. `write` must be done with
-   * the bytes when it returns: the buffer is used again.
+   * 64 KiB; `written` findings came before in the output (the first has no separator). Once
+   * only: the storage then serves the next range. `write` must be done with the bytes when
+   * it returns: the buffer is used again.
    */
-  drain(messages: number, lines: number, write: (bytes: Buffer) => void): void {
+  drain(messages: number, lines: number, written: number, write: (bytes: Buffer) => void): void {
     const mid = (this.mid ??= Buffer.from(this.layout.mid));
-    // Room for the longest line: a head, the mid, a tail and two numbers of at most 16 digits.
-    const room = this.longest + this.longestHead + mid.length + 32;
+    const separator = this.layout.separator === undefined ? undefined : (this.separator ??= Buffer.from(this.layout.separator));
+    // Room for the longest line: a separator, a head, the mid, a tail and two numbers of at most 16 digits.
+    const room = this.longest + this.longestHead + mid.length + 32 + (separator?.length ?? 0);
     if (out.length < room) out = Buffer.allocUnsafeSlow(room);
     const { bytes, marks } = this.storage;
     const all = bytes.view();
@@ -98,9 +108,13 @@ export class PendingFindings {
       const head = heads[marks[at]!]!;
       const tailStart = marks[at + 1]!;
       const tailEnd = i + 1 < this.count ? marks[at + slots + 1]! : all.length;
-      if (used + head.length + mid.length + tailEnd - tailStart + 32 > out.length) {
+      if (used + head.length + mid.length + tailEnd - tailStart + 32 + (separator?.length ?? 0) > out.length) {
         write(out.subarray(0, used));
         used = 0;
+      }
+      if (separator !== undefined && written + i > 0) {
+        out.set(separator, used);
+        used += separator.length;
       }
       out.set(head, used);
       used = writeDigits(messages + marks[at + 2]!, out, used + head.length);

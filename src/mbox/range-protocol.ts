@@ -1,17 +1,19 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { FoldedCount, FoldSpec } from './archive-patterns.js';
 import type { StreamedFormat } from './finding-encoder.js';
 import type { RuleSelection } from './rule-filter.js';
+import type { TallyData } from './rule-tally.js';
 import type { FileRange } from './range-split.js';
-import type { Eol, Finding, Variant } from './types.js';
+import type { Eol, Variant } from './types.js';
 
 /** What every range worker is configured with, in the first message it gets (`ConfigureMessage`). */
 export interface RangeWorkerData {
   rules: RuleSelection;
   /**
-   * Streamed formats are written by the worker straight to `fd` (a file, pipe or terminal,
-   * where writes are synchronous); `objects` go back to the main thread (`--format json`).
+   * Findings are written by the worker straight to `fd` (a file, pipe or terminal, where
+   * writes are synchronous), named `name` in errors; `none` only counts them (`--summary-only`).
    */
-  output: { format: StreamedFormat; colour: boolean; fd: number } | { format: 'objects' };
+  output: { format: StreamedFormat; colour: boolean; fd: number; name: string } | { format: 'none' };
 }
 
 /**
@@ -43,16 +45,19 @@ export interface ScanMessage {
   range: FileRange;
   last: boolean;
   sniffed: { variant: Variant; eol: Eol };
+  /** The archive patterns found at the file's start, whose findings are folded. */
+  fold: FoldSpec[];
 }
 
 /**
  * Main thread → worker, on `RangeWorkerTurns.turns`: the numbers of messages and lines before
- * range `id`, and the output's turn: its findings can go out.
+ * range `id`, and the output's turn: its findings can go out after the `written` before them.
  */
 export interface TurnMessage {
   id: number;
   messages: number;
   lines: number;
+  written: number;
 }
 
 /** Worker → main thread. */
@@ -63,13 +68,11 @@ export type FromRangeWorker =
    */
   | { type: 'scanned'; id: number; messages: number; lines: number; end: number; afterBlank: boolean }
   | {
-      /** Range `id`'s findings were written, or are here as objects. */
+      /** Range `id`'s findings were written (or only counted); what was folded. */
       type: 'findings';
       id: number;
-      findings: Finding[] | undefined;
-      counts: [rule: string, count: number][];
-      errors: number;
-      total: number;
+      tally: TallyData;
+      folded: FoldedCount[];
     }
   /** Reading the range or writing its findings failed; `message` is for the user. */
   | { type: 'failed'; id: number; message: string; code: string | undefined };

@@ -2,32 +2,35 @@
  * A worker thread of `lint-mbox`: scans ranges of a file (see range-split.ts) and, once the
  * main thread says how many messages and lines come before a range and that the range
  * before it is out, numbers its findings and writes them to the output itself (or sends
- * them back as objects for `--format json`). Started by range-threads.ts, maybe before the
+ * only counts them, for `--summary-only`). Started by range-threads.ts, maybe before the
  * command line is read (lint-mbox-prestart.ts): what to lint and how comes in its first message.
  *
  * As its thread's entry point it builds the output layout from ui, as the CLI does for the
  * main thread (lint-files.ts takes the layout it is given).
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
 import { loadChalk } from '../ui/colors.js';
 import { FindingFormatter } from '../ui/lint-report.js';
+import { ArchiveFold, type FoldedCount } from './archive-patterns.js';
 import { chunkBytes } from './file-chunks.js';
+import { writeAll } from './output-writes.js';
 import { PendingFindings } from './pending-findings.js';
 import type { ConfigureMessage, FromRangeWorker, ScanMessage, TurnMessage } from './range-protocol.js';
 import { selectRules } from './rule-filter.js';
+import { RuleTally } from './rule-tally.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
-import type { Finding } from './types.js';
 
 const port = parentPort!;
 
 /** How this worker lints, from its `ConfigureMessage`. */
 interface Configured {
   isEnabled(rule: string): boolean;
-  /** Set for the streamed formats, which the worker writes itself to `outputFd`. */
+  /** Unset for `--summary-only`: findings are counted, not written. */
   formatter: FindingFormatter | undefined;
   outputFd: number;
+  outputName: string;
   turns: MessagePort;
   turnPosted: Int32Array;
 }
@@ -43,8 +46,15 @@ port.on('message', (message: ConfigureMessage | ScanMessage) => {
 
 async function configure({ data }: ConfigureMessage): Promise<void> {
   const output = data.output;
-  const formatter = output.format === 'objects' ? undefined : new FindingFormatter(output.format, await loadChalk(output.format === 'text' && output.colour));
-  const worker: Configured = { isEnabled: selectRules(data.rules), formatter, outputFd: output.format === 'objects' ? -1 : output.fd, turns: data.turns, turnPosted: data.turnPosted };
+  const formatter = output.format === 'none' ? undefined : new FindingFormatter(output.format, await loadChalk(output.format === 'text' && output.colour));
+  const worker: Configured = {
+    isEnabled: selectRules(data.rules),
+    formatter,
+    outputFd: output.format === 'none' ? -1 : output.fd,
+    outputName: output.format === 'none' ? '' : output.name,
+    turns: data.turns,
+    turnPosted: data.turnPosted,
+  };
   configured = worker;
   // Turns that come while no range is being scanned; during a scan, `takeTurns` reads them.
   worker.turns.on('message', (turn: TurnMessage) => number(worker, turn));
@@ -57,16 +67,18 @@ let reused = Buffer.alloc(0);
 /**
  * A range that has found this many findings ends at its next message, which starts a new
  * range: a worker holds the findings of a few ranges, so this bounds its memory whatever
- * the input (about 300 bytes per finding encoded, 400 as objects). Tests make it small with
- * SMTPDBG_LINT_HELD_FINDINGS.
+ * the input (about 300 bytes per finding encoded). 5,000 rather than 20,000: on a flood of
+ * findings (8 MiB of From_ lines, six findings each, two workers) peak RSS went from about
+ * 190 MB to 115 MB; a header-dense archive's 2 MiB ranges hold about 1,000, so they never
+ * end early for it. Tests make it small with SMTPDBG_LINT_HELD_FINDINGS.
  */
-const maxHeldFindings = Number(process.env.SMTPDBG_LINT_HELD_FINDINGS) || 20_000;
+const maxHeldFindings = Number(process.env.SMTPDBG_LINT_HELD_FINDINGS) || 5_000;
 
-/** A scanned range waiting for its numbers: its findings, encoded or as objects, and their counts. */
+/** A scanned range waiting for its numbers: its findings (encoded, unless only counted), their tally, what was folded. */
 interface Held {
-  findings: PendingFindings | Finding[];
-  counts: Map<string, number>;
-  errors: number;
+  findings: PendingFindings | undefined;
+  tally: RuleTally;
+  folded: FoldedCount[];
 }
 const held = new Map<number, Held>();
 
@@ -95,23 +107,24 @@ function takeTurns(worker: Configured): void {
   for (let turn = receiveMessageOnPort(worker.turns); turn; turn = receiveMessageOnPort(worker.turns)) number(worker, turn.message as TurnMessage);
 }
 
-function scan(worker: Configured, { id, file, range, last, sniffed }: ScanMessage): void {
+function scan(worker: Configured, { id, file, range, last, sniffed, fold: specs }: ScanMessage): void {
   const { formatter, turnPosted } = worker;
+  formatter?.startFile(sniffed.eol);
   const pending = formatter ? new PendingFindings(formatter) : undefined;
-  const objects: Finding[] = [];
-  const kept: Held = { findings: pending ?? objects, counts: new Map(), errors: 0 };
+  const tally = new RuleTally();
+  const fold = specs.length > 0 ? new ArchiveFold(specs) : undefined;
   const scanner = new MboxScanner({
     file,
     framing: true,
     isEnabled: worker.isEnabled,
     origins: false,
-    range: { start: range.start, startAfterBlank: range.startAfterBlank, stopAt: last ? undefined : range.end, sniffed, full: () => (pending?.size ?? objects.length) >= maxHeldFindings },
+    range: { start: range.start, startAfterBlank: range.startAfterBlank, stopAt: last ? undefined : range.end, sniffed, full: () => pending !== undefined && pending.size >= maxHeldFindings },
     onMessage(_info, found) {
-      for (const f of found) {
-        kept.counts.set(f.rule, (kept.counts.get(f.rule) ?? 0) + 1);
-        if (f.severity === 'error') kept.errors++;
-        if (pending) pending.add(f);
-        else objects.push(f);
+      const findings = fold ? fold.apply(found) : found;
+      tally.nextMessage();
+      for (const f of findings) {
+        tally.add(f);
+        pending?.add(f);
       }
       if (Atomics.load(turnPosted, 0) !== 0) takeTurns(worker);
     },
@@ -156,41 +169,18 @@ function scan(worker: Configured, { id, file, range, last, sniffed }: ScanMessag
       return;
     } else throw error;
   }
-  held.set(id, kept);
+  held.set(id, { findings: pending, tally, folded: fold?.counts() ?? [] });
   post({ type: 'scanned', id, messages: scanner.messages, lines: stopped?.lines ?? 0, end: stopped?.at ?? range.end, afterBlank: stopped?.afterBlank ?? false });
 }
 
-function number({ outputFd }: Configured, { id, messages, lines }: TurnMessage): void {
-  const { findings, counts, errors } = held.get(id)!;
+function number({ outputFd, outputName }: Configured, { id, messages, lines, written }: TurnMessage): void {
+  const { findings, tally, folded } = held.get(id)!;
   held.delete(id);
-  if (findings instanceof PendingFindings) {
-    try {
-      findings.drain(messages, lines, (bytes) => writeAll(outputFd, bytes));
-    } catch (error) {
-      const code = systemErrorCode(error);
-      post({ type: 'failed', id, message: `standard output: write failed (${code ?? String(error)})`, code });
-      return;
-    }
-    post({ type: 'findings', id, findings: undefined, counts: [...counts], errors, total: findings.size });
+  try {
+    findings?.drain(messages, lines, written, (bytes) => writeAll(outputFd, bytes, outputName));
+  } catch (error) {
+    post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error), code: systemErrorCode(error) });
     return;
   }
-  for (const f of findings) {
-    f.message += messages;
-    f.line += lines;
-  }
-  post({ type: 'findings', id, findings, counts: [...counts], errors, total: findings.length });
-}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/** Writes every byte; a non-blocking descriptor that is full is waited for. */
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) {
-    try {
-      done += writeSync(fd, bytes, done, bytes.length - done);
-    } catch (error) {
-      if (systemErrorCode(error) !== 'EAGAIN') throw error;
-      Atomics.wait(pause, 0, 0, 5);
-    }
-  }
+  post({ type: 'findings', id, tally: tally.data(), folded });
 }

@@ -35,9 +35,12 @@ describe('smtpdbg lint-mbox (built CLI)', () => {
     expect(r.stdout).toContain(`${notspam}:2:16  error  bare-cr`);
     expect(r.stdout).toContain('Date: Fri, 8 Sep 2017 13:44:33 -0400 (EDT)␍From: "Example Name" <example@example.com>␊');
     expect(r.stdout).toContain('From_ From bounce@mta.example-platform.net Fri Sep  8 17:44:33 2017␊  Message-ID <statement-2@example-platform.net>');
-    expect(r.stdout).toMatch(/notspam: mboxo, LF line endings, 3 messages/);
-    expect(r.stdout).toMatch(/placeholder-address\s+error\s+2/);
-    expect(r.stdout).toContain('7 findings (7 errors) in 3 messages');
+    expect(r.stdout).toMatch(/notspam: mboxo, LF line endings, 3 messages \(2 flagged\)/);
+    expect(r.stdout).toMatch(/rule\s+severity\s+findings\s+messages\n/);
+    expect(r.stdout).toMatch(/placeholder-address\s+error\s+2\s+2\n/);
+    expect(r.stdout).toMatch(/bare-cr\s+error\s+1\s+1\n/);
+    // Not "in 3 messages": one of the three is clean.
+    expect(r.stdout).toContain('7 findings (7 errors) in 2 of 3 messages');
     expect(r.stderr).toBe('');
   });
 
@@ -54,7 +57,9 @@ describe('smtpdbg lint-mbox (built CLI)', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.findings).toHaveLength(7);
     expect(doc.files.map((f: { variant: string }) => f.variant)).toEqual(['mboxo', 'mboxcl2']);
-    expect(doc.summary).toContainEqual({ rule: 'merged-field', severity: 'error', count: 2 });
+    expect(doc.summary).toContainEqual({ rule: 'merged-field', severity: 'error', count: 2, messages: 2 });
+    expect(doc).toMatchObject({ total: 7, errors: 7, messages: 5, flagged: 2 });
+    expect(doc.files[0]).toMatchObject({ messages: 3, flagged: 2, folded: [] });
   });
 
   it('reads standard input by default and with -', () => {
@@ -73,10 +78,14 @@ describe('smtpdbg lint-mbox (built CLI)', () => {
     expect(cli([join(rules, 'date-zone.pos.mbox')]).stdout).toContain('date-zone');
   });
 
-  it('--group-by mailer shows that one platform produced every broken message', () => {
+  it('--group-by mailer shows that one platform produced every broken message: the table first, no findings', () => {
     const r = cli(['--group-by', 'mailer', notspam]);
-    expect(r.stdout).toMatch(/ExamplePlatform Mailer 2\.1\s+2\s+2\s+date-trailing-text×2/);
-    expect(r.stdout).toMatch(/Thunderbird 52\.3\.0\s+1\s+0/);
+    expect(r.stdout).toMatch(/^\nmailer\s+messages\s+flagged\s+rules\n/);
+    expect(r.stdout).toMatch(/ExamplePlatform Mailer\s+2\s+2\s+date-trailing-text×2/);
+    expect(r.stdout).toMatch(/Thunderbird\s+1\s+0/);
+    expect(r.stdout).not.toContain('From_ From');
+    expect(r.stdout).toContain('7 findings (7 errors) in 2 of 3 messages');
+    expect(r.status).toBe(1);
   });
 
   it('--extract writes the flagged messages byte-exact', () => {
@@ -92,13 +101,13 @@ describe('smtpdbg lint-mbox (built CLI)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/bare-cr\s+error\s+a CR not followed by LF.*RFC 5322 §2\.2, RFC 5321 §2\.3\.8/);
     expect(r.stdout).toContain('(off by default)');
-    expect(r.stdout.split('\n').filter((l) => /^[a-z0-9-]+\s+(error|warning|info)\s/.test(l))).toHaveLength(39);
+    expect(r.stdout.split('\n').filter((l) => /^[a-z0-9-]+\s+(error|warning|info)\s/.test(l))).toHaveLength(40);
   });
 
   it('exit 0 for a clean file', () => {
     const r = cli([join(rules, 'bare-cr.neg.mbox')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('0 findings (0 errors)');
+    expect(r.stdout).toContain('0 findings (0 errors) in 0 of 2 messages');
   });
 
   it.each([

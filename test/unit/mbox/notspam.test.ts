@@ -24,7 +24,7 @@ describe('notspam (design.md incident 1)', () => {
 
   it('ties both broken messages to one sending platform', () => {
     const flagged = messages.filter((m) => m.findings > 0).map((m) => m.origin);
-    expect(new Set(flagged.map((o) => o?.mailer))).toEqual(new Set(['ExamplePlatform Mailer 2.1']));
-    expect(new Set(flagged.map((o) => o?.receivedFrom))).toEqual(new Set(['mta.example-platform.net']));
+    expect(new Set(flagged.map((o) => o?.mailer))).toEqual(new Set(['ExamplePlatform Mailer']));
+    expect(new Set(flagged.map((o) => o?.receivedFrom))).toEqual(new Set(['mta.example-platform.net [198.51.100.7]']));
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
 import { PendingFindings, type FindingLayout } from '../../../src/mbox/pending-findings.js';
 import type { Finding } from '../../../src/mbox/types.js';
-import { FindingEncoder } from '../../../src/mbox/finding-encoder.js';
+import { FindingEncoder, type StreamedFormat } from '../../../src/mbox/finding-encoder.js';
 import { FindingFormatter } from '../../../src/ui/lint-report.js';
 
 const finding = (over: Partial<Finding>): Finding => ({
@@ -20,7 +20,7 @@ const finding = (over: Partial<Finding>): Finding => ({
 });
 
 /** Findings through the main thread's encoder, as the text written. */
-function encoded(format: 'ndjson' | 'text', findings: Finding[], level: 0 | 1 = 0, size?: number): { text: string; writes: number } {
+function encoded(format: StreamedFormat, findings: Finding[], level: 0 | 1 = 0): { text: string; writes: number } {
   const written: Buffer[] = [];
   const encoder = new FindingEncoder(new FindingFormatter(format, new Chalk({ level })), (b) => written.push(Buffer.from(b)));
   for (const f of findings) encoder.add(f);
@@ -29,11 +29,11 @@ function encoded(format: 'ndjson' | 'text', findings: Finding[], level: 0 | 1 = 
 }
 
 /** One finding through a range worker's path: parts before the numbers, then drained with them. */
-function pendingThenDrained(formatter: FindingFormatter, findings: Finding[], messages = 0, lines = 0): string {
+function pendingThenDrained(formatter: FindingFormatter, findings: Finding[], messages = 0, lines = 0, written = 0): string {
   const pending = new PendingFindings(formatter);
   for (const f of findings) pending.add({ ...f, message: f.message - messages, line: f.line - lines });
   const writes: Buffer[] = [];
-  pending.drain(messages, lines, (b) => writes.push(Buffer.from(b)));
+  pending.drain(messages, lines, written, (b) => writes.push(Buffer.from(b)));
   return Buffer.concat(writes).toString('utf8');
 }
 
@@ -107,6 +107,34 @@ describe('FindingFormatter: the same lines whole (main thread) and numbered late
     expect(pendingThenDrained(formatter, [f], 2, 40)).toBe(expected);
   });
 
+  it('json: each finding on a line of its own, commas between them, in both forms (whatever came before a range)', () => {
+    const formatter = new FindingFormatter('json', new Chalk({ level: 0 }));
+    const expected = all.map((f) => `\n${JSON.stringify(f)}`).join(',');
+    expect(encoded('json', all).text).toBe(expected);
+    expect(pendingThenDrained(formatter, all, 100, 1000)).toBe(expected);
+    // A range whose findings follow others: its first finding gets a comma too.
+    expect(pendingThenDrained(formatter, all, 100, 1000, 7)).toBe(`,${expected}`);
+    expect(JSON.parse(`{"findings":[${expected}\n]}`).findings).toEqual(JSON.parse(JSON.stringify(all)));
+  });
+
+  it("coloured text: a line end of the file's own convention is dim, a bare one is highlighted", () => {
+    const formatter = new FindingFormatter('text', new Chalk({ level: 1 }));
+    const dimLf = '\u001b[2m␊\u001b[22m';
+    const loudLf = '\u001b[41m\u001b[37m\u001b[1m␊\u001b[22m\u001b[39m\u001b[49m';
+    const loudCr = '\u001b[41m\u001b[37m\u001b[1m␍\u001b[22m\u001b[39m\u001b[49m';
+    const lf = finding({ rule: 'date-zone', text: 'Date: x␊' });
+    const bareLf = finding({ rule: 'bare-lf', text: 'Subject: x␊' });
+    const bareCr = finding({ rule: 'bare-cr', text: 'Date: x␍From: y␊' });
+    const show = (eol: 'lf' | 'crlf', f: Finding) => {
+      formatter.startFile(eol);
+      return pendingThenDrained(formatter, [f]);
+    };
+    expect(show('lf', lf)).toContain(`Date: x${dimLf}`);
+    expect(show('crlf', lf)).toContain(`Date: x${loudLf}`);
+    expect(show('lf', bareLf)).toContain(`Subject: x${loudLf}`);
+    expect(show('lf', bareCr)).toContain(`Date: x${loudCr}From: y${dimLf}`);
+  });
+
   it('coloured text: the numbers sit inside the bold place, in both forms', () => {
     const formatter = new FindingFormatter('text', new Chalk({ level: 1 }));
     for (const f of all) {
@@ -119,13 +147,13 @@ describe('FindingFormatter: the same lines whole (main thread) and numbered late
 
 describe('PendingFindings: lines encoded before their numbers are known', () => {
   /** A layout whose head and tail are carried by the finding (in `rule` and `detail`). */
-  const layout: FindingLayout = { head: (f) => f.rule, mid: ',"line":', writeTail: (f, out) => out.string(f.detail) };
+  const layout: FindingLayout = { head: (f) => f.rule, mid: ',"line":', writeTail: (f, out) => out.string(`${f.detail}\n`), separator: undefined, startFile: () => {} };
   const parts = (head: string, tail: string) => ({ head, tail });
   const add = (pending: PendingFindings, p: { head: string; tail: string }, message: number, line: number) =>
     pending.add(finding({ rule: p.head, detail: p.tail, message, line }));
   const drained = (pending: PendingFindings, messages: number, lines: number) => {
     const writes: Buffer[] = [];
-    pending.drain(messages, lines, (b) => writes.push(Buffer.from(b)));
+    pending.drain(messages, lines, 0, (b) => writes.push(Buffer.from(b)));
     return { text: Buffer.concat(writes).toString('utf8'), writes: writes.length };
   };
 
