@@ -1,0 +1,21 @@
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { SmtpClient } from '../net/smtp-client.js';
+
+/**
+ * The DER of each certificate of the peer's chain, leaf first, as DANE matching needs it.
+ * SmtpClient keeps its socket to itself and its TlsSummary holds no certificate bytes, so
+ * this reads the socket it owns, only after the handshake and without touching it.
+ */
+export function peerChainDer(client: SmtpClient): Buffer[] {
+  const socket = (client as unknown as { socket: TLSSocket }).socket;
+  if (typeof socket.getPeerCertificate !== 'function') return [];
+  const chain: Buffer[] = [];
+  const seen = new Set<string>();
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
