@@ -49,7 +49,7 @@ function versionCheck(probe: AddressProbe, add: (id: string, status: CheckStatus
   const modern = accepted.filter((v) => v === 'TLSv1.2' || v === 'TLSv1.3');
   const list = accepted.length ? accepted.join(', ') : 'none';
   if (modern.length === 0) add('tls-versions', 'fail', `accepts ${list}: neither TLS 1.2 nor 1.3`);
-  else if (old.length > 0) add('tls-versions', 'warn', `accepts ${list}: ${old.join(' and ')} are deprecated (RFC 8996)`);
+  else if (old.length > 0) add('tls-versions', 'warn', `accepts ${list}: ${old.join(' and ')} ${old.length > 1 ? 'are' : 'is'} deprecated (RFC 8996)`);
   else add('tls-versions', 'pass', `accepts ${list}`);
 }
 
