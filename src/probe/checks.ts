@@ -57,8 +57,12 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
   const subject = where(host, probe);
   const checks: Check[] = [];
   const add = (id: string, status: CheckStatus, reason: string) => checks.push({ id, subject, status, reason });
-  if (probe.reached === 'connect') {
-    add('connect', 'fail', probe.error ?? 'no banner');
+  if (probe.connectMs === null) {
+    add('connect', 'fail', probe.error ?? 'no connection');
+    return checks;
+  }
+  if (probe.banner === null) {
+    add('banner', 'fail', probe.error ?? 'no banner');
     return checks;
   }
   const bannerOk = probe.banner?.startsWith('220') ?? false;
@@ -193,7 +197,7 @@ export function evaluate(facts: ProbeFacts, now: Date): Check[] {
   if (facts.mx.strayNullMx) add('null-mx', 'fail', 'a null MX "0 ." is published with other MX records (RFC 7505 §3 says it must stand alone)');
   checks.push(...policyChecks(facts));
   for (const host of facts.hosts) checks.push(...hostChecks(host, facts, now));
-  const reachable = facts.hosts.some((h) => h.probes.some((p) => p.reached !== 'connect'));
+  const reachable = facts.hosts.some((h) => h.probes.some((p) => p.connectMs !== null));
   if (facts.hosts.length > 0 && !reachable) add('reachable', 'fail', 'no MX host accepted a connection: mail to the domain cannot be delivered');
   return checks;
 }

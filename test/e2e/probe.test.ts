@@ -9,7 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsServersUnavailableReason, signZone, startNsd, startUnbound, type DnsServer } from '../harness/dns-servers.js';
-import { certFile, issueCertificate, sharedFreePort, startLegacyTlsPeer, startPlainPeer, startPolicyServer, startServePeer, type Peer } from '../harness/probe-peers.js';
+import { certFile, issueCertificate, sharedFreePort, startLegacyTlsPeer, startPlainPeer, startPolicyServer, startServePeer, startSilentPeer, type Peer } from '../harness/probe-peers.js';
 import { runCli } from '../harness/run-cli.js';
 
 const spki = (pem: string) => createHash('sha256').update(new X509Certificate(readFileSync(certFile(pem))).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
@@ -23,6 +23,8 @@ $TTL 60
 ns A 127.0.0.1
 ${Object.entries(hosts).map(([name, address]) => `${name} A ${address}`).join('\n')}
 down A 127.0.0.9
+silent A 127.0.0.8
+quiet MX 10 silent
 _25._tcp.mx TLSA 3 1 1 ${spki('server.pem')}
 _25._tcp.wrong TLSA 3 1 1 ${'ab'.repeat(32)}
 good MX 10 mx
@@ -69,7 +71,7 @@ beforeAll(async () => {
   nsd = await startNsd([signed, { name: 'bogus.example', text: bogus.text.split('\n').filter((l) => !/RRSIG|DNSKEY|NSEC/.test(l)).join('\n') }]);
   unbound = await startUnbound([signed], nsd.port);
   bogusResolver = await startUnbound([bogus], nsd.port);
-  smtpPort = await sharedFreePort(Object.values(hosts));
+  smtpPort = await sharedFreePort([...Object.values(hosts), '127.0.0.8']);
   peers = await Promise.all([
     startServePeer(hosts.mx, smtpPort, 'server', 'mx.localhost'),
     startServePeer(hosts.wrong, smtpPort, 'wrong-name', 'wrong.localhost'),
@@ -77,6 +79,7 @@ beforeAll(async () => {
     startServePeer(hosts.self, smtpPort, 'self-signed', 'self.localhost'),
     startPlainPeer(hosts.plain, smtpPort, 'plain.localhost'),
     startLegacyTlsPeer(hosts.legacy, smtpPort, 'legacy.localhost'),
+    startSilentPeer('127.0.0.8', smtpPort),
   ]);
   const names = ['good', 'mixed', 'three', 'nopolicy'].map((d) => `mta-sts.${d}.localhost`);
   const policyServer = await startPolicyServer('127.0.0.1', {
@@ -191,6 +194,15 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     const nullMx = await probe('null.localhost', unbound);
     expect(nullMx.code).toBe(0);
     expect(nullMx.stdout).toMatch(/pass {2}mx +null MX \(RFC 7505\): the domain says it accepts no mail/);
+  }, 60_000);
+
+  it('a server that never sends its banner is given up after --timeout, and the other checks still run', async () => {
+    const started = Date.now();
+    const result = await runCli(['probe', 'quiet.localhost', '--dns-server', unbound.address, '--smtp-port', String(smtpPort), '--mta-sts-port', String(policyPort), '--timeout', '1500', '--json'], { timeoutMs: 30_000 });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.code).toBe(1);
+    expect(find(checksOf(result.stdout), 'banner', 'silent.localhost 127.0.0.8')).toMatchObject({ status: 'fail', reason: `timed out after 1500 ms waiting for the banner from 127.0.0.8:${smtpPort}` });
+    expect(find(checksOf(result.stdout), 'tls-rpt', 'quiet.localhost').status).toBe('warn');
   }, 60_000);
 
   it('a domain that cannot be resolved exits 3 and says why in words', async () => {

@@ -137,6 +137,11 @@ function listen(address: string, port: number, onConnection: (socket: net.Socket
   });
 }
 
+/** A server that accepts connections and never says anything. */
+export function startSilentPeer(address: string, port: number): Promise<Peer> {
+  return listen(address, port, (socket) => socket.on('error', () => socket.destroy()));
+}
+
 /** A server that offers no STARTTLS, and AUTH in plain text. */
 export function startPlainPeer(address: string, port: number, name: string): Promise<Peer> {
   return listen(address, port, (socket) => {

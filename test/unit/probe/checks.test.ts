@@ -49,7 +49,7 @@ describe('evaluate', () => {
   });
 
   it('fails when no MX host accepts a connection, and when a null MX stands with others', () => {
-    const down = address({ reached: 'connect', error: 'connection to 192.0.2.1:25 refused', ehlo: null, tls: null, bannerMs: null, banner: null });
+    const down = address({ reached: 'connect', error: 'connection to 192.0.2.1:25 refused', connectMs: null, ehlo: null, tls: null, bannerMs: null, banner: null });
     const checks = evaluate(facts([host([down])], { strayNullMx: true }), now);
     expect(checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.reason}`)).toEqual([
       'null-mx: a null MX "0 ." is published with other MX records (RFC 7505 §3 says it must stand alone)',
