@@ -93,12 +93,12 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
   // and a failure only where DANE or an MTA-STS policy in enforce mode makes senders check it.
   add('certificate', tls.verified ? 'pass' : 'warn', tls.verified ? `valid for ${host.name}, issued by ${tls.chain[0]?.issuer ?? '?'}` : `not valid for ${host.name}: ${tls.verifyError}`);
   const leaf = tls.chain[0];
-  versionCheck(probe, add);
   if (leaf) {
     const days = daysLeft(leaf.validTo, now);
     const status: CheckStatus = days < 0 ? 'fail' : days < EXPIRY_WARN_DAYS ? 'warn' : 'pass';
     add('expiry', status, days < 0 ? `expired ${-days} day${days === -1 ? '' : 's'} ago (${leaf.validTo})` : `${days} day${days === 1 ? '' : 's'} left (until ${leaf.validTo})`);
   }
+  versionCheck(probe, add);
   if (probe.dane) {
     const matched = probe.dane.records.find((r) => r.matched);
     add('dane', matched ? (host.tlsa.authenticated ? 'pass' : 'warn') : 'fail', matched
