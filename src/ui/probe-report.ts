@@ -27,7 +27,7 @@ export function formatProbeReport(facts: ProbeFacts, checks: Check[], chalk: Cha
     out.push(`  ${paint(chalk, check.status)}  ${check.id.padEnd(width)}  ${check.reason}`);
   }
   const counts = countStatuses(checks);
-  out.push('', `${checks.length} checks: ${counts.pass} pass, ${counts.warn} warn, ${counts.fail} fail`);
+  out.push('', `${checks.length} check${checks.length === 1 ? '' : 's'}: ${counts.pass} pass, ${counts.warn} warn, ${counts.fail} fail`);
   return out;
 }
 

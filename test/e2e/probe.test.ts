@@ -194,6 +194,7 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     const nullMx = await probe('null.localhost', unbound);
     expect(nullMx.code).toBe(0);
     expect(nullMx.stdout).toMatch(/pass {2}mx +null MX \(RFC 7505\): the domain says it accepts no mail/);
+    expect(nullMx.stdout).toMatch(/\n1 check: 1 pass, 0 warn, 0 fail\n$/);
   }, 60_000);
 
   it('a server that never sends its banner is given up after --timeout, and the other checks still run', async () => {
