@@ -172,6 +172,14 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     expect(find(checks, 'mta-sts-certificate', 'wrong.localhost')).toMatchObject({ status: 'fail', reason: expect.stringContaining('needs a valid certificate for wrong.localhost') });
   }, 60_000);
 
+  it('the policy host is verified: without the test CA its certificate is not trusted', async () => {
+    const result = await runCli(['probe', 'good.localhost', '--dns-server', unbound.address, '--smtp-port', String(smtpPort), '--mta-sts-port', String(policyPort), '--no-versions', '--json'], { timeoutMs: 60_000 });
+    expect(result.code).toBe(1);
+    const checks = checksOf(result.stdout);
+    expect(find(checks, 'mta-sts-policy', 'good.localhost')).toMatchObject({ status: 'fail', reason: expect.stringMatching(/gives none: certificate not valid for mta-sts\.good\.localhost: (unable to get local issuer|cannot verify)/) });
+    expect(find(checks, 'certificate', 'mx.localhost 127.0.0.2')).toMatchObject({ status: 'warn', reason: expect.stringContaining('not valid for mx.localhost') });
+  }, 60_000);
+
   it('a TXT record that announces a policy nobody serves', async () => {
     const result = await probe('nopolicy.localhost', unbound, '--json', '--no-versions');
     expect(result.code).toBe(1);

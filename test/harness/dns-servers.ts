@@ -104,6 +104,22 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(forced);
 }
 
+/** Starts a DNS daemon in the foreground and waits until it answers; its stop also removes `dir`. */
+async function runDaemon(command: string, args: string[], dir: string, port: number, name: string): Promise<DnsServer> {
+  const { child, log } = spawnLogged(command, args);
+  const stop = async () => {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForDns(port, child, name, log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, address: `127.0.0.1:${port}`, stop };
+}
+
 export interface SignedZone extends Zone {
   /** The key-signing key's DNSKEY record: Unbound's trust anchor for the zone. */
   trustAnchor: string;
@@ -151,18 +167,7 @@ export async function startNsd(zones: Zone[]): Promise<DnsServer> {
 remote-control:
   control-enable: no
 ${zoneBlocks.join('')}`);
-  const { child, log } = spawnLogged('nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
-  const stop = async () => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForDns(port, child, zones[0]?.name ?? '.', log);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { port, address: `127.0.0.1:${port}`, stop };
+  return runDaemon('nsd', ['-d', '-c', join(dir, 'nsd.conf')], dir, port, zones[0]?.name ?? '.');
 }
 
 /**
@@ -194,16 +199,5 @@ export async function startUnbound(zones: SignedZone[], authPort: number): Promi
 ${zones.map((z) => `  local-zone: "${z.name}." nodefault\n`).join('')}remote-control:
   control-enable: no
 ${stubs.join('')}`);
-  const { child, log } = spawnLogged('unbound', ['-d', '-c', join(dir, 'unbound.conf')]);
-  const stop = async () => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForDns(port, child, zones[0]?.name ?? '.', log);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { port, address: `127.0.0.1:${port}`, stop };
+  return runDaemon('unbound', ['-d', '-c', join(dir, 'unbound.conf')], dir, port, zones[0]?.name ?? '.');
 }
