@@ -58,7 +58,9 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
   const checks: Check[] = [];
   const add = (id: string, status: CheckStatus, reason: string) => checks.push({ id, subject, status, reason });
   if (probe.connectMs === null) {
-    add('connect', 'fail', probe.error ?? 'no connection');
+    // An IPv6 address that this machine has no route to says nothing about the server.
+    const noRoute = probe.address.includes(':') && /unreachable/.test(probe.error ?? '');
+    add('connect', noRoute ? 'warn' : 'fail', noRoute ? `${probe.error}: this machine has no IPv6 route, so the address is not checked` : probe.error ?? 'no connection');
     return checks;
   }
   if (probe.banner === null) {

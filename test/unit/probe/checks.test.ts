@@ -58,6 +58,12 @@ describe('evaluate', () => {
     ]);
   });
 
+  it('an IPv6 address this machine cannot route to is a warning, not a server failure', () => {
+    const v6 = address({ address: '2001:db8::25', reached: 'connect', error: '[2001:db8::25]:25 is unreachable (ENETUNREACH)', connectMs: null, ehlo: null, tls: null, bannerMs: null, banner: null });
+    const checks = evaluate(facts([host([address(), v6])]), now);
+    expect(checks.find((c) => c.id === 'connect')).toEqual({ id: 'connect', subject: 'mx.example.test [2001:db8::25]:25', status: 'warn', reason: '[2001:db8::25]:25 is unreachable (ENETUNREACH): this machine has no IPv6 route, so the address is not checked' });
+  });
+
   it('a host without addresses fails with the lookup failure in words', () => {
     const checks = evaluate(facts([{ ...host([]), a: answer([], { rcode: 'SERVFAIL' }) }]), now);
     expect(checks.find((c) => c.id === 'address')).toMatchObject({ status: 'fail', reason: 'mx.example.test has no address: SERVFAIL: the resolver could not get an answer (a broken delegation, or DNSSEC validation failed)' });
