@@ -129,7 +129,10 @@ export class DnsClient {
     return new Promise((resolve, reject) => {
       let attempts = 0;
       let timer: NodeJS.Timeout | undefined;
+      let settled = false;
       const finish = (error: Error | undefined, packet?: dnsPacket.DecodedPacket) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         socket.close();
         if (error) reject(error);
@@ -144,15 +147,15 @@ export class DnsClient {
         }, this.timeoutMs / 2);
       };
       socket.on('message', (bytes, from) => {
+        // An answer from elsewhere, or to another question, is not ours (RFC 5452 §9.1).
+        if (from.port !== this.server.port || from.address !== this.server.host.replace(/%.*$/, '')) return;
         let packet: dnsPacket.DecodedPacket;
         try {
           packet = dnsPacket.decode(bytes);
         } catch {
           return finish(new ProtocolError(`the DNS server ${server} sent an answer to ${what} that cannot be decoded (${bytes.length} bytes)`));
         }
-        // An answer from elsewhere, or to another question, is not ours (RFC 5452 §9.1).
-        if (from.port !== this.server.port || !this.check(packet, id)) return;
-        finish(undefined, packet);
+        if (this.check(packet, id)) finish(undefined, packet);
       });
       socket.on('error', (error: NodeJS.ErrnoException) => finish(new ConnectionError(`DNS query ${what} to ${server} failed: ${error.code ?? error.message}`, { cause: error })));
       send();
@@ -165,8 +168,11 @@ export class DnsClient {
     const socket = connect({ host: this.server.host, port: this.server.port });
     return new Promise((resolve, reject) => {
       let received = Buffer.alloc(0);
+      let settled = false;
       const timer = setTimeout(() => finish(new TimeoutError(`the DNS answer to ${what} from ${server} over TCP`, this.timeoutMs)), this.timeoutMs);
       const finish = (error: Error | undefined, packet?: dnsPacket.DecodedPacket) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         socket.destroy();
         if (error) reject(error);
