@@ -23,6 +23,8 @@ $TTL 60
 ns A 127.0.0.1
 ${Object.entries(hosts).map(([name, address]) => `${name} A ${address}`).join('\n')}
 down A 127.0.0.9
+v6 AAAA ::1
+six MX 10 v6
 silent A 127.0.0.8
 quiet MX 10 silent
 _25._tcp.mx TLSA 3 1 1 ${spki('server.pem')}
@@ -71,7 +73,7 @@ beforeAll(async () => {
   nsd = await startNsd([signed, { name: 'bogus.example', text: bogus.text.split('\n').filter((l) => !/RRSIG|DNSKEY|NSEC/.test(l)).join('\n') }]);
   unbound = await startUnbound([signed], nsd.port);
   bogusResolver = await startUnbound([bogus], nsd.port);
-  smtpPort = await sharedFreePort([...Object.values(hosts), '127.0.0.8']);
+  smtpPort = await sharedFreePort([...Object.values(hosts), '127.0.0.8', '::1']);
   peers = await Promise.all([
     startServePeer(hosts.mx, smtpPort, 'server', 'mx.localhost'),
     startServePeer(hosts.wrong, smtpPort, 'wrong-name', 'wrong.localhost'),
@@ -80,6 +82,7 @@ beforeAll(async () => {
     startPlainPeer(hosts.plain, smtpPort, 'plain.localhost'),
     startLegacyTlsPeer(hosts.legacy, smtpPort, 'legacy.localhost'),
     startSilentPeer('127.0.0.8', smtpPort),
+    startServePeer('::1', smtpPort, 'server', 'v6.localhost'),
   ]);
   const names = ['good', 'mixed', 'three', 'nopolicy'].map((d) => `mta-sts.${d}.localhost`);
   const policyServer = await startPolicyServer('127.0.0.1', {
@@ -193,6 +196,16 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     const json = JSON.parse(result.stdout) as { hosts: Array<{ probes: Array<{ versions: Array<{ version: string; accepted: boolean }> }> }> };
     expect(json.hosts[0]!.probes[0]!.versions.map((v) => [v.version, v.accepted])).toEqual([['TLSv1', true], ['TLSv1.1', true], ['TLSv1.2', false], ['TLSv1.3', false]]);
     expect(find(checksOf(result.stdout), 'tls-versions', 'legacy.localhost')).toMatchObject({ status: 'fail', reason: 'accepts TLSv1, TLSv1.1: neither TLS 1.2 nor 1.3' });
+  }, 60_000);
+
+  it('an MX host with only an AAAA record is probed over IPv6', async () => {
+    const result = await probe('six.localhost', unbound, '--json', '--no-versions');
+    const json = JSON.parse(result.stdout) as { hosts: Array<{ a: { records: string[] }; aaaa: { records: string[] }; probes: Array<{ address: string; banner: string }> }> };
+    expect(json.hosts[0]!.a.records).toEqual([]);
+    expect(json.hosts[0]!.aaaa.records).toEqual(['::1']);
+    expect(json.hosts[0]!.probes[0]).toMatchObject({ address: '::1', banner: expect.stringMatching(/^220 v6\.localhost ESMTP/) });
+    expect(find(checksOf(result.stdout), 'starttls', `v6.localhost [::1]:${smtpPort}`).status).toBe('pass');
+    expect(find(checksOf(result.stdout), 'address', 'v6.localhost')).toMatchObject({ status: 'pass', reason: '::1' });
   }, 60_000);
 
   it('no MX: the implicit MX; a null MX is reported as such', async () => {

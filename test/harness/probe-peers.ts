@@ -73,7 +73,7 @@ async function waitForListening(address: string, port: number, child: ChildProce
 export async function startServePeer(address: string, port: number, cert: string, hostname: string): Promise<Peer> {
   const env = { ...process.env };
   delete env.FORCE_COLOR;
-  const args = ['serve', '--listen', `${address}:${port}`, '--cert', certFile(`${cert}.pem`), '--key', certFile(`${cert}-key.pem`), '--hostname', hostname, '--quiet'];
+  const args = ['serve', '--listen', address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`, '--cert', certFile(`${cert}.pem`), '--key', certFile(`${cert}-key.pem`), '--hostname', hostname, '--quiet'];
   const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
