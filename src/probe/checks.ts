@@ -114,27 +114,32 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
   return checks;
 }
 
+/** The host's TLSA answer: present, authenticated, failed or absent (matching is per address). */
+function tlsaCheck(host: HostFacts, add: (id: string, status: CheckStatus, reason: string) => void): void {
+  const failure = lookupFailure(host.tlsa);
+  const records = host.tlsa.records.length;
+  if (failure && host.tlsa.rcode !== 'NXDOMAIN') {
+    // RFC 7672 §2.2: a TLSA lookup that fails (not "no such name") makes the MX unusable for DANE senders.
+    add('dane', 'fail', `the TLSA lookup of _25._tcp.${host.name} failed: ${failure}`);
+  } else if (records === 0) {
+    add('dane', 'warn', `no TLSA record at _25._tcp.${host.name}: DANE is not deployed`);
+  } else {
+    add('dane-dnssec', host.tlsa.authenticated ? 'pass' : 'fail', host.tlsa.authenticated
+      ? `${records} TLSA record${records > 1 ? 's' : ''}, DNSSEC-authenticated by the resolver you named (the AD bit)`
+      : `${records} TLSA record${records > 1 ? 's' : ''}, but the answer is not DNSSEC-authenticated: DANE senders ignore them (RFC 7672 §2.2)`);
+  }
+}
+
 function hostChecks(host: HostFacts, facts: ProbeFacts, now: Date): Check[] {
   const checks: Check[] = [];
   const add = (id: string, status: CheckStatus, reason: string) => checks.push({ id, subject: host.name, status, reason });
   const addresses = [...host.a.records, ...host.aaaa.records];
   if (addresses.length === 0) {
-    const why = lookupFailure(host.a) ?? lookupFailure(host.aaaa) ?? 'no A or AAAA record';
-    add('address', 'fail', `${host.name} has no address: ${why}`);
+    // Nothing to connect to: no DANE verdict either.
+    add('address', 'fail', `${host.name} has no address: ${lookupFailure(host.a) ?? lookupFailure(host.aaaa) ?? 'no A or AAAA record'}`);
   } else {
     add('address', 'pass', addresses.join(', '));
-  }
-  const tlsaFailure = lookupFailure(host.tlsa);
-  if (tlsaFailure && host.tlsa.rcode !== 'NXDOMAIN') {
-    // RFC 7672 §2.2: a TLSA lookup that fails (not "no such name") makes the MX unusable for DANE senders.
-    add('dane', 'fail', `the TLSA lookup of _25._tcp.${host.name} failed: ${tlsaFailure}`);
-  } else if (host.tlsa.records.length === 0) {
-    add('dane', 'warn', `no TLSA record at _25._tcp.${host.name}: DANE is not deployed`);
-  } else {
-    const records = host.tlsa.records.length;
-    add('dane-dnssec', host.tlsa.authenticated ? 'pass' : 'fail', host.tlsa.authenticated
-      ? `${records} TLSA record${records > 1 ? 's' : ''}, DNSSEC-authenticated by the resolver you named (the AD bit)`
-      : `${records} TLSA record${records > 1 ? 's' : ''}, but the answer is not DNSSEC-authenticated: DANE senders ignore them (RFC 7672 §2.2)`);
+    tlsaCheck(host, add);
   }
   const policy = facts.mtaSts.policy?.ok ? facts.mtaSts.policy.value : undefined;
   if (policy && policy.mode !== 'none') {

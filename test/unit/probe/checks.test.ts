@@ -67,6 +67,7 @@ describe('evaluate', () => {
   it('a host without addresses fails with the lookup failure in words', () => {
     const checks = evaluate(facts([{ ...host([]), a: answer([], { rcode: 'SERVFAIL' }) }]), now);
     expect(checks.find((c) => c.id === 'address')).toMatchObject({ status: 'fail', reason: 'mx.example.test has no address: SERVFAIL: the resolver could not get an answer (a broken delegation, or DNSSEC validation failed)' });
+    expect(checks.filter((c) => c.subject === 'mx.example.test').map((c) => c.id)).toEqual(['address']);
   });
 
   it('an unanswered MX question makes the domain unresolvable, with the reason', () => {
