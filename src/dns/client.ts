@@ -77,6 +77,21 @@ function extract<T extends RecordType>(packet: dnsPacket.Packet, name: string, t
   return out;
 }
 
+/**
+ * One settlement for an exchange: the first outcome releases the socket and timer and
+ * settles; later ones (a close after an answer, an error after a timeout) are ignored.
+ */
+function settleOnce(resolve: (packet: dnsPacket.DecodedPacket) => void, reject: (error: Error) => void, release: () => void) {
+  let settled = false;
+  return (error: Error | undefined, packet?: dnsPacket.DecodedPacket) => {
+    if (settled) return;
+    settled = true;
+    release();
+    if (error) reject(error);
+    else resolve(packet!);
+  };
+}
+
 export interface DnsClientOptions {
   server: DnsServerAddress;
   timeoutMs: number;
@@ -129,15 +144,10 @@ export class DnsClient {
     return new Promise((resolve, reject) => {
       let attempts = 0;
       let timer: NodeJS.Timeout | undefined;
-      let settled = false;
-      const finish = (error: Error | undefined, packet?: dnsPacket.DecodedPacket) => {
-        if (settled) return;
-        settled = true;
+      const finish = settleOnce(resolve, reject, () => {
         clearTimeout(timer);
         socket.close();
-        if (error) reject(error);
-        else resolve(packet!);
-      };
+      });
       const send = () => {
         attempts++;
         socket.send(message, this.server.port, this.server.host);
@@ -168,16 +178,11 @@ export class DnsClient {
     const socket = connect({ host: this.server.host, port: this.server.port });
     return new Promise((resolve, reject) => {
       let received = Buffer.alloc(0);
-      let settled = false;
       const timer = setTimeout(() => finish(new TimeoutError(`the DNS answer to ${what} from ${server} over TCP`, this.timeoutMs)), this.timeoutMs);
-      const finish = (error: Error | undefined, packet?: dnsPacket.DecodedPacket) => {
-        if (settled) return;
-        settled = true;
+      const finish = settleOnce(resolve, reject, () => {
         clearTimeout(timer);
         socket.destroy();
-        if (error) reject(error);
-        else resolve(packet!);
-      };
+      });
       socket.on('connect', () => {
         const length = Buffer.alloc(2);
         length.writeUInt16BE(message.length);
