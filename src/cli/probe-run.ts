@@ -33,6 +33,7 @@ export async function runProbeCommand(domainText: string, options: ProbeCliOptio
     concurrency: options.concurrency,
     ehloName: options.ehlo,
     versions: options.versions,
+    ciphers: options.ciphers ?? false,
     ...(ca ? { ca } : {}),
     now,
   });

@@ -12,6 +12,7 @@ export interface ProbeCliOptions {
   ehlo: string;
   ca?: string;
   versions: boolean;
+  ciphers?: boolean;
   json?: boolean;
 }
 
@@ -27,6 +28,7 @@ export function registerProbe(program: Command): void {
     .option('--ehlo <name>', 'name sent in EHLO', 'smtpdbg.localhost')
     .option('--ca <file>', 'trust these CA certificates (PEM) instead of the system\'s, for the MX certificates and the policy host')
     .option('--no-versions', 'do not try TLS 1.0, 1.1, 1.2 and 1.3 one by one (four more connections per address)')
+    .option('--ciphers', 'also find the cipher suites each address accepts per TLS version, among those this machine\'s OpenSSL can offer (one connection per suite accepted, plus one)')
     .option('--json', 'print every fact and verdict as one JSON document')
     .addHelpText('after', `
 Checks the domain's MX hosts (or its implicit MX, RFC 5321 §5.1; a null MX, RFC 7505, is

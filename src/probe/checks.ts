@@ -53,6 +53,16 @@ function versionCheck(probe: AddressProbe, add: (id: string, status: CheckStatus
   else add('tls-versions', 'pass', `accepts ${list}`);
 }
 
+/** Suites that give no real protection today: no encryption, export grade, RC4, DES/3DES, no authentication. */
+const WEAK_SUITE = /NULL|EXPORT|RC4|DES|_anon_|MD5/;
+
+function cipherCheck(probe: AddressProbe, add: (id: string, status: CheckStatus, reason: string) => void): void {
+  if (probe.ciphers.length === 0) return;
+  const weak = [...new Set(probe.ciphers.flatMap((c) => c.accepted.filter((name) => WEAK_SUITE.test(name))))];
+  const counts = probe.ciphers.map((c) => `${c.version} ${c.accepted.length}`).join(', ');
+  add('ciphers', weak.length ? 'warn' : 'pass', weak.length ? `accepts weak suites: ${weak.join(', ')} (suites per version: ${counts})` : `suites per version: ${counts} (see --json for the names)`);
+}
+
 function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, now: Date): Check[] {
   const subject = where(host, probe);
   const checks: Check[] = [];
@@ -87,6 +97,7 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
     add('starttls', 'fail', probe.error ?? `STARTTLS failed: ${probe.starttlsReply}`);
     // The version probes say why: a server that speaks only TLS 1.0/1.1 fails our default handshake.
     versionCheck(probe, add);
+    cipherCheck(probe, add);
     return checks;
   }
   const tls = probe.tls;
@@ -101,6 +112,7 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
     add('expiry', status, days < 0 ? `expired ${-days} day${days === -1 ? '' : 's'} ago (${leaf.validTo})` : `${days} day${days === 1 ? '' : 's'} left (until ${leaf.validTo})`);
   }
   versionCheck(probe, add);
+  cipherCheck(probe, add);
   if (probe.dane) {
     const matched = probe.dane.records.find((r) => r.matched);
     add('dane', matched ? (host.tlsa.authenticated ? 'pass' : 'warn') : 'fail', matched

@@ -5,7 +5,7 @@ import { matchDane, type DaneVerdict } from './dane.js';
 import { hasStrayNullMx, planMx, type MxKind } from './mx.js';
 import { parseStsPolicy, parseStsRecords, parseTlsRptRecords, type Parsed, type StsPolicy, type StsRecord, type TlsRptRecord } from './mta-sts.js';
 import { fetchPolicy, type PolicyFetch } from './policy-fetch.js';
-import { probeAddress, probeVersion, TlsVersions, type AddressFacts, type ProbeConnection, type VersionFacts } from './smtp-probe.js';
+import { probeAddress, probeCiphers, probeVersion, TlsVersions, type AddressFacts, type CipherFacts, type ProbeConnection, type VersionFacts } from './smtp-probe.js';
 
 export interface ProbeOptions {
   domain: string;
@@ -20,6 +20,8 @@ export interface ProbeOptions {
   ehloName: string;
   /** Try TLS 1.0, 1.1, 1.2 and 1.3 one by one on each address offering STARTTLS. */
   versions: boolean;
+  /** For each version accepted, find the cipher suites accepted (implies `versions`). */
+  ciphers: boolean;
   /** Trust these CAs instead of the system's (SMTP certificates and the MTA-STS policy host). */
   ca?: Buffer;
   now: Date;
@@ -36,6 +38,8 @@ export interface Lookup<T> {
 
 export interface AddressProbe extends AddressFacts {
   versions: VersionFacts[];
+  /** Only with --ciphers: per accepted version, the suites accepted. */
+  ciphers: CipherFacts[];
   dane: DaneVerdict | null;
 }
 
@@ -145,11 +149,14 @@ export async function probeDomain(options: ProbeOptions): Promise<ProbeFacts> {
   });
   const probes = await mapLimit(targets, options.concurrency, async ({ host, address }): Promise<AddressProbe> => {
     const base = await probeAddress(connection(host, address));
-    const versions = base.ehlo?.starttls && options.versions
+    const versions = base.ehlo?.starttls && (options.versions || options.ciphers)
       ? await mapSequential(TlsVersions, (version) => probeVersion(connection(host, address), version))
       : [];
+    const ciphers = options.ciphers
+      ? await mapSequential(versions.filter((v) => v.accepted), (v) => probeCiphers(connection(host, address), v.version))
+      : [];
     const dane = host.tlsa.records.length > 0 && base.chainDer.length > 0 ? matchDane(host.tlsa.records, base.chainDer, host.name, options.now) : null;
-    return { ...base, versions, dane };
+    return { ...base, versions, ciphers, dane };
   });
   targets.forEach(({ host }, i) => host.probes.push(probes[i]!));
   [facts.mtaSts, facts.tlsRpt] = await policyWork;

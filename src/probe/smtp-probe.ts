@@ -1,3 +1,4 @@
+import { getCiphers } from 'node:tls';
 import { SmtpdbgError } from '../errors.js';
 import { SmtpSession, TlsMode } from '../session/smtp-session.js';
 import { capabilityList, hasExtension, authMechanisms, sizeLimit, type Capabilities } from '../smtp/capabilities.js';
@@ -5,7 +6,7 @@ import { formatReplyShort, isSuccess } from '../smtp/reply.js';
 import type { TlsSettings, TlsVersion } from '../tls/options.js';
 import type { TlsSummary } from '../tls/summary.js';
 import { EventStream } from '../transcript/events.js';
-import { peerChainDer } from './peer-chain.js';
+import { negotiatedCipher, peerChainDer } from './peer-chain.js';
 
 export interface ProbeConnection {
   address: string;
@@ -61,16 +62,18 @@ function capabilityFacts(caps: Capabilities | undefined): CapabilityFacts {
   };
 }
 
-export function tlsSettingsFor(connection: ProbeConnection, version?: TlsVersion): TlsSettings {
+export function tlsSettingsFor(connection: ProbeConnection, version?: TlsVersion, ciphers?: string[]): TlsSettings {
+  // OpenSSL 3 (Node 20) refuses TLS 1.0 and 1.1 at its default security level 1: their
+  // handshakes sign with SHA-1/MD5. Security level 0 is set for these version probes only,
+  // so that "refused" means the server refused, not our own library.
+  const legacy = version === 'TLSv1' || version === 'TLSv1.1';
+  const list = [...(ciphers ?? (legacy ? ['DEFAULT'] : [])), ...(legacy ? ['@SECLEVEL=0'] : [])];
   return {
     servername: connection.mxHost,
     verifyName: connection.mxHost,
     ...(connection.ca ? { ca: connection.ca } : {}),
     ...(version ? { minVersion: version, maxVersion: version } : {}),
-    // OpenSSL 3 (Node 20) refuses TLS 1.0 and 1.1 at its default security level 1: their
-    // handshakes sign with SHA-1/MD5. Security level 0 is set for these version probes only,
-    // so that "refused" means the server refused, not our own library.
-    ...(version === 'TLSv1' || version === 'TLSv1.1' ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
+    ...(list.length ? { ciphers: list.join(':') } : {}),
   };
 }
 
@@ -172,19 +175,63 @@ export interface VersionFacts {
   detail: string;
 }
 
-/** One connection per protocol version, each allowing only that version in the handshake. */
-export async function probeVersion(connection: ProbeConnection, version: TlsVersion): Promise<VersionFacts> {
+interface Handshake {
+  /** OpenSSL's name of the suite agreed on, null when the handshake failed. */
+  cipher: { openssl: string; standard: string } | null;
+  detail: string;
+}
+
+/** Banner, EHLO, STARTTLS and a handshake limited to `version` (and `ciphers`), then QUIT. */
+async function handshake(connection: ProbeConnection, version: TlsVersion, ciphers?: string[]): Promise<Handshake> {
   let session: SmtpSession | undefined;
   try {
-    session = await open(connection, tlsSettingsFor(connection, version));
+    session = await open(connection, tlsSettingsFor(connection, version, ciphers));
     await session.readBanner();
     await session.ehlo();
     const { reply, summary } = await session.starttls();
-    if (!summary) return { version, accepted: false, detail: `STARTTLS refused: ${formatReplyShort(reply)}` };
-    return { version, accepted: true, detail: summary.cipher ?? 'accepted' };
+    if (!summary) return { cipher: null, detail: `STARTTLS refused: ${formatReplyShort(reply)}` };
+    const cipher = negotiatedCipher(session.client);
+    return { cipher, detail: summary.cipher ?? 'accepted' };
   } catch (error) {
-    return { version, accepted: false, detail: message(error) };
+    return { cipher: null, detail: message(error) };
   } finally {
     if (session) await quit(session);
   }
+}
+
+/** One connection per protocol version, each allowing only that version in the handshake. */
+export async function probeVersion(connection: ProbeConnection, version: TlsVersion): Promise<VersionFacts> {
+  const result = await handshake(connection, version);
+  return { version, accepted: result.cipher !== null, detail: result.detail };
+}
+
+export interface CipherFacts {
+  version: TlsVersion;
+  /** IANA names of the suites the server accepted, in the order it chose them. */
+  accepted: string[];
+}
+
+/** The suites our OpenSSL can offer for `version`: TLS 1.3 has its own five (RFC 8446 §B.4). */
+export function candidateCiphers(version: TlsVersion): string[] {
+  const names = getCiphers().map((name) => name.toUpperCase());
+  return version === 'TLSv1.3' ? names.filter((n) => n.startsWith('TLS_')) : names.filter((n) => !n.startsWith('TLS_'));
+}
+
+/**
+ * The suites a server accepts for one version, as scanners do it: offer every suite, note the
+ * one the server picks, offer the rest again, until the handshake fails. One connection per
+ * accepted suite plus one, instead of one per suite there is.
+ */
+export async function probeCiphers(connection: ProbeConnection, version: TlsVersion): Promise<CipherFacts> {
+  let offered = candidateCiphers(version);
+  const accepted: string[] = [];
+  while (offered.length > 0) {
+    const { cipher } = await handshake(connection, version, offered);
+    const rest = cipher ? offered.filter((name) => name !== cipher.openssl) : offered;
+    // A suite we did not offer (or none) ends the scan: nothing left to learn from repeating it.
+    if (!cipher || rest.length === offered.length) break;
+    accepted.push(cipher.standard);
+    offered = rest;
+  }
+  return { version, accepted };
 }

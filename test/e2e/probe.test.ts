@@ -210,6 +210,23 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     expect(find(checksOf(result.stdout), 'address', 'v6.localhost')).toMatchObject({ status: 'pass', reason: '::1' });
   }, 60_000);
 
+  it('--ciphers finds the suites accepted per version, also where the default handshake fails', async () => {
+    const good = await probe('good.localhost', unbound, '--json', '--ciphers');
+    const json = JSON.parse(good.stdout) as { hosts: Array<{ probes: Array<{ ciphers: Array<{ version: string; accepted: string[] }> }> }> };
+    const ciphers = json.hosts[0]!.probes[0]!.ciphers;
+    expect(ciphers.map((c) => c.version)).toEqual(['TLSv1.2', 'TLSv1.3']);
+    // Node's default server suites: the three TLS 1.3 ones, and ECDHE with AES-GCM among the TLS 1.2 ones.
+    expect([...ciphers[1]!.accepted].sort()).toEqual(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
+    expect(ciphers[0]!.accepted).toContain('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    expect(new Set(ciphers[0]!.accepted).size).toBe(ciphers[0]!.accepted.length);
+    expect(find(checksOf(good.stdout), 'ciphers', 'mx.localhost 127.0.0.2')).toMatchObject({ status: 'pass', reason: expect.stringMatching(/^suites per version: TLSv1\.2 \d+, TLSv1\.3 3 /) });
+    const old = await probe('old.localhost', unbound, '--json', '--ciphers');
+    const oldCiphers = (JSON.parse(old.stdout) as typeof json).hosts[0]!.probes[0]!.ciphers;
+    expect(oldCiphers.map((c) => c.version)).toEqual(['TLSv1', 'TLSv1.1']);
+    expect(oldCiphers[0]!.accepted).toContain('TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+    expect(find(checksOf(old.stdout), 'ciphers', 'legacy.localhost')).toMatchObject({ status: 'pass', reason: `suites per version: TLSv1 ${oldCiphers[0]!.accepted.length}, TLSv1.1 ${oldCiphers[1]!.accepted.length} (see --json for the names)` });
+  }, 90_000);
+
   it('no MX: the implicit MX; a null MX is reported as such', async () => {
     const implicit = await probe('implicit.localhost', unbound, '--json', '--no-versions');
     expect(find(checksOf(implicit.stdout), 'mx', 'implicit.localhost')).toMatchObject({ status: 'warn', reason: "no MX record: senders use implicit.localhost's own address (implicit MX, RFC 5321 §5.1)" });

@@ -11,7 +11,7 @@ function address(overrides: Partial<AddressProbe> = {}): AddressProbe {
   return {
     address: '192.0.2.1', port: 25, error: null, reached: 'done', connectMs: 1, bannerMs: 2, banner: '220 mx.example.test ESMTP',
     ehlo: { lines: ['STARTTLS'], starttls: true, size: null, pipelining: true, chunking: false, smtputf8: false, requiretls: false, auth: [] },
-    starttlsReply: '220 go', ehloAfterTls: null, chainDer: [], versions: [], dane: null,
+    starttlsReply: '220 go', ehloAfterTls: null, chainDer: [], versions: [], ciphers: [], dane: null,
     tls: {
       protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', servername: 'mx.example.test', alpn: null, verified: true, verifyError: null, verifyCode: null,
       chain: [{ subject: 'CN=mx.example.test', issuer: 'CN=Test CA', validFrom: '2026-01-01T00:00:00.000Z', validTo: '2026-12-15T12:00:00.000Z', subjectAltNames: ['DNS:mx.example.test'], fingerprint256: 'AA', serialNumber: '01', selfSigned: false }],
@@ -46,6 +46,14 @@ describe('evaluate', () => {
     expect(byId.dane).toMatchObject({ status: 'warn', subject: 'mx.example.test' });
     expect(byId['mta-sts-record']).toMatchObject({ status: 'warn' });
     expect(worstStatus(checks)).toBe('warn');
+  });
+
+  it('--ciphers: weak suites are named (the e2e peers cannot offer them: this OpenSSL has none)', () => {
+    const checks = evaluate(facts([host([address({ ciphers: [
+      { version: 'TLSv1.2', accepted: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_RC4_128_SHA'] },
+      { version: 'TLSv1.3', accepted: ['TLS_AES_128_GCM_SHA256'] },
+    ] })])]), now);
+    expect(checks.find((c) => c.id === 'ciphers')).toMatchObject({ status: 'warn', reason: 'accepts weak suites: TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_RC4_128_SHA (suites per version: TLSv1.2 3, TLSv1.3 1)' });
   });
 
   it('fails when no MX host accepts a connection, and when a null MX stands with others', () => {
