@@ -35,6 +35,11 @@ export const commandList = {
     summary: 'render a JSON Lines transcript (from --transcript FILE.jsonl of session, inject or proxy)',
     load: async (): Promise<RegisterCommand> => (await import('./transcript.js')).registerTranscript,
   },
+  probe: {
+    args: '<domain>',
+    summary: "check a mail domain from outside: its MX hosts, their STARTTLS, certificates and TLS versions, DANE, MTA-STS and TLS-RPT (sends only EHLO, STARTTLS, QUIT)",
+    load: async (): Promise<RegisterCommand> => (await import('./probe.js')).registerProbe,
+  },
   'lint-mbox': {
     args: '[files...]',
     summary: 'find header corruption in mbox files (bare CR, merged fields, broken From_ lines, …) and say where it comes from',
