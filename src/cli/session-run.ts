@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { SmtpdbgError } from '../errors.js';
+import { SmtpdbgError, UsageError } from '../errors.js';
 import { runOpening, type QuitAfter } from '../session/opening.js';
 import { everyReplySucceeded, runScript } from '../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../session/smtp-session.js';
@@ -28,12 +28,19 @@ export async function runSessionCommand(targetText: string | undefined, options:
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !options.json && !options.quitAfter;
   const events = new EventStream();
   const auth = authFromOptions(options);
+  checkQuitAfter(options, auth !== undefined);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
   try {
     return await converse(settings, embedded, options, events, auth, interactive);
   } finally {
     await embedded?.server.close();
   }
+}
+
+/** A --quit-after stage the options make unreachable is a mistake, not a shorter run. */
+function checkQuitAfter(options: SessionCliOptions, hasAuth: boolean): void {
+  if (options.quitAfter === 'auth' && !hasAuth) throw new UsageError('--quit-after auth needs --auth plain|login and --user');
+  if (options.quitAfter === 'tls' && options.plain) throw new UsageError('--quit-after tls cannot stop after TLS with --plain (no TLS is started)');
 }
 
 async function converse(

@@ -177,5 +177,5 @@ export async function runScript(session: SmtpSession, lines: AsyncIterable<strin
  * out of step is a problem found, even when each reply on its own was a success.
  */
 export function everyReplySucceeded(session: SmtpSession): boolean {
-  return session.exchanges.every((e) => e.command !== UNSOLICITED && (isSuccess(e.reply) || (e.command === 'QUIT' && e.reply.code === 221)));
+  return session.exchanges.every((e) => e.superseded === true || (e.command !== UNSOLICITED && (isSuccess(e.reply) || (e.command === 'QUIT' && e.reply.code === 221))));
 }
