@@ -59,6 +59,8 @@ export class SmtpSession {
     this.settings = settings;
     this.client = client;
     client.onUnsolicited((reply) => this.unplaced.push(reply));
+    // A reply after its wait timed out is kept under its own command, marked, never under a later one.
+    client.onLate((reply, answers) => this.record(`${answers.replace(/^the reply to /, '')} (late)`, reply));
   }
 
   static async connect(settings: SessionSettings): Promise<SmtpSession> {

@@ -1,10 +1,10 @@
-import { ErrorCode, SmtpdbgError, UsageError } from '../../errors.js';
+import { ErrorCode, SmtpdbgError, TimeoutError, UsageError } from '../../errors.js';
 import { ExitCode, exitCodeForError } from '../../exit-codes.js';
 import { runOpening } from '../../session/opening.js';
 import { everyReplySucceeded, LineRunner } from '../../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../../session/smtp-session.js';
 import { formatTarget } from '../../session/target.js';
-import type { AuthMechanism } from '../../smtp/auth.js';
+import { redactAuthLine, type AuthMechanism } from '../../smtp/auth.js';
 import type { TerminatorName } from '../../smtp/terminators.js';
 import type { SessionEvent } from '../../transcript/events.js';
 import { localEchoMarker, ScrollbackModel, type ScrollLine } from './scrollback-model.js';
@@ -114,6 +114,8 @@ export class InteractiveController {
       session.client.close('interrupted by the user');
       return;
     }
+    // A silent server is reported and the person decides what to do next: the session goes on.
+    session.client.keepOpenOnReplyTimeout = true;
     this.session = session;
     this.runner = new LineRunner(session, { pipeline: false, password: (user) => this.password(user) });
     this.update({ phase: 'opening' });
@@ -234,7 +236,7 @@ export class InteractiveController {
     const runner = this.runner;
     const session = this.session;
     if (!runner || !session) return;
-    if (line.startsWith(':') && !runner.inData) this.scrollback.addLocal(line, localEchoMarker);
+    if (line.startsWith(':') && !runner.inData) this.scrollback.addLocal(this.echoOf(line), localEchoMarker);
     this.update({ phase: 'busy', queued: this.typed.length });
     try {
       await runner.run(line);
@@ -248,6 +250,17 @@ export class InteractiveController {
       this.onFailure(error);
     }
     if (this.state.phase === 'busy') this.becomeIdle();
+  }
+
+  /**
+   * What the screen shows of a typed local command: `:raw AUTH PLAIN <payload>`, or a `:raw`
+   * answer to a 334, holds the secret that the transcript redacts, so it is redacted here too.
+   */
+  private echoOf(line: string): string {
+    const raw = /^(:raw\s+)(.*)$/is.exec(line);
+    if (!raw || this.options.settings.showSecrets) return line;
+    const shown = redactAuthLine(Buffer.from(raw[2]!, 'latin1'), Buffer.alloc(0), this.state.status.lastReply === 334, '[redacted]');
+    return shown ? `${raw[1]}${shown.toString('latin1')}` : line;
   }
 
   private onEvent(event: SessionEvent): void {
@@ -282,6 +295,9 @@ export class InteractiveController {
     if (!client || client.closed) {
       this.finish(exitCodeForError[error.code]);
       return;
+    }
+    if (error instanceof TimeoutError) {
+      this.scrollback.addLocal(`the connection stays open: if ${error.waitingFor.replace(/ from \S+$/, '')} comes later, it is shown as a late reply`);
     }
     // A typo in a local command or an unreadable :data file is the user's to fix, not a
     // result of the conversation; anything else (credentials refused) counts at the end.
