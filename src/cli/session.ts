@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
+import { PauseStages } from '../inject/pause.js';
 import { QuitAfterStages } from '../session/opening.js';
 import { localCommandHelp } from '../session/local-commands.js';
 import { collect, configureCommand, setExitCode } from './action.js';
@@ -10,6 +11,9 @@ export interface SessionCliOptions extends ConnectionCliOptions {
   from: string;
   to: string[];
   pipeline?: boolean;
+  /** false with --no-dot-stuff. */
+  dotStuff: boolean;
+  pause?: string[];
 }
 
 export function registerSession(program: Command): void {
@@ -22,6 +26,8 @@ export function registerSession(program: Command): void {
     .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')
     .option('--to <address>', 'RCPT TO for --quit-after rcpt (repeatable)', collect)
     .option('--pipeline', 'scripted mode: send groups of commands without waiting where PIPELINING is advertised')
+    .option('--no-dot-stuff', 'send DATA lines starting with "." as they are (no RFC 5321 §4.5.2 transparency; :stuff on|off)')
+    .option('--pause <stage=ms>', `scripted mode: wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
     .addHelpText('after', `
 Local commands (interactive and scripted) start with ':' so that no SMTP line is swallowed:
   ${localCommandHelp.map(([name]) => name).join('  ')}

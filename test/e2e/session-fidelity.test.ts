@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../harness/run-cli.js';
 import { startMiniServer, type MiniServer } from './inject-mini-server.js';
@@ -32,5 +35,82 @@ describe('session exit codes', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--quit-after tls cannot stop after TLS with --plain');
     expect(server.received).toHaveLength(0);
+  });
+});
+
+describe('session DATA: one rule for typed lines and :data FILE', () => {
+  it('dot-stuffs a typed line starting with "." and says so; --no-dot-stuff sends it as typed', async () => {
+    server = await startMiniServer();
+    const script = 'MAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\nSubject: x\n\n.foo\n.\n';
+    const stuffed = await runCli(['session', `127.0.0.1:${server.port}`], { stdin: script });
+    expect(stuffed.code).toBe(0);
+    expect(stuffed.stdout).toContain('dot-stuffed: the line starts with "." so it went out as "..foo"');
+    expect(server.messages[0]!.toString('latin1')).toBe('Subject: x\r\n\r\n..foo');
+    const plain = await runCli(['session', `127.0.0.1:${server.port}`, '--no-dot-stuff'], { stdin: script });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toContain('dot-stuffed');
+    expect(server.messages[1]!.toString('latin1')).toBe('Subject: x\r\n\r\n.foo');
+  });
+
+  it(':stuff off before DATA sends such lines as typed', async () => {
+    server = await startMiniServer();
+    const script = ':stuff off\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nDATA\n.foo\n.\n';
+    const result = await runCli(['session', `127.0.0.1:${server.port}`], { stdin: script });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('not dot-stuffed');
+    expect(server.messages[0]!.toString('latin1')).toBe('.foo');
+  });
+
+  it(':data FILE keeps a bare CR inside an LF line, as inject --data does, and dot-stuffs', async () => {
+    server = await startMiniServer();
+    const file = join(mkdtempSync(join(tmpdir(), 'smtpdbg-data-')), 'message.txt');
+    writeFileSync(file, 'Subject: x\n\nbare\rcr\n.dot\nlast\n', 'latin1');
+    const script = `MAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\n:data ${file}\n`;
+    const result = await runCli(['session', `127.0.0.1:${server.port}`], { stdin: script });
+    expect(result.code).toBe(0);
+    expect(server.messages[0]!.toString('latin1')).toBe('Subject: x\r\n\r\nbare\rcr\r\n..dot\r\nlast');
+    expect(result.stdout).toContain('dot-stuffed 1 line of');
+  });
+});
+
+describe('session local commands :sleep, :close, :reconnect and --pause', () => {
+  it(':close hangs up without QUIT, :reconnect opens a new connection with the same opening', async () => {
+    server = await startMiniServer();
+    const script = 'NOOP\n:sleep 400\n:close\n:reconnect\nNOOP\n';
+    const started = Date.now();
+    const result = await runCli(['session', `127.0.0.1:${server.port}`, '--ehlo', 'again.test'], { stdin: script });
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(server.received).toHaveLength(2);
+    const [first, second] = server.received.map((b) => b.toString('latin1'));
+    expect(first).toBe('EHLO again.test\r\nNOOP\r\n');
+    expect(second).toBe('EHLO again.test\r\nNOOP\r\nQUIT\r\n');
+    expect(result.stdout).toContain('sleeping 400 ms (:sleep)');
+    expect(result.stdout).toContain('connection closed (by us): hung up without QUIT (:close)');
+    expect(result.stdout).toContain(`reconnecting to 127.0.0.1:${server.port}: a new connection with the same options`);
+  });
+
+  it('an SMTP line after :close is refused in words (exit 3), nothing is sent', async () => {
+    server = await startMiniServer();
+    const result = await runCli(['session', `127.0.0.1:${server.port}`], { stdin: ':close\nNOOP\n' });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('not connected: :close hung up on');
+    expect(server.received[0]!.toString('latin1')).toMatch(/^EHLO \S+\r\n$/);
+  });
+
+  it('--pause mail=MS waits before MAIL and says so', async () => {
+    server = await startMiniServer();
+    const started = Date.now();
+    const result = await runCli(['session', `127.0.0.1:${server.port}`, '--pause', 'mail=600'], { stdin: 'MAIL FROM:<a@example.org>\n' });
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(result.stdout).toContain('pausing 600 ms before MAIL (--pause mail=600)');
+    expect(server.received[0]!.toString('latin1')).toContain('MAIL FROM:<a@example.org>\r\n');
+  });
+
+  it('--pause with a bad stage is a usage error', async () => {
+    const result = await runCli(['session', '127.0.0.1:9', '--pause', 'helo=5']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--pause helo=5: expected STAGE=MS');
   });
 });

@@ -17,6 +17,8 @@ export interface InteractiveOptions {
    */
   auth?: { mechanism: AuthMechanism; user: string; password?: () => Promise<string> };
   embedded: boolean;
+  /** RFC 5321 §4.5.2 transparency for typed DATA lines (false: --no-dot-stuff); default on. */
+  dotStuff?: boolean;
 }
 
 export type Phase = 'connecting' | 'opening' | 'ready' | 'busy' | 'quitting' | 'ended';
@@ -98,7 +100,7 @@ export class InteractiveController {
 
   /** Connects and runs the opening (banner, EHLO, STARTTLS, EHLO, AUTH), then takes typed lines. */
   async start(): Promise<void> {
-    const { settings, embedded, auth } = this.options;
+    const { settings, embedded } = this.options;
     this.unsubscribe = settings.events.subscribe((event) => this.onEvent(event));
     if (embedded) {
       settings.events.emit({ type: 'info', t: settings.events.now(), tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(settings.target)}` });
@@ -114,17 +116,21 @@ export class InteractiveController {
       session.client.close('interrupted by the user');
       return;
     }
-    // A silent server is reported and the person decides what to do next: the session goes on.
-    session.client.keepOpenOnReplyTimeout = true;
     this.session = session;
-    this.runner = new LineRunner(session, { pipeline: false, password: (user) => this.password(user) });
+    this.runner = new LineRunner(session, {
+      pipeline: false,
+      password: (user) => this.password(user),
+      ...(this.options.dotStuff === false ? { dotStuff: false } : {}),
+      reconnect: async () => {
+        const next = await SmtpSession.connect(settings);
+        this.session = next;
+        await this.open(next);
+        return next;
+      },
+    });
     this.update({ phase: 'opening' });
     try {
-      await runOpening(session, {
-        ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user) } } : {}),
-        from: '',
-        to: [],
-      });
+      await this.open(session);
     } catch (error) {
       // Credentials refused or the prompt interrupted: shown, and the user can go on typing.
       this.onFailure(error);
@@ -132,6 +138,18 @@ export class InteractiveController {
     if (this.ended) return;
     this.scrollback.addLocal('type SMTP commands (each sent with CRLF); :help lists local commands; Ctrl-C or Ctrl-D sends QUIT and leaves');
     this.becomeIdle();
+  }
+
+  /** The opening of one connection (the first, or one of :reconnect). */
+  private async open(session: SmtpSession): Promise<void> {
+    const auth = this.options.auth;
+    // A silent server is reported and the person decides what to do next: the session goes on.
+    session.client.keepOpenOnReplyTimeout = true;
+    await runOpening(session, {
+      ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user) } } : {}),
+      from: '',
+      to: [],
+    });
   }
 
   /** A line from the input: the password when the prompt is up, otherwise a line to run. */
@@ -307,8 +325,8 @@ export class InteractiveController {
   }
 
   private exitCodeFromReplies(): number {
-    const session = this.session;
-    const replies = !session || everyReplySucceeded(session) ? ExitCode.ok : ExitCode.problems;
+    const sessions = this.runner?.sessions ?? [];
+    const replies = sessions.every(everyReplySucceeded) ? ExitCode.ok : ExitCode.problems;
     return Math.max(replies, this.errorCode);
   }
 
