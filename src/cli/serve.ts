@@ -11,6 +11,7 @@ import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
 import { configureCommand, setExitCode, waitForStopSignal } from './action.js';
 import { commandList } from './command-list.js';
+import { timestampsOption } from '../transcript/text-format.js';
 import { ExitCode } from './exit-codes.js';
 
 interface ServeCliOptions {
@@ -25,6 +26,7 @@ interface ServeCliOptions {
   showSecrets?: boolean;
   json?: boolean;
   quiet?: boolean;
+  timestamps?: boolean;
   scenario?: string;
   listScenarios?: boolean;
   idle: number;
@@ -112,6 +114,7 @@ export function registerServe(program: Command): void {
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
+    .option(...timestampsOption)
     .option('--quiet', 'do not print the bytes of each command, reply and DATA line; only connections, messages and errors (for load)')
     .option('--scenario <name|file>', 'misbehave on purpose: a built-in scenario or a scenario file (see below)')
     .option('--list-scenarios', 'list the built-in scenarios and what real server each imitates, then exit')
@@ -170,7 +173,7 @@ ${SCENARIO_HELP}`)
         ...(options.mbox !== undefined ? { mboxPath: options.mbox } : {}),
         ...tlsFiles,
       });
-      const reporter = createServeReporter(server.events, process.stdout, { json: options.json ?? false, quiet: options.quiet ?? false });
+      const reporter = createServeReporter(server.events, process.stdout, { json: options.json ?? false, quiet: options.quiet ?? false, timestamps: options.timestamps ?? false });
       server.onMessage((message) => reporter.message(message));
       reporter.listening({
         host: server.host,

@@ -58,7 +58,7 @@ async function converse(
     ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
     : undefined;
   const lastClose = watchClose(events);
-  const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout);
+  const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout, { timestamps: options.timestamps ?? false });
   if (embedded && !options.json && !interactive) {
     events.emit({ type: 'info', t: 0, tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(target)}` });
   }
@@ -78,6 +78,7 @@ async function converse(
         ...(auth ? { auth } : {}),
         embedded: embedded !== undefined,
         dotStuff: options.dotStuff,
+        timestamps: options.timestamps ?? false,
       });
     } else {
       const plan = {

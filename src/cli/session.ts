@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { timestampsOption } from '../transcript/text-format.js';
 import { commandList } from './command-list.js';
 import { PauseStages } from '../inject/pause.js';
 import { QuitAfterStages } from '../session/opening.js';
@@ -14,6 +15,7 @@ export interface SessionCliOptions extends ConnectionCliOptions {
   /** false with --no-dot-stuff. */
   dotStuff: boolean;
   pause?: string[];
+  timestamps?: boolean;
 }
 
 export function registerSession(program: Command): void {
@@ -26,6 +28,7 @@ export function registerSession(program: Command): void {
     .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')
     .option('--to <address>', 'RCPT TO for --quit-after rcpt (repeatable)', collect)
     .option('--pipeline', 'scripted mode: send groups of commands without waiting where PIPELINING is advertised')
+    .option(...timestampsOption)
     .option('--no-dot-stuff', 'send DATA lines starting with "." as they are (no RFC 5321 §4.5.2 transparency; :stuff on|off)')
     .option('--pause <stage=ms>', `scripted mode: wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
     .addHelpText('after', `

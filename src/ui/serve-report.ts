@@ -57,7 +57,7 @@ export function formatScenarioList(scenarios: readonly BuiltInScenario[]): strin
  */
 const isBytes = (event: SessionEvent) => event.type === 'send' || event.type === 'recv';
 
-export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: { json: boolean; quiet: boolean }): ServeReporter {
+export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: { json: boolean; quiet: boolean; timestamps?: boolean }): ServeReporter {
   // Output is batched per turn of the event loop: under load one write per line would cost
   // more than serving the mail. `dispose` (and `stopped`) flush what is left.
   let pending = '';
@@ -100,7 +100,7 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
   }
 
   const chalk: ChalkInstance = chalkFor(stream);
-  const formatter = new TextTranscriptFormatter();
+  const formatter = new TextTranscriptFormatter({ timestamps: options.timestamps ?? false });
   const print = (lines: TextLine[]) => {
     for (const line of lines) out(`${colourLine(chalk, line)}\n`);
   };

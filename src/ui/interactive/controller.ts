@@ -19,6 +19,8 @@ export interface InteractiveOptions {
   embedded: boolean;
   /** RFC 5321 §4.5.2 transparency for typed DATA lines (false: --no-dot-stuff); default on. */
   dotStuff?: boolean;
+  /** Each line of the conversation starts with the milliseconds since the start. */
+  timestamps?: boolean;
 }
 
 export type Phase = 'connecting' | 'opening' | 'ready' | 'busy' | 'quitting' | 'ended';
@@ -79,7 +81,7 @@ export class InteractiveController {
   constructor(options: InteractiveOptions, controllerOptions: ControllerOptions = {}) {
     this.options = options;
     this.env = controllerOptions.env ?? process.env;
-    this.scrollback = new ScrollbackModel(controllerOptions.keepLines);
+    this.scrollback = new ScrollbackModel(controllerOptions.keepLines, { timestamps: options.timestamps ?? false });
     this.state = { lines: [], status: { target: formatTarget(options.settings.target), terminator: 'crlf', inData: false }, phase: 'connecting', queued: 0 };
     this.finished = new Promise<number>((resolve, reject) => {
       this.resolveFinished = resolve;
