@@ -410,4 +410,31 @@ describe('interactive session: timeouts and secrets', () => {
     await ui.type(':quit');
     expect(await exitWithin(ui.controller, 10_000)).toBe(0);
   });
+
+  it(':close hangs up without QUIT, :reconnect opens a new connection, and a typed DATA line starting with "." is stuffed with a note', async () => {
+    const server = await scriptedServer((line) => {
+      if (line.startsWith('EHLO')) return ehloReply;
+      if (line.startsWith('NOOP')) return '250 2.0.0 Ok\r\n';
+      if (line.startsWith('MAIL') || line.startsWith('RCPT')) return '250 2.0.0 Ok\r\n';
+      if (line === 'DATA') return '354 go ahead\r\n';
+      if (line === '.') return '250 2.0.0 queued\r\n';
+      if (line.startsWith('QUIT')) return '221 2.0.0 Bye\r\n';
+      return undefined;
+    });
+    const ui = startUi(settingsFor(server.host, server.port));
+    await ui.until(/smtp>/);
+    await ui.type(':close');
+    await ui.until('connection closed (by us): hung up without QUIT (:close)');
+    await ui.type(':reconnect');
+    await ui.until('reconnecting to');
+    await server.waitForConnections(2);
+    await ui.until(/ready/);
+    for (const line of ['MAIL FROM:<a@example.org>', 'RCPT TO:<b@example.org>', 'DATA', '.hidden', '.']) await ui.type(line);
+    await ui.until('250 2.0.0 queued');
+    expect(ui.text().replace(/\n/g, '')).toContain('dot-stuffed: the line starts with "." so it went out as "..hidden"');
+    await ui.type(':quit');
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
+    expect(server.connections[0]!.text()).not.toContain('QUIT');
+    expect(server.connections[1]!.text()).toContain('\r\n..hidden\r\n.\r\n');
+  });
 });
