@@ -133,6 +133,7 @@ async function converse(
       close: lastClose(),
       error: error ? { code: error.code, message: error.message } : null,
       exitCode,
+      earlier: sessions.slice(0, -1),
     });
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   }

@@ -131,6 +131,8 @@ export class LineRunner {
       this.session.write(Buffer.concat([Buffer.from(stuffed ? `.${line}` : line, 'latin1'), this.term]));
       if (stuffed) {
         this.session.client.emit({ type: 'info', message: `dot-stuffed: the line starts with "." so it went out as "${line.length > 40 ? `.${line.slice(0, 40)}…` : `.${line}`}" (RFC 5321 §4.5.2: the server removes the added "."; :stuff off before DATA sends such lines as typed)` });
+      } else if (line.startsWith('.')) {
+        this.session.client.emit({ type: 'info', message: 'sent as typed, not dot-stuffed (:stuff off or --no-dot-stuff): a server following RFC 5321 §4.5.2 removes its first "."' });
       }
       return [];
     }

@@ -48,7 +48,8 @@ describe('session DATA: one rule for typed lines and :data FILE', () => {
     expect(server.messages[0]!.toString('latin1')).toBe('Subject: x\r\n\r\n..foo');
     const plain = await runCli(['session', `127.0.0.1:${server.port}`, '--no-dot-stuff'], { stdin: script });
     expect(plain.code).toBe(0);
-    expect(plain.stdout).not.toContain('dot-stuffed');
+    expect(plain.stdout).not.toContain('went out as "..foo"');
+    expect(plain.stdout).toContain('sent as typed, not dot-stuffed (:stuff off or --no-dot-stuff)');
     expect(server.messages[1]!.toString('latin1')).toBe('Subject: x\r\n\r\n.foo');
   });
 
@@ -88,6 +89,15 @@ describe('session local commands :sleep, :close, :reconnect and --pause', () => 
     expect(result.stdout).toContain('sleeping 400 ms (:sleep)');
     expect(result.stdout).toContain('connection closed (by us): hung up without QUIT (:close)');
     expect(result.stdout).toContain(`reconnecting to 127.0.0.1:${server.port}: a new connection with the same options`);
+  });
+
+  it('--json after :reconnect keeps the replies of every connection', async () => {
+    server = await startMiniServer();
+    const result = await runCli(['session', `127.0.0.1:${server.port}`, '--json'], { stdin: 'NOOP\n:reconnect\nRSET\n' });
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as { connections: number; replies: Array<{ command: string; code: number }> };
+    expect(summary.connections).toBe(2);
+    expect(summary.replies.map((r) => r.command.split(' ')[0])).toEqual(['(banner)', 'EHLO', 'NOOP', 'QUIT', '(banner)', 'EHLO', 'RSET', 'QUIT']);
   });
 
   it('an SMTP line after :close is refused in words (exit 3), nothing is sent', async () => {
