@@ -35,6 +35,10 @@ export function registerSession(program: Command): void {
 Local commands (interactive and scripted) start with ':' so that no SMTP line is swallowed:
   ${localCommandHelp.map(([name]) => name).join('  ')}
 
+DATA content (typed lines and :data FILE alike): each line ended as :term says (CRLF by
+default), bytes otherwise as given; a line starting with "." is dot-stuffed and the output
+says so, unless :stuff off or --no-dot-stuff.
+
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)
     .action(async (target: string | undefined, options: SessionCliOptions) => {
