@@ -126,7 +126,12 @@ export class InteractiveController {
       reconnect: async () => {
         const next = await SmtpSession.connect(settings);
         this.session = next;
-        await this.open(next);
+        try {
+          await this.open(next);
+        } catch (error) {
+          // As for the first connection: a refused AUTH is shown and the new connection stays in use.
+          this.onFailure(error);
+        }
         return next;
       },
     });
