@@ -263,7 +263,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       events.subscribe((event) => {
         for (const shown of screenEvents(event)) screen.emit(shown);
       });
-      stopPrinting = printEvents(screen, stdout);
+      stopPrinting = printEvents(screen, stdout, { timestamps: options.timestamps ?? false });
       events.subscribe((event) => {
         if (event.type === 'error') shownErrors.add(event.message);
         if (event.type === 'close') shownErrors.add(event.reason);

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
+import { timestampsOption } from '../transcript/text-format.js';
 import { eodNames } from '../smtp/eod.js';
 import { PauseStages } from '../inject/pause.js';
 import { collect, configureCommand, setExitCode } from './action.js';
@@ -8,6 +9,7 @@ import type { ObserveCliOptions } from './inject-observe.js';
 import { milliseconds, wholeNumber } from './option-parsers.js';
 
 export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOptions {
+  timestamps?: boolean;
   from: string;
   to?: string[];
   data?: string;
@@ -39,6 +41,7 @@ export function registerInject(program: Command): void {
   addConnectionOptions(configureCommand(command))
     .option('--from <address>', 'envelope sender (MAIL FROM), a@b or <a@b>; \'\' or \'<>\' for the null sender', 'smtpdbg@localhost')
     .option('--to <address>', 'envelope recipient (repeatable; default postmaster@localhost); every one is tried', collect)
+    .option(...timestampsOption)
     .option('--data <file>', 'send this file\'s bytes (- for stdin); its lines may end in LF, CRLF or CR')
     .option('--mbox <file>', 'replay a message of this mbox (with --index): From_ line removed, >From un-escaped per variant')
     .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', atLeast('--index', 1))

@@ -88,7 +88,7 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
     throw error;
   }
   transcript?.attach(events);
-  const stopPrinting = printEvents(events, process.stdout);
+  const stopPrinting = printEvents(events, process.stdout, { timestamps: options.timestamps ?? false });
   const listening = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   const offered = new X509Certificate(server.certificate);
   const spki = spkiSha256(offered);

@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
+import { timestampsOption } from '../transcript/text-format.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 
 export interface ProxyCliOptions {
+  timestamps?: boolean;
   listen: string;
   upstream: string;
   upstreamTls?: string;
@@ -42,6 +44,7 @@ export function registerProxy(program: Command): void {
     .option('--idle-timeout <ms>', 'disconnect an application silent this long with 421 4.4.2 (0: never)', '300000')
     .option('--keylog <file>', 'append NSS key-log lines of both legs for Wireshark (also: SSLKEYLOGFILE)')
     .option('--show-secrets', 'do not redact AUTH payloads in the transcript and on screen')
+    .option(...timestampsOption)
     .option('-4, --ipv4', 'connect upstream over IPv4 only')
     .option('-6, --ipv6', 'connect upstream over IPv6 only')
     .addHelpText('after', `

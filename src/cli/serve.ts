@@ -14,6 +14,7 @@ import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
 import { configureCommand, setExitCode, waitForStopSignal } from './action.js';
 import { commandList } from './command-list.js';
+import { timestampsOption } from '../transcript/text-format.js';
 import { ExitCode } from './exit-codes.js';
 
 interface ServeCliOptions {
@@ -34,6 +35,7 @@ interface ServeCliOptions {
   json?: boolean;
   quiet?: boolean;
   lint?: boolean;
+  timestamps?: boolean;
   scenario?: string;
   listScenarios?: boolean;
   idle: number;
@@ -126,6 +128,7 @@ export function registerServe(program: Command): void {
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
+    .option(...timestampsOption)
     .option('--quiet', 'do not print the bytes of each command, reply and DATA line; only connections, messages and errors (for load)')
     .option('--lint', 'lint every received message as it is stored and print the lint-mbox findings under it (each message is then held in memory, up to --max-size)')
     .option('--scenario <name|file>', 'misbehave on purpose: a built-in scenario or a scenario file (see below)')
@@ -220,6 +223,7 @@ ${SCENARIO_HELP}`)
         json: options.json ?? false,
         quiet: options.quiet ?? false,
         congested: (congested) => server.holdInput(congested),
+        timestamps: options.timestamps ?? false,
       });
       server.onMessage((message) => reporter.message(message));
       reporter.listening({

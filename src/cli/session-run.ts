@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
-import { SmtpdbgError } from '../errors.js';
+import { SmtpdbgError, UsageError } from '../errors.js';
 import { runOpening, type QuitAfter } from '../session/opening.js';
-import { everyReplySucceeded, runScript } from '../session/script-runner.js';
+import { parsePauses, pauseBeforeCommands } from '../inject/pause.js';
+import { everyReplySucceeded, LineRunner, runScript } from '../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../session/smtp-session.js';
 import { formatTarget } from '../session/target.js';
 import type { EmbeddedServer } from '../session/embedded.js';
@@ -28,12 +29,20 @@ export async function runSessionCommand(targetText: string | undefined, options:
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !options.json && !options.quitAfter;
   const events = new EventStream();
   const auth = authFromOptions(options);
+  checkQuitAfter(options, auth !== undefined, interactive);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
   try {
     return await converse(settings, embedded, options, events, auth, interactive);
   } finally {
     await embedded?.server.close();
   }
+}
+
+/** Options that cannot do what they say here (a --quit-after stage never reached) are mistakes, not shorter runs. */
+function checkQuitAfter(options: SessionCliOptions, hasAuth: boolean, interactive: boolean): void {
+  if (interactive && options.pause?.length) throw new UsageError('--pause is for scripted sessions (stdin not a terminal); interactively, type :sleep MS');
+  if (options.quitAfter === 'auth' && !hasAuth) throw new UsageError('--quit-after auth needs --auth plain|login and --user');
+  if (options.quitAfter === 'tls' && options.plain) throw new UsageError('--quit-after tls cannot stop after TLS with --plain (no TLS is started)');
 }
 
 async function converse(
@@ -49,12 +58,15 @@ async function converse(
     ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
     : undefined;
   const lastClose = watchClose(events);
-  const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout);
+  const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout, { timestamps: options.timestamps ?? false });
   if (embedded && !options.json && !interactive) {
     events.emit({ type: 'info', t: 0, tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(target)}` });
   }
 
+  /** The connection in use (the last one after :reconnect), and every one of the run. */
   let session: SmtpSession | undefined;
+  let sessions: SmtpSession[] = [];
+  const pauses = parsePauses(options.pause ?? []);
   let exitCode: number = ExitCode.ok;
   let error: SmtpdbgError | undefined;
   try {
@@ -65,23 +77,41 @@ async function converse(
         settings,
         ...(auth ? { auth } : {}),
         embedded: embedded !== undefined,
+        dotStuff: options.dotStuff,
+        timestamps: options.timestamps ?? false,
       });
     } else {
-      session = await SmtpSession.connect(settings);
-      const opening = await runOpening(session, {
-        ...(options.quitAfter ? { quitAfter: options.quitAfter as QuitAfter } : {}),
+      const plan = {
         ...(auth ? { auth: { ...auth, password: () => readPassword(auth.user) } } : {}),
         from: options.from,
         to: options.to ?? ['postmaster@localhost'],
-      });
-      if (opening.stopped) await session.quit();
+      };
+      // Every connection of the run (:reconnect opens more) waits where --pause says.
+      const open = async () => {
+        const opened = await SmtpSession.connect(settings);
+        session = opened;
+        const pause = pauses.size ? pauseBeforeCommands(opened, pauses) : undefined;
+        return { opened, pause };
+      };
+      const first = await open();
+      const opening = await runOpening(first.opened, { ...(options.quitAfter ? { quitAfter: options.quitAfter as QuitAfter } : {}), ...plan });
+      if (opening.stopped) await first.opened.quit();
       else {
-        await runScript(session, stdinLines(), {
+        const runner = new LineRunner(first.opened, {
           pipeline: options.pipeline ?? false,
           password: (user) => readPassword(user),
+          dotStuff: options.dotStuff,
+          ...(first.pause ? { pause: first.pause } : {}),
+          reconnect: async () => {
+            const { opened } = await open();
+            await runOpening(opened, plan);
+            return opened;
+          },
         });
+        sessions = runner.sessions;
+        await runScript(runner, stdinLines());
       }
-      exitCode = everyReplySucceeded(session) ? ExitCode.ok : ExitCode.problems;
+      exitCode = (sessions.length ? sessions : [first.opened]).every(everyReplySucceeded) ? ExitCode.ok : ExitCode.problems;
     }
   } catch (caught) {
     if (!(caught instanceof SmtpdbgError)) throw caught;
@@ -103,6 +133,7 @@ async function converse(
       close: lastClose(),
       error: error ? { code: error.code, message: error.message } : null,
       exitCode,
+      earlier: sessions.slice(0, -1),
     });
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   }

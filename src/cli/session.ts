@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
+import { timestampsOption } from '../transcript/text-format.js';
 import { commandList } from './command-list.js';
+import { PauseStages } from '../inject/pause.js';
 import { QuitAfterStages } from '../session/opening.js';
 import { localCommandHelp } from '../session/local-commands.js';
 import { collect, configureCommand, setExitCode } from './action.js';
@@ -10,6 +12,10 @@ export interface SessionCliOptions extends ConnectionCliOptions {
   from: string;
   to: string[];
   pipeline?: boolean;
+  /** false with --no-dot-stuff. */
+  dotStuff: boolean;
+  pause?: string[];
+  timestamps?: boolean;
 }
 
 export function registerSession(program: Command): void {
@@ -22,9 +28,16 @@ export function registerSession(program: Command): void {
     .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')
     .option('--to <address>', 'RCPT TO for --quit-after rcpt (repeatable)', collect)
     .option('--pipeline', 'scripted mode: send groups of commands without waiting where PIPELINING is advertised')
+    .option(...timestampsOption)
+    .option('--no-dot-stuff', 'send DATA lines starting with "." as they are (no RFC 5321 §4.5.2 transparency; :stuff on|off)')
+    .option('--pause <stage=ms>', `scripted mode: wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
     .addHelpText('after', `
 Local commands (interactive and scripted) start with ':' so that no SMTP line is swallowed:
   ${localCommandHelp.map(([name]) => name).join('  ')}
+
+DATA content (typed lines and :data FILE alike): each line ended as :term says (CRLF by
+default), bytes otherwise as given; a line starting with "." is dot-stuffed and the output
+says so, unless :stuff off or --no-dot-stuff.
 
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)

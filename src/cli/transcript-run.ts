@@ -42,9 +42,9 @@ interface Renderer {
   end(): Iterable<string>;
 }
 
-function textRenderer(stream: NodeJS.WriteStream): Renderer {
+function textRenderer(stream: NodeJS.WriteStream, timestamps: boolean): Renderer {
   const chalk = chalkFor(stream);
-  const text = new TextTranscriptFormatter();
+  const text = new TextTranscriptFormatter({ timestamps });
   const replies = new ReplyDeriver();
   return {
     header: (header) => (header ? [headerLine(header)] : []),
@@ -115,7 +115,7 @@ export async function runTranscriptCommand(file: string, options: TranscriptCliO
     }
   }
   const selected = (event: SessionEvent) => (connection === undefined || event.conn === connection) && (options.only === undefined || event.tls === (options.only === 'tls'));
-  const renderer = options.format === 'json' ? jsonRenderer() : options.format === 'raw' ? rawRenderer() : textRenderer(process.stdout);
+  const renderer = options.format === 'json' ? jsonRenderer() : options.format === 'raw' ? rawRenderer() : textRenderer(process.stdout, options.timestamps ?? false);
   const out = new BatchedWriter(process.stdout);
   const print = async (lines: Iterable<string>) => {
     for (const line of lines) {

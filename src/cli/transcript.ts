@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
+import { timestampsOption } from '../transcript/text-format.js';
 import { configureCommand, setExitCode } from './action.js';
 import { DEFAULT_MAX_EVENT_OCTETS } from '../transcript/reader.js';
 
@@ -8,6 +9,7 @@ export interface TranscriptCliOptions {
   connection?: string;
   only?: 'tls' | 'plain';
   maxEventSize?: string;
+  timestamps?: boolean;
 }
 
 export function registerTranscript(program: Command): void {
@@ -15,6 +17,7 @@ export function registerTranscript(program: Command): void {
     .description(commandList['transcript'].summary)
     .argument('<file>', 'the .jsonl transcript')
     .addOption(new Option('--format <format>', 'text: swaks-style markers, terminators visible; raw: hex and escaped bytes with offsets per direction; json: one document').choices(['text', 'raw', 'json']).default('text'))
+    .option(...timestampsOption)
     .option('--connection <id>', 'only this connection (the #N of proxy transcripts)')
     .addOption(new Option('--only <part>', 'only the events inside TLS, or only those in plain text').choices(['tls', 'plain']))
     .option('--max-event-size <octets>', 'a line (one event) longer than this is reported and skipped', String(DEFAULT_MAX_EVENT_OCTETS))

@@ -4,7 +4,7 @@ import type { SendOptions } from '../net/smtp-client.js';
 import type { SmtpSession } from '../session/smtp-session.js';
 
 /**
- * `--pause STAGE=MS`: where inject may wait, each before the command of that name (before
+ * `--pause STAGE=MS`: where inject and scripted session may wait, each before the command of that name (before
  * every RCPT for `rcpt`) or, for `content`, between the 354 and the message: to meet a
  * server's idle timeout at a chosen point, as a slow client would.
  */
@@ -51,7 +51,7 @@ export type Pause = (stage: PauseStage, what: string) => Promise<void>;
 /**
  * Makes `session` wait before the commands `pauses` names, and returns the wait for the
  * stages that are not commands. The opening (EHLO, STARTTLS, AUTH) is run by code shared
- * with `session`, so the wait goes in front of the session's own `command`: every command
+ * by inject and session, so the wait goes in front of the session's own `command`: every command
  * of this connection passes through it, whoever sends it. Each wait is announced in the
  * conversation as it starts.
  */

@@ -94,6 +94,14 @@ export class SmtpClient {
   private arrived = 0;
   private unsolicitedCount = 0;
   private readonly unsolicitedListeners: Array<(reply: Reply) => void> = [];
+  /**
+   * A reply wait that times out leaves the connection open instead of ending it (the
+   * interactive UI: the person decides what to do next). The reply may still come.
+   */
+  keepOpenOnReplyTimeout = false;
+  /** What the replies still owed to timed-out waits answer, oldest first ("the reply to NOOP"). */
+  private readonly lateOwed: string[] = [];
+  private readonly lateListeners: Array<(reply: Reply, answers: string) => void> = [];
   private tlsSettings: TlsSettings | undefined;
   private waiter: Waiter | undefined;
   private failure: SmtpdbgError | undefined;
@@ -243,7 +251,8 @@ export class SmtpClient {
       const timer = setTimeout(() => {
         this.waiter = undefined;
         const error = new TimeoutError(`${waitingFor} from ${this.target}`, timeoutMs);
-        this.fail(error, 'error', `timeout waiting for ${waitingFor}`);
+        if (this.keepOpenOnReplyTimeout) this.lateOwed.push(waitingFor);
+        else this.fail(error, 'error', `timeout waiting for ${waitingFor}`);
         reject(error);
       }, timeoutMs);
       this.waiter = { resolve, reject, timer, any: false };
@@ -275,6 +284,14 @@ export class SmtpClient {
   /** Called with every unsolicited reply as it arrives (after it was reported). */
   onUnsolicited(listener: (reply: Reply) => void): void {
     this.unsolicitedListeners.push(listener);
+  }
+
+  /**
+   * Called with every reply that came after its wait timed out (keepOpenOnReplyTimeout),
+   * after it was reported; such a reply never answers a later wait.
+   */
+  onLate(listener: (reply: Reply, answers: string) => void): void {
+    this.lateListeners.push(listener);
   }
 
   /** The order in which a reply arrived on this connection (0 first), to keep records in order. */
@@ -413,7 +430,10 @@ export class SmtpClient {
         if (verdict.kind === 'shutdown') {
           this.emit({ type: 'info', message: `${formatReplyShort(reply)} came with no command outstanding: the server is closing the connection (RFC 5321 §3.8 allows this at any time); it answers the next command` });
         }
-        this.deliver(reply, false);
+        // Replies come in the order of the commands (RFC 5321 §4.2): the oldest timed-out wait owns this one.
+        const answers = verdict.kind === 'shutdown' ? undefined : this.lateOwed.shift();
+        if (answers !== undefined) this.onLateReply(reply, answers);
+        else this.deliver(reply, false);
       }
     }
   }
@@ -434,6 +454,11 @@ export class SmtpClient {
     }
     // What came after the 220 to STARTTLS is discarded with the rest (RFC 3207 §6).
     if (why !== 'after-starttls' && this.keepUnsolicited) this.deliver(reply, true);
+  }
+
+  private onLateReply(reply: Reply, answers: string): void {
+    this.emit({ type: 'info', message: `late reply ${formatReplyShort(reply)}: ${answers}, whose wait had timed out (not taken as the reply to anything sent after it)` });
+    for (const listener of this.lateListeners) listener(reply, answers);
   }
 
   private deliver(reply: Reply, unsolicited: boolean): void {

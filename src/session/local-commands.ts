@@ -13,15 +13,26 @@ export type LocalCommand =
   | { kind: 'raw'; bytes: Buffer }
   | { kind: 'term'; terminator: TerminatorName }
   | { kind: 'data'; file: string }
+  | { kind: 'stuff'; on: boolean }
   | { kind: 'quit' }
+  | { kind: 'close' }
+  | { kind: 'reconnect' }
+  | { kind: 'sleep'; ms: number }
   | { kind: 'help' };
+
+/** The longest :sleep, as for --pause: a day. */
+export const MAX_SLEEP_MS = 86_400_000;
 
 export const localCommandHelp: ReadonlyArray<readonly [string, string]> = [
   [':starttls', 'upgrade to TLS now (then EHLO again)'],
   [':auth plain|login USER', 'authenticate; password from SMTPDBG_PASSWORD or a prompt'],
   [':raw ESCAPED', 'send exact bytes; escapes \\r \\n \\t \\0 \\xHH \\\\ (no terminator added)'],
   [':term crlf|cr|lf', 'terminator for the following typed lines'],
-  [':data FILE', 'send DATA, then FILE as content (dot-stuffed), then CRLF.CRLF'],
+  [':data FILE', 'send DATA, then FILE\'s lines ended as :term says (dot-stuffed), then CRLF.CRLF'],
+  [':stuff on|off', 'dot-stuff DATA lines starting with "." (on by default, RFC 5321 §4.5.2)'],
+  [':sleep MS', 'wait MS milliseconds before the next line (meet an idle timeout)'],
+  [':close', 'hang up without QUIT'],
+  [':reconnect', 'a new connection with the same options (QUIT first if still connected)'],
   [':quit', 'send QUIT and leave'],
   [':help', 'this list'],
 ];
@@ -52,8 +63,20 @@ export function parseLocalCommand(line: string): LocalCommand {
     case 'data':
       if (!rest.trim()) throw new UsageError(':data needs a file name');
       return { kind: 'data', file: rest.trim() };
+    case 'stuff':
+      if (args[0] !== 'on' && args[0] !== 'off') throw new UsageError(':stuff needs on or off');
+      return { kind: 'stuff', on: args[0] === 'on' };
     case 'quit':
       return { kind: 'quit' };
+    case 'close':
+      return { kind: 'close' };
+    case 'reconnect':
+      return { kind: 'reconnect' };
+    case 'sleep': {
+      const ms = /^\d+$/.test(args[0] ?? '') ? Number(args[0]) : NaN;
+      if (!(ms <= MAX_SLEEP_MS)) throw new UsageError(`:sleep needs milliseconds, 0 to ${MAX_SLEEP_MS}: :sleep MS`);
+      return { kind: 'sleep', ms };
+    }
     case 'help':
       return { kind: 'help' };
     default:

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { fileError } from '../errors.js';
-import { dotStuff } from '../smtp/dot-stuffing.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectionError, fileError, UsageError } from '../errors.js';
+import { messageWithEnd } from '../inject/payload.js';
+import type { Pause } from '../inject/pause.js';
+import { standardEndOfData } from '../smtp/eod.js';
 import { isSuccess, type Reply } from '../smtp/reply.js';
-import { normalizeToCrlf, Terminators, type TerminatorName } from '../smtp/terminators.js';
+import { recognizeLines, Terminators, type TerminatorName } from '../smtp/terminators.js';
 import { hasExtension } from '../smtp/capabilities.js';
 import { isLocalCommand, localCommandHelp, parseLocalCommand } from './local-commands.js';
 import { UNSOLICITED, type SmtpSession } from './smtp-session.js';
@@ -12,6 +15,12 @@ export interface ScriptOptions {
   pipeline: boolean;
   /** Asks for the password of :auth (SMTPDBG_PASSWORD or a prompt, decided by the caller). */
   password: (user: string) => Promise<string>;
+  /** RFC 5321 §4.5.2 transparency for DATA content (`--no-dot-stuff` turns it off); default on. */
+  dotStuff?: boolean;
+  /** Opens a new connection with the same options and runs its opening (:reconnect). */
+  reconnect?: () => Promise<SmtpSession>;
+  /** `--pause STAGE=MS` for the stages that are not commands (content: after the 354). */
+  pause?: Pause;
   /** How long to wait for replies after :raw before going on (no reply may be due). */
   rawQuietMs?: number;
 }
@@ -24,16 +33,27 @@ const groupable = /^(RSET|MAIL|SEND|SOML|SAML|RCPT)\b/i;
  * at the keyboard would, shared by scripted mode (stdin lines) and the interactive UI.
  */
 export class LineRunner {
-  private readonly session: SmtpSession;
+  private current: SmtpSession;
+  /** Every connection of the run, the first one first (:reconnect adds one). */
+  readonly sessions: SmtpSession[];
   private readonly options: ScriptOptions;
   terminator: TerminatorName = 'crlf';
+  /** Double the leading "." of DATA content lines (`:stuff on|off`). */
+  dotStuff: boolean;
   inData = false;
   finished = false;
   private pipelineGroup: string[] = [];
 
   constructor(session: SmtpSession, options: ScriptOptions) {
-    this.session = session;
+    this.current = session;
+    this.sessions = [session];
     this.options = options;
+    this.dotStuff = options.dotStuff ?? true;
+  }
+
+  /** The connection lines go to now. */
+  get session(): SmtpSession {
+    return this.current;
   }
 
   private get term(): Buffer {
@@ -46,6 +66,9 @@ export class LineRunner {
     // Inside DATA every line is content until the lone dot: nothing is a local command there.
     if (this.inData) return this.dataLine(line);
     if (isLocalCommand(line)) return this.local(line);
+    if (this.session.client.closedBy === 'local' && !this.session.quitSent) {
+      throw new ConnectionError(`not connected: :close hung up on ${this.session.client.target} (:reconnect opens a new connection)`);
+    }
     if (this.options.pipeline && hasExtension(this.session.capabilities, 'PIPELINING')) {
       this.pipelineGroup.push(line);
       if (groupable.test(line)) return [];
@@ -62,6 +85,7 @@ export class LineRunner {
   private async smtpLine(line: string): Promise<Reply[]> {
     const reply = await this.sendWithTerminator(line);
     this.afterCommand(line, reply);
+    if (this.inData) await this.options.pause?.('content', 'the message');
     return [reply];
   }
 
@@ -96,9 +120,20 @@ export class LineRunner {
     return replies;
   }
 
+  /**
+   * One typed line of content. The lone "." ends the data; any other line starting with "."
+   * gets a second one when stuffing is on (RFC 5321 §4.5.2: the server removes it), and the
+   * screen says so, since the bytes sent then differ from the line typed.
+   */
   private async dataLine(line: string): Promise<Reply[]> {
     if (line !== '.') {
-      this.session.write(Buffer.concat([Buffer.from(line, 'latin1'), this.term]));
+      const stuffed = this.dotStuff && line.startsWith('.');
+      this.session.write(Buffer.concat([Buffer.from(stuffed ? `.${line}` : line, 'latin1'), this.term]));
+      if (stuffed) {
+        this.session.client.emit({ type: 'info', message: `dot-stuffed: the line starts with "." so it went out as "${line.length > 40 ? `.${line.slice(0, 40)}…` : `.${line}`}" (RFC 5321 §4.5.2: the server removes the added "."; :stuff off before DATA sends such lines as typed)` });
+      } else if (line.startsWith('.')) {
+        this.session.client.emit({ type: 'info', message: 'sent as typed, not dot-stuffed (:stuff off or --no-dot-stuff): a server following RFC 5321 §4.5.2 removes its first "."' });
+      }
       return [];
     }
     this.session.write(Buffer.concat([Buffer.from('.', 'latin1'), this.term]));
@@ -113,10 +148,33 @@ export class LineRunner {
       case 'help':
         for (const [usage, words] of localCommandHelp) session.client.emit({ type: 'info', message: `${usage.padEnd(24)} ${words}` });
         return [];
+      case 'stuff':
+        this.dotStuff = command.on;
+        session.client.emit({ type: 'info', message: command.on ? 'DATA lines starting with "." are now dot-stuffed' : 'DATA lines now go out as typed: a line starting with "." is not dot-stuffed (the server will remove its first ".")' });
+        return [];
       case 'term':
         this.terminator = command.terminator;
         session.client.emit({ type: 'info', message: `typed lines now end with ${command.terminator.toUpperCase()}` });
         return [];
+      case 'sleep':
+        session.client.emit({ type: 'info', message: `sleeping ${command.ms} ms (:sleep)` });
+        await sleep(command.ms);
+        return [];
+      case 'close':
+        // What a crashed or impatient client does: RFC 5321 §3.8 asks servers to cope.
+        session.client.close('hung up without QUIT (:close)');
+        return [];
+      case 'reconnect': {
+        const reconnect = this.options.reconnect;
+        if (!reconnect) throw new UsageError(':reconnect is not available here');
+        if (!session.client.closed) await session.quit();
+        session.client.emit({ type: 'info', message: `reconnecting to ${session.client.target}: a new connection with the same options (:reconnect)` });
+        this.inData = false;
+        this.pipelineGroup.length = 0;
+        this.current = await reconnect();
+        this.sessions.push(this.current);
+        return [];
+      }
       case 'quit': {
         this.finished = true;
         const reply = await session.quit();
@@ -152,24 +210,31 @@ export class LineRunner {
         } catch (error) {
           throw fileError(`:data ${command.file}`, 'read', error);
         }
+        // The same rule as inject --data: lines split by the file's own convention, a stray
+        // terminator of another kind kept as content, each line ended as :term says.
+        const lines = recognizeLines(content).lines;
         const start = await session.command('DATA');
         if (start.code !== 354) return [start];
-        session.write(Buffer.concat([dotStuff(normalizeToCrlf(content)), Buffer.from('.\r\n')]));
+        await this.options.pause?.('content', 'the message');
+        session.write(messageWithEnd(lines, { term: this.terminator, dotStuff: this.dotStuff, eod: standardEndOfData }));
+        const stuffed = this.dotStuff ? lines.filter((l) => l[0] === 0x2e).length : 0;
+        if (stuffed) session.client.emit({ type: 'info', message: `dot-stuffed ${stuffed} line${stuffed === 1 ? '' : 's'} of ${command.file} starting with "." (RFC 5321 §4.5.2)` });
         return [start, await session.readReply('end of data')];
       }
     }
   }
 }
 
-/** Runs lines until EOF or QUIT; at EOF sends QUIT if the connection is still open. */
-export async function runScript(session: SmtpSession, lines: AsyncIterable<string>, options: ScriptOptions): Promise<void> {
-  const runner = new LineRunner(session, options);
+/**
+ * Runs lines until EOF or QUIT; at EOF sends QUIT if the connection in use is still open.
+ */
+export async function runScript(runner: LineRunner, lines: AsyncIterable<string>): Promise<void> {
   for await (const line of lines) {
     await runner.run(line);
     if (runner.finished) break;
   }
   await runner.flush();
-  if (!session.quitSent) await session.quit();
+  if (!runner.session.quitSent) await runner.session.quit();
 }
 
 /**
@@ -177,5 +242,5 @@ export async function runScript(session: SmtpSession, lines: AsyncIterable<strin
  * out of step is a problem found, even when each reply on its own was a success.
  */
 export function everyReplySucceeded(session: SmtpSession): boolean {
-  return session.exchanges.every((e) => e.command !== UNSOLICITED && (isSuccess(e.reply) || (e.command === 'QUIT' && e.reply.code === 221)));
+  return session.exchanges.every((e) => e.superseded === true || (e.command !== UNSOLICITED && (isSuccess(e.reply) || (e.command === 'QUIT' && e.reply.code === 221))));
 }

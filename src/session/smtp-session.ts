@@ -30,6 +30,8 @@ export interface SessionSettings {
 export interface Exchange {
   command: string;
   reply: Reply;
+  /** A rejection that a later command made good (EHLO refused, then HELO accepted). */
+  superseded?: boolean;
 }
 
 /** The command of an exchange whose reply answered nothing we sent (the server is out of step). */
@@ -57,6 +59,8 @@ export class SmtpSession {
     this.settings = settings;
     this.client = client;
     client.onUnsolicited((reply) => this.unplaced.push(reply));
+    // A reply after its wait timed out is kept under its own command, marked, never under a later one.
+    client.onLate((reply, answers) => this.record(`${answers.replace(/^the reply to /, '')} (late)`, reply));
   }
 
   static async connect(settings: SessionSettings): Promise<SmtpSession> {
@@ -152,7 +156,11 @@ export class SmtpSession {
   async ehlo(): Promise<Reply> {
     const reply = await this.command(`EHLO ${this.settings.ehloName}`);
     if (reply.code >= 500 && reply.code < 600 && reply.code !== 554) {
-      return this.command(`HELO ${this.settings.ehloName}`);
+      const refused = this.exchanges.findLast((e) => e.reply === reply);
+      const helo = await this.command(`HELO ${this.settings.ehloName}`);
+      // RFC 5321 §3.2: a server without EHLO is still a working server once HELO is accepted.
+      if (refused && isSuccess(helo)) refused.superseded = true;
+      return helo;
     }
     if (isSuccess(reply)) {
       const caps = parseCapabilities(reply);

@@ -8,7 +8,12 @@ export interface SessionSummary {
   banner: { code: number; lines: string[] } | null;
   capabilities: { beforeTls: string[] | null; afterTls: string[] | null };
   tls: SmtpSession['tlsSummary'] | null;
-  /** Every reply in order of arrival; those that answered nothing sent have the command "(unsolicited)". */
+  /** How many connections the run opened (more than one after :reconnect); the fields above are of the last. */
+  connections: number;
+  /**
+   * Every reply of every connection in order of arrival; those that answered nothing sent
+   * have the command "(unsolicited)", those that came after their wait timed out "VERB (late)".
+   */
   replies: Array<{ command: string; code: number; enhanced: string | null; lines: string[] }>;
   /** How many replies answered nothing we sent (the server was out of step). */
   unsolicited: number;
@@ -28,8 +33,9 @@ export function watchClose(events: EventStream): () => CloseEvent | undefined {
 
 export function summarizeSession(
   session: SmtpSession | undefined,
-  context: { target: string; embedded: boolean; close: CloseEvent | undefined; error: { code: string; message: string } | null; exitCode: number },
+  context: { target: string; embedded: boolean; close: CloseEvent | undefined; error: { code: string; message: string } | null; exitCode: number; earlier?: readonly SmtpSession[] },
 ): SessionSummary {
+  const all = [...(context.earlier ?? []), ...(session ? [session] : [])];
   return {
     target: context.target,
     embedded: context.embedded,
@@ -39,8 +45,9 @@ export function summarizeSession(
       afterTls: session?.capsAfterTls ? capabilityList(session.capsAfterTls) : null,
     },
     tls: session?.tlsSummary ?? null,
-    replies: (session?.exchanges ?? []).map((e) => ({ command: e.command, code: e.reply.code, enhanced: e.reply.enhanced ?? null, lines: e.reply.lines })),
-    unsolicited: session?.unsolicitedReplies ?? 0,
+    connections: all.length,
+    replies: all.flatMap((s) => s.exchanges).map((e) => ({ command: e.command, code: e.reply.code, enhanced: e.reply.enhanced ?? null, lines: e.reply.lines })),
+    unsolicited: all.reduce((sum, s) => sum + s.unsolicitedReplies, 0),
     end: context.close ? { by: context.close.by, reason: context.close.reason } : null,
     error: context.error,
     exitCode: context.exitCode,

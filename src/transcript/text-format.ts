@@ -72,6 +72,14 @@ function holdBytes(held: HeldLine, bytes: Buffer): void {
   else if (bytes.length === 1) held.lastTwo = [held.lastTwo[1], bytes[0]!];
 }
 
+/** `--timestamps`, the same words on every command that prints a conversation. */
+export const timestampsOption = ['--timestamps', 'start each printed line with the milliseconds since the start'] as const;
+
+/** `   1234ms `: milliseconds since the conversation started, right-aligned. */
+export function formatElapsed(t: number): string {
+  return `${String(Math.round(t)).padStart(7)}ms `;
+}
+
 /** `[#3 client] ` for events of a proxy connection, empty for single-connection commands. */
 export function prefixOf(event: SessionEvent): string {
   if (event.conn === undefined && event.leg === undefined) return '';
@@ -111,8 +119,37 @@ export class TextTranscriptFormatter {
   private partial = new Map<string, HeldLine>();
   /** Per connection and leg (the prefix), the direction that last had bytes. */
   private lastKeys = new Map<string, string>();
+  private readonly timestamps: boolean;
+  /** `t` of the latest event: when a final partial line was known to be cut. */
+  private lastT = 0;
 
+  /** `timestamps`: each line starts with the milliseconds since the start (`--timestamps`). */
+  constructor(options: { timestamps?: boolean } = {}) {
+    this.timestamps = options.timestamps ?? false;
+  }
+
+  /** The display lines an event completes, each stamped with the event's time when asked. */
   format(event: SessionEvent): TextLine[] {
+    this.lastT = event.t;
+    return this.stamp(this.linesOf(event), event.t);
+  }
+
+  /** Lines still buffered (a final partial line). */
+  flushAll(): TextLine[] {
+    return this.stamp(this.flushHeld(), this.lastT);
+  }
+
+  /**
+   * The one place where `--timestamps` happens, for every command that prints a conversation:
+   * a line is stamped with the time of the event that completed it.
+   */
+  private stamp(lines: TextLine[], t: number): TextLine[] {
+    if (!this.timestamps) return lines;
+    const stamp = formatElapsed(t);
+    return lines.map((line) => ({ ...line, prefix: `${stamp}${line.prefix}` }));
+  }
+
+  private linesOf(event: SessionEvent): TextLine[] {
     const out: TextLine[] = [];
     const prefix = prefixOf(event);
     switch (event.type) {
@@ -128,37 +165,36 @@ export class TextTranscriptFormatter {
         break;
       }
       case 'connect':
-        out.push(...this.flushAll());
+        out.push(...this.flushHeld());
         out.push(this.infoLine(prefix, `${event.leg === 'client' ? 'client connected from' : 'connected to'} ${event.host}:${event.port}${event.remoteAddress && event.remoteAddress !== event.host ? ` (${event.remoteAddress})` : ''}`));
         break;
       case 'tls':
-        out.push(...this.flushAll());
+        out.push(...this.flushHeld());
         for (const line of describeTls(event.summary)) {
           out.push({ kind: line.kind, marker: line.kind === 'warning' ? Markers.error : Markers.info, prefix, segments: [{ kind: 'text', text: line.text }] });
         }
         break;
       case 'reply':
-        if (event.code === 334) out.push(...this.flushAll(), this.challengeLine(prefix, event.lines[0] ?? ''));
+        if (event.code === 334) out.push(...this.flushHeld(), this.challengeLine(prefix, event.lines[0] ?? ''));
         if (event.enhanced && event.code >= 400) {
           const words = describeEnhancedCode(event.enhanced);
-          if (words) out.push(...this.flushAll(), this.infoLine(prefix, `${event.enhanced}: ${words}`));
+          if (words) out.push(...this.flushHeld(), this.infoLine(prefix, `${event.enhanced}: ${words}`));
         }
         break;
       case 'info':
-        out.push(...this.flushAll(), this.infoLine(prefix, event.message));
+        out.push(...this.flushHeld(), this.infoLine(prefix, event.message));
         break;
       case 'error':
-        out.push(...this.flushAll(), { kind: 'error', marker: Markers.error, prefix, segments: [{ kind: 'text', text: event.message }] });
+        out.push(...this.flushHeld(), { kind: 'error', marker: Markers.error, prefix, segments: [{ kind: 'text', text: event.message }] });
         break;
       case 'close':
-        out.push(...this.flushAll(), this.infoLine(prefix, `connection closed (${event.by === 'local' ? 'by us' : event.by === 'peer' ? (event.leg === 'client' ? 'by the client' : 'by the server') : 'on error'}): ${event.reason}`));
+        out.push(...this.flushHeld(), this.infoLine(prefix, `connection closed (${event.by === 'local' ? 'by us' : event.by === 'peer' ? (event.leg === 'client' ? 'by the client' : 'by the server') : 'on error'}): ${event.reason}`));
         break;
     }
     return out;
   }
 
-  /** Lines still buffered (a final partial line). */
-  flushAll(): TextLine[] {
+  private flushHeld(): TextLine[] {
     const out: TextLine[] = [];
     for (const key of [...this.partial.keys()]) out.push(...this.flushKey(key));
     this.lastKeys.clear();

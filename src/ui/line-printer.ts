@@ -4,11 +4,12 @@ import { chalkFor, colourLine } from './colors.js';
 
 /**
  * Prints the conversation as it happens, in the transcript's text form with colour when the
- * stream is a terminal. Returns a function that flushes a final partial line.
+ * stream is a terminal (with `--timestamps`, each line after the milliseconds since the
+ * start). Returns a function that flushes a final partial line.
  */
-export function printEvents(events: EventStream, stream: NodeJS.WriteStream): () => void {
+export function printEvents(events: EventStream, stream: NodeJS.WriteStream, options: { timestamps?: boolean } = {}): () => void {
   const chalk = chalkFor(stream);
-  const formatter = new TextTranscriptFormatter();
+  const formatter = new TextTranscriptFormatter(options);
   const unsubscribe = events.subscribe((event) => {
     for (const line of formatter.format(event)) stream.write(`${colourLine(chalk, line)}\n`);
   });

@@ -82,6 +82,8 @@ export interface ServeReporterOptions {
    * meanwhile instead of piling their bytes up here.
    */
   congested?: (congested: boolean) => void;
+  /** Each line starts with the time since the server started (--timestamps). */
+  timestamps?: boolean;
 }
 
 export function createServeReporter(events: EventStream, stream: NodeJS.WriteStream, options: ServeReporterOptions): ServeReporter {
@@ -145,7 +147,7 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
   }
 
   const chalk: ChalkInstance = chalkFor(stream);
-  const formatter = new TextTranscriptFormatter();
+  const formatter = new TextTranscriptFormatter({ timestamps: options.timestamps ?? false });
   const print = (lines: TextLine[]) => {
     for (const line of lines) out(`${colourLine(chalk, line)}\n`);
   };

@@ -22,12 +22,13 @@ describePostfix('session against real Postfix on loopback', (pf) => {
     expect(summary.capabilities.afterTls).not.toContain('STARTTLS');
   });
 
-  it('delivers a scripted message that lands in the mbox', async () => {
+  it('delivers a scripted message that lands in the mbox, a typed line starting with "." dot-stuffed and stored as typed', async () => {
     const to = pf.uniqueRecipient();
-    const script = `MAIL FROM:<sender@example.test>\nRCPT TO:<${to}>\nDATA\nSubject: scripted through Postfix\n\n..a stuffed dot\n.\n`;
+    const script = `MAIL FROM:<sender@example.test>\nRCPT TO:<${to}>\nDATA\nSubject: scripted through Postfix\n\n.a stuffed dot\n.\n`;
     const result = await runCli(['session', `${pf.host}:${pf.ports.default}`, '--ca', ca], { stdin: script });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/<~ {2}250 2\.0\.0 Ok: queued as \w+/);
+    expect(result.stdout).toContain('dot-stuffed: the line starts with "." so it went out as "..a stuffed dot"');
     const [message] = await pf.waitForMessages(1, 10_000, { to });
     expect(message!.toString()).toContain('Subject: scripted through Postfix\n');
     expect(message!.toString()).toContain('\n.a stuffed dot\n');

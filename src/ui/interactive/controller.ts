@@ -1,10 +1,10 @@
-import { ErrorCode, SmtpdbgError, UsageError } from '../../errors.js';
+import { ErrorCode, SmtpdbgError, TimeoutError, UsageError } from '../../errors.js';
 import { ExitCode, exitCodeForError } from '../../exit-codes.js';
 import { runOpening } from '../../session/opening.js';
 import { everyReplySucceeded, LineRunner } from '../../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../../session/smtp-session.js';
 import { formatTarget } from '../../session/target.js';
-import type { AuthMechanism } from '../../smtp/auth.js';
+import { redactAuthLine, type AuthMechanism } from '../../smtp/auth.js';
 import type { TerminatorName } from '../../smtp/terminators.js';
 import type { SessionEvent } from '../../transcript/events.js';
 import { localEchoMarker, ScrollbackModel, type ScrollLine } from './scrollback-model.js';
@@ -17,6 +17,10 @@ export interface InteractiveOptions {
    */
   auth?: { mechanism: AuthMechanism; user: string; password?: () => Promise<string> };
   embedded: boolean;
+  /** RFC 5321 §4.5.2 transparency for typed DATA lines (false: --no-dot-stuff); default on. */
+  dotStuff?: boolean;
+  /** Each line of the conversation starts with the milliseconds since the start. */
+  timestamps?: boolean;
 }
 
 export type Phase = 'connecting' | 'opening' | 'ready' | 'busy' | 'quitting' | 'ended';
@@ -77,7 +81,7 @@ export class InteractiveController {
   constructor(options: InteractiveOptions, controllerOptions: ControllerOptions = {}) {
     this.options = options;
     this.env = controllerOptions.env ?? process.env;
-    this.scrollback = new ScrollbackModel(controllerOptions.keepLines);
+    this.scrollback = new ScrollbackModel(controllerOptions.keepLines, { timestamps: options.timestamps ?? false });
     this.state = { lines: [], status: { target: formatTarget(options.settings.target), terminator: 'crlf', inData: false }, phase: 'connecting', queued: 0 };
     this.finished = new Promise<number>((resolve, reject) => {
       this.resolveFinished = resolve;
@@ -98,7 +102,7 @@ export class InteractiveController {
 
   /** Connects and runs the opening (banner, EHLO, STARTTLS, EHLO, AUTH), then takes typed lines. */
   async start(): Promise<void> {
-    const { settings, embedded, auth } = this.options;
+    const { settings, embedded } = this.options;
     this.unsubscribe = settings.events.subscribe((event) => this.onEvent(event));
     if (embedded) {
       settings.events.emit({ type: 'info', t: settings.events.now(), tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(settings.target)}` });
@@ -115,14 +119,25 @@ export class InteractiveController {
       return;
     }
     this.session = session;
-    this.runner = new LineRunner(session, { pipeline: false, password: (user) => this.password(user) });
+    this.runner = new LineRunner(session, {
+      pipeline: false,
+      password: (user) => this.password(user),
+      ...(this.options.dotStuff === false ? { dotStuff: false } : {}),
+      reconnect: async () => {
+        const next = await SmtpSession.connect(settings);
+        this.session = next;
+        try {
+          await this.open(next);
+        } catch (error) {
+          // As for the first connection: a refused AUTH is shown and the new connection stays in use.
+          this.onFailure(error);
+        }
+        return next;
+      },
+    });
     this.update({ phase: 'opening' });
     try {
-      await runOpening(session, {
-        ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user) } } : {}),
-        from: '',
-        to: [],
-      });
+      await this.open(session);
     } catch (error) {
       // Credentials refused or the prompt interrupted: shown, and the user can go on typing.
       this.onFailure(error);
@@ -130,6 +145,18 @@ export class InteractiveController {
     if (this.ended) return;
     this.scrollback.addLocal('type SMTP commands (each sent with CRLF); :help lists local commands; Ctrl-C or Ctrl-D sends QUIT and leaves');
     this.becomeIdle();
+  }
+
+  /** The opening of one connection (the first, or one of :reconnect). */
+  private async open(session: SmtpSession): Promise<void> {
+    const auth = this.options.auth;
+    // A silent server is reported and the person decides what to do next: the session goes on.
+    session.client.keepOpenOnReplyTimeout = true;
+    await runOpening(session, {
+      ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user) } } : {}),
+      from: '',
+      to: [],
+    });
   }
 
   /** A line from the input: the password when the prompt is up, otherwise a line to run. */
@@ -234,7 +261,7 @@ export class InteractiveController {
     const runner = this.runner;
     const session = this.session;
     if (!runner || !session) return;
-    if (line.startsWith(':') && !runner.inData) this.scrollback.addLocal(line, localEchoMarker);
+    if (line.startsWith(':') && !runner.inData) this.scrollback.addLocal(this.echoOf(line), localEchoMarker);
     this.update({ phase: 'busy', queued: this.typed.length });
     try {
       await runner.run(line);
@@ -248,6 +275,17 @@ export class InteractiveController {
       this.onFailure(error);
     }
     if (this.state.phase === 'busy') this.becomeIdle();
+  }
+
+  /**
+   * What the screen shows of a typed local command: `:raw AUTH PLAIN <payload>`, or a `:raw`
+   * answer to a 334, holds the secret that the transcript redacts, so it is redacted here too.
+   */
+  private echoOf(line: string): string {
+    const raw = /^(:raw\s+)(.*)$/is.exec(line);
+    if (!raw || this.options.settings.showSecrets) return line;
+    const shown = redactAuthLine(Buffer.from(raw[2]!, 'latin1'), Buffer.alloc(0), this.state.status.lastReply === 334, '[redacted]');
+    return shown ? `${raw[1]}${shown.toString('latin1')}` : line;
   }
 
   private onEvent(event: SessionEvent): void {
@@ -283,6 +321,9 @@ export class InteractiveController {
       this.finish(exitCodeForError[error.code]);
       return;
     }
+    if (error instanceof TimeoutError) {
+      this.scrollback.addLocal(`the connection stays open: if ${error.waitingFor.replace(/ from \S+$/, '')} comes later, it is shown as a late reply`);
+    }
     // A typo in a local command or an unreadable :data file is the user's to fix, not a
     // result of the conversation; anything else (credentials refused) counts at the end.
     if (error.code !== ErrorCode.usage && error.code !== ErrorCode.input) {
@@ -291,8 +332,8 @@ export class InteractiveController {
   }
 
   private exitCodeFromReplies(): number {
-    const session = this.session;
-    const replies = !session || everyReplySucceeded(session) ? ExitCode.ok : ExitCode.problems;
+    const sessions = this.runner?.sessions ?? [];
+    const replies = sessions.every(everyReplySucceeded) ? ExitCode.ok : ExitCode.problems;
     return Math.max(replies, this.errorCode);
   }
 

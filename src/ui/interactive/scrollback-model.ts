@@ -1,6 +1,6 @@
 import type { Segment } from '../../smtp/visible.js';
 import type { SessionEvent } from '../../transcript/events.js';
-import { Markers, TextTranscriptFormatter, type TextLine } from '../../transcript/text-format.js';
+import { formatElapsed, Markers, TextTranscriptFormatter, type TextLine } from '../../transcript/text-format.js';
 import { explainReply } from './reply-explanation.js';
 
 /** One line of the scrollback; `id` increases by one per line, for <Static> batching. */
@@ -36,13 +36,17 @@ function truncate(segments: Segment[]): Segment[] {
  * been written to the terminal.
  */
 export class ScrollbackModel {
-  private readonly formatter = new TextTranscriptFormatter();
+  private readonly formatter: TextTranscriptFormatter;
   private readonly capacity: number;
+  /** In front of screen-only lines, so that they line up under timestamped ones. */
+  private readonly blankPrefix: string;
   private nextId = 0;
   private kept: ScrollLine[] = [];
 
-  constructor(capacity = 2000) {
+  constructor(capacity = 2000, options: { timestamps?: boolean } = {}) {
     this.capacity = Math.max(1, capacity);
+    this.formatter = new TextTranscriptFormatter(options);
+    this.blankPrefix = options.timestamps ? ' '.repeat(formatElapsed(0).length) : '';
   }
 
   get lines(): readonly ScrollLine[] {
@@ -60,7 +64,7 @@ export class ScrollbackModel {
       // challenge): colour them like the reply.
       for (const line of lines) if (line.kind !== 'send' && line.kind !== 'recv') line.replyCode = event.code;
       const words = explainReply(event.code, event.enhanced);
-      if (words) lines.push({ kind: 'info', marker: Markers.info, prefix: '', segments: [{ kind: 'text', text: words }], replyCode: event.code });
+      if (words) lines.push({ kind: 'info', marker: Markers.info, prefix: this.blankPrefix, segments: [{ kind: 'text', text: words }], replyCode: event.code });
     }
     if (event.type === 'close' && event.by !== 'local' && !closeExpected) {
       const last = lines[lines.length - 1];
@@ -74,7 +78,7 @@ export class ScrollbackModel {
 
   /** A line that exists only on screen (local echo, hints), not in the transcript. */
   addLocal(text: string, marker: string = Markers.info): void {
-    this.push([{ kind: 'info', marker, prefix: '', segments: [{ kind: 'text', text }] }]);
+    this.push([{ kind: 'info', marker, prefix: this.blankPrefix, segments: [{ kind: 'text', text }] }]);
   }
 
   private push(lines: TextLine[]): void {

@@ -25,7 +25,7 @@ describe('isLoopbackAddress: 127.0.0.0/8 and ::1, by address only', () => {
 describe('credentials in clear are decided on the connected address, not the typed name', () => {
   /** A session whose client connected to `remoteAddress` for the name `host`, without TLS. */
   function sessionTo(host: string, remoteAddress: string): SmtpSession {
-    const client = { host, target: `${host}:25`, remoteAddress, tlsSummary: undefined, onUnsolicited: () => undefined };
+    const client = { host, target: `${host}:25`, remoteAddress, tlsSummary: undefined, onUnsolicited: () => undefined, onLate: () => undefined };
     const Session = SmtpSession as unknown as new (settings: unknown, client: unknown) => SmtpSession;
     return new Session({ insecure: false, target: { host, port: 25 } }, client);
   }

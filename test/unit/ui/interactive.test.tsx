@@ -352,3 +352,89 @@ describe('interactive session against the embedded capture server', () => {
     expect(await exitWithin(ui.controller, 10_000)).toBe(3);
   });
 });
+
+describe('interactive session: timeouts and secrets', () => {
+  it('a reply timeout is reported, the session goes on, and the late reply is shown as the reply to the timed-out command', async () => {
+    let noops = 0;
+    let held: Socket | undefined;
+    const server = await scriptedServer((line, socket) => {
+      if (line.startsWith('EHLO')) return ehloReply;
+      if (line.startsWith('NOOP')) {
+        noops++;
+        // The first NOOP gets no answer in time; its reply comes just before the RSET's.
+        if (noops === 1) {
+          held = socket;
+          return undefined;
+        }
+      }
+      if (line.startsWith('RSET')) {
+        held?.write('250 2.0.0 first noop ok\r\n');
+        return '250 2.0.0 rset ok\r\n';
+      }
+      if (line.startsWith('QUIT')) return '221 2.0.0 Bye\r\n';
+      return '500 5.5.1 What?\r\n';
+    });
+    const settings = settingsFor(server.host, server.port);
+    settings.timeoutMs = 700;
+    const ui = startUi(settings);
+    await ui.until(/smtp>/);
+    await ui.type('NOOP');
+    await ui.until('timed out after 700 ms waiting for the reply to NOOP');
+    await ui.until('the connection stays open: if the reply to NOOP comes later, it is shown as a late reply');
+    await ui.until(/ready/);
+    await ui.type('RSET');
+    await ui.until('250 2.0.0 rset ok');
+    await ui.until('late reply 250 2.0.0 first noop ok: the reply to NOOP, whose wait had timed out');
+    expect(ui.controller.getSnapshot().phase).not.toBe('ended');
+    await ui.type(':quit');
+    // The timeout counts at the end as the failure it was.
+    expect(await exitWithin(ui.controller, 10_000)).toBe(3);
+    expect(server.connections).toHaveLength(1);
+  });
+
+  it('echoes a typed :raw AUTH PLAIN line with its payload redacted', async () => {
+    const payload = Buffer.from('\0bob\0hunter2').toString('base64');
+    const server = await scriptedServer((line) => {
+      if (line.startsWith('EHLO')) return ehloReply;
+      if (line.startsWith('AUTH')) return '235 2.7.0 Authentication successful\r\n';
+      if (line.startsWith('QUIT')) return '221 2.0.0 Bye\r\n';
+      return '500 5.5.1 What?\r\n';
+    });
+    const ui = startUi(settingsFor(server.host, server.port));
+    await ui.until(/smtp>/);
+    await ui.type(`:raw AUTH PLAIN ${payload}\\r\\n`);
+    await ui.until('235 2.7.0 Authentication successful');
+    expect(ui.text()).toContain(':raw AUTH PLAIN [redacted]');
+    expect(ui.text()).not.toContain(payload);
+    expect(server.connections[0]!.text()).toContain(`AUTH PLAIN ${payload}\r\n`);
+    await ui.type(':quit');
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
+  });
+
+  it(':close hangs up without QUIT, :reconnect opens a new connection, and a typed DATA line starting with "." is stuffed with a note', async () => {
+    const server = await scriptedServer((line) => {
+      if (line.startsWith('EHLO')) return ehloReply;
+      if (line.startsWith('NOOP')) return '250 2.0.0 Ok\r\n';
+      if (line.startsWith('MAIL') || line.startsWith('RCPT')) return '250 2.0.0 Ok\r\n';
+      if (line === 'DATA') return '354 go ahead\r\n';
+      if (line === '.') return '250 2.0.0 queued\r\n';
+      if (line.startsWith('QUIT')) return '221 2.0.0 Bye\r\n';
+      return undefined;
+    });
+    const ui = startUi(settingsFor(server.host, server.port));
+    await ui.until(/smtp>/);
+    await ui.type(':close');
+    await ui.until('connection closed (by us): hung up without QUIT (:close)');
+    await ui.type(':reconnect');
+    await ui.until('reconnecting to');
+    await server.waitForConnections(2);
+    await ui.until(/ready/);
+    for (const line of ['MAIL FROM:<a@example.org>', 'RCPT TO:<b@example.org>', 'DATA', '.hidden', '.']) await ui.type(line);
+    await ui.until('250 2.0.0 queued');
+    expect(ui.text().replace(/\n/g, '')).toContain('dot-stuffed: the line starts with "." so it went out as "..hidden"');
+    await ui.type(':quit');
+    expect(await exitWithin(ui.controller, 10_000)).toBe(0);
+    expect(server.connections[0]!.text()).not.toContain('QUIT');
+    expect(server.connections[1]!.text()).toContain('\r\n..hidden\r\n.\r\n');
+  });
+});
