@@ -1,3 +1,4 @@
+import { milliseconds } from './option-parsers.js';
 import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -57,11 +58,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--json', 'print a machine-readable summary on stdout');
 }
 
-export function parseTimeout(value: string): number {
-  const ms = Number(value);
-  if (!/^\d+$/.test(value) || ms < 1 || ms > 86_400_000) throw new UsageError(`--timeout ${value}: give milliseconds, 1 to 86400000`);
-  return ms;
-}
+export const parseTimeout = milliseconds('--timeout');
 
 export function tlsModeFromOptions(options: ConnectionCliOptions, port: number): TlsMode {
   const chosen = [options.tls && '--tls', options.plain && '--plain', options.requireTls && '--require-tls', options.starttls && '--starttls'].filter(Boolean);

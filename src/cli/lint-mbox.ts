@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { UsageError } from '../errors.js';
 import { collect, configureCommand, setExitCode } from './action.js';
+import { wholeNumber } from './option-parsers.js';
 import { ExitCode } from './exit-codes.js';
 import { chalkFor, wantsColour } from '../ui/colors.js';
 import { defaultJobs } from './lint-mbox-prestart.js';
@@ -20,10 +21,6 @@ interface LintMboxCliOptions {
   jobs: number;
 }
 
-const positiveInteger = (option: string) => (value: string): number => {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${option} ${value}: expected a whole number above 0`);
-  return Number(value);
-};
 
 export function registerLintMbox(program: Command): void {
   configureCommand(program.command('lint-mbox'))
@@ -33,12 +30,12 @@ export function registerLintMbox(program: Command): void {
     .option('--rule <id>', 'run only this rule (repeatable; can enable rules that are off by default)', collect, [])
     .option('--disable <id>', 'do not run this rule (repeatable)', collect, [])
     .addOption(new Option('--min-severity <level>', 'report only findings at least this severe').choices(['info', 'warning', 'error']).default('info'))
-    .option('--max-findings <n>', 'stop after N findings', positiveInteger('--max-findings'))
+    .option('--max-findings <n>', 'stop after N findings', wholeNumber('--max-findings', { min: 1 }))
     .addOption(new Option('--group-by <origin>', 'table of which origin produces which rules (in text, instead of the findings)').choices(['sender-domain', 'mailer', 'list-id', 'received-from']))
     .option('--summary-only', 'the summary (and --group-by table) without the findings')
     .option('--extract <out.mbox>', 'write every flagged message, byte-exact, to a new mbox')
     .option('--list-rules', 'list the rules with severity, description and source, then exit')
-    .option('--jobs <n>', 'worker threads for files of 256 MiB or more, one per CPU up to 4 by default (1: none; not with --group-by, --extract, --max-findings, stdin or a socket as standard output)', positiveInteger('--jobs'), defaultJobs)
+    .option('--jobs <n>', 'worker threads for files of 256 MiB or more, one per CPU up to 4 by default (1: none; not with --group-by, --extract, --max-findings, stdin or a socket as standard output)', wholeNumber('--jobs', { min: 1, max: 64 }), defaultJobs)
     .addHelpText('after', `
 Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file, bad option
 or an output that cannot be written.

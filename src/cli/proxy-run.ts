@@ -10,14 +10,12 @@ import { TranscriptRecorder } from '../transcript/recorder.js';
 import { printEvents } from '../ui/line-printer.js';
 import { waitForStopSignal } from './action.js';
 import { parseTimeout } from './connection-options.js';
+import { milliseconds } from './option-parsers.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProxyCliOptions } from './proxy.js';
 import { parseListenAddress } from './serve.js';
 
-function parseIdleTimeout(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 86_400_000) throw new UsageError(`--idle-timeout ${value}: give milliseconds, 0 to 86400000`);
-  return Number(value);
-}
+const parseIdleTimeout = milliseconds('--idle-timeout', 0);
 
 function upstreamTlsMode(value: string | undefined, port: number): UpstreamTls {
   if (value === undefined) return port === 465 ? UpstreamTls.implicit : UpstreamTls.starttls;

@@ -12,6 +12,7 @@ import {
 } from '../server/defaults.js';
 import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
+import { milliseconds, wholeNumber } from './option-parsers.js';
 import { configureCommand, setExitCode, waitForStopSignal } from './action.js';
 import { commandList } from './command-list.js';
 import { timestampsOption } from '../transcript/text-format.js';
@@ -55,12 +56,6 @@ export function parseListenAddress(text: string): { host: string; port: number }
   return { host: v6 ?? (match[2] || '127.0.0.1'), port };
 }
 
-function positiveInteger(option: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new UsageError(`${option} ${value}: expected a whole number`);
-    return Number(value);
-  };
-}
 
 /** The scenario options and the built-in scenarios that read them (kept here so that --help loads no scenario code). */
 const SCENARIO_OPTIONS = [
@@ -120,11 +115,11 @@ export function registerServe(program: Command): void {
     .option('--key <file>', 'private key (PEM) for --cert')
     .option('--cert-out <file>', 'write the certificate offered for STARTTLS (PEM) to FILE, for a client to trust (--ca) or pin')
     .option('--hostname <name>', 'name in the banner, the EHLO reply and the generated certificate', 'localhost')
-    .option('--max-size <octets>', 'message size limit advertised in SIZE; larger messages get 552', positiveInteger('--max-size'), DEFAULT_MAX_MESSAGE_SIZE)
-    .option('--idle-timeout <ms>', 'close a silent connection with 421 4.4.2 after this long (0: never)', positiveInteger('--idle-timeout'), DEFAULT_IDLE_TIMEOUT_MS)
-    .option('--line-timeout <ms>', 'close with 421 4.4.2 when a command line is not complete this long after it began (0: never)', positiveInteger('--line-timeout'), DEFAULT_LINE_TIMEOUT_MS)
-    .option('--data-timeout <ms>', 'how far a message may fall behind --data-min-rate before 421 4.4.2 (0: no limit)', positiveInteger('--data-timeout'), DEFAULT_DATA_TIMEOUT_MS)
-    .option('--data-min-rate <octets>', 'the DATA rate that never runs out of time (0: --data-timeout is a fixed deadline for the whole message)', positiveInteger('--data-min-rate'), DEFAULT_DATA_MIN_RATE)
+    .option('--max-size <octets>', 'message size limit advertised in SIZE; larger messages get 552', wholeNumber('--max-size', { min: 1 }), DEFAULT_MAX_MESSAGE_SIZE)
+    .option('--idle-timeout <ms>', 'close a silent connection with 421 4.4.2 after this long (0: never)', milliseconds('--idle-timeout', 0), DEFAULT_IDLE_TIMEOUT_MS)
+    .option('--line-timeout <ms>', 'close with 421 4.4.2 when a command line is not complete this long after it began (0: never)', milliseconds('--line-timeout', 0), DEFAULT_LINE_TIMEOUT_MS)
+    .option('--data-timeout <ms>', 'how far a message may fall behind --data-min-rate before 421 4.4.2 (0: no limit)', milliseconds('--data-timeout', 0), DEFAULT_DATA_TIMEOUT_MS)
+    .option('--data-min-rate <octets>', 'the DATA rate that never runs out of time (0: --data-timeout is a fixed deadline for the whole message)', wholeNumber('--data-min-rate', { min: 0 }), DEFAULT_DATA_MIN_RATE)
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
     .option('--json', 'print one JSON object per event instead of text')
@@ -133,11 +128,11 @@ export function registerServe(program: Command): void {
     .option('--lint', 'lint every received message as it is stored and print the lint-mbox findings under it (each message is then held in memory, up to --max-size)')
     .option('--scenario <name|file>', 'misbehave on purpose: a built-in scenario or a scenario file (see below)')
     .option('--list-scenarios', 'list the built-in scenarios and what real server each imitates, then exit')
-    .option('--idle <ms>', 'idle-421: send 421 4.4.2 after this much silence', positiveInteger('--idle'), DEFAULT_SCENARIO_OPTIONS.idleMs)
-    .option('--greylist-delay <ms>', 'greylist: how long a new client/sender/recipient triplet gets 451', positiveInteger('--greylist-delay'), DEFAULT_SCENARIO_OPTIONS.greylistDelayMs)
-    .option('--delay <ms>', 'slow: wait this long before every reply', positiveInteger('--delay'), DEFAULT_SCENARIO_OPTIONS.delayMs)
-    .option('--max-connections <n>', 'connections at once; one more gets 421 4.7.0 and is closed (0: no limit)', positiveInteger('--max-connections'), DEFAULT_MAX_CONNECTIONS)
-    .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', positiveInteger('--max-errors'), DEFAULT_MAX_ERRORS)
+    .option('--idle <ms>', 'idle-421: send 421 4.4.2 after this much silence', milliseconds('--idle'), DEFAULT_SCENARIO_OPTIONS.idleMs)
+    .option('--greylist-delay <ms>', 'greylist: how long a new client/sender/recipient triplet gets 451', milliseconds('--greylist-delay', 0), DEFAULT_SCENARIO_OPTIONS.greylistDelayMs)
+    .option('--delay <ms>', 'slow: wait this long before every reply', milliseconds('--delay', 0), DEFAULT_SCENARIO_OPTIONS.delayMs)
+    .option('--max-connections <n>', 'connections at once; one more gets 421 4.7.0 and is closed (0: no limit)', wholeNumber('--max-connections', { min: 0 }), DEFAULT_MAX_CONNECTIONS)
+    .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', wholeNumber('--max-errors', { min: 0 }), DEFAULT_MAX_ERRORS)
     .addHelpText('after', `
 The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, stores
 each message in --mbox FILE when given and never forwards anything. A message streams to a

@@ -1,3 +1,4 @@
+import { parseWholeNumber } from './option-parsers.js';
 import { UsageError } from '../errors.js';
 import { BatchedWriter } from '../io/batched-writer.js';
 import type { SessionEvent } from '../transcript/events.js';
@@ -24,11 +25,7 @@ function parseConnection(value: string | undefined): number | undefined {
 }
 
 function parseMaxEventSize(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_MAX_EVENT_OCTETS;
-  if (!/^\d+$/.test(value) || Number(value) < 1024 || Number(value) > 2 ** 30) {
-    throw new UsageError(`--max-event-size ${value}: give octets, 1024 to ${2 ** 30}`);
-  }
-  return Number(value);
+  return value === undefined ? DEFAULT_MAX_EVENT_OCTETS : parseWholeNumber('--max-event-size', value, { min: 1024, max: 2 ** 30, unit: 'octets' });
 }
 
 /**

@@ -192,7 +192,7 @@ describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one sc
   it('--jobs must be a whole number above 0', () => {
     const r = run(['--jobs', '0', combined]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--jobs 0: expected a whole number above 0');
+    expect(r.stderr).toContain('--jobs 0: expected a whole number, 1 to 64');
     expect(r.stdout.length).toBe(0);
   });
 });

@@ -208,7 +208,7 @@ describe('smtpdbg transcript (built) on large files: linear, bounded, never abor
     expect(under.stdout).toContain(` -> ${'c'.repeat(65536)}… ${200_000 - 65536} more octets␍␊`);
     const bad = await runCli(['transcript', file, '--max-event-size', 'lots']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--max-event-size lots: give octets');
+    expect(bad.stderr).toContain('--max-event-size lots: expected a whole number, 1024 to 1073741824 octets');
   });
 
   it('--format json streams one valid document, damage listed after the events', async () => {
