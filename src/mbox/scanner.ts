@@ -106,7 +106,8 @@ export class MboxScanner {
   private bodyStart = 0;
   private scanFrom = 0;
   private afterFromLine = false;
-  private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number } | undefined;
+  /** A line longer than `lineKeepBytes` whose end is still to come (see `startLongLine`). */
+  private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number; inBody: boolean } | undefined;
   private inputEnded = false;
   private tail: Buffer = empty;
   /** The last line read while no body had started (the scanner's moving line, or a From_ line). */
@@ -279,11 +280,14 @@ export class MboxScanner {
     }
   }
 
-  /** A header line longer than `lineKeepBytes`: keep its start, count the rest. */
-  private startLongLine(): void {
-    const p = this.pos;
+  /**
+   * A line longer than `lineKeepBytes` that goes on past the buffer, from buffer index `p`:
+   * keep its start, count the rest. A header line, or in a body a line starting with
+   * "From " (reported with its whole length, wherever the chunks were cut).
+   */
+  private startLongLine(p = this.pos, inBody = false): void {
     const offset = this.base + p;
-    this.long = { offset, lineNo: this.lineAt(offset), prefix: Buffer.from(this.buf.subarray(p, p + lineKeepBytes)), length: this.buf.length - p, lastByte: this.buf[this.buf.length - 1]! };
+    this.long = { offset, lineNo: this.lineAt(offset), prefix: Buffer.from(this.buf.subarray(p, p + lineKeepBytes)), length: this.buf.length - p, lastByte: this.buf[this.buf.length - 1]!, inBody };
     this.pos = this.buf.length;
   }
 
@@ -299,7 +303,18 @@ export class MboxScanner {
     this.long = undefined;
     const eol = nl < 0 ? Eol.none : long.lastByte === 13 ? Eol.crlf : Eol.lf;
     const length = eol === Eol.crlf ? long.length - 1 : long.length;
-    this.headerZoneLine(new SourceLine(long.prefix, 0, Math.min(length, lineKeepBytes), long.offset, long.lineNo, length, eol), this.pos);
+    const line = new SourceLine(long.prefix, 0, Math.min(length, lineKeepBytes), long.offset, long.lineNo, length, eol);
+    if (!long.inBody) {
+      this.headerZoneLine(line, this.pos);
+      return true;
+    }
+    // Too long to be a separator: the body walk goes on from its LF (and the bytes before
+    // that LF stay, for the empty-line test of a From_ line right after it).
+    this.reportUnescapedFrom(line);
+    if (nl >= 0) {
+      this.scanFrom = this.base + nl;
+      this.pos = Math.max(0, nl - 2);
+    }
     return true;
   }
 
@@ -409,7 +424,11 @@ export class MboxScanner {
       this.scanFrom = base + i;
       const start = i + 1;
       const nl = buf.indexOf(10, start);
-      if (nl < 0 && !final && buf.length - start <= lineKeepBytes) return this.keepFrom(base + i - 2);
+      if (nl < 0 && !final) {
+        if (buf.length - start <= lineKeepBytes) return this.keepFrom(base + i - 2);
+        this.startLongLine(start, true);
+        return false;
+      }
       const lineEnd = nl < 0 ? buf.length : nl;
       const crlf = nl > start && buf[nl - 1] === 13;
       const line = this.makeLine(start, crlf ? lineEnd - 1 : lineEnd, nl < 0 ? Eol.none : crlf ? Eol.crlf : Eol.lf);
@@ -433,9 +452,14 @@ export class MboxScanner {
         this.lastLine = line;
         return true;
       }
-      if (this.variant !== Variant.mboxcl2) {
-        this.msg!.report('unescaped-from', line, line.offset, 'body line starting with "From " is not escaped (">From "): loose mbox readers start a new message here');
-      }
+      this.reportUnescapedFrom(line);
+    }
+  }
+
+  /** A body line starting with "From " that is not a separator (mboxcl2 readers skip bodies by their length). */
+  private reportUnescapedFrom(line: Line): void {
+    if (this.variant !== Variant.mboxcl2) {
+      this.msg!.report('unescaped-from', line, line.offset, 'body line starting with "From " is not escaped (">From "): loose mbox readers start a new message here');
     }
   }
 
