@@ -1,5 +1,5 @@
 import { Field, type RuleSink } from './field.js';
-import { showLine, type Line, type SourceLine } from './line.js';
+import { showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
@@ -9,8 +9,10 @@ import { Eol, type Finding, type OriginFields } from './types.js';
 export interface MessageContext {
   file: string;
   message: number;
-  /** The file's line-ending convention, for `eol-mixed`; undefined for a lone message. */
+  /** The line ending of the file's From_ lines, for `eol-mixed`; undefined for a lone message. */
   fileEol: Eol | undefined;
+  /** The line ending of the file's other lines (`Sniffed.contentEol`); undefined for a lone message. */
+  contentEol: Eol | undefined;
   isEnabled(rule: string): boolean;
   /** Keep the fields `origin()` reads (`--group-by`). */
   origins: boolean;
@@ -37,10 +39,17 @@ function isBlankLine(line: SourceLine): boolean {
   return true;
 }
 
-/** `eol-mixed` details by the line's and the file's line ending, made once (see `missing` in header-bytes.ts). */
-const eolMixedDetail = Object.fromEntries(
-  Object.values(Eol).map((line) => [line, Object.fromEntries(Object.values(Eol).map((file) => [file, `line ends with ${line.toUpperCase()} in a file whose lines end with ${file.toUpperCase()}`]))]),
-) as Record<Eol, Record<Eol, string>>;
+/** Details by two line endings, made once (see `missing` in header-bytes.ts). */
+const eolDetails = (text: (a: string, b: string) => string): Record<Eol, Record<Eol, string>> =>
+  Object.fromEntries(Object.values(Eol).map((a) => [a, Object.fromEntries(Object.values(Eol).map((b) => [b, text(a.toUpperCase(), b.toUpperCase())]))])) as Record<Eol, Record<Eol, string>>;
+/** `eol-mixed` of a From_ line, by its line ending and that of the file's From_ lines. */
+const fromLineEolDetail = eolDetails((line, file) => `line ends with ${line} in a file whose lines end with ${file}`);
+/** `eol-mixed` of a header, by its lines' ending and that of the file's messages. */
+const headerEolDetail = eolDetails((header, file) => `the header's lines end with ${header} in a file whose lines end with ${file}: the message was copied in from elsewhere`);
+const bareLfDetail = 'LF-only line end in a header whose lines end with CRLF';
+const crlfInLfDetail = 'line ends with CRLF in a header whose lines end with LF';
+/** Header lines kept for the line-ending findings once a header has lines of both endings. */
+const maxMixedEolLines = 2 * 50 + 2;
 
 const byOffsetThenRule = (a: Finding, b: Finding): number => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
 
@@ -75,8 +84,26 @@ export class MessageLinter implements RuleSink {
   private current: Field | undefined;
   private headerLines = 0;
   private headerBytes = 0;
-  private messageEol: Eol | undefined;
-  private eolMixedReported = false;
+  /**
+   * The line endings of the header's lines, tallied as they come and judged at its end
+   * (`judgeEol`): the convention is what most of them end with, so that the odd line is the
+   * finding whichever line comes first. Until a line ends otherwise than the first, only
+   * that first line (where it lies, not copied) and a count are kept.
+   */
+  private eolFirst: Eol | undefined;
+  private eolRun = 0;
+  private eolRunBuf: Uint8Array | undefined;
+  private eolRunStart = 0;
+  private eolRunEnd = 0;
+  private eolRunOffset = 0;
+  private eolRunLineNo = 0;
+  private eolRunLength = 0;
+  /** Every header line after the first that ended otherwise (pinned), while there is room. */
+  private eolMixed: SourceLine[] | undefined;
+  private eolLf = 0;
+  private eolCrlf = 0;
+  /** The From_ line ends otherwise than the file's (reported in the constructor). */
+  private fromLineEolMixed = false;
   private contentLength: number | undefined;
   private contentLengthLine: Line | undefined;
   readonly fromLine: Line | undefined;
@@ -100,7 +127,12 @@ export class MessageLinter implements RuleSink {
     this.fromLine = fromLine;
     this.anchor = fromLine;
     this.keptRoles = ctx.origins ? -1 : ~Role.origin;
-    if (fromLine) this.noteEol(fromLine);
+    // The From_ line is the mbox writer's, so it goes with the file's From_ lines.
+    const fileEol = ctx.fileEol;
+    if (fromLine && fileEol !== undefined && fromLine.eol !== Eol.none && fromLine.eol !== fileEol) {
+      this.report('eol-mixed', fromLine, fromLine.offset + fromLine.length, fromLineEolDetail[fromLine.eol][fileEol]);
+      this.fromLineEolMixed = true;
+    }
   }
 
   report(rule: string, line: Line, offset: number, detail: string): void {
@@ -145,19 +177,68 @@ export class MessageLinter implements RuleSink {
     return this.shownText;
   }
 
+  /** Tallies the line ending of a header line (see `eolFirst`). */
+  private noteEol(line: SourceLine): void {
+    const eol = line.eol;
+    if (eol === Eol.none) return;
+    if (this.eolMixed === undefined) {
+      if (eol === this.eolFirst) {
+        this.eolRun++;
+        return;
+      }
+      if (this.eolFirst === undefined) {
+        this.eolFirst = eol;
+        this.eolRun = 1;
+        this.eolRunBuf = line.buf;
+        this.eolRunStart = line.start;
+        this.eolRunEnd = line.end;
+        this.eolRunOffset = line.offset;
+        this.eolRunLineNo = line.lineNo;
+        this.eolRunLength = line.length;
+        return;
+      }
+      this.eolMixed = [];
+    }
+    if (eol === Eol.crlf) this.eolCrlf++;
+    else this.eolLf++;
+    if (this.eolMixed.length < maxMixedEolLines) this.eolMixed.push(line.pin());
+  }
+
   /**
-   * RFC 5321 §2.3.8 / RFC 5322 §2.1: a header that mostly ends lines with CRLF but has
-   * LF-only lines has bare LFs; a message whose convention differs from the file's was
+   * RFC 5321 §2.3.8 / RFC 5322 §2.1: in a header whose lines mostly end with CRLF, an
+   * LF-only line has a bare LF; in one whose lines mostly end with LF (as an mbox stores
+   * them), a CRLF line is the odd one out. A tie goes to the file's convention (CRLF for a
+   * lone message: RFC 5322's). A header whose convention differs from the file's was
    * copied in from elsewhere.
    */
-  private noteEol(line: Line): void {
-    if (line.eol === 'none') return;
-    this.messageEol ??= line.eol;
-    if (this.messageEol === 'crlf' && line.eol === 'lf') {
-      this.report('bare-lf', line, line.offset + line.length, 'LF-only line end in a header whose lines end with CRLF');
-    } else if (this.ctx.fileEol !== undefined && line.eol !== this.ctx.fileEol && !this.eolMixedReported) {
-      this.eolMixedReported = true;
-      this.report('eol-mixed', line, line.offset + line.length, eolMixedDetail[line.eol][this.ctx.fileEol]);
+  private judgeEol(): void {
+    const first = this.eolFirst;
+    if (first === undefined) return;
+    const crlf = this.eolCrlf + (first === Eol.crlf ? this.eolRun : 0);
+    const lf = this.eolLf + (first === Eol.lf ? this.eolRun : 0);
+    const file = this.ctx.contentEol;
+    const convention = crlf > lf ? Eol.crlf : lf > crlf ? Eol.lf : file === Eol.lf ? Eol.lf : Eol.crlf;
+    const runLine = new SourceLine(this.eolRunBuf!, this.eolRunStart, this.eolRunEnd, this.eolRunOffset, this.eolRunLineNo, this.eolRunLength, first);
+    if (convention === Eol.crlf) {
+      // Each bare LF is a place where readers disagree: one finding per line (but for the
+      // first lines, when they all end so, which are told as one).
+      if (first === Eol.lf) {
+        const more = this.eolRun - 1;
+        this.report('bare-lf', runLine, runLine.offset + runLine.length, more === 0 ? bareLfDetail : `${bareLfDetail}; so do the next ${more} (to line ${runLine.lineNo + more})`);
+      }
+      for (const line of this.eolMixed ?? []) if (line.eol === Eol.lf) this.report('bare-lf', line, line.offset + line.length, bareLfDetail);
+    } else if (crlf > 0) {
+      // CRLF lines in a header of LF lines are a copy's trace, not a place readers split
+      // differently: one finding, at the first of them, with their number.
+      const at = first === Eol.crlf ? runLine : this.eolMixed!.find((l) => l.eol === Eol.crlf)!;
+      this.report('eol-mixed', at, at.offset + at.length, crlf === 1 ? crlfInLfDetail : `${crlfInLfDetail}; so do ${crlf - 1} more of its lines`);
+    }
+    // A whole entry, From_ line included, in the other convention was reported at its From_ line.
+    const entryReported = this.fromLineEolMixed && this.fromLine!.eol === convention;
+    if ((file === Eol.lf || file === Eol.crlf) && convention !== file && !entryReported) {
+      // At the header's first line that ends as most do (the first to end otherwise than the first line, if that one is odd).
+      const at = first === convention ? runLine : this.eolMixed![0]!;
+      this.report('eol-mixed', at, at.offset + at.length, headerEolDetail[convention][file]);
     }
   }
 
@@ -210,7 +291,10 @@ export class MessageLinter implements RuleSink {
   }
 
   /** The header ended; `separated` is false when no empty line ended it. */
-  endHeader(separated: boolean, at: Line | undefined): void {
+  endHeader(separated: boolean, at: SourceLine | undefined): void {
+    // The empty line that ends a header is the header's too (RFC 5322 §2.1).
+    if (separated && at?.length === 0) this.noteEol(at);
+    this.judgeEol();
     this.endField(false);
     this.current = undefined;
     const anchor = this.anchor ?? at;

@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import type { FromRangeWorker, RangeWorkerData } from './range-protocol.js';
 import { rangeBytesFor, takeRangeWorkers, type PooledWorker } from './range-threads.js';
 import { RangeCutter, type FileRange } from './range-split.js';
-import { sniff, sniffBytes } from './sniff.js';
+import { sniff, sniffBytes, type Sniffed } from './sniff.js';
 import type { Eol, Finding, Variant } from './types.js';
 
 export interface RangedFileResult {
@@ -61,7 +61,7 @@ export class RangePool {
     const workers = this.started();
     const fd = openSync(file, 'r');
     let size: number;
-    let sniffed: { variant: Variant; eol: Eol };
+    let sniffed: Sniffed;
     try {
       size = fstatSync(fd).size;
       // The same first bytes the sequential scanner decides from.

@@ -2,7 +2,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { StreamedFormat } from './finding-encoder.js';
 import type { RuleSelection } from './rule-filter.js';
 import type { FileRange } from './range-split.js';
-import type { Eol, Finding, Variant } from './types.js';
+import type { Sniffed } from './sniff.js';
+import type { Finding } from './types.js';
 
 /** What every range worker is configured with, in the first message it gets (`ConfigureMessage`). */
 export interface RangeWorkerData {
@@ -42,7 +43,7 @@ export interface ScanMessage {
   file: string;
   range: FileRange;
   last: boolean;
-  sniffed: { variant: Variant; eol: Eol };
+  sniffed: Sniffed;
 }
 
 /**

@@ -3,7 +3,7 @@ import { lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js'
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
 import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
-import { sniff, sniffBytes } from './sniff.js';
+import { sniff, sniffBytes, type Sniffed } from './sniff.js';
 import { Eol, Variant, type Finding, type MessageInfo } from './types.js';
 
 export interface ScanOptions {
@@ -33,7 +33,7 @@ export interface ScanRange {
   startAfterBlank: boolean;
   /** File offset of the next range's From_ line, or undefined for a range that runs to the end. */
   stopAt: number | undefined;
-  sniffed: { variant: Variant; eol: Eol };
+  sniffed: Sniffed;
   /** Asked before each later message: true ends the range there (a worker holding many findings). */
   full(): boolean;
 }
@@ -111,13 +111,15 @@ export class MboxScanner {
   private inputEnded = false;
   private tail: Buffer = empty;
   /** The last line read while no body had started (the scanner's moving line, or a From_ line). */
-  private lastLine: Line | undefined;
+  private lastLine: SourceLine | undefined;
   /** Each header line in turn (see SourceLine): one object, moved from line to line. */
   private readonly moving = new SourceLine(empty, 0, 0, 0, 0, 0, Eol.none);
   /** What `run` found in the bytes of the line it hands to `headerZoneLine`. */
   private readonly lineBytes = new LineBytes();
   variant: Variant = Variant.mboxo;
   eol: Eol = Eol.none;
+  /** See `Sniffed.contentEol`. */
+  private contentEol: Eol = Eol.none;
   bytes = 0;
   messages = 0;
 
@@ -128,6 +130,7 @@ export class MboxScanner {
       this.pending = undefined;
       this.variant = range.sniffed.variant;
       this.eol = range.sniffed.eol;
+      this.contentEol = range.sniffed.contentEol;
       this.base = this.bytes = this.countedTo = range.start;
     }
   }
@@ -158,6 +161,7 @@ export class MboxScanner {
     this.pending = undefined;
     const found = sniff(all.subarray(0, this.opts.sniffBytes ?? sniffBytes));
     this.eol = found.eol;
+    this.contentEol = found.contentEol;
     if (this.opts.framing) this.variant = found.variant;
     this.feed(all, final);
   }
@@ -327,7 +331,14 @@ export class MboxScanner {
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
     this.msg = new MessageLinter(
-      { file: this.opts.file, message: this.msgNo, fileEol: this.opts.framing ? this.eol : undefined, isEnabled: this.opts.isEnabled, origins: this.opts.origins !== false },
+      {
+        file: this.opts.file,
+        message: this.msgNo,
+        fileEol: this.opts.framing ? this.eol : undefined,
+        contentEol: this.opts.framing ? this.contentEol : undefined,
+        isEnabled: this.opts.isEnabled,
+        origins: this.opts.origins !== false,
+      },
       fromLine,
     );
     this.firstMsg ??= this.msg;

@@ -4,6 +4,17 @@ import { lintChunks, type Finding, type RuleSelection } from '../../../src/mbox/
 
 export const fixturesDir = join(import.meta.dirname, '../../../fixtures/mbox');
 export const rulesDir = join(fixturesDir, 'rules');
+export const archivesDir = join(fixturesDir, 'archives');
+
+/** What each archive fixture must give, exactly (see fixtures/mbox/make-archive-fixtures.mjs). */
+export interface ExpectedFinding {
+  message: number;
+  rule: string;
+  severity: string;
+  line: number;
+  offset: number;
+}
+export const archiveExpected: Record<string, ExpectedFinding[]> = JSON.parse(readFileSync(join(archivesDir, 'expected.json'), 'utf8'));
 
 export const expected: Record<string, { message: number; line: number; offset: number }> = JSON.parse(
   readFileSync(join(rulesDir, 'expected.json'), 'utf8'),
@@ -16,10 +27,12 @@ export const readFixture = (name: string): Buffer => readFileSync(join(rulesDir,
 
 export const allFixtureFiles = (): string[] => [
   join(fixturesDir, 'notspam'),
-  ...readdirSync(rulesDir)
-    .filter((f) => f.endsWith('.mbox'))
-    .sort()
-    .map((f) => join(rulesDir, f)),
+  ...[rulesDir, archivesDir].flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.mbox'))
+      .sort()
+      .map((f) => join(dir, f)),
+  ),
 ];
 
 /** The input cut into pieces at the given offsets. */

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintMbox, lintMessage } from '../../../src/mbox/index.js';
+import { archiveExpected, archivesDir } from './helpers.js';
+
+const lint = (name: string) => lintMbox(readFileSync(join(archivesDir, `${name}.mbox`)), name);
+const where = (name: string) => lint(name).findings.map(({ message, rule, severity, line, offset }) => ({ message, rule, severity, line, offset }));
+
+describe('archive fixtures: exactly the findings marked in their source', () => {
+  it.each(Object.keys(archiveExpected))('%s', (name) => {
+    expect(where(name)).toEqual(archiveExpected[name]);
+  });
+});
+
+describe('line endings are judged by the header majority (issue 16 item 7)', () => {
+  it('incident 1 with LF: the Date line of a CRLF header ends with a bare LF although it comes first', () => {
+    const [bareLf, copied] = lint('eol-incident1-lf').findings;
+    expect(bareLf).toMatchObject({ rule: 'bare-lf', text: 'Date: Fri, 8 Sep 2017 13:44:32 -0400␊', detail: 'LF-only line end in a header whose lines end with CRLF' });
+    expect(copied).toMatchObject({ rule: 'eol-mixed', detail: "the header's lines end with CRLF in a file whose lines end with LF: the message was copied in from elsewhere" });
+  });
+
+  it('a CRLF line in an LF header is the odd one out', () => {
+    expect(lint('eol-crlf-line-in-lf').findings[0]).toMatchObject({ rule: 'eol-mixed', text: 'Subject: message 2␍␊', detail: 'line ends with CRLF in a header whose lines end with LF' });
+  });
+
+  it('several odd lines before the first line of the majority: one finding on the first, naming how many follow', () => {
+    const crlf = (n: number) => `Received: by x${n}\r\n`;
+    const bytes = Buffer.from(`From a@b Fri Sep  8 17:44:32 2017\r\nDate: Fri, 8 Sep 2017 13:44:32 -0400\nX-A: 1\n${[1, 2, 3, 4].map(crlf).join('')}From: a@example.org\r\nMessage-ID: <1@x>\r\n\r\nbody\r\n`, 'latin1');
+    const found = lintMbox(bytes).findings.filter((f) => f.rule === 'bare-lf');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ line: 2, detail: 'LF-only line end in a header whose lines end with CRLF; so do the next 1 (to line 3)' });
+  });
+
+  it('CRLF lines in a header whose lines mostly end with LF: one eol-mixed, with their number', () => {
+    // As in a test message edited on Unix: logical lines in CRLF, folds in LF, one more LF.
+    const bytes = Buffer.from(`From a@b Fri Sep  8 17:44:32 2017\nX-A: a\n b\r\nX-B: a\n b\n c\r\nDate: Fri, 8 Sep 2017 13:44:32 -0400\r\nFrom: a@example.org\nMessage-ID: <1@x>\n\nbody\n`, 'latin1');
+    const found = lintMbox(bytes).findings;
+    expect(found.map((f) => [f.rule, f.line, f.detail])).toEqual([['eol-mixed', 3, 'line ends with CRLF in a header whose lines end with LF; so do 2 more of its lines']]);
+  });
+
+  it('a lone message (no file) breaks a tie towards CRLF: its LF lines are bare LFs', () => {
+    const bytes = Buffer.from('Date: Fri, 8 Sep 2017 13:44:32 -0400\nFrom: a@example.org\r\nMessage-ID: <1@x>\n\r\nbody\r\n', 'latin1');
+    expect(lintMessage(bytes).map((f) => [f.rule, f.line])).toEqual([
+      ['bare-lf', 1],
+      ['bare-lf', 3],
+    ]);
+  });
+});
