@@ -1,5 +1,5 @@
 import { latin1, type Line, type SourceLine } from './line.js';
-import { Eol } from './types.js';
+import { Eol, type Severity } from './types.js';
 
 /** Cut for unfolded values, so a header of folded lines cannot grow without bound. */
 export const valueKeepChars = 64 * 1024;
@@ -218,5 +218,5 @@ export class Field implements Line {
 
 /** Where problems go; the message linter implements it and fills in message context. */
 export interface RuleSink {
-  report(rule: string, line: Line, offset: number, detail: string): void;
+  report(rule: string, line: Line, offset: number, detail: string, severity?: Severity): void;
 }

@@ -4,7 +4,7 @@ import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
-import { Eol, type Finding, type OriginFields } from './types.js';
+import { Eol, Severity, Variant, type Finding, type OriginFields } from './types.js';
 
 export interface MessageContext {
   file: string;
@@ -13,7 +13,10 @@ export interface MessageContext {
   fileEol: Eol | undefined;
   /** The line ending of the file's other lines (`Sniffed.contentEol`); undefined for a lone message. */
   contentEol: Eol | undefined;
-  isEnabled(rule: string): boolean;
+  /** Whether findings of `rule` are wanted (at `severity`, when it is not the rule's). */
+  isEnabled(rule: string, severity?: Severity): boolean;
+  /** The file's variant, or `message` for a lone message. */
+  variant: Variant;
   /** Keep the fields `origin()` reads (`--group-by`). */
   origins: boolean;
 }
@@ -135,13 +138,14 @@ export class MessageLinter implements RuleSink {
     }
   }
 
-  report(rule: string, line: Line, offset: number, detail: string): void {
-    if (!this.ctx.isEnabled(rule)) return;
+  /** `severity` is the rule's unless given (a rule whose weight depends on the file, e.g. its variant). */
+  report(rule: string, line: Line, offset: number, detail: string, severity?: Severity): void {
+    if (!this.ctx.isEnabled(rule, severity)) return;
     // No rule can have reached the limit while the message has fewer findings than that.
     if (this.findings.length >= maxPerRulePerMessage && !this.countPerRule(rule)) return;
     this.findings.push({
       rule,
-      severity: ruleById.get(rule)!.severity,
+      severity: severity ?? ruleById.get(rule)!.severity,
       file: this.ctx.file,
       message: this.ctx.message,
       line: line.lineNo,
@@ -317,13 +321,32 @@ export class MessageLinter implements RuleSink {
   }
 
   /**
-   * The body's length as the separators delimit it. mboxcl writers count the body without
-   * the empty line that ends the message; some count it, so both are accepted.
+   * True when the header has a Content-Length that fits a body of `bodyLength` octets (up to
+   * the empty line that ends the message, or up to the next From_ line when there is none),
+   * ended by a line end of `lineEnd` octets (that empty line's, or the body's last line's).
+   * Writers differ by one line end, either way: mboxcl writers count the body without the
+   * empty line, some count it, and others (Netscape's, whose messages are not followed by an
+   * empty line) leave out the body's last line end, so the length points at "\nFrom ". Such a
+   * difference only restates where the empty line is (`from-not-after-blank`).
    */
-  checkContentLength(bodyLength: number, trailingBlank: number): void {
-    if (this.contentLength === undefined || !this.contentLengthLine) return;
-    if (this.contentLength === bodyLength || this.contentLength === bodyLength + trailingBlank) return;
-    this.report('content-length-mismatch', this.contentLengthLine, this.contentLengthLine.offset, `Content-Length: ${this.contentLength} but the body has ${bodyLength} octets`);
+  contentLengthFits(bodyLength: number, lineEnd: number): boolean {
+    const cl = this.contentLength;
+    return cl !== undefined && (cl === bodyLength || cl === bodyLength - lineEnd || cl === bodyLength + lineEnd);
+  }
+
+  /**
+   * The body's length as the separators delimit it (see `contentLengthFits`). Content-Length
+   * is what mboxcl and mboxcl2 files are split by; in other files only the readers that trust
+   * it go wrong, so there a mismatch is a warning.
+   */
+  checkContentLength(bodyLength: number, lineEnd: number): void {
+    const line = this.contentLengthLine;
+    if (this.contentLength === undefined || !line || this.contentLengthFits(bodyLength, lineEnd)) return;
+    const variant = this.ctx.variant;
+    const split = variant === Variant.mboxcl || variant === Variant.mboxcl2;
+    const detail = `Content-Length: ${this.contentLength} but the body has ${bodyLength} octets`;
+    if (split) this.report('content-length-mismatch', line, line.offset, detail);
+    else this.report('content-length-mismatch', line, line.offset, `${detail} (this ${variant} file is not split by it, but readers that trust it split elsewhere)`, Severity.warning);
   }
 
   get messageId(): string | undefined {

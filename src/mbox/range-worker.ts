@@ -18,13 +18,13 @@ import { PendingFindings } from './pending-findings.js';
 import type { ConfigureMessage, FromRangeWorker, ScanMessage, TurnMessage } from './range-protocol.js';
 import { selectRules } from './rule-filter.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
-import type { Finding } from './types.js';
+import type { Finding, Severity } from './types.js';
 
 const port = parentPort!;
 
 /** How this worker lints, from its `ConfigureMessage`. */
 interface Configured {
-  isEnabled(rule: string): boolean;
+  isEnabled(rule: string, severity?: Severity): boolean;
   /** Set for the streamed formats, which the worker writes itself to `outputFd`. */
   formatter: FindingFormatter | undefined;
   outputFd: number;

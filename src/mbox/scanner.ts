@@ -4,13 +4,13 @@ import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
 import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
 import { sniff, sniffBytes, type Sniffed } from './sniff.js';
-import { Eol, Variant, type Finding, type MessageInfo } from './types.js';
+import { Eol, Variant, type Finding, type MessageInfo, type Severity } from './types.js';
 
 export interface ScanOptions {
   file: string;
   /** False when the input is one message as a server stored it, without a From_ line. */
   framing: boolean;
-  isEnabled(rule: string): boolean;
+  isEnabled(rule: string, severity?: Severity): boolean;
   /** Bytes looked at before the variant is decided (tests make it small to exercise chunking). */
   sniffBytes?: number;
   /** Work out each message's origin for `--group-by` (default true); it costs regexes per message. */
@@ -67,6 +67,9 @@ const tailBytes = 32;
 
 const State = { start: 'start', header: 'header', body: 'body' } as const;
 type State = (typeof State)[keyof typeof State];
+
+/** Length of the line end (LF or CRLF) just before `i`, or 0. */
+const lineEndBefore = (buf: Uint8Array, i: number): number => (i < 1 || buf[i - 1] !== 10 ? 0 : i >= 2 && buf[i - 2] === 13 ? 2 : 1);
 
 /** Length of the empty line that ends just before `i` (0, 1 for LF or 2 for CRLF). */
 export function blankBefore(buf: Uint8Array, i: number): number {
@@ -337,6 +340,7 @@ export class MboxScanner {
         fileEol: this.opts.framing ? this.eol : undefined,
         contentEol: this.opts.framing ? this.contentEol : undefined,
         isEnabled: this.opts.isEnabled,
+        variant: this.variant,
         origins: this.opts.origins !== false,
       },
       fromLine,
@@ -349,10 +353,14 @@ export class MboxScanner {
     this.state = State.header;
   }
 
-  private endMessage(end: number, trailingBlank: number): void {
+  /**
+   * `trailingBlank` is the length of the empty line that ends the message, if any; `lineEnd`
+   * that of the line end just before `end` otherwise (see `MessageLinter.contentLengthFits`).
+   */
+  private endMessage(end: number, trailingBlank: number, lineEnd = 0): void {
     const msg = this.msg!;
     if (this.inputEnded && end === this.bytes) this.checkTrailingNewline(msg);
-    if (this.state === State.body) msg.checkContentLength(Math.max(0, end - trailingBlank - this.bodyStart), trailingBlank);
+    if (this.state === State.body) msg.checkContentLength(Math.max(0, end - trailingBlank - this.bodyStart), trailingBlank || lineEnd);
     const findings = msg.finish();
     this.messages++;
     this.opts.onMessage(
@@ -456,8 +464,12 @@ export class MboxScanner {
           separator = looks === true;
         }
       }
+      // A From_ line that the message's Content-Length points at separates it too (mboxcl
+      // readers split there), with or without a date or an empty line before it.
+      const endBefore = blank || lineEndBefore(buf, start);
+      if (!separator && line.length <= lineKeepBytes) separator = this.msg!.contentLengthFits(line.offset - blank - this.bodyStart, endBefore);
       if (separator) {
-        this.endMessage(line.offset, blank);
+        this.endMessage(line.offset, blank, endBefore);
         this.pos = nl < 0 ? buf.length : nl + 1;
         this.startMessage(line, blank > 0, parsed);
         this.lastLine = line;
@@ -479,7 +491,7 @@ export class MboxScanner {
     const buf = this.buf;
     if (final) {
       this.pos = buf.length;
-      this.endMessage(this.base + buf.length, blankBefore(buf, buf.length));
+      this.endMessage(this.base + buf.length, blankBefore(buf, buf.length), lineEndBefore(buf, buf.length));
       this.state = State.start;
       return false;
     }

@@ -42,4 +42,11 @@ describe('lint-mbox on archive-shaped fixtures (built CLI)', () => {
     for (const f of expected[name]!) expect(text.stdout).toContain(`${file}:${f.message}:${f.line}  ${f.severity}  ${f.rule}`);
     expect(text.status).toBe(r.status);
   });
+
+  it('--min-severity error leaves out a Content-Length mismatch in an mboxo file, which is a warning there', () => {
+    const file = join(archives, 'content-length-mboxo.mbox');
+    const r = cli(['--format', 'ndjson', '--min-severity', 'error', file]);
+    expect([r.status, r.stdout]).toEqual([0, '']);
+    expect(cli(['--format', 'ndjson', '--min-severity', 'warning', file]).stdout).toContain('"rule":"content-length-mismatch","severity":"warning"');
+  });
 });

@@ -47,3 +47,24 @@ describe('line endings are judged by the header majority (issue 16 item 7)', () 
     ]);
   });
 });
+
+describe('Content-Length (issue 16 item 5)', () => {
+  it('a Netscape mailbox is split where its Content-Length points, at "\\nFrom - " without a date or an empty line', () => {
+    const { findings, messages, variant } = lint('content-length-netscape');
+    expect(variant).toBe('mboxcl2');
+    expect(messages.map((m) => m.message)).toEqual([1, 2, 3]);
+    expect(findings.map((f) => f.rule)).not.toContain('content-length-mismatch');
+  });
+
+  it('the tolerance is one line end either way, and two octets are a mismatch', () => {
+    expect(lint('content-length-one-line-end').findings).toEqual([]);
+    expect(lint('content-length-two-off').findings[0]).toMatchObject({ rule: 'content-length-mismatch', severity: 'error', detail: 'Content-Length: 37 but the body has 35 octets' });
+  });
+
+  it('in an mboxo file a mismatch is a warning, which --min-severity error leaves out', () => {
+    const bytes = readFileSync(join(archivesDir, 'content-length-mboxo.mbox'));
+    expect(lintMbox(bytes).findings[0]).toMatchObject({ severity: 'warning', detail: expect.stringContaining('this mboxo file is not split by it') });
+    expect(lintMbox(bytes, 'f', { minSeverity: 'error' }).findings).toEqual([]);
+    expect(lintMbox(bytes, 'f', { minSeverity: 'warning' }).findings).toHaveLength(1);
+  });
+});
