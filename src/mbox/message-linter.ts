@@ -307,7 +307,7 @@ export class MessageLinter implements RuleSink {
     // The value checks first: what they find out spares `checkHeaderBlock` some reading
     // (`Field.noColonSpace`). The findings are sorted at `finish`, so the order is free.
     checkFieldValues(this, this.fields, anchor);
-    checkHeaderBlock(this, this.fields, anchor);
+    checkHeaderBlock(this, this.fields, anchor, this.fromLine);
     const cl = this.fields.find((f) => (f.role & Role.contentLength) !== 0);
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {
       this.contentLength = Number(cl.value);

@@ -155,8 +155,11 @@ const firstOf: (Field | undefined)[] = singletons.map(() => undefined);
  */
 const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-ID|In-Reply-To|References|Return-Path|MIME-Version|Content-Type|Content-Transfer-Encoding|X-Mailer|Received):[ \t]/i;
 
-/** Checks that look at the whole header: presence, counts, merged and placeholder values. */
-export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
+/**
+ * Checks that look at the whole header: presence, counts, merged and placeholder values.
+ * `fromLine` is the message's From_ line, if it has one.
+ */
+export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line, fromLine?: Line): void {
   // A loop: `fill`, a call into the engine's runtime, cost more than these eleven stores.
   for (let i = 0; i < firstOf.length; i++) firstOf[i] = undefined;
   let repeated = false;
@@ -176,7 +179,8 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
     }
     if (f.role & Role.address) {
       const placeholder = placeholderOf(f);
-      if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
+      if (placeholder === '<>') reportNullAddress(sink, f, fields, fromLine);
+      else if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
   }
   checkRequired(sink, firstOf[dateIndex], 'date', anchor);
@@ -186,6 +190,36 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
   if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
     sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
+}
+
+/**
+ * `<>` alone in an address field: the SMTP null path (RFC 5321 §4.5.5), the envelope sender
+ * of bounces, which belongs in MAIL FROM and Return-Path, not in a header field. Nothing was
+ * lost, so it is not a placeholder: a From holding it is a From without a mailbox (RFC 5322
+ * §3.6.2: a bounce's is e.g. MAILER-DAEMON@host), any other field an invalid address.
+ */
+function reportNullAddress(sink: RuleSink, f: Field, fields: readonly Field[], fromLine: Line | undefined): void {
+  if (f.lower !== 'from') {
+    sink.report('address-invalid', f.line, f.line.offset, `${f.name}: "<>" is the SMTP null path, not a mailbox`);
+    return;
+  }
+  const bounce = bounceContext(fields, fromLine);
+  sink.report(
+    'empty-required',
+    f.line,
+    f.line.offset,
+    `From holds only the null sender "<>"${bounce === '' ? '' : ` of a bounce (${bounce})`}: it belongs in the envelope (MAIL FROM:<>, Return-Path: <>); From needs a mailbox, e.g. MAILER-DAEMON@host`,
+  );
+}
+
+/** What says that a message is a bounce (RFC 3464 reports, the daemon's envelope sender), or "". */
+function bounceContext(fields: readonly Field[], fromLine: Line | undefined): string {
+  const signs: string[] = [];
+  const type = fields.find((f) => f.lower === 'content-type')?.value;
+  if (type !== undefined && /^\s*multipart\/report\b/i.test(type)) signs.push('Content-Type multipart/report');
+  const sender = fromLine === undefined ? undefined : /^From (\S*)/.exec(latin1(fromLine.bytes))?.[1];
+  if (sender !== undefined && /^(?:MAILER-DAEMON(?:@\S*)?|<>|)$/i.test(sender)) signs.push(`envelope sender ${sender === '' ? 'empty' : sender}`);
+  return signs.join('; ');
 }
 
 /**

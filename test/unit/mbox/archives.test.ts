@@ -68,3 +68,23 @@ describe('Content-Length (issue 16 item 5)', () => {
     expect(lintMbox(bytes, 'f', { minSeverity: 'warning' }).findings).toHaveLength(1);
   });
 });
+
+describe('From: <> is a null sender, not a lost address (issue 16 item 6)', () => {
+  it('a bounce: empty-required with the bounce context; placeholder-address is not reported', () => {
+    const [from, to] = lint('null-sender-bounce').findings;
+    expect(from).toMatchObject({
+      rule: 'empty-required',
+      text: 'From: <>␊',
+      detail: 'From holds only the null sender "<>" of a bounce (Content-Type multipart/report; envelope sender MAILER-DAEMON): it belongs in the envelope (MAIL FROM:<>, Return-Path: <>); From needs a mailbox, e.g. MAILER-DAEMON@host',
+    });
+    expect(to).toMatchObject({ rule: 'address-invalid', detail: 'To: "<>" is the SMTP null path, not a mailbox' });
+  });
+
+  it('without bounce signs the detail says only what the field holds; [no-from] stays a placeholder', () => {
+    const bytes = (from: string) => Buffer.from(`From a@example.org Fri Sep  8 17:44:32 2017\nDate: Fri, 8 Sep 2017 13:44:32 -0400\n${from}\nMessage-ID: <1@x>\n\nbody\n`, 'latin1');
+    expect(lintMbox(bytes('From:  <> ')).findings.map((f) => [f.rule, f.detail])).toEqual([
+      ['empty-required', 'From holds only the null sender "<>": it belongs in the envelope (MAIL FROM:<>, Return-Path: <>); From needs a mailbox, e.g. MAILER-DAEMON@host'],
+    ]);
+    expect(lintMbox(bytes('From: [no-from]')).findings.map((f) => f.rule)).toEqual(['placeholder-address']);
+  });
+});
