@@ -237,7 +237,14 @@ function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 
   else if (isBlankValue(found)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
 }
 
-/** Every repeat of a singleton, grouped by name in the order the names first appear. */
+/** How many line numbers a `duplicate-field` finding lists. */
+const listedDuplicates = 6;
+
+/**
+ * One finding per repeated singleton, at its first repeat, with how often and where it
+ * occurs: a header with 51 Cc lines has one problem, not 50. In the order the names first
+ * appear.
+ */
 function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
   const byName = new Map<string, Field[]>();
   for (const f of fields) {
@@ -247,9 +254,10 @@ function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
     else byName.set(f.lower, [f]);
   }
   for (const list of byName.values()) {
-    for (const dup of list.slice(1)) {
-      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
-    }
+    if (list.length < 2) continue;
+    const lines = list.slice(0, listedDuplicates).map((f) => f.line.lineNo);
+    const where = `line${lines.length > 1 ? 's' : ''} ${lines.join(', ')}${list.length > listedDuplicates ? ', …' : ''}`;
+    sink.report('duplicate-field', list[1]!.line, list[1]!.line.offset, `"${list[0]!.name}" occurs ${list.length} times (${where}); at most one is allowed`);
   }
 }
 

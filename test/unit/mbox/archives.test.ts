@@ -88,3 +88,12 @@ describe('From: <> is a null sender, not a lost address (issue 16 item 6)', () =
     expect(lintMbox(bytes('From: [no-from]')).findings.map((f) => f.rule)).toEqual(['placeholder-address']);
   });
 });
+
+describe('duplicate-field: one finding per field, with the count (issue 16, output)', () => {
+  it('51 Cc lines are one finding, and the repeated Subject after them is not lost to the per-rule limit', () => {
+    expect(lint('duplicate-many').findings.map((f) => f.detail)).toEqual([
+      '"Cc" occurs 51 times (lines 11, 12, 13, 14, 15, 16, …); at most one is allowed',
+      '"Subject" occurs 2 times (lines 7, 62); at most one is allowed',
+    ]);
+  });
+});
