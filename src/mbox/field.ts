@@ -65,6 +65,8 @@ export class Field implements Line {
    * Content-Transfer-Encoding): such a value cannot hold a merged field (`merged-field`).
    */
   noColonSpace = false;
+  /** The field's line was written `>From …` and is this field once a mbox reader un-escapes it (`unescapedFromField`). */
+  unescaped = false;
   private decoded = '';
   /**
    * Until the value is decoded: the bytes holding it and its range there, which spans the
@@ -102,6 +104,7 @@ export class Field implements Line {
     this.addresses = undefined;
     this.placeholder = undefined;
     this.noColonSpace = false;
+    this.unescaped = false;
     this.decoded = '';
     this.src = line.buf;
     this.valueStart = value;

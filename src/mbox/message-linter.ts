@@ -2,7 +2,7 @@ import { Field, type RuleSink } from './field.js';
 import { showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
-import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
+import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes, unescapedFromField } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
 import { Eol, Severity, Variant, type Finding, type OriginFields } from './types.js';
 
@@ -122,6 +122,8 @@ export class MessageLinter implements RuleSink {
   private spare: Field | undefined;
   /** The role bits of the fields that are kept (see field-roles.ts). */
   private readonly keptRoles: number;
+  /** Readers of this file take the ">" off `>From ` lines (every mbox variant but mboxcl2, which escapes nothing). */
+  private readonly unescapesFrom: boolean;
 
   constructor(
     private readonly ctx: MessageContext,
@@ -130,6 +132,7 @@ export class MessageLinter implements RuleSink {
     this.fromLine = fromLine;
     this.anchor = fromLine;
     this.keptRoles = ctx.origins ? -1 : ~Role.origin;
+    this.unescapesFrom = ctx.variant !== Variant.mboxcl2 && ctx.variant !== Variant.message;
     // The From_ line is the mbox writer's, so it goes with the file's From_ lines.
     const fileEol = ctx.fileEol;
     if (fromLine && fileEol !== undefined && fromLine.eol !== Eol.none && fromLine.eol !== fileEol) {
@@ -228,7 +231,7 @@ export class MessageLinter implements RuleSink {
       // first lines, when they all end so, which are told as one).
       if (first === Eol.lf) {
         const more = this.eolRun - 1;
-        this.report('bare-lf', runLine, runLine.offset + runLine.length, more === 0 ? bareLfDetail : `${bareLfDetail}; so do the next ${more} (to line ${runLine.lineNo + more})`);
+        this.report('bare-lf', runLine, runLine.offset + runLine.length, more === 0 ? bareLfDetail : `${bareLfDetail}; so do the next ${more}`);
       }
       for (const line of this.eolMixed ?? []) if (line.eol === Eol.lf) this.report('bare-lf', line, line.offset + line.length, bareLfDetail);
     } else if (crlf > 0) {
@@ -273,11 +276,16 @@ export class MessageLinter implements RuleSink {
         this.current.appendLine(line.buf, line.start, line.end, encodedWordStart);
       }
     } else {
-      checkFieldName(this, line, c);
+      // A field name starting with ">" may be an escaped From field (see `unescapedFromField`).
+      const from = line.buf[line.start] === 0x3e && this.unescapesFrom ? unescapedFromField(line.buf, line.start, line.end) : undefined;
+      const name = from ?? c;
+      const nameStart = from ? line.start + 1 : line.start;
+      checkFieldName(this, line, name, line.offset + nameStart - line.start);
       this.endField(large);
-      const kept = (c.role & this.keptRoles) !== 0;
+      const kept = (name.role & this.keptRoles) !== 0;
       const field = kept ? new Field() : (this.spare ??= new Field());
-      this.current = field.begin(c, line, line.start + c.colon + 1, encodedWordStart, large);
+      this.current = field.begin(name, line, nameStart + name.colon + 1, encodedWordStart, large);
+      field.unescaped = from !== undefined;
       if (kept && this.fields.length < maxFields) this.fields.push(field);
     }
     return true;

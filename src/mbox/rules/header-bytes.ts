@@ -55,6 +55,22 @@ export function classifyHeaderLine(bytes: Uint8Array, start = 0, end = bytes.len
   return field.colon === colon - start ? field : { ...field, colon: colon - start };
 }
 
+const fromField = fieldNames.get(Buffer.from('From', 'latin1'), 4);
+
+/**
+ * For a header line `>From [WSP] ":" …` at `bytes[start..end)`: the From field that mbox
+ * readers see once they take the ">" off (mboxrd readers take one off `>+From `, mboxo
+ * readers off `>From `), with its colon's index counted from after the ">". An mbox writer
+ * escaped the line because it starts with "From ", as a From field may (RFC 5322 §4.5.3:
+ * white space before the colon is obsolete syntax), so a second From hides behind the ">".
+ */
+export function unescapedFromField(bytes: Uint8Array, start: number, end: number): Classified | undefined {
+  if (bytes[start] !== 0x3e || end - start < 7 || !startsWithFrom(bytes, start + 1)) return undefined;
+  let colon = start + 6;
+  while (colon < end && isWsp(bytes[colon])) colon++;
+  return colon < end && bytes[colon] === 0x3a ? { ...fromField, colon: colon - start - 1 } : undefined;
+}
+
 /** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */
 export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number): boolean | undefined {
   let i = from;
@@ -128,18 +144,18 @@ export function checkLineBytes(sink: RuleSink, line: SourceLine, bytes: LineByte
   return bytes.encodedWordStart;
 }
 
-/** Checks of one field's name as written. */
-export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void {
+/** Checks of one field's name as written; `at` is the offset of its first byte when that is not the line's. */
+export function checkFieldName(sink: RuleSink, line: Line, c: Classified, at = line.offset): void {
   if (c.name.length === 0) {
     sink.report('invalid-field-name', line, line.offset, 'empty field name before ":"');
     return;
   }
   const i = c.badByte;
   if (i >= 0) {
-    sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${c.name.charCodeAt(i).toString(16).padStart(2, '0')}`);
+    sink.report('invalid-field-name', line, at + i, `field name "${c.name}" contains byte 0x${c.name.charCodeAt(i).toString(16).padStart(2, '0')}`);
     return;
   }
-  if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
+  if (c.name.length < c.colon) sink.report('space-before-colon', line, at + c.name.length, `white space between "${c.name}" and ":"`);
 }
 
 const dateIndex = singletons.indexOf('date');
@@ -237,13 +253,11 @@ function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 
   else if (isBlankValue(found)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
 }
 
-/** How many line numbers a `duplicate-field` finding lists. */
-const listedDuplicates = 6;
-
 /**
- * One finding per repeated singleton, at its first repeat, with how often and where it
- * occurs: a header with 51 Cc lines has one problem, not 50. In the order the names first
- * appear.
+ * One finding per repeated singleton, at its first repeat, with how often it occurs and
+ * where first: a header with 51 Cc lines has one problem, not 50. In the order the names
+ * first appear. Places are byte offsets, which a range of the file scanned on its own
+ * knows as the whole scan does (its line numbers count from the range's start).
  */
 function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
   const byName = new Map<string, Field[]>();
@@ -255,9 +269,9 @@ function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
   }
   for (const list of byName.values()) {
     if (list.length < 2) continue;
-    const lines = list.slice(0, listedDuplicates).map((f) => f.line.lineNo);
-    const where = `line${lines.length > 1 ? 's' : ''} ${lines.join(', ')}${list.length > listedDuplicates ? ', …' : ''}`;
-    sink.report('duplicate-field', list[1]!.line, list[1]!.line.offset, `"${list[0]!.name}" occurs ${list.length} times (${where}); at most one is allowed`);
+    const escaped = list.find((f) => f.unescaped);
+    const hidden = escaped === undefined ? '' : `; the one at byte ${escaped.line.offset} is written ">${list[0]!.name}", which mbox readers un-escape: a field hidden from tools that read the lines as written`;
+    sink.report('duplicate-field', list[1]!.line, list[1]!.line.offset, `"${list[0]!.name}" occurs ${list.length} times, first at byte ${list[0]!.line.offset}; at most one is allowed${hidden}`);
   }
 }
 

@@ -29,7 +29,7 @@ describe('line endings are judged by the header majority (issue 16 item 7)', () 
     const bytes = Buffer.from(`From a@b Fri Sep  8 17:44:32 2017\r\nDate: Fri, 8 Sep 2017 13:44:32 -0400\nX-A: 1\n${[1, 2, 3, 4].map(crlf).join('')}From: a@example.org\r\nMessage-ID: <1@x>\r\n\r\nbody\r\n`, 'latin1');
     const found = lintMbox(bytes).findings.filter((f) => f.rule === 'bare-lf');
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ line: 2, detail: 'LF-only line end in a header whose lines end with CRLF; so do the next 1 (to line 3)' });
+    expect(found[0]).toMatchObject({ line: 2, detail: 'LF-only line end in a header whose lines end with CRLF; so do the next 1' });
   });
 
   it('CRLF lines in a header whose lines mostly end with LF: one eol-mixed, with their number', () => {
@@ -92,8 +92,25 @@ describe('From: <> is a null sender, not a lost address (issue 16 item 6)', () =
 describe('duplicate-field: one finding per field, with the count (issue 16, output)', () => {
   it('51 Cc lines are one finding, and the repeated Subject after them is not lost to the per-rule limit', () => {
     expect(lint('duplicate-many').findings.map((f) => f.detail)).toEqual([
-      '"Cc" occurs 51 times (lines 11, 12, 13, 14, 15, 16, …); at most one is allowed',
-      '"Subject" occurs 2 times (lines 7, 62); at most one is allowed',
+      '"Cc" occurs 51 times, first at byte 272; at most one is allowed',
+      '"Subject" occurs 2 times, first at byte 197; at most one is allowed',
     ]);
+  });
+});
+
+describe('an escaped ">From :" header line is the From field readers see (issue 16 item 12)', () => {
+  it('mboxrd: the duplicate From is found, and the finding says where it hides', () => {
+    const { findings, variant } = lint('mboxrd-escaped-from-header');
+    expect(variant).toBe('mboxrd');
+    expect(findings[0]).toMatchObject({
+      rule: 'duplicate-field',
+      text: '>From : <admin@legitimate.example>␊',
+      detail: '"From" occurs 2 times, first at byte 320; at most one is allowed; the one at byte 352 is written ">From", which mbox readers un-escape: a field hidden from tools that read the lines as written',
+    });
+  });
+
+  it('a lone message is not read from an mbox, so there ">From :" is a field of its own name', () => {
+    const bytes = Buffer.from('Date: Fri, 8 Sep 2017 13:44:32 -0400\nFrom: a@example.org\n>From : <admin@legitimate.example>\nMessage-ID: <1@x>\n\nbody\n', 'latin1');
+    expect(lintMessage(bytes).map((f) => [f.rule, f.detail])).toEqual([['space-before-colon', 'white space between ">From" and ":"']]);
   });
 });
