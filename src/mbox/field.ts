@@ -65,6 +65,8 @@ export class Field implements Line {
    * Content-Transfer-Encoding): such a value cannot hold a merged field (`merged-field`).
    */
   noColonSpace = false;
+  /** A merged field was reported in this field's lines (`merged-field`). */
+  merged = false;
   /** The field's line was written `>From …` and is this field once a mbox reader un-escapes it (`unescapedFromField`). */
   unescaped = false;
   private decoded = '';
@@ -105,6 +107,7 @@ export class Field implements Line {
     this.placeholder = undefined;
     this.noColonSpace = false;
     this.unescaped = false;
+    this.merged = false;
     this.decoded = '';
     this.src = line.buf;
     this.valueStart = value;

@@ -1,7 +1,8 @@
 import { Field, type RuleSink } from './field.js';
-import { showLine, SourceLine, type Line } from './line.js';
+import { isWsp, showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
+import { MergedLines } from './rules/merged-field.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes, unescapedFromField } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
 import { Eol, Severity, Variant, type Finding, type OriginFields } from './types.js';
@@ -120,6 +121,8 @@ export class MessageLinter implements RuleSink {
    * each such field, and kept only if its value turns out to hold "=?" (encoded words).
    */
   private spare: Field | undefined;
+  /** Merged fields found in lines so far (made at the first line with ": " past its field's colon). */
+  private merged: MergedLines | undefined;
   /** The role bits of the fields that are kept (see field-roles.ts). */
   private readonly keptRoles: number;
   /** Readers of this file take the ">" off `>From ` lines (every mbox variant but mboxcl2, which escapes nothing). */
@@ -271,9 +274,14 @@ export class MessageLinter implements RuleSink {
     } else if (c.kind === LineKind.continuation) {
       if (this.headerLines === 1) this.report('continuation-first', line, line.offset, 'the header starts with a continuation line');
       if (isBlankLine(line)) this.report('blank-continuation', line, line.offset, 'folded line with only white space');
-      if (this.current) {
-        if (large) this.current.settle();
-        this.current.appendLine(line.buf, line.start, line.end, encodedWordStart);
+      const field = this.current;
+      if (field) {
+        // A continuation line's first ":" may be a merged field's (Exim folds what follows a bare CR).
+        const first = bytes.firstColon;
+        const colon = first >= 0 && isWsp(line.buf[first + 1]) ? first : bytes.colonWsp;
+        if (colon >= 0 && (field.role & Role.structured) === 0 && (this.merged ??= new MergedLines()).line(this, line, line.start, colon, field, true)) field.merged = true;
+        if (large) field.settle();
+        field.appendLine(line.buf, line.start, line.end, encodedWordStart);
       }
     } else {
       // A field name starting with ">" may be an escaped From field (see `unescapedFromField`).
@@ -284,8 +292,11 @@ export class MessageLinter implements RuleSink {
       this.endField(large);
       const kept = (name.role & this.keptRoles) !== 0;
       const field = kept ? new Field() : (this.spare ??= new Field());
-      this.current = field.begin(name, line, nameStart + name.colon + 1, encodedWordStart, large);
+      const valueStart = nameStart + name.colon + 1;
+      this.current = field.begin(name, line, valueStart, encodedWordStart, large);
       field.unescaped = from !== undefined;
+      // Structured fields are read whole at the header's end (`checkMergedValue`).
+      if (bytes.colonWsp >= 0 && (name.role & Role.structured) === 0 && (this.merged ??= new MergedLines()).line(this, line, valueStart, bytes.colonWsp, name, false)) field.merged = true;
       if (kept && this.fields.length < maxFields) this.fields.push(field);
     }
     return true;
@@ -315,6 +326,7 @@ export class MessageLinter implements RuleSink {
     // The value checks first: what they find out spares `checkHeaderBlock` some reading
     // (`Field.noColonSpace`). The findings are sorted at `finish`, so the order is free.
     checkFieldValues(this, this.fields, anchor);
+    this.merged?.end(this, this.fields);
     checkHeaderBlock(this, this.fields, anchor, this.fromLine);
     const cl = this.fields.find((f) => (f.role & Role.contentLength) !== 0);
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {

@@ -1,7 +1,8 @@
-import { ValueBytes, type Field, type RuleSink } from '../field.js';
+import type { Field, RuleSink } from '../field.js';
 import { FieldNameCache, hashStart, hashStep } from '../field-name.js';
 import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
 import { fieldRole, Role, singletonIndex, singletons } from './field-roles.js';
+import { checkMergedValue, checkRewrittenMerge } from './merged-field.js';
 import { addressListOf, isBlankValue, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
@@ -88,6 +89,13 @@ export class LineBytes {
   eightBit = -1;
   /** The line holds "=?" (see `Field.mayHaveEncodedWord`). */
   encodedWordStart = false;
+  /** The line's first ":". */
+  firstColon = -1;
+  /**
+   * The first ":" after the first that white space follows: where a field merged into
+   * another's value would have its name end (`merged-field`). Most values have none.
+   */
+  colonWsp = -1;
 }
 
 /**
@@ -101,15 +109,23 @@ export function scanLineBytes(b: Uint8Array, start: number, stop: number, out: L
   let eightBit = -1;
   let cr = -1;
   let encodedWordStart = false;
+  let firstColon = -1;
+  let colonWsp = -1;
   let nl = -1;
   for (let i = start; ; i++) {
-    // The inner loop skips printable ASCII other than "?" (nearly every byte) at speed.
+    // The inner loop skips printable ASCII other than "?" and ":" (nearly every byte) at speed.
     let c = 0;
-    while (i < stop && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f) i++;
+    while (i < stop && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f && c !== 0x3a) i++;
     if (i === stop) break;
     if (c === 0x0a) {
       nl = i;
       break;
+    }
+    if (c === 0x3a) {
+      // Past the first colon (a field's own), one followed by white space is looked for.
+      if (firstColon < 0) firstColon = i;
+      else if (colonWsp < 0 && ((c = b[i + 1]!) === 0x20 || c === 0x09)) colonWsp = i;
+      continue;
     }
     if (c === 0x3f) {
       if (i > start && b[i - 1] === 0x3d) encodedWordStart = true;
@@ -125,6 +141,8 @@ export function scanLineBytes(b: Uint8Array, start: number, stop: number, out: L
   out.control = control;
   out.eightBit = eightBit;
   out.encodedWordStart = encodedWordStart;
+  out.firstColon = firstColon;
+  out.colonWsp = colonWsp;
   return nl;
 }
 
@@ -166,12 +184,6 @@ const senderIndex = singletons.indexOf('sender');
 const firstOf: (Field | undefined)[] = singletons.map(() => undefined);
 
 /**
- * Fields whose name inside another field's value means two lines were merged, as in
- * `Date: Fri, 8 Sep 2017 13:44:33 -0400 (EDT) From: "Example Name" <…>` (design.md incident 1).
- */
-const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-ID|In-Reply-To|References|Return-Path|MIME-Version|Content-Type|Content-Transfer-Encoding|X-Mailer|Received):[ \t]/i;
-
-/**
  * Checks that look at the whole header: presence, counts, merged and placeholder values.
  * `fromLine` is the message's From_ line, if it has one.
  */
@@ -186,13 +198,8 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
       if (firstOf[i] === undefined) firstOf[i] = f;
       else repeated = true;
     }
-    if (f.role & Role.structured && !f.noColonSpace && hasColonThenSpace(f)) {
-      const m = mergedName.exec(f.value);
-      if (m) {
-        const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
-        sink.report('merged-field', f.line, f.line.offset + (at >= 0 ? at : 0), `"${m[1]}:" inside the value of ${f.name}: two header lines were merged`);
-      }
-    }
+    // Merges in other fields were found line by line as they came (`MergedLines`).
+    if (f.role & Role.structured && !f.noColonSpace && (checkMergedValue(sink, f) || (f.role & Role.address && checkRewrittenMerge(sink, f)))) f.merged = true;
     if (f.role & Role.address) {
       const placeholder = placeholderOf(f);
       if (placeholder === '<>') reportNullAddress(sink, f, fields, fromLine);
@@ -203,7 +210,8 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
   checkRequired(sink, firstOf[fromIndex], 'from', anchor);
   if (repeated) reportDuplicates(sink, fields);
   const from = firstOf[fromIndex];
-  if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
+  // A From that holds a merged field lists its mailboxes too: the merge is the finding.
+  if (from && !from.merged && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
     sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
 }
@@ -273,21 +281,4 @@ function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
     const hidden = escaped === undefined ? '' : `; the one at byte ${escaped.line.offset} is written ">${list[0]!.name}", which mbox readers un-escape: a field hidden from tools that read the lines as written`;
     sink.report('duplicate-field', list[1]!.line, list[1]!.line.offset, `"${list[0]!.name}" occurs ${list.length} times, first at byte ${list[0]!.line.offset}; at most one is allowed${hidden}`);
   }
-}
-
-const valueBytes = new ValueBytes();
-
-/**
- * `mergedName` needs ": " or ":\t"; most structured values have neither (times have ":" and
- * a digit). Read from the value's bytes, where a fold (LF or CRLF) stands for the white
- * space that follows it.
- */
-function hasColonThenSpace(f: Field): boolean {
-  const { buf, start, end } = f.valueBytes(valueBytes);
-  for (let i = start; i + 1 < end; i++) {
-    if (buf[i] !== 0x3a) continue;
-    const next = buf[i + 1];
-    if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && buf[i + 2] === 0x0a)) return true;
-  }
-  return false;
 }

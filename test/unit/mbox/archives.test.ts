@@ -114,3 +114,39 @@ describe('an escaped ">From :" header line is the From field readers see (issue 
     expect(lintMessage(bytes).map((f) => [f.rule, f.detail])).toEqual([['space-before-colon', 'white space between ">From" and ":"']]);
   });
 });
+
+describe('merged-field: any field name where a line end was lost, with a confidence (issue 16 item 8)', () => {
+  const details = (name: string) => lint(name).findings.filter((f) => f.rule === 'merged-field').map((f) => [f.severity, f.detail]);
+
+  it('no space left, X- fields, capitalised unknown names and free text', () => {
+    expect(details('merged-fields')).toEqual([
+      ['error', '"Content-Type:" inside the value of MIME-Version: two header lines were merged (high confidence: a field name in the value of a structured field, glued to the text before it)'],
+      ['error', '"X-Priority:" inside the value of X-Mailer: two header lines were merged (high confidence: an X- field name)'],
+      ['warning', '"Thread-Index:" inside the value of X-Mailer: two header lines were merged (medium confidence: a field name of capitalised words)'],
+      ['warning', '"X-Mailer:" inside the value of Subject: two header lines were merged (medium confidence: an X- field name, in free text)'],
+    ]);
+  });
+
+  it('From and To merged, then rewritten by an MTA: merged-field, and no sender-required', () => {
+    const { findings } = lint('merged-rewritten-by-mta');
+    expect(findings.map((f) => f.rule)).not.toContain('sender-required');
+    expect(details('merged-rewritten-by-mta')).toEqual([
+      ['error', '"To:" inside the value of From: two header lines were merged (high confidence: an MTA rewrote the merged line, and To: is now the quoted local part "To:bob"@…)'],
+      ['error', '"To:" inside the value of From: two header lines were merged (high confidence: an MTA rewrote the merged line, and To: is now the route To@mx.localhost:)'],
+    ]);
+  });
+
+  it('incident 1: a Date and a From on one line, and a bare CR that readers take as a line end', () => {
+    const merged = lintMbox(readFileSync(join(archivesDir, '../notspam'))).findings.filter((f) => f.rule === 'merged-field');
+    expect(merged.map((f) => [f.message, f.severity])).toEqual([
+      [2, 'error'],
+      [3, 'error'],
+    ]);
+  });
+
+  it('a Subject merged into an unstructured field counts only when the header has no Subject of its own', () => {
+    const bytes = (subject: string) => Buffer.from(`From a@example.org Fri Sep  8 17:44:32 2017\nDate: Fri, 8 Sep 2017 13:44:32 -0400\nFrom: a@example.org\nMessage-ID: <1@x>\nX-Mailer: Foo 1.0 Subject: hello\n${subject}\nbody\n`, 'latin1');
+    expect(lintMbox(bytes('')).findings.map((f) => [f.rule, f.severity])).toEqual([['merged-field', 'warning']]);
+    expect(lintMbox(bytes('Subject: hello\n')).findings).toEqual([]);
+  });
+});
