@@ -18,6 +18,8 @@ export interface MessageContext {
   isEnabled(rule: string, severity?: Severity): boolean;
   /** The file's variant, or `message` for a lone message. */
   variant: Variant;
+  /** The file's lines end with CR, read as LF (see the scanner's `crLines`): shown as ␍ again. */
+  crLines: boolean;
   /** Keep the fields `origin()` reads (`--group-by`). */
   origins: boolean;
 }
@@ -182,7 +184,7 @@ export class MessageLinter implements RuleSink {
   private textOf(line: Line): string {
     if (line.offset !== this.shownOffset) {
       this.shownOffset = line.offset;
-      this.shownText = showLine(line);
+      this.shownText = this.ctx.crLines ? showLine(line).replace(/␊/g, '␍') : showLine(line);
     }
     return this.shownText;
   }

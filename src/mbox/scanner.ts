@@ -3,7 +3,7 @@ import { lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js'
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
 import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
-import { sniff, sniffBytes, type Sniffed } from './sniff.js';
+import { crToLf, sniff, sniffBytes, type Sniffed } from './sniff.js';
 import { Eol, Variant, type Finding, type MessageInfo, type Severity } from './types.js';
 
 export interface ScanOptions {
@@ -123,6 +123,12 @@ export class MboxScanner {
   eol: Eol = Eol.none;
   /** See `Sniffed.contentEol`. */
   private contentEol: Eol = Eol.none;
+  /**
+   * The file's lines end with CR only (classic Mac OS): no mbox reader splits it, which one
+   * finding says (`cr-line-ends`), and its messages are linted with CR as the line end, each
+   * chunk read with its CRs made LFs (`crToLf`). Offsets stay those of the file.
+   */
+  private crLines = false;
   bytes = 0;
   messages = 0;
 
@@ -134,13 +140,15 @@ export class MboxScanner {
       this.variant = range.sniffed.variant;
       this.eol = range.sniffed.eol;
       this.contentEol = range.sniffed.contentEol;
+      this.crLines = opts.framing && range.sniffed.eol === Eol.cr;
       this.base = this.bytes = this.countedTo = range.start;
     }
   }
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.crLines) b = crToLf(Buffer.from(b));
     this.bytes += b.length;
     this.tail = b.length >= tailBytes ? b.subarray(b.length - tailBytes) : Buffer.concat([this.tail, b]).subarray(-tailBytes);
     if (this.pending) {
@@ -166,6 +174,12 @@ export class MboxScanner {
     this.eol = found.eol;
     this.contentEol = found.contentEol;
     if (this.opts.framing) this.variant = found.variant;
+    // A lone message is not an mbox file: there a CR is the bare CR its rules report.
+    this.crLines = this.opts.framing && found.eol === Eol.cr;
+    if (this.crLines) {
+      crToLf(all);
+      this.tail = crToLf(Buffer.from(this.tail));
+    }
     this.feed(all, final);
   }
 
@@ -337,10 +351,12 @@ export class MboxScanner {
       {
         file: this.opts.file,
         message: this.msgNo,
-        fileEol: this.opts.framing ? this.eol : undefined,
+        // Lines of a CR file are read as LF lines (`crLines`).
+        fileEol: this.opts.framing ? (this.crLines ? Eol.lf : this.eol) : undefined,
         contentEol: this.opts.framing ? this.contentEol : undefined,
         isEnabled: this.opts.isEnabled,
         variant: this.variant,
+        crLines: this.crLines,
         origins: this.opts.origins !== false,
       },
       fromLine,
@@ -388,9 +404,11 @@ export class MboxScanner {
     if (this.state === State.start) {
       if (fromLike) {
         this.startMessage(line.pin(), this.opts.range?.startAfterBlank ?? false);
+        this.reportCrLines(line);
         return;
       }
       this.startMessage(undefined, false);
+      this.reportCrLines(line);
       if (framing) this.msg!.report('from-missing-at-start', line, line.offset, 'the file does not start with a From_ line: it is not an mbox, or its start is missing');
     }
     const msg = this.msg!;
@@ -477,6 +495,12 @@ export class MboxScanner {
       }
       this.reportUnescapedFrom(line);
     }
+  }
+
+  /** Once per file, at its first line (see `crLines`). */
+  private reportCrLines(first: SourceLine): void {
+    if (!this.crLines || first.offset !== 0) return;
+    this.msg!.report('cr-line-ends', first, first.offset + first.length, "the file's lines end with CR only (classic Mac OS): mbox readers end lines at LF, see one line and no message boundaries; its messages are linted here with CR as the line end");
   }
 
   /** A body line starting with "From " that is not a separator (mboxcl2 readers skip bodies by their length). */

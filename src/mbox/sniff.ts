@@ -25,6 +25,8 @@ export interface Sniffed {
  */
 export function sniff(sample: Buffer): Sniffed {
   const eol: Eol = sample.length === 0 ? Eol.none : (detectLineConvention(sample) ?? Eol.lf);
+  // A file of CR line ends (classic Mac OS) is read with CR as the line end (see `crToLf`).
+  if (eol === Eol.cr) return { ...sniff(crToLf(Buffer.from(sample))), eol };
   const text = sample.toString('latin1');
   const separators = (text.startsWith('From ') ? 1 : 0) + count(text, /\nFrom /g);
   const contentLengths = count(text, /\nContent-Length:/gi);
@@ -44,6 +46,15 @@ function contentConvention(sample: Buffer, fallback: Eol): Eol {
     else lf++;
   }
   return crlf > lf ? Eol.crlf : lf > crlf ? Eol.lf : fallback;
+}
+
+/**
+ * `bytes` with every CR made an LF, in place: the file of CR line ends as the scanner reads
+ * it (lengths, hence offsets, unchanged). An LF in such a file ends a line too.
+ */
+export function crToLf(bytes: Buffer): Buffer {
+  for (let i = bytes.indexOf(13); i >= 0; i = bytes.indexOf(13, i + 1)) bytes[i] = 10;
+  return bytes;
 }
 
 const count = (text: string, re: RegExp): number => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintMbox, lintMessage } from '../../../src/mbox/index.js';
+import { lintChunks, lintMbox, lintMessage } from '../../../src/mbox/index.js';
 import { archiveExpected, archivesDir } from './helpers.js';
 
 const lint = (name: string) => lintMbox(readFileSync(join(archivesDir, `${name}.mbox`)), name);
@@ -148,5 +148,26 @@ describe('merged-field: any field name where a line end was lost, with a confide
     const bytes = (subject: string) => Buffer.from(`From a@example.org Fri Sep  8 17:44:32 2017\nDate: Fri, 8 Sep 2017 13:44:32 -0400\nFrom: a@example.org\nMessage-ID: <1@x>\nX-Mailer: Foo 1.0 Subject: hello\n${subject}\nbody\n`, 'latin1');
     expect(lintMbox(bytes('')).findings.map((f) => [f.rule, f.severity])).toEqual([['merged-field', 'warning']]);
     expect(lintMbox(bytes('Subject: hello\n')).findings).toEqual([]);
+  });
+});
+
+describe('a file of CR line ends (classic Mac OS): said once, its messages linted with CR as the line end (issue 16 item 13)', () => {
+  it('one cr-line-ends finding, the messages split at their From_ lines, the lines shown with ␍', () => {
+    const { findings, messages, eol } = lint('cr-only-mac');
+    expect(eol).toBe('cr');
+    expect(messages).toHaveLength(2);
+    expect(findings.filter((f) => f.rule === 'cr-line-ends')).toHaveLength(1);
+    expect(findings[1]).toMatchObject({ rule: 'duplicate-field', text: 'From: Carol <carol@example.org>␍', fromLine: 'From alice@example.org Fri Sep  8 17:44:32 2017␍' });
+  });
+
+  it('the same whatever the chunks, and the same for one CR message read on its own as for a bare CR', () => {
+    const bytes = readFileSync(join(archivesDir, 'cr-only-mac.mbox'));
+    const whole = lintMbox(bytes, 'f').findings;
+    for (const at of [1, 47, 48, 200, 401, bytes.length - 1]) {
+      expect(lintChunks([bytes.subarray(0, at), bytes.subarray(at)], 'f', { sniffBytes: 64 }).findings).toEqual(lintChunks([bytes], 'f', { sniffBytes: 64 }).findings);
+    }
+    expect(whole.map((f) => f.rule)).toEqual(['cr-line-ends', 'duplicate-field']);
+    // A lone message is not an mbox: its CRs are bare CRs, as incident 1's were.
+    expect(lintMessage(Buffer.from('Date: Fri, 8 Sep 2017 13:44:32 -0400\rFrom: a@example.org\r\r', 'latin1')).map((f) => f.rule)).toContain('bare-cr');
   });
 });
