@@ -51,7 +51,7 @@ const eolDetails = (text: (a: string, b: string) => string): Record<Eol, Record<
 /** `eol-mixed` of a From_ line, by its line ending and that of the file's From_ lines. */
 const fromLineEolDetail = eolDetails((line, file) => `line ends with ${line} in a file whose lines end with ${file}`);
 /** `eol-mixed` of a header, by its lines' ending and that of the file's messages. */
-const headerEolDetail = eolDetails((header, file) => `the header's lines end with ${header} in a file whose lines end with ${file}: the message was copied in from elsewhere`);
+const headerEolDetail = eolDetails((header, file) => `the header's lines end with ${header} in a file whose lines end with ${file}`);
 const bareLfDetail = 'LF-only line end in a header whose lines end with CRLF';
 const crlfInLfDetail = 'line ends with CRLF in a header whose lines end with LF';
 /** Header lines kept for the line-ending findings once a header has lines of both endings. */
@@ -220,8 +220,8 @@ export class MessageLinter implements RuleSink {
    * RFC 5321 §2.3.8 / RFC 5322 §2.1: in a header whose lines mostly end with CRLF, an
    * LF-only line has a bare LF; in one whose lines mostly end with LF (as an mbox stores
    * them), a CRLF line is the odd one out. A tie goes to the file's convention (CRLF for a
-   * lone message: RFC 5322's). A header whose convention differs from the file's was
-   * copied in from elsewhere.
+   * lone message: RFC 5322's). A header whose convention differs from the file's is said
+   * once (a message copied in from elsewhere, or a header written apart from its body).
    */
   private judgeEol(): void {
     const first = this.eolFirst;
