@@ -230,7 +230,9 @@ export class MessageLinter implements RuleSink {
     const lf = this.eolLf + (first === Eol.lf ? this.eolRun : 0);
     const file = this.ctx.contentEol;
     const convention = crlf > lf ? Eol.crlf : lf > crlf ? Eol.lf : file === Eol.lf ? Eol.lf : Eol.crlf;
-    const runLine = new SourceLine(this.eolRunBuf!, this.eolRunStart, this.eolRunEnd, this.eolRunOffset, this.eolRunLineNo, this.eolRunLength, first);
+    // Nearly every header ends all its lines alike, and as the file does.
+    if (this.eolMixed === undefined && convention === first && (file === first || (file !== Eol.lf && file !== Eol.crlf))) return;
+    const runLine = this.eolRunLine(first);
     if (convention === Eol.crlf) {
       // Each bare LF is a place where readers disagree: one finding per line (but for the
       // first lines, when they all end so, which are told as one).
@@ -252,6 +254,11 @@ export class MessageLinter implements RuleSink {
       const at = first === convention ? runLine : this.eolMixed![0]!;
       this.report('eol-mixed', at, at.offset + at.length, headerEolDetail[convention][file]);
     }
+  }
+
+  /** The header's first line that has a line end (kept as `eolRun…`). */
+  private eolRunLine(eol: Eol): SourceLine {
+    return new SourceLine(this.eolRunBuf!, this.eolRunStart, this.eolRunEnd, this.eolRunOffset, this.eolRunLineNo, this.eolRunLength, eol);
   }
 
   /**

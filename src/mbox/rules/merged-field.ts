@@ -101,17 +101,53 @@ interface Merge {
 }
 
 /**
- * The field merged into the line `b[lineStart..end)` whose own value starts at
- * `valueStart`, judging each ":" followed by white space from `colon` on; `host` is the
- * field the line belongs to. Pending Subject merges are decided by the caller (see
- * `MergedLines`).
+ * What a name before ": " may be, worked out once per spelling (`shapeOf`). Not with the
+ * header lines' FieldNameCache: its `get`, the hottest call of a header, stays monomorphic.
  */
-function findMerge(b: Uint8Array, valueStart: number, end: number, colon: number, host: FieldName | Field, continued: boolean): Merge | undefined {
+interface NameShape {
+  name: string;
+  lower: string;
+  known: boolean;
+  grammar: Grammar | undefined;
+  x: boolean;
+  hyphenated: boolean;
+}
+const shapes = new Map<string, NameShape>();
+/** How many spellings `shapes` keeps: a file of endless names must not grow it without bound. */
+const maxShapes = 4096;
+
+/** The shape of the name `b[start..end)`. */
+function shapeOf(b: Uint8Array, start: number, end: number): NameShape {
+  const name = latin1(b, start, end);
+  let shape = shapes.get(name);
+  if (shape === undefined) {
+    const lower = name.toLowerCase();
+    const known = knownNames.has(lower);
+    shape = { name, lower, known, grammar: known ? grammarOf.get(lower) : undefined, x: xName.test(name), hyphenated: hyphenatedName.test(name) };
+    if (shapes.size >= maxShapes) shapes.clear();
+    shapes.set(name, shape);
+  }
+  return shape;
+}
+
+/** True when `b[from..to)` is only white space. */
+function blank(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isWsp(b[i])) return false;
+  return true;
+}
+
+/**
+ * The field merged into the line `b[..end)` whose own value starts at `valueStart`,
+ * judging each ":" followed by white space from `colon` on; `host` is the field the line
+ * belongs to (`continued`: this is one of its continuation lines). Most candidates are
+ * words of text ("Re: "), turned down by their name's shape before anything is decoded.
+ */
+function findMerge(b: Uint8Array, valueStart: number, end: number, colon: number, host: FieldName | Field, continued: boolean, next = nextColonWsp): Merge | undefined {
   const structured = (host.role & Role.structured) !== 0;
+  const free = isFreeText(host.lower);
   // A continuation line may start inside a comment or quoted string of the lines before.
   let state = -2;
-  const free = isFreeText(host.lower);
-  for (let e = colon; e >= 0 && e < end; e = nextColonWsp(b, e + 1, end)) {
+  for (let e = colon; e >= 0 && e < end; e = next(b, e + 1, end)) {
     let s = e;
     while (s > valueStart && isNameChar(b[s - 1]!)) s--;
     if (s === e) continue;
@@ -120,38 +156,49 @@ function findMerge(b: Uint8Array, valueStart: number, end: number, colon: number
     // In a structured value a known name is one in any case; elsewhere, where text may say
     // "to: me", only as writers spell field names, capitalised.
     const before = s > valueStart ? b[s - 1]! : 0x20;
-    const spaced = (isWsp(before) || before === 0x0d) && (isUpper(b[s]!) || (structured && knownNames.has(latin1(b, s, e).toLowerCase())));
     let at = s;
-    if (!spaced) {
-      at = -1;
-      for (let p = s; p < e && at < 0; p++) if (isUpper(b[p]!) && (p === s || !isUpper(b[p - 1]!)) && knownNames.has(latin1(b, p, e).toLowerCase())) at = p;
-      if (at < 0) continue;
+    let shape: NameShape | undefined;
+    let spaced = false;
+    if (isWsp(before) || before === 0x0d) {
+      shape = shapeOf(b, s, e);
+      spaced = isUpper(b[s]!) || (structured && shape.known);
     }
+    if (!spaced) {
+      shape = undefined;
+      for (let p = s; p < e && !shape; p++) {
+        if (!isUpper(b[p]!) || (p > s && isUpper(b[p - 1]!))) continue;
+        const candidate = shapeOf(b, p, e);
+        if (candidate.known) {
+          shape = candidate;
+          at = p;
+        }
+      }
+      if (!shape) continue;
+    }
+    const { name, lower, known, grammar } = shape!;
+    // Only these shapes can be reported: known names, and spaced X- or capitalised ones.
+    const hyphenated = shape!.hyphenated && !free && !structured;
+    if (!known && !(spaced && (shape!.x || hyphenated))) continue;
     if (state === -2) state = continued ? stateAfter(host) : 0;
     if (quoteState(b, valueStart, at, state) !== 0) continue;
-    const name = latin1(b, at, e);
-    const lower = name.toLowerCase();
-    const rest = latin1(b, e + 1, end).trim();
     // A first line whose value is nothing but the other field may be a field that holds one.
-    const whole = !continued && quoteState(b, valueStart, at) === 0 && latin1(b, valueStart, at).trim() === '';
-    const known = knownNames.has(lower);
-    const grammar = known ? grammarOf.get(lower) : undefined;
+    const whole = !continued && blank(b, valueStart, at);
     if (known) {
       const glued = spaced ? '' : ', glued to the text before it';
       if (structured) return { at, name, high: true, why: `a field name in the value of a structured field${glued}` };
-      if (grammar !== undefined && parsesAs(grammar, lower, rest)) {
+      if (grammar !== undefined && parsesAs(grammar, lower, latin1(b, e + 1, end).trim())) {
         return whole ? { at, name, high: false, why: `the field's whole value is a ${name} field` } : { at, name, high: true, why: `the text after it is a valid ${name} value${glued}` };
       }
       if (lower === 'subject' && !free) return { at, name, high: false, why: 'a field name followed by text' };
     }
     // A known name whose grammar the text after it fails is prose ("Date: is 6 hours old").
     if (grammar !== undefined || !spaced) continue;
-    if (xName.test(name)) {
+    if (shape!.x) {
       if (whole) return { at, name, high: false, why: `the field's whole value is a ${name} field` };
       return { at, name, high: !free, why: free ? 'an X- field name, in free text' : 'an X- field name' };
     }
     // Not in structured values, where other words may stand so ("Quoted-Printable").
-    if (!free && !structured && hyphenatedName.test(name)) return { at, name, high: false, why: 'a field name of capitalised words' };
+    if (hyphenated) return { at, name, high: false, why: 'a field name of capitalised words' };
   }
   return undefined;
 }
@@ -162,7 +209,10 @@ function nextColonWsp(b: Uint8Array, from: number, end: number): number {
   return -1;
 }
 
-/** Index of the first ":" followed by white space (a fold's line end included) in `b[from..end)`, or -1. */
+/**
+ * Index of the first ":" followed by white space in `b[from..end)`, or -1: in a field's
+ * value bytes, where a fold's line end stands for the white space after it.
+ */
 function colonThenSpace(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) {
     if (b[i] !== 0x3a) continue;
@@ -175,16 +225,16 @@ function colonThenSpace(b: Uint8Array, from: number, end: number): number {
 const valueBytes = new ValueBytes();
 
 /**
- * `merged-field` in a structured field, read in its unfolded value at the header's end, so
- * that folding a value does not change what is found (a structured field is kept whole).
- * Values that a fast path accepted in a grammar without ":" before white space are not
- * read (`Field.noColonSpace`). Returns true when it reported a merge.
+ * `merged-field` in a structured field, read in its value at the header's end, folds
+ * included, so that folding a value does not change what is found (a structured field is
+ * kept whole; in a structured value every merged name found is reported before the text
+ * after it is read). Values that a fast path accepted in a grammar without ":" before white
+ * space are not read (`Field.noColonSpace`). Returns true when it reported a merge.
  */
 export function checkMergedValue(sink: RuleSink, f: Field): boolean {
   const { buf, start, end } = f.valueBytes(valueBytes);
-  if (colonThenSpace(buf, start, end) < 0) return false;
-  const value = Buffer.from(f.value, 'latin1');
-  const m = findMerge(value, 0, value.length, nextColonWsp(value, 0, value.length), f, false);
+  const colon = colonThenSpace(buf, start, end);
+  const m = colon < 0 ? undefined : findMerge(buf, start, end, colon, f, false, colonThenSpace);
   if (!m) return false;
   const at = latin1(f.bytes).indexOf(`${m.name}:`, f.name.length);
   report(sink, f.line, f.line.offset + (at >= 0 ? at : 0), m, f.name);
