@@ -92,7 +92,7 @@ describe('smtpdbg lint-mbox (built CLI)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/bare-cr\s+error\s+a CR not followed by LF.*RFC 5322 §2\.2, RFC 5321 §2\.3\.8/);
     expect(r.stdout).toContain('(off by default)');
-    expect(r.stdout.split('\n').filter((l) => /^[a-z0-9-]+\s+(error|warning|info)\s/.test(l))).toHaveLength(39);
+    expect(r.stdout.split('\n').filter((l) => /^[a-z0-9-]+\s+(error|warning|info)\s/.test(l))).toHaveLength(40);
   });
 
   it('exit 0 for a clean file', () => {
