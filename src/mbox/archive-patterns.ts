@@ -1,3 +1,4 @@
+import type { Sniffed } from './sniff.js';
 import { ruleById } from './rules/catalog.js';
 import { MboxScanner, type ScanRange } from './scanner.js';
 import { sniff, sniffBytes as defaultSniffBytes } from './sniff.js';
@@ -89,11 +90,6 @@ function isArchiveWide(carried: number, window: number): boolean {
   return carried >= 2 && carried >= Math.ceil(window * 0.9);
 }
 
-/** What a file's start says of it (see sniff.ts). */
-export interface Sniffed {
-  variant: Variant;
-  eol: Eol;
-}
 
 /**
  * A scan of a whole file from its start, with its line endings and variant already

@@ -1,5 +1,5 @@
 import { latin1, type Line, type SourceLine } from './line.js';
-import { Eol } from './types.js';
+import { Eol, type Severity } from './types.js';
 
 /** Cut for unfolded values, so a header of folded lines cannot grow without bound. */
 export const valueKeepChars = 64 * 1024;
@@ -65,6 +65,10 @@ export class Field implements Line {
    * Content-Transfer-Encoding): such a value cannot hold a merged field (`merged-field`).
    */
   noColonSpace = false;
+  /** A merged field was reported in this field's lines (`merged-field`). */
+  merged = false;
+  /** The field's line was written `>From …` and is this field once a mbox reader un-escapes it (`unescapedFromField`). */
+  unescaped = false;
   private decoded = '';
   /**
    * Until the value is decoded: the bytes holding it and its range there, which spans the
@@ -102,6 +106,8 @@ export class Field implements Line {
     this.addresses = undefined;
     this.placeholder = undefined;
     this.noColonSpace = false;
+    this.unescaped = false;
+    this.merged = false;
     this.decoded = '';
     this.src = line.buf;
     this.valueStart = value;
@@ -218,5 +224,5 @@ export class Field implements Line {
 
 /** Where problems go; the message linter implements it and fills in message context. */
 export interface RuleSink {
-  report(rule: string, line: Line, offset: number, detail: string): void;
+  report(rule: string, line: Line, offset: number, detail: string, severity?: Severity): void;
 }

@@ -1,18 +1,26 @@
 import { Field, type RuleSink } from './field.js';
-import { showLine, type Line, type SourceLine } from './line.js';
+import { isWsp, showLine, SourceLine, type Line } from './line.js';
 import { ruleById } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
-import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes } from './rules/header-bytes.js';
+import { MergedLines } from './rules/merged-field.js';
+import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes, unescapedFromField } from './rules/header-bytes.js';
 import { checkFieldValues } from './rules/values.js';
 import { connectingHost, mailerName } from './group-by.js';
-import { Eol, type Finding, type OriginFields } from './types.js';
+import { Eol, Severity, Variant, type Finding, type OriginFields } from './types.js';
 
 export interface MessageContext {
   file: string;
   message: number;
-  /** The file's line-ending convention, for `eol-mixed`; undefined for a lone message. */
+  /** The line ending of the file's From_ lines, for `eol-mixed`; undefined for a lone message. */
   fileEol: Eol | undefined;
-  isEnabled(rule: string): boolean;
+  /** The line ending of the file's other lines (`Sniffed.contentEol`); undefined for a lone message. */
+  contentEol: Eol | undefined;
+  /** Whether findings of `rule` are wanted (at `severity`, when it is not the rule's). */
+  isEnabled(rule: string, severity?: Severity): boolean;
+  /** The file's variant, or `message` for a lone message. */
+  variant: Variant;
+  /** The file's lines end with CR, read as LF (see the scanner's `crLines`): shown as ␍ again. */
+  crLines: boolean;
   /** Keep the fields `origin()` reads (`--group-by`). */
   origins: boolean;
 }
@@ -38,10 +46,17 @@ function isBlankLine(line: SourceLine): boolean {
   return true;
 }
 
-/** `eol-mixed` details by the line's and the file's line ending, made once (see `missing` in header-bytes.ts). */
-const eolMixedDetail = Object.fromEntries(
-  Object.values(Eol).map((line) => [line, Object.fromEntries(Object.values(Eol).map((file) => [file, `line ends with ${line.toUpperCase()} in a file whose lines end with ${file.toUpperCase()}`]))]),
-) as Record<Eol, Record<Eol, string>>;
+/** Details by two line endings, made once (see `missing` in header-bytes.ts). */
+const eolDetails = (text: (a: string, b: string) => string): Record<Eol, Record<Eol, string>> =>
+  Object.fromEntries(Object.values(Eol).map((a) => [a, Object.fromEntries(Object.values(Eol).map((b) => [b, text(a.toUpperCase(), b.toUpperCase())]))])) as Record<Eol, Record<Eol, string>>;
+/** `eol-mixed` of a From_ line, by its line ending and that of the file's From_ lines. */
+const fromLineEolDetail = eolDetails((line, file) => `line ends with ${line} in a file whose lines end with ${file}`);
+/** `eol-mixed` of a header, by its lines' ending and that of the file's messages. */
+const headerEolDetail = eolDetails((header, file) => `the header's lines end with ${header} in a file whose lines end with ${file}`);
+const bareLfDetail = 'LF-only line end in a header whose lines end with CRLF';
+const crlfInLfDetail = 'line ends with CRLF in a header whose lines end with LF';
+/** Header lines kept for the line-ending findings once a header has lines of both endings. */
+const maxMixedEolLines = 2 * 50 + 2;
 
 const byOffsetThenRule = (a: Finding, b: Finding): number => a.offset - b.offset || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
 
@@ -76,8 +91,26 @@ export class MessageLinter implements RuleSink {
   private current: Field | undefined;
   private headerLines = 0;
   private headerBytes = 0;
-  private messageEol: Eol | undefined;
-  private eolMixedReported = false;
+  /**
+   * The line endings of the header's lines, tallied as they come and judged at its end
+   * (`judgeEol`): the convention is what most of them end with, so that the odd line is the
+   * finding whichever line comes first. Until a line ends otherwise than the first, only
+   * that first line (where it lies, not copied) and a count are kept.
+   */
+  private eolFirst: Eol | undefined;
+  private eolRun = 0;
+  private eolRunBuf: Uint8Array | undefined;
+  private eolRunStart = 0;
+  private eolRunEnd = 0;
+  private eolRunOffset = 0;
+  private eolRunLineNo = 0;
+  private eolRunLength = 0;
+  /** Every header line after the first that ended otherwise (pinned), while there is room. */
+  private eolMixed: SourceLine[] | undefined;
+  private eolLf = 0;
+  private eolCrlf = 0;
+  /** The From_ line ends otherwise than the file's (reported in the constructor). */
+  private fromLineEolMixed = false;
   private contentLength: number | undefined;
   private contentLengthLine: Line | undefined;
   readonly fromLine: Line | undefined;
@@ -91,8 +124,12 @@ export class MessageLinter implements RuleSink {
    * each such field, and kept only if its value turns out to hold "=?" (encoded words).
    */
   private spare: Field | undefined;
+  /** Merged fields found in lines so far (made at the first line with ": " past its field's colon). */
+  private merged: MergedLines | undefined;
   /** The role bits of the fields that are kept (see field-roles.ts). */
   private readonly keptRoles: number;
+  /** Readers of this file take the ">" off `>From ` lines (every mbox variant but mboxcl2, which escapes nothing). */
+  private readonly unescapesFrom: boolean;
 
   constructor(
     private readonly ctx: MessageContext,
@@ -101,16 +138,23 @@ export class MessageLinter implements RuleSink {
     this.fromLine = fromLine;
     this.anchor = fromLine;
     this.keptRoles = ctx.origins ? -1 : ~Role.origin;
-    if (fromLine) this.noteEol(fromLine);
+    this.unescapesFrom = ctx.variant !== Variant.mboxcl2 && ctx.variant !== Variant.message;
+    // The From_ line is the mbox writer's, so it goes with the file's From_ lines.
+    const fileEol = ctx.fileEol;
+    if (fromLine && fileEol !== undefined && fromLine.eol !== Eol.none && fromLine.eol !== fileEol) {
+      this.report('eol-mixed', fromLine, fromLine.offset + fromLine.length, fromLineEolDetail[fromLine.eol][fileEol]);
+      this.fromLineEolMixed = true;
+    }
   }
 
-  report(rule: string, line: Line, offset: number, detail: string): void {
-    if (!this.ctx.isEnabled(rule)) return;
+  /** `severity` is the rule's unless given (a rule whose weight depends on the file, e.g. its variant). */
+  report(rule: string, line: Line, offset: number, detail: string, severity?: Severity): void {
+    if (!this.ctx.isEnabled(rule, severity)) return;
     // No rule can have reached the limit while the message has fewer findings than that.
     if (this.findings.length >= maxPerRulePerMessage && !this.countPerRule(rule)) return;
     this.findings.push({
       rule,
-      severity: ruleById.get(rule)!.severity,
+      severity: severity ?? ruleById.get(rule)!.severity,
       file: this.ctx.file,
       message: this.ctx.message,
       line: line.lineNo,
@@ -141,25 +185,81 @@ export class MessageLinter implements RuleSink {
   private textOf(line: Line): string {
     if (line.offset !== this.shownOffset) {
       this.shownOffset = line.offset;
-      this.shownText = showLine(line);
+      this.shownText = this.ctx.crLines ? showLine(line).replace(/␊/g, '␍') : showLine(line);
     }
     return this.shownText;
   }
 
-  /**
-   * RFC 5321 §2.3.8 / RFC 5322 §2.1: a header that mostly ends lines with CRLF but has
-   * LF-only lines has bare LFs; a message whose convention differs from the file's was
-   * copied in from elsewhere.
-   */
-  private noteEol(line: Line): void {
-    if (line.eol === 'none') return;
-    this.messageEol ??= line.eol;
-    if (this.messageEol === 'crlf' && line.eol === 'lf') {
-      this.report('bare-lf', line, line.offset + line.length, 'LF-only line end in a header whose lines end with CRLF');
-    } else if (this.ctx.fileEol !== undefined && line.eol !== this.ctx.fileEol && !this.eolMixedReported) {
-      this.eolMixedReported = true;
-      this.report('eol-mixed', line, line.offset + line.length, eolMixedDetail[line.eol][this.ctx.fileEol]);
+  /** Tallies the line ending of a header line (see `eolFirst`). */
+  private noteEol(line: SourceLine): void {
+    const eol = line.eol;
+    if (eol === Eol.none) return;
+    if (this.eolMixed === undefined) {
+      if (eol === this.eolFirst) {
+        this.eolRun++;
+        return;
+      }
+      if (this.eolFirst === undefined) {
+        this.eolFirst = eol;
+        this.eolRun = 1;
+        this.eolRunBuf = line.buf;
+        this.eolRunStart = line.start;
+        this.eolRunEnd = line.end;
+        this.eolRunOffset = line.offset;
+        this.eolRunLineNo = line.lineNo;
+        this.eolRunLength = line.length;
+        return;
+      }
+      this.eolMixed = [];
     }
+    if (eol === Eol.crlf) this.eolCrlf++;
+    else this.eolLf++;
+    if (this.eolMixed.length < maxMixedEolLines) this.eolMixed.push(line.pin());
+  }
+
+  /**
+   * RFC 5321 §2.3.8 / RFC 5322 §2.1: in a header whose lines mostly end with CRLF, an
+   * LF-only line has a bare LF; in one whose lines mostly end with LF (as an mbox stores
+   * them), a CRLF line is the odd one out. A tie goes to the file's convention (CRLF for a
+   * lone message: RFC 5322's). A header whose convention differs from the file's is said
+   * once (a message copied in from elsewhere, or a header written apart from its body).
+   */
+  private judgeEol(): void {
+    const first = this.eolFirst;
+    if (first === undefined) return;
+    const crlf = this.eolCrlf + (first === Eol.crlf ? this.eolRun : 0);
+    const lf = this.eolLf + (first === Eol.lf ? this.eolRun : 0);
+    const file = this.ctx.contentEol;
+    const convention = crlf > lf ? Eol.crlf : lf > crlf ? Eol.lf : file === Eol.lf ? Eol.lf : Eol.crlf;
+    // Nearly every header ends all its lines alike, and as the file does.
+    if (this.eolMixed === undefined && convention === first && (file === first || (file !== Eol.lf && file !== Eol.crlf))) return;
+    const runLine = this.eolRunLine(first);
+    if (convention === Eol.crlf) {
+      // Each bare LF is a place where readers disagree: one finding per line (but for the
+      // first lines, when they all end so, which are told as one).
+      if (first === Eol.lf) {
+        const more = this.eolRun - 1;
+        this.report('bare-lf', runLine, runLine.offset + runLine.length, more === 0 ? bareLfDetail : `${bareLfDetail}; so do the next ${more}`);
+      }
+      for (const line of this.eolMixed ?? []) if (line.eol === Eol.lf) this.report('bare-lf', line, line.offset + line.length, bareLfDetail);
+    } else if (crlf > 0) {
+      // CRLF lines in a header of LF lines are a copy's trace, not a place readers split
+      // differently: one finding, at the first of them, with their number.
+      const at = first === Eol.crlf ? runLine : this.eolMixed!.find((l) => l.eol === Eol.crlf)!;
+      this.report('eol-mixed', at, at.offset + at.length, crlf === 1 ? crlfInLfDetail : `${crlfInLfDetail}; so do ${crlf - 1} more of its lines`);
+    }
+    // A whole entry, From_ line included, in the other convention was reported at its From_ line.
+    const entryReported = this.fromLineEolMixed && this.fromLine!.eol === convention;
+    if ((file === Eol.lf || file === Eol.crlf) && convention !== file && !entryReported) {
+      // At the header's first line that ends as most do (the first to end otherwise than the first line, if that one is odd).
+      const at = first === convention ? runLine : this.eolMixed![0]!;
+      this.report('eol-mixed', at, at.offset + at.length, headerEolDetail[convention][file]);
+    }
+  }
+
+  /** The header's first line that has a line end (kept as `eolRun…`). */
+  private eolRunLine(eol: Eol): SourceLine {
+    return new SourceLine(this.eolRunBuf!, this.eolRunStart, this.eolRunEnd, this.eolRunOffset, this.eolRunLineNo, this.eolRunLength, eol);
   }
 
   /**
@@ -184,16 +284,29 @@ export class MessageLinter implements RuleSink {
     } else if (c.kind === LineKind.continuation) {
       if (this.headerLines === 1) this.report('continuation-first', line, line.offset, 'the header starts with a continuation line');
       if (isBlankLine(line)) this.report('blank-continuation', line, line.offset, 'folded line with only white space');
-      if (this.current) {
-        if (large) this.current.settle();
-        this.current.appendLine(line.buf, line.start, line.end, encodedWordStart);
+      const field = this.current;
+      if (field) {
+        // A continuation line's first ":" may be a merged field's (Exim folds what follows a bare CR).
+        const first = bytes.firstColon;
+        const colon = first >= 0 && isWsp(line.buf[first + 1]) ? first : bytes.colonWsp;
+        if (colon >= 0 && (field.role & Role.structured) === 0 && (this.merged ??= new MergedLines()).line(this, line, line.start, colon, field, true)) field.merged = true;
+        if (large) field.settle();
+        field.appendLine(line.buf, line.start, line.end, encodedWordStart);
       }
     } else {
-      checkFieldName(this, line, c);
+      // A field name starting with ">" may be an escaped From field (see `unescapedFromField`).
+      const from = line.buf[line.start] === 0x3e && this.unescapesFrom ? unescapedFromField(line.buf, line.start, line.end) : undefined;
+      const name = from ?? c;
+      const nameStart = from ? line.start + 1 : line.start;
+      checkFieldName(this, line, name, line.offset + nameStart - line.start);
       this.endField(large);
-      const kept = (c.role & this.keptRoles) !== 0;
+      const kept = (name.role & this.keptRoles) !== 0;
       const field = kept ? new Field() : (this.spare ??= new Field());
-      this.current = field.begin(c, line, line.start + c.colon + 1, encodedWordStart, large);
+      const valueStart = nameStart + name.colon + 1;
+      this.current = field.begin(name, line, valueStart, encodedWordStart, large);
+      field.unescaped = from !== undefined;
+      // Structured fields are read whole at the header's end (`checkMergedValue`).
+      if (bytes.colonWsp >= 0 && (name.role & Role.structured) === 0 && (this.merged ??= new MergedLines()).line(this, line, valueStart, bytes.colonWsp, name, false)) field.merged = true;
       if (kept && this.fields.length < maxFields) this.fields.push(field);
     }
     return true;
@@ -211,7 +324,10 @@ export class MessageLinter implements RuleSink {
   }
 
   /** The header ended; `separated` is false when no empty line ended it. */
-  endHeader(separated: boolean, at: Line | undefined): void {
+  endHeader(separated: boolean, at: SourceLine | undefined): void {
+    // The empty line that ends a header is the header's too (RFC 5322 §2.1).
+    if (separated && at?.length === 0) this.noteEol(at);
+    this.judgeEol();
     this.endField(false);
     this.current = undefined;
     const anchor = this.anchor ?? at;
@@ -220,7 +336,8 @@ export class MessageLinter implements RuleSink {
     // The value checks first: what they find out spares `checkHeaderBlock` some reading
     // (`Field.noColonSpace`). The findings are sorted at `finish`, so the order is free.
     checkFieldValues(this, this.fields, anchor);
-    checkHeaderBlock(this, this.fields, anchor);
+    this.merged?.end(this, this.fields);
+    checkHeaderBlock(this, this.fields, anchor, this.fromLine);
     const cl = this.fields.find((f) => (f.role & Role.contentLength) !== 0);
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {
       this.contentLength = Number(cl.value);
@@ -234,13 +351,32 @@ export class MessageLinter implements RuleSink {
   }
 
   /**
-   * The body's length as the separators delimit it. mboxcl writers count the body without
-   * the empty line that ends the message; some count it, so both are accepted.
+   * True when the header has a Content-Length that fits a body of `bodyLength` octets (up to
+   * the empty line that ends the message, or up to the next From_ line when there is none),
+   * ended by a line end of `lineEnd` octets (that empty line's, or the body's last line's).
+   * Writers differ by one line end, either way: mboxcl writers count the body without the
+   * empty line, some count it, and others (Netscape's, whose messages are not followed by an
+   * empty line) leave out the body's last line end, so the length points at "\nFrom ". Such a
+   * difference only restates where the empty line is (`from-not-after-blank`).
    */
-  checkContentLength(bodyLength: number, trailingBlank: number): void {
-    if (this.contentLength === undefined || !this.contentLengthLine) return;
-    if (this.contentLength === bodyLength || this.contentLength === bodyLength + trailingBlank) return;
-    this.report('content-length-mismatch', this.contentLengthLine, this.contentLengthLine.offset, `Content-Length: ${this.contentLength} but the body has ${bodyLength} octets`);
+  contentLengthFits(bodyLength: number, lineEnd: number): boolean {
+    const cl = this.contentLength;
+    return cl !== undefined && (cl === bodyLength || cl === bodyLength - lineEnd || cl === bodyLength + lineEnd);
+  }
+
+  /**
+   * The body's length as the separators delimit it (see `contentLengthFits`). Content-Length
+   * is what mboxcl and mboxcl2 files are split by; in other files only the readers that trust
+   * it go wrong, so there a mismatch is a warning.
+   */
+  checkContentLength(bodyLength: number, lineEnd: number): void {
+    const line = this.contentLengthLine;
+    if (this.contentLength === undefined || !line || this.contentLengthFits(bodyLength, lineEnd)) return;
+    const variant = this.ctx.variant;
+    const split = variant === Variant.mboxcl || variant === Variant.mboxcl2;
+    const detail = `Content-Length: ${this.contentLength} but the body has ${bodyLength} octets`;
+    if (split) this.report('content-length-mismatch', line, line.offset, detail);
+    else this.report('content-length-mismatch', line, line.offset, `${detail} (this ${variant} file is not split by it, but readers that trust it split elsewhere)`, Severity.warning);
   }
 
   get messageId(): string | undefined {

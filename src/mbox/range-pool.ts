@@ -1,11 +1,11 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { addFoldedCounts, type FoldedCount, type FoldSpec, type Sniffed } from './archive-patterns.js';
+import { addFoldedCounts, type FoldedCount, type FoldSpec } from './archive-patterns.js';
 import type { FromRangeWorker, RangeWorkerData } from './range-protocol.js';
 import { rangeBytesFor, takeRangeWorkers, type PooledWorker } from './range-threads.js';
 import { RangeCutter, type FileRange } from './range-split.js';
 import { RuleTally } from './rule-tally.js';
-import { sniff, sniffBytes } from './sniff.js';
+import { sniff, sniffBytes, type Sniffed } from './sniff.js';
 import type { Eol, Variant } from './types.js';
 
 export interface RangedFileResult {

@@ -4,7 +4,7 @@ import type { StreamedFormat } from './finding-encoder.js';
 import type { RuleSelection } from './rule-filter.js';
 import type { TallyData } from './rule-tally.js';
 import type { FileRange } from './range-split.js';
-import type { Eol, Variant } from './types.js';
+import type { Sniffed } from './sniff.js';
 
 /** What every range worker is configured with, in the first message it gets (`ConfigureMessage`). */
 export interface RangeWorkerData {
@@ -44,7 +44,7 @@ export interface ScanMessage {
   file: string;
   range: FileRange;
   last: boolean;
-  sniffed: { variant: Variant; eol: Eol };
+  sniffed: Sniffed;
   /** The archive patterns found at the file's start, whose findings are folded. */
   fold: FoldSpec[];
 }

@@ -21,12 +21,13 @@ import type { ConfigureMessage, FromRangeWorker, ScanMessage, TurnMessage } from
 import { selectRules } from './rule-filter.js';
 import { RuleTally } from './rule-tally.js';
 import { MboxScanner, RangeEnd } from './scanner.js';
+import type { Severity } from './types.js';
 
 const port = parentPort!;
 
 /** How this worker lints, from its `ConfigureMessage`. */
 interface Configured {
-  isEnabled(rule: string): boolean;
+  isEnabled(rule: string, severity?: Severity): boolean;
   /** Unset for `--summary-only`: findings are counted, not written. */
   formatter: FindingFormatter | undefined;
   outputFd: number;

@@ -9,8 +9,11 @@ export interface RuleSelection {
   minSeverity?: Severity;
 }
 
-/** Resolves `--rule`, `--disable` and `--min-severity` to a predicate; unknown ids are usage errors. */
-export function selectRules(selection: RuleSelection = {}): (rule: string) => boolean {
+/**
+ * Resolves `--rule`, `--disable` and `--min-severity` to a predicate; unknown ids are usage
+ * errors. The predicate is also asked with a finding's severity when that is not its rule's.
+ */
+export function selectRules(selection: RuleSelection = {}): (rule: string, severity?: Severity) => boolean {
   for (const id of [...(selection.only ?? []), ...(selection.disable ?? [])]) {
     if (!ruleById.has(id)) throw new UsageError(`unknown rule "${id}" (see --list-rules)`);
   }
@@ -22,5 +25,5 @@ export function selectRules(selection: RuleSelection = {}): (rule: string) => bo
       .filter((r) => (only ? only.has(r.id) : r.defaultOn) && !disabled.has(r.id) && severityRank[r.severity] >= min)
       .map((r) => r.id),
   );
-  return (rule) => enabled.has(rule);
+  return (rule, severity) => enabled.has(rule) && (severity === undefined || severityRank[severity] >= min);
 }

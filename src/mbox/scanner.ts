@@ -3,14 +3,14 @@ import { lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js'
 import { MessageLinter } from './message-linter.js';
 import { checkFromLine } from './rules/framing.js';
 import { classifyHeaderLine, LineBytes, LineKind, looksLikeFieldStart, scanLineBytes } from './rules/header-bytes.js';
-import { sniff, sniffBytes } from './sniff.js';
-import { Eol, Variant, type Finding, type MessageInfo } from './types.js';
+import { crToLf, sniff, sniffBytes, type Sniffed } from './sniff.js';
+import { Eol, Variant, type Finding, type MessageInfo, type Severity } from './types.js';
 
 export interface ScanOptions {
   file: string;
   /** False when the input is one message as a server stored it, without a From_ line. */
   framing: boolean;
-  isEnabled(rule: string): boolean;
+  isEnabled(rule: string, severity?: Severity): boolean;
   /** Bytes looked at before the variant is decided (tests make it small to exercise chunking). */
   sniffBytes?: number;
   /** Work out each message's origin for `--group-by` (default true); it costs regexes per message. */
@@ -33,7 +33,7 @@ export interface ScanRange {
   startAfterBlank: boolean;
   /** File offset of the next range's From_ line, or undefined for a range that runs to the end. */
   stopAt: number | undefined;
-  sniffed: { variant: Variant; eol: Eol };
+  sniffed: Sniffed;
   /** Asked before each later message: true ends the range there (a worker holding many findings). */
   full(): boolean;
 }
@@ -67,6 +67,9 @@ const tailBytes = 32;
 
 const State = { start: 'start', header: 'header', body: 'body' } as const;
 type State = (typeof State)[keyof typeof State];
+
+/** Length of the line end (LF or CRLF) just before `i`, or 0. */
+const lineEndBefore = (buf: Uint8Array, i: number): number => (i < 1 || buf[i - 1] !== 10 ? 0 : i >= 2 && buf[i - 2] === 13 ? 2 : 1);
 
 /** Length of the empty line that ends just before `i` (0, 1 for LF or 2 for CRLF). */
 export function blankBefore(buf: Uint8Array, i: number): number {
@@ -106,17 +109,26 @@ export class MboxScanner {
   private bodyStart = 0;
   private scanFrom = 0;
   private afterFromLine = false;
-  private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number } | undefined;
+  /** A line longer than `lineKeepBytes` whose end is still to come (see `startLongLine`). */
+  private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number; inBody: boolean } | undefined;
   private inputEnded = false;
   private tail: Buffer = empty;
   /** The last line read while no body had started (the scanner's moving line, or a From_ line). */
-  private lastLine: Line | undefined;
+  private lastLine: SourceLine | undefined;
   /** Each header line in turn (see SourceLine): one object, moved from line to line. */
   private readonly moving = new SourceLine(empty, 0, 0, 0, 0, 0, Eol.none);
   /** What `run` found in the bytes of the line it hands to `headerZoneLine`. */
   private readonly lineBytes = new LineBytes();
   variant: Variant = Variant.mboxo;
   eol: Eol = Eol.none;
+  /** See `Sniffed.contentEol`. */
+  private contentEol: Eol = Eol.none;
+  /**
+   * The file's lines end with CR only (classic Mac OS): no mbox reader splits it, which one
+   * finding says (`cr-line-ends`), and its messages are linted with CR as the line end, each
+   * chunk read with its CRs made LFs (`crToLf`). Offsets stay those of the file.
+   */
+  private crLines = false;
   bytes = 0;
   messages = 0;
 
@@ -127,13 +139,16 @@ export class MboxScanner {
       this.pending = undefined;
       this.variant = range.sniffed.variant;
       this.eol = range.sniffed.eol;
+      this.contentEol = range.sniffed.contentEol;
+      this.crLines = opts.framing && range.sniffed.eol === Eol.cr;
       this.base = this.bytes = this.countedTo = range.start;
     }
   }
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.crLines) b = crToLf(Buffer.from(b));
     this.bytes += b.length;
     this.tail = b.length >= tailBytes ? b.subarray(b.length - tailBytes) : Buffer.concat([this.tail, b]).subarray(-tailBytes);
     if (this.pending) {
@@ -157,7 +172,14 @@ export class MboxScanner {
     this.pending = undefined;
     const found = sniff(all.subarray(0, this.opts.sniffBytes ?? sniffBytes));
     this.eol = found.eol;
+    this.contentEol = found.contentEol;
     if (this.opts.framing) this.variant = found.variant;
+    // A lone message is not an mbox file: there a CR is the bare CR its rules report.
+    this.crLines = this.opts.framing && found.eol === Eol.cr;
+    if (this.crLines) {
+      crToLf(all);
+      this.tail = crToLf(Buffer.from(this.tail));
+    }
     this.feed(all, final);
   }
 
@@ -279,11 +301,14 @@ export class MboxScanner {
     }
   }
 
-  /** A header line longer than `lineKeepBytes`: keep its start, count the rest. */
-  private startLongLine(): void {
-    const p = this.pos;
+  /**
+   * A line longer than `lineKeepBytes` that goes on past the buffer, from buffer index `p`:
+   * keep its start, count the rest. A header line, or in a body a line starting with
+   * "From " (reported with its whole length, wherever the chunks were cut).
+   */
+  private startLongLine(p = this.pos, inBody = false): void {
     const offset = this.base + p;
-    this.long = { offset, lineNo: this.lineAt(offset), prefix: Buffer.from(this.buf.subarray(p, p + lineKeepBytes)), length: this.buf.length - p, lastByte: this.buf[this.buf.length - 1]! };
+    this.long = { offset, lineNo: this.lineAt(offset), prefix: Buffer.from(this.buf.subarray(p, p + lineKeepBytes)), length: this.buf.length - p, lastByte: this.buf[this.buf.length - 1]!, inBody };
     this.pos = this.buf.length;
   }
 
@@ -299,7 +324,18 @@ export class MboxScanner {
     this.long = undefined;
     const eol = nl < 0 ? Eol.none : long.lastByte === 13 ? Eol.crlf : Eol.lf;
     const length = eol === Eol.crlf ? long.length - 1 : long.length;
-    this.headerZoneLine(new SourceLine(long.prefix, 0, Math.min(length, lineKeepBytes), long.offset, long.lineNo, length, eol), this.pos);
+    const line = new SourceLine(long.prefix, 0, Math.min(length, lineKeepBytes), long.offset, long.lineNo, length, eol);
+    if (!long.inBody) {
+      this.headerZoneLine(line, this.pos);
+      return true;
+    }
+    // Too long to be a separator: the body walk goes on from its LF (and the bytes before
+    // that LF stay, for the empty-line test of a From_ line right after it).
+    this.reportUnescapedFrom(line);
+    if (nl >= 0) {
+      this.scanFrom = this.base + nl;
+      this.pos = Math.max(0, nl - 2);
+    }
     return true;
   }
 
@@ -312,7 +348,17 @@ export class MboxScanner {
     this.msgNo++;
     this.msgStart = fromLine?.offset ?? this.base + this.pos;
     this.msg = new MessageLinter(
-      { file: this.opts.file, message: this.msgNo, fileEol: this.opts.framing ? this.eol : undefined, isEnabled: this.opts.isEnabled, origins: this.opts.origins !== false },
+      {
+        file: this.opts.file,
+        message: this.msgNo,
+        // Lines of a CR file are read as LF lines (`crLines`).
+        fileEol: this.opts.framing ? (this.crLines ? Eol.lf : this.eol) : undefined,
+        contentEol: this.opts.framing ? this.contentEol : undefined,
+        isEnabled: this.opts.isEnabled,
+        variant: this.variant,
+        crLines: this.crLines,
+        origins: this.opts.origins !== false,
+      },
       fromLine,
     );
     this.firstMsg ??= this.msg;
@@ -323,10 +369,14 @@ export class MboxScanner {
     this.state = State.header;
   }
 
-  private endMessage(end: number, trailingBlank: number): void {
+  /**
+   * `trailingBlank` is the length of the empty line that ends the message, if any; `lineEnd`
+   * that of the line end just before `end` otherwise (see `MessageLinter.contentLengthFits`).
+   */
+  private endMessage(end: number, trailingBlank: number, lineEnd = 0): void {
     const msg = this.msg!;
     if (this.inputEnded && end === this.bytes) this.checkTrailingNewline(msg);
-    if (this.state === State.body) msg.checkContentLength(Math.max(0, end - trailingBlank - this.bodyStart), trailingBlank);
+    if (this.state === State.body) msg.checkContentLength(Math.max(0, end - trailingBlank - this.bodyStart), trailingBlank || lineEnd);
     const findings = msg.finish();
     this.messages++;
     this.opts.onMessage(
@@ -354,9 +404,11 @@ export class MboxScanner {
     if (this.state === State.start) {
       if (fromLike) {
         this.startMessage(line.pin(), this.opts.range?.startAfterBlank ?? false);
+        this.reportCrLines(line);
         return;
       }
       this.startMessage(undefined, false);
+      this.reportCrLines(line);
       if (framing) this.msg!.report('from-missing-at-start', line, line.offset, 'the file does not start with a From_ line: it is not an mbox, or its start is missing');
     }
     const msg = this.msg!;
@@ -409,7 +461,11 @@ export class MboxScanner {
       this.scanFrom = base + i;
       const start = i + 1;
       const nl = buf.indexOf(10, start);
-      if (nl < 0 && !final && buf.length - start <= lineKeepBytes) return this.keepFrom(base + i - 2);
+      if (nl < 0 && !final) {
+        if (buf.length - start <= lineKeepBytes) return this.keepFrom(base + i - 2);
+        this.startLongLine(start, true);
+        return false;
+      }
       const lineEnd = nl < 0 ? buf.length : nl;
       const crlf = nl > start && buf[nl - 1] === 13;
       const line = this.makeLine(start, crlf ? lineEnd - 1 : lineEnd, nl < 0 ? Eol.none : crlf ? Eol.crlf : Eol.lf);
@@ -426,16 +482,31 @@ export class MboxScanner {
           separator = looks === true;
         }
       }
+      // A From_ line that the message's Content-Length points at separates it too (mboxcl
+      // readers split there), with or without a date or an empty line before it.
+      const endBefore = blank || lineEndBefore(buf, start);
+      if (!separator && line.length <= lineKeepBytes) separator = this.msg!.contentLengthFits(line.offset - blank - this.bodyStart, endBefore);
       if (separator) {
-        this.endMessage(line.offset, blank);
+        this.endMessage(line.offset, blank, endBefore);
         this.pos = nl < 0 ? buf.length : nl + 1;
         this.startMessage(line, blank > 0, parsed);
         this.lastLine = line;
         return true;
       }
-      if (this.variant !== Variant.mboxcl2) {
-        this.msg!.report('unescaped-from', line, line.offset, 'body line starting with "From " is not escaped (">From "): loose mbox readers start a new message here');
-      }
+      this.reportUnescapedFrom(line);
+    }
+  }
+
+  /** Once per file, at its first line (see `crLines`). */
+  private reportCrLines(first: SourceLine): void {
+    if (!this.crLines || first.offset !== 0) return;
+    this.msg!.report('cr-line-ends', first, first.offset + first.length, "the file's lines end with CR only (classic Mac OS): mbox readers end lines at LF, see one line and no message boundaries; its messages are linted here with CR as the line end");
+  }
+
+  /** A body line starting with "From " that is not a separator (mboxcl2 readers skip bodies by their length). */
+  private reportUnescapedFrom(line: Line): void {
+    if (this.variant !== Variant.mboxcl2) {
+      this.msg!.report('unescaped-from', line, line.offset, 'body line starting with "From " is not escaped (">From "): loose mbox readers start a new message here');
     }
   }
 
@@ -444,7 +515,7 @@ export class MboxScanner {
     const buf = this.buf;
     if (final) {
       this.pos = buf.length;
-      this.endMessage(this.base + buf.length, blankBefore(buf, buf.length));
+      this.endMessage(this.base + buf.length, blankBefore(buf, buf.length), lineEndBefore(buf, buf.length));
       this.state = State.start;
       return false;
     }

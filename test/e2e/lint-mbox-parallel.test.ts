@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { longLineMbox, prng } from '../unit/mbox/helpers.js';
 
 /**
  * Big files are linted in ranges by worker threads (--jobs). Whatever the ranges, the
@@ -154,12 +155,48 @@ describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one sc
     }
   });
 
+  it.each([11, 12, 13])('long lines (random, seed %i): one thread and the workers report the same lengths', (seed) => {
+    // Lines around and far past the 64 KiB a line keeps, cut by 64 KiB reads on one thread
+    // and by random small ranges in the workers (issue 20: 200,000 octets were 114,037).
+    const file = join(tmp, `long-${seed}.mbox`);
+    const bytes = longLineMbox(seed, 30);
+    writeFileSync(file, bytes);
+    const sequential = run(['--jobs', '1', '--format', 'ndjson', file]);
+    const lengths = [...sequential.stdout.toString().matchAll(/… \((\d+) octets\)/g)].map((m) => Number(m[1]));
+    expect(lengths.some((n) => n > 65_536)).toBe(true);
+    const rand = prng(seed);
+    for (let round = 0; round < 2; round++) {
+      const size = 2000 + Math.floor(rand() * 300_000);
+      const ranged = run(['--jobs', '2', '--format', 'ndjson', file], parallel(size));
+      expect(ranged.stderr).toBe('');
+      expect(ranged.stdout.toString(), `ranges of ${size}`).toBe(sequential.stdout.toString());
+    }
+    rmSync(file);
+  });
+
+  it('a 200,000-octet unescaped From line after the first MiB is 200,000 octets on one thread and in the workers', () => {
+    const file = join(tmp, 'from-200k.mbox');
+    const message = (n: number, body: string) => `From a@example.org Fri Sep  8 17:44:32 2017\nDate: Fri, 8 Sep 2017 13:44:32 -0400\nFrom: a@example.org\nMessage-ID: <${n}@x>\n\n${body}\n`;
+    const filler = Array.from({ length: 2000 }, (_, n) => message(n, 'hello\n'.repeat(100))).join('');
+    writeFileSync(file, `${filler}${message(2000, `line\nFrom ${'x'.repeat(199_995)}\nafter\n`)}`);
+    for (const [args, env] of [[['--jobs', '1'], {}], [['--jobs', '2'], parallel(100_000)]] as const) {
+      const r = run([...args, '--format', 'ndjson', file], env);
+      const findings = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ rule: 'unescaped-from', severity: 'warning', message: 2001, line: 2000 * 106 + 7 });
+      expect(findings[0].text).toMatch(/… \(200000 octets\)$/);
+      expect(r.status).toBe(0);
+    }
+    rmSync(file);
+  });
+
   it('several files, big and small, keep their order and their summary', () => {
     const small = join(root, 'fixtures/mbox/notspam');
     const sequential = run(['--jobs', '1', small, combined, small]);
     const ranged = run(['--jobs', '2', small, combined, small], parallel(4096));
     expect(ranged.stdout.equals(sequential.stdout)).toBe(true);
-    expect(ranged.stdout.toString()).toMatch(/combined\.mbox: mboxo, LF line endings, \d+ messages/);
+    // The variant is the fixtures' (the first MiB holds all of them): mboxrd, since some escape ">>From ".
+    expect(ranged.stdout.toString()).toMatch(/combined\.mbox: mbox\w+, LF line endings, \d+ messages/);
   });
 
   it('a closed pipe (| head) ends the run quietly', () => {

@@ -34,6 +34,7 @@ export const ruleCatalog: readonly RuleMeta[] = [
   rule('eol-mixed', 'warning', 'framing', "a message's line endings differ from the file's convention", 'RFC 4155 §2 (local line-ending convention)'),
   rule('no-trailing-newline', 'warning', 'framing', 'the file does not end with a line ending (truncated?)', 'RFC 4155 §2'),
   rule('archive-pattern', 'warning', 'framing', "(nearly) every message of the file carries one archiver's transformation (pipermail's \"user at host\", a ctime() Date:): said once, the findings it explains folded (--disable archive-pattern lists them)", 'Mailman pipermail and archive runner; RFC 5322 §3.3, §3.4'),
+  rule('cr-line-ends', 'error', 'framing', "the file's lines end with CR only (classic Mac OS): mbox readers see one line; said once, and its messages are linted with CR as the line end", 'RFC 4155 §2 (lines end with the local convention: LF)'),
   rule('bare-cr', 'error', 'header-bytes', 'a CR not followed by LF in a header: CR is not a line end, readers disagree', 'RFC 5322 §2.2, RFC 5321 §2.3.8'),
   rule('bare-lf', 'error', 'header-bytes', 'an LF-only line in a header whose other lines end with CRLF', 'RFC 5322 §2.1, RFC 5321 §2.3.8'),
   rule('merged-field', 'error', 'header-bytes', 'a structured field value contains " Field-Name: " of a known field (two fields merged)', 'RFC 5322 §3.6 (one field per line)'),

@@ -1,7 +1,8 @@
-import { ValueBytes, type Field, type RuleSink } from '../field.js';
+import type { Field, RuleSink } from '../field.js';
 import { FieldNameCache, hashStart, hashStep } from '../field-name.js';
 import { isFtext, isWsp, latin1, startsWithFrom, type Line, type SourceLine } from '../line.js';
 import { fieldRole, Role, singletonIndex, singletons } from './field-roles.js';
+import { checkMergedValue, checkRewrittenMerge } from './merged-field.js';
 import { addressListOf, isBlankValue, placeholderOf } from './values.js';
 
 export const LineKind = { field: 'field', continuation: 'continuation', envelope: 'envelope', notHeader: 'not-header' } as const;
@@ -55,6 +56,22 @@ export function classifyHeaderLine(bytes: Uint8Array, start = 0, end = bytes.len
   return field.colon === colon - start ? field : { ...field, colon: colon - start };
 }
 
+const fromField = fieldNames.get(Buffer.from('From', 'latin1'), 4);
+
+/**
+ * For a header line `>From [WSP] ":" …` at `bytes[start..end)`: the From field that mbox
+ * readers see once they take the ">" off (mboxrd readers take one off `>+From `, mboxo
+ * readers off `>From `), with its colon's index counted from after the ">". An mbox writer
+ * escaped the line because it starts with "From ", as a From field may (RFC 5322 §4.5.3:
+ * white space before the colon is obsolete syntax), so a second From hides behind the ">".
+ */
+export function unescapedFromField(bytes: Uint8Array, start: number, end: number): Classified | undefined {
+  if (bytes[start] !== 0x3e || end - start < 7 || !startsWithFrom(bytes, start + 1)) return undefined;
+  let colon = start + 6;
+  while (colon < end && isWsp(bytes[colon])) colon++;
+  return colon < end && bytes[colon] === 0x3a ? { ...fromField, colon: colon - start - 1 } : undefined;
+}
+
 /** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */
 export function looksLikeFieldStart(bytes: Uint8Array, from: number, to: number): boolean | undefined {
   let i = from;
@@ -72,6 +89,13 @@ export class LineBytes {
   eightBit = -1;
   /** The line holds "=?" (see `Field.mayHaveEncodedWord`). */
   encodedWordStart = false;
+  /** The line's first ":". */
+  firstColon = -1;
+  /**
+   * The first ":" after the first that white space follows: where a field merged into
+   * another's value would have its name end (`merged-field`). Most values have none.
+   */
+  colonWsp = -1;
 }
 
 /**
@@ -85,15 +109,23 @@ export function scanLineBytes(b: Uint8Array, start: number, stop: number, out: L
   let eightBit = -1;
   let cr = -1;
   let encodedWordStart = false;
+  let firstColon = -1;
+  let colonWsp = -1;
   let nl = -1;
   for (let i = start; ; i++) {
-    // The inner loop skips printable ASCII other than "?" (nearly every byte) at speed.
+    // The inner loop skips printable ASCII other than "?" and ":" (nearly every byte) at speed.
     let c = 0;
-    while (i < stop && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f) i++;
+    while (i < stop && ((c = b[i]!) - 0x20) >>> 0 < 0x5f && c !== 0x3f && c !== 0x3a) i++;
     if (i === stop) break;
     if (c === 0x0a) {
       nl = i;
       break;
+    }
+    if (c === 0x3a) {
+      // Past the first colon (a field's own), one followed by white space is looked for.
+      if (firstColon < 0) firstColon = i;
+      else if (colonWsp < 0 && ((c = b[i + 1]!) === 0x20 || c === 0x09)) colonWsp = i;
+      continue;
     }
     if (c === 0x3f) {
       if (i > start && b[i - 1] === 0x3d) encodedWordStart = true;
@@ -109,6 +141,8 @@ export function scanLineBytes(b: Uint8Array, start: number, stop: number, out: L
   out.control = control;
   out.eightBit = eightBit;
   out.encodedWordStart = encodedWordStart;
+  out.firstColon = firstColon;
+  out.colonWsp = colonWsp;
   return nl;
 }
 
@@ -128,18 +162,18 @@ export function checkLineBytes(sink: RuleSink, line: SourceLine, bytes: LineByte
   return bytes.encodedWordStart;
 }
 
-/** Checks of one field's name as written. */
-export function checkFieldName(sink: RuleSink, line: Line, c: Classified): void {
+/** Checks of one field's name as written; `at` is the offset of its first byte when that is not the line's. */
+export function checkFieldName(sink: RuleSink, line: Line, c: Classified, at = line.offset): void {
   if (c.name.length === 0) {
     sink.report('invalid-field-name', line, line.offset, 'empty field name before ":"');
     return;
   }
   const i = c.badByte;
   if (i >= 0) {
-    sink.report('invalid-field-name', line, line.offset + i, `field name "${c.name}" contains byte 0x${c.name.charCodeAt(i).toString(16).padStart(2, '0')}`);
+    sink.report('invalid-field-name', line, at + i, `field name "${c.name}" contains byte 0x${c.name.charCodeAt(i).toString(16).padStart(2, '0')}`);
     return;
   }
-  if (c.name.length < c.colon) sink.report('space-before-colon', line, line.offset + c.name.length, `white space between "${c.name}" and ":"`);
+  if (c.name.length < c.colon) sink.report('space-before-colon', line, at + c.name.length, `white space between "${c.name}" and ":"`);
 }
 
 const dateIndex = singletons.indexOf('date');
@@ -150,13 +184,10 @@ const senderIndex = singletons.indexOf('sender');
 const firstOf: (Field | undefined)[] = singletons.map(() => undefined);
 
 /**
- * Fields whose name inside another field's value means two lines were merged, as in
- * `Date: Fri, 8 Sep 2017 13:44:33 -0400 (EDT) From: "Example Name" <…>` (design.md incident 1).
+ * Checks that look at the whole header: presence, counts, merged and placeholder values.
+ * `fromLine` is the message's From_ line, if it has one.
  */
-const mergedName = /[ \t\r](From|To|Cc|Bcc|Date|Sender|Reply-To|Subject|Message-ID|In-Reply-To|References|Return-Path|MIME-Version|Content-Type|Content-Transfer-Encoding|X-Mailer|Received):[ \t]/i;
-
-/** Checks that look at the whole header: presence, counts, merged and placeholder values. */
-export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
+export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], anchor: Line, fromLine?: Line): void {
   // A loop: `fill`, a call into the engine's runtime, cost more than these eleven stores.
   for (let i = 0; i < firstOf.length; i++) firstOf[i] = undefined;
   let repeated = false;
@@ -167,25 +198,52 @@ export function checkHeaderBlock(sink: RuleSink, fields: readonly Field[], ancho
       if (firstOf[i] === undefined) firstOf[i] = f;
       else repeated = true;
     }
-    if (f.role & Role.structured && !f.noColonSpace && hasColonThenSpace(f)) {
-      const m = mergedName.exec(f.value);
-      if (m) {
-        const at = latin1(f.line.bytes).indexOf(m[0].slice(1), f.name.length);
-        sink.report('merged-field', f.line, f.line.offset + (at >= 0 ? at : 0), `"${m[1]}:" inside the value of ${f.name}: two header lines were merged`);
-      }
-    }
+    // Merges in other fields were found line by line as they came (`MergedLines`).
+    if (f.role & Role.structured && !f.noColonSpace && (checkMergedValue(sink, f) || (f.role & Role.address && checkRewrittenMerge(sink, f)))) f.merged = true;
     if (f.role & Role.address) {
       const placeholder = placeholderOf(f);
-      if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
+      if (placeholder === '<>') reportNullAddress(sink, f, fields, fromLine);
+      else if (placeholder !== undefined) sink.report('placeholder-address', f.line, f.line.offset, `${f.name} holds the placeholder "${placeholder}": the original address was lost`);
     }
   }
   checkRequired(sink, firstOf[dateIndex], 'date', anchor);
   checkRequired(sink, firstOf[fromIndex], 'from', anchor);
   if (repeated) reportDuplicates(sink, fields);
   const from = firstOf[fromIndex];
-  if (from && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
+  // A From that holds a merged field lists its mailboxes too: the merge is the finding.
+  if (from && !from.merged && !firstOf[senderIndex] && addressListOf(from).mailboxes > 1) {
     sink.report('sender-required', from.line, from.line.offset, 'From lists several mailboxes but there is no Sender field');
   }
+}
+
+/**
+ * `<>` alone in an address field: the SMTP null path (RFC 5321 §4.5.5), the envelope sender
+ * of bounces, which belongs in MAIL FROM and Return-Path, not in a header field. Nothing was
+ * lost, so it is not a placeholder: a From holding it is a From without a mailbox (RFC 5322
+ * §3.6.2: a bounce's is e.g. MAILER-DAEMON@host), any other field an invalid address.
+ */
+function reportNullAddress(sink: RuleSink, f: Field, fields: readonly Field[], fromLine: Line | undefined): void {
+  if (f.lower !== 'from') {
+    sink.report('address-invalid', f.line, f.line.offset, `${f.name}: "<>" is the SMTP null path, not a mailbox`);
+    return;
+  }
+  const bounce = bounceContext(fields, fromLine);
+  sink.report(
+    'empty-required',
+    f.line,
+    f.line.offset,
+    `From holds only the null sender "<>"${bounce === '' ? '' : ` of a bounce (${bounce})`}: it belongs in the envelope (MAIL FROM:<>, Return-Path: <>); From needs a mailbox, e.g. MAILER-DAEMON@host`,
+  );
+}
+
+/** What says that a message is a bounce (RFC 3464 reports, the daemon's envelope sender), or "". */
+function bounceContext(fields: readonly Field[], fromLine: Line | undefined): string {
+  const signs: string[] = [];
+  const type = fields.find((f) => f.lower === 'content-type')?.value;
+  if (type !== undefined && /^\s*multipart\/report\b/i.test(type)) signs.push('Content-Type multipart/report');
+  const sender = fromLine === undefined ? undefined : /^From (\S*)/.exec(latin1(fromLine.bytes))?.[1];
+  if (sender !== undefined && /^(?:MAILER-DAEMON(?:@\S*)?|<>|)$/i.test(sender)) signs.push(`envelope sender ${sender === '' ? 'empty' : sender}`);
+  return signs.join('; ');
 }
 
 /**
@@ -203,7 +261,12 @@ function checkRequired(sink: RuleSink, found: Field | undefined, name: 'date' | 
   else if (isBlankValue(found)) sink.report('empty-required', found.line, found.line.offset, `${found.name} field is empty`);
 }
 
-/** Every repeat of a singleton, grouped by name in the order the names first appear. */
+/**
+ * One finding per repeated singleton, at its first repeat, with how often it occurs and
+ * where first: a header with 51 Cc lines has one problem, not 50. In the order the names
+ * first appear. Places are byte offsets, which a range of the file scanned on its own
+ * knows as the whole scan does (its line numbers count from the range's start).
+ */
 function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
   const byName = new Map<string, Field[]>();
   for (const f of fields) {
@@ -213,25 +276,9 @@ function reportDuplicates(sink: RuleSink, fields: readonly Field[]): void {
     else byName.set(f.lower, [f]);
   }
   for (const list of byName.values()) {
-    for (const dup of list.slice(1)) {
-      sink.report('duplicate-field', dup.line, dup.line.offset, `"${dup.name}" repeats "${list[0]!.name}" (at byte ${list[0]!.line.offset}); at most one is allowed`);
-    }
+    if (list.length < 2) continue;
+    const escaped = list.find((f) => f.unescaped);
+    const hidden = escaped === undefined ? '' : `; the one at byte ${escaped.line.offset} is written ">${list[0]!.name}", which mbox readers un-escape: a field hidden from tools that read the lines as written`;
+    sink.report('duplicate-field', list[1]!.line, list[1]!.line.offset, `"${list[0]!.name}" occurs ${list.length} times, first at byte ${list[0]!.line.offset}; at most one is allowed${hidden}`);
   }
-}
-
-const valueBytes = new ValueBytes();
-
-/**
- * `mergedName` needs ": " or ":\t"; most structured values have neither (times have ":" and
- * a digit). Read from the value's bytes, where a fold (LF or CRLF) stands for the white
- * space that follows it.
- */
-function hasColonThenSpace(f: Field): boolean {
-  const { buf, start, end } = f.valueBytes(valueBytes);
-  for (let i = start; i + 1 < end; i++) {
-    if (buf[i] !== 0x3a) continue;
-    const next = buf[i + 1];
-    if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && buf[i + 2] === 0x0a)) return true;
-  }
-  return false;
 }
