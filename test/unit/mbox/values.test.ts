@@ -76,8 +76,8 @@ describe('addresses, Message-ID and encoded-words', () => {
   });
 
   it('Message-ID needs angle brackets and an @', () => {
-    expect(checkMessageId(' <1@example.org>')).toBeUndefined();
-    expect(checkMessageId('1@example.org')).toBeDefined();
+    expect(checkMessageId(' <1@example.org>').problem).toBeUndefined();
+    expect(checkMessageId('1@example.org').problem).toBeDefined();
   });
 
   it('encoded-words: B must be base64, Q must be printable, encoding B or Q', () => {
@@ -89,14 +89,17 @@ describe('addresses, Message-ID and encoded-words', () => {
 
 describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed', () => {
   it.each([
-    [' <1@example.org> (sent by x)', undefined],
-    [' (a (nested) comment) <1@example.org>', undefined],
-    [' <1@example.org> (escaped \\) paren) ', undefined],
-    [' <1@(comment)example.org>', '"1@ example.org" has a space'],
-    [' <1@example.org> (unterminated', undefined],
-    [' \\(<1@example.org>', 'not an id'],
-  ])('Message-ID %j', (value, problem) => {
-    expect(checkMessageId(value) === undefined).toBe(problem === undefined);
+    [' <1@example.org> (sent by x)', 'valid'],
+    [' (a (nested) comment) <1@example.org>', 'valid'],
+    [' <1@example.org> (escaped \\) paren) ', 'valid'],
+    // obs-id-right is a domain, which may hold CFWS (RFC 5322 §3.6.4, §4.5.4).
+    [' <1@(comment)example.org>', 'obsolete'],
+    // A comment that is never closed is no comment (RFC 5322 §3.2.2).
+    [' <1@example.org> (unterminated', 'invalid'],
+    [' \\(<1@example.org>', 'invalid'],
+  ])('Message-ID %j is %s', (value, verdict) => {
+    const { problem, obsolete } = checkMessageId(value);
+    expect(problem !== undefined ? 'invalid' : obsolete !== undefined ? 'obsolete' : 'valid').toBe(verdict);
   });
 
   it.each([
