@@ -131,8 +131,8 @@ class AddressListParser {
         end = k + 1;
       } else {
         // Any 8-bit byte may stand in a display name (raw-8bit reports it); an addr-spec is read again below.
-        end = k;
-        while (end < n && (end = atextEnd(b, end, n)) < n && b[end]! >= 0x80) end++;
+        end = atextEnd(b, k, n);
+        while (end < n && b[end]! >= 0x80) end = atextEnd(b, end + 1, n);
         if (end === k) break;
       }
       if (c !== dot) words++;
@@ -252,11 +252,14 @@ const emptyElement = 'an empty list element (", ,")';
 
 const parser = new AddressListParser();
 
+/** What the fast path's count of plain mailboxes means. */
+const plainList = (mailboxes: number): AddressCheck => ({ mailboxes, problem: undefined, obsolete: undefined });
+
 /** Number of mailboxes, the first problem and the obsolete forms of an address field's value (`nameLower` tells Bcc). */
 export function checkAddressList(value: string, nameLower = 'to'): AddressCheck {
   const { buf, start, end } = bytesOf(value);
   const plain = plainMailboxCount(buf, start, end);
-  return plain > 0 ? { mailboxes: plain, problem: undefined, obsolete: undefined } : parser.check(buf, start, end, nameLower === 'bcc');
+  return plain > 0 ? plainList(plain) : parser.check(buf, start, end, nameLower === 'bcc');
 }
 
 /** `checkAddressList` without its fast path. */
@@ -271,7 +274,7 @@ export function addressListOf(f: Field): AddressCheck {
   if (f.addresses) return f.addresses as AddressCheck;
   const { buf, start, end } = f.valueBytes(scratch);
   const plain = plainMailboxCount(buf, start, end);
-  const check: AddressCheck = plain > 0 ? { mailboxes: plain, problem: undefined, obsolete: undefined } : parser.check(buf, start, end, f.lower === 'bcc');
+  const check = plain > 0 ? plainList(plain) : parser.check(buf, start, end, f.lower === 'bcc');
   f.noColonSpace = plain > 0;
   f.addresses = check;
   return check;
