@@ -1,4 +1,4 @@
-import { at, atextEnd, backslash, dot, dquote, isSpTab, quotedStringEnd, skipCfws } from './value-lexer.js';
+import { at, atomEnd, codeAt, dot, dquote, quotedStringEnd, skipCfws } from './value-lexer.js';
 
 /**
  * RFC 5322 §3.4.1 addr-spec, `local-part "@" domain`, with the obsolete forms of §4.4: the
@@ -30,84 +30,76 @@ export class AddrSpecScan {
     return this;
   }
 
-  /** Index past the addr-spec at `i` and the CFWS after it, or -1 (`reason` says why). */
-  end(b: Uint8Array, i: number, n: number): number {
-    const local = this.wordsEnd(b, i, n, true);
+  /** Index past the addr-spec in `s` at `i` and the CFWS after it, or -1 (`reason` says why). */
+  end(s: string, i: number): number {
+    const local = this.wordsEnd(s, i, true);
     if (local < 0) return -1;
-    if (local === n || b[local] !== at) return this.fail(local === n ? 'no "@"' : `${describe(b, local)} where "@" should be`);
-    return this.domainEnd(b, local + 1, n);
+    if (local === s.length) return this.fail('no "@"');
+    if (codeAt(s, local) !== at) return this.fail(`${describe(s, local)} where "@" should be`);
+    return this.domainEnd(s, local + 1);
   }
 
   /**
    * Index past dot-separated words from `i` on, CFWS around them: a local part (atoms or
    * quoted strings) or a domain (atoms only), or -1.
    */
-  private wordsEnd(b: Uint8Array, i: number, n: number, local: boolean): number {
+  private wordsEnd(s: string, i: number, local: boolean): number {
     const start = i;
-    i = skipCfws(b, i, n);
+    i = skipCfws(s, i);
     if (i < 0) return this.fail('a comment is not closed');
     if (i > start) this.cfws = true;
+    const part = local ? 'local part' : 'domain';
     let words = 0;
     let quoted = false;
     for (;;) {
+      const c = codeAt(s, i);
       let end: number;
-      if (local && i < n && b[i] === dquote) {
-        end = quotedStringEnd(b, i, n);
+      if (local && c === dquote) {
+        end = quotedStringEnd(s, i);
         if (end < 0) return this.fail('a quoted string is not closed');
         this.quoted = quoted = true;
       } else {
-        end = atextEnd(b, i, n);
-        const part = local ? 'local part' : 'domain';
+        end = atomEnd(s, i);
         if (end === i) {
-          const c = i < n ? b[i]! : -1;
           if (words > 0) return this.fail(c === dot ? `two "." in a row in the ${part}` : `a "." at the end of the ${part}`);
           if (c === dot) return this.fail(`a "." at the start of the ${part}`);
-          return this.fail(c === -1 || c === at || c === 0x3e ? `an empty ${part}` : `${describe(b, i)} in the ${part}`);
+          return this.fail(i === s.length || c === at || c === 0x3e ? `an empty ${part}` : `${describe(s, i)} in the ${part}`);
         }
-        if (end < n && b[end]! >= 0x80) return this.fail(`${describe(b, end)}, which is not UTF-8, in the ${part}`);
+        if (codeAt(s, end) >= 0x80) return this.fail(`${describe(s, end)}, which is not UTF-8, in the ${part}`);
       }
       words++;
-      const after = skipCfws(b, end, n);
+      const after = skipCfws(s, end);
       if (after < 0) return this.fail('a comment is not closed');
-      if (after === n || b[after] !== dot) {
+      if (codeAt(s, after) !== dot) {
         if (after > end) this.cfws = true;
         if (quoted && words > 1) this.quotedDotted = true;
         return after;
       }
-      i = skipCfws(b, after + 1, n);
+      i = skipCfws(s, after + 1);
       if (i < 0) return this.fail('a comment is not closed');
       if (after > end || i > after + 1) this.spacedDots = this.cfws = true;
     }
   }
 
-  /** Index past the domain at `i` (dot-atom, domain literal or obs-domain) and the CFWS after it, or -1. */
-  domainEnd(b: Uint8Array, i: number, n: number): number {
+  /** Index past the domain in `s` at `i` (dot-atom, domain literal or obs-domain) and the CFWS after it, or -1. */
+  domainEnd(s: string, i: number): number {
     const start = i;
-    i = skipCfws(b, i, n);
+    i = skipCfws(s, i);
     if (i < 0) return this.fail('a comment is not closed');
-    if (i === n || b[i] !== 0x5b) return this.wordsEnd(b, start, n, false);
+    if (codeAt(s, i) !== 0x5b) return this.wordsEnd(s, start, false);
     if (i > start) this.cfws = true;
     this.literal = true;
     // RFC 5322 §3.4.1 domain-literal: dtext and FWS between brackets; §4.4 obs-dtext.
-    for (i++; i < n; i++) {
-      const c = b[i]!;
-      if (c === 0x5d) {
-        const after = skipCfws(b, i + 1, n);
-        if (after < 0) return this.fail('a comment is not closed');
-        if (after > i + 1) this.cfws = true;
-        return after;
-      }
-      if (c === 0x5b) return this.fail('"[" inside a domain literal');
-      if (c === backslash) {
-        this.obsLiteral = true;
-        i++;
-      } else if (isSpTab(c) || c === 0x0a || c === 0x0d) {
-        this.literalSpace = true;
-      } else if (c < 0x20 || c === 0x7f) {
-        this.obsLiteral = true;
-      }
-    }
-    return this.fail('a domain literal is not closed with "]"');
+    literal.lastIndex = i;
+    const m = literal.exec(s);
+    if (!m) return this.fail(s.indexOf(']', i) < 0 ? 'a domain literal is not closed with "]"' : '"[" inside a domain literal');
+    const dtext = m[1]!;
+    if (/[ \t\r\n]/.test(dtext)) this.literalSpace = true;
+    if (/[\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(dtext)) this.obsLiteral = true;
+    const after = skipCfws(s, literal.lastIndex);
+    if (after < 0) return this.fail('a comment is not closed');
+    if (after > literal.lastIndex) this.cfws = true;
+    return after;
   }
 
   private fail(reason: string): -1 {
@@ -116,8 +108,11 @@ export class AddrSpecScan {
   }
 }
 
-/** The byte at `i` as a finding names it. */
-export function describe(b: Uint8Array, i: number): string {
-  const c = b[i]!;
-  return c > 0x20 && c < 0x7f ? `"${String.fromCharCode(c)}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+/** A domain literal, its content as group 1 (escapes read as pairs). */
+const literal = /\[((?:[^[\]\\]|\\[\s\S])*)\]/y;
+
+/** The character at `i` of `s` as a finding names it. */
+export function describe(s: string, i: number): string {
+  const c = codeAt(s, i);
+  return c > 0x20 && c < 0x7f ? `"${s[i]}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
 }

@@ -1,16 +1,32 @@
-import type { Field, RuleSink } from '../field.js';
-import { daysInMonth, isPlainValidDate, maxZoneMinutes, months, weekdayOf, weekdays } from './plain-values.js';
-import { bytesOf, isBlankValue, scratch, stripComments } from './value-lexer.js';
+import { stripComments } from './value-lexer.js';
 
 /**
- * The Date field (RFC 5322 §3.3, with the obsolete forms of §4.3). Problems are
- * `[ruleId, detail]` pairs; the caller places them.
+ * The Date field's grammar (RFC 5322 §3.3, with the obsolete forms of §4.3), for the values
+ * that the fast path (values.ts) does not take. Problems are `[ruleId, detail]` pairs; the
+ * caller places them.
  */
 export type ValueProblem = readonly [rule: string, detail: string];
 
 export interface DateCheck {
   readonly problems: readonly ValueProblem[];
   trailing: string;
+}
+
+export const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] as const;
+export const weekdays = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/** No place on Earth keeps a time more than 14 hours from UTC (UTC+14, Line Islands). */
+export const maxZoneMinutes = 14 * 60;
+
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+export const daysInMonth = (year: number, month: number): number =>
+  month === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : monthDays[month]!;
+
+/** Day of the week (0 for Sunday) of a Gregorian date from year 1 on, `month` from 0 (Sakamoto's method). */
+const monthShift = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+export function weekdayOf(year: number, month: number, day: number): number {
+  const y = month < 2 ? year - 1 : year;
+  return (y + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + monthShift[month]! + day) % 7;
 }
 
 /** RFC 5322 §4.3 obsolete zones: readers may treat the military letters as -0000. */
@@ -24,22 +40,6 @@ const obsoleteZones = new Set(['UT', 'GMT', 'EST', 'EDT', 'CST', 'CDT', 'MST', '
  */
 const dateTime =
   /^\s*(?:([A-Za-z]{3})\s*,\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2}))?(?:\s*([AaPp][Mm])(?![A-Za-z]))?(?:\s+([+-]\d{4}|[A-Za-z]{1,5})(?![\w]))?(.*)$/s;
-
-/** What `checkDate` says of a correct date: shared, so not to be changed. */
-const validDate: DateCheck = Object.freeze({ problems: Object.freeze([]), trailing: '' });
-
-export function checkDate(value: string): DateCheck {
-  const { buf, start, end } = bytesOf(value);
-  return isPlainValidDate(buf, start, end) ? validDate : fullDateCheck(value);
-}
-
-/** `checkDate` of a field's value, decoded only when the fast path cannot decide. */
-function checkDateOf(f: Field): DateCheck {
-  const { buf, start, end } = f.valueBytes(scratch);
-  if (!isPlainValidDate(buf, start, end)) return fullDateCheck(f.value);
-  f.noColonSpace = true;
-  return validDate;
-}
 
 /** What is wrong with the zone, if anything (RFC 5322 §3.3 zone, §4.3 obs-zone). */
 function zoneProblem(zone: string | undefined): string | undefined {
@@ -91,12 +91,4 @@ export function fullDateCheck(value: string): DateCheck {
     if (wd.toLowerCase() !== actual) problems.push(['date-weekday', `${dd} ${mon} ${year} is a ${actual[0]!.toUpperCase()}${actual.slice(1)}, not ${wd}`]);
   }
   return { problems, trailing };
-}
-
-/** The Date field's findings: `date-invalid`, `date-zone`, `date-weekday`, `date-trailing-text`. */
-export function checkDateField(sink: RuleSink, f: Field): void {
-  if (isBlankValue(f)) return;
-  const { problems, trailing } = checkDateOf(f);
-  for (const [rule, detail] of problems) sink.report(rule, f.line, f.line.offset, detail);
-  if (trailing !== '') sink.report('date-trailing-text', f.line, f.line.offset, `text after the date: "${trailing.slice(0, 80)}"`);
 }

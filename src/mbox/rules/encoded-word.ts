@@ -1,5 +1,3 @@
-import type { Field, RuleSink } from '../field.js';
-
 /**
  * RFC 2047 encoded-words (`=?charset?B|Q?text?=`) wherever a field holds "=?". Words that
  * stand inside a quoted string are the address grammar's to report (address.ts).
@@ -22,10 +20,4 @@ export function checkEncodedWords(value: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** `encoded-word-invalid` of a field whose value holds "=?". */
-export function checkEncodedWordField(sink: RuleSink, f: Field): void {
-  const problem = checkEncodedWords(f.value);
-  if (problem !== undefined) sink.report('encoded-word-invalid', f.line, f.line.offset, problem);
 }

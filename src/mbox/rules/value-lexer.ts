@@ -1,11 +1,8 @@
-import { ValueBytes, type Field } from '../field.js';
-import { latin1 } from '../line.js';
+import { ValueBytes } from '../field.js';
 
 /**
- * The lexical layer of RFC 5322 §3.2 that the full value grammars share (address,
- * message-id, date, MIME): CFWS, quoted strings, atoms, on a value's bytes `b[i..n)` as
- * `Field.valueBytes` gives them, folds included (a fold's LF or CRLF is white space). Every
- * read is bounded by `n`, not by the buffer, which goes on past the value.
+ * What the value grammars share: the characters they name, RFC 5322 atext, and the lexical
+ * layer of the full grammars of addresses and Message-IDs.
  */
 
 export const [backslash, dquote, lparen, rparen, langle, rangle, comma, semicolon, colon, at, dot] = [
@@ -14,13 +11,12 @@ export const [backslash, dquote, lparen, rparen, langle, rangle, comma, semicolo
 
 export const isSpTab = (c: number): boolean => c === 0x20 || c === 0x09;
 
+const atextList = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-";
+
 /** RFC 5322 §3.2.3 atext, by byte (256 entries: no range check). */
 const atextChars = new Uint8Array(256);
-for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-") atextChars[c.charCodeAt(0)] = 1;
+for (const c of atextList) atextChars[c.charCodeAt(0)] = 1;
 export const isAtext = (c: number): boolean => atextChars[c] === 1;
-
-/** What the checks of one value read (`Field.valueBytes`); each check is done with it before the next fills it. */
-export const scratch = new ValueBytes();
 
 /** `value` as the bytes a field would hand the checks, for the checks called with a string. */
 export function bytesOf(value: string): ValueBytes {
@@ -30,72 +26,58 @@ export function bytesOf(value: string): ValueBytes {
   return out;
 }
 
-/** `value.trim() === ''` without making the trimmed copy (`\s` is the set trim removes). */
-export const isBlank = (value: string): boolean => blank.test(value);
-const blank = /^\s*$/;
+/*
+ * The lexical layer of RFC 5322 §3.2 that the full grammars of addresses and Message-IDs
+ * share: CFWS, quoted strings, atoms, read from a value's unfolded text (latin1) at `i`.
+ * Each is a sticky regex, so that the loops over characters run in the regex engine: the
+ * grammars run for the few values the fast paths leave, and V8 compiles a regex for far
+ * less than the optimized code of a loop inlined into each of them.
+ */
 
-/** The bytes `\s` matches in latin1: HTAB, LF, VT, FF, CR, SP and NBSP. */
-const isLatin1Space = (c: number): boolean => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
-
-/** `isBlank` of a field's value, read from its bytes (folds are white space too). */
-export function isBlankValue(f: Field): boolean {
-  const { buf, start, end } = f.valueBytes(scratch);
-  for (let i = start; i < end; i++) if (!isLatin1Space(buf[i]!)) return false;
-  return true;
-}
+/** A comment with up to three levels of comments in it (RFC 5322 §3.2.2); `deepCommentEnd` reads deeper ones. */
+export const commentSource = String.raw`\((?:[^()\\]|\\[\s\S]|\((?:[^()\\]|\\[\s\S]|\((?:[^()\\]|\\[\s\S])*\))*\))*\)`;
+/** CFWS: white space (a CR that ends no line is white space here: the header-bytes rules report it) and comments. */
+const cfws = new RegExp(String.raw`(?:[ \t\r\n]|${commentSource})*`, 'y');
+/** RFC 5322 §3.2.4 quoted-string, with the obsolete qtext and quoted-pairs of §4.1: any character may be escaped; its content is group 1. */
+export const quotedSource = String.raw`"((?:[^"\\]|\\[\s\S])*)"`;
+const quoted = new RegExp(quotedSource, 'y');
+/** atext and the UTF-8 of other characters (RFC 6532 §3.2; raw-8bit reports them), as latin1. */
+const atom = new RegExp(`(?:[${atextList.replace(/[\\\]^-]/g, '\\$&')}]|[\\xc2-\\xdf][\\x80-\\xbf]|[\\xe0-\\xef][\\x80-\\xbf]{2}|[\\xf0-\\xf4][\\x80-\\xbf]{3})+`, 'y');
+/** A display name's atom may hold any 8-bit byte: raw-8bit reports it. */
+const phraseAtom = new RegExp(`[${atextList.replace(/[\\\]^-]/g, '\\$&')}\\x80-\\xff]+`, 'y');
 
 /**
- * `b[from..to)` as the unfolded value reads it (line endings removed, as `Field.value` does),
- * trimmed: the text a finding quotes, the same whether the value was folded or not.
+ * The character code at `i` of `s`, or -1 past its end: reading past the end with
+ * `charCodeAt` costs the optimized code a deoptimization.
  */
-export function textOf(b: Uint8Array, from: number, to: number): string {
-  const text = latin1(b, from, to);
-  return (text.includes('\n') ? text.replace(/\r?\n/g, '') : text).trim();
+export const codeAt = (s: string, i: number): number => (i < s.length ? s.charCodeAt(i) : -1);
+
+/** Index past what `re` matches at `i`, or -1 when it does not. */
+function matchEnd(re: RegExp, s: string, i: number): number {
+  re.lastIndex = i;
+  return re.test(s) ? re.lastIndex : -1;
 }
 
-/**
- * Index past CFWS from `i` on (RFC 5322 §3.2.2): white space, folds and comments, which
- * nest and hold quoted-pairs; -1 when a comment is not closed. A CR that ends no line is
- * white space here: the header-bytes rules report it, and a reader that splits the line
- * there sees white space too.
- */
-export function skipCfws(b: Uint8Array, i: number, n: number): number {
-  for (;;) {
-    while (i < n && (isSpTab(b[i]!) || b[i] === 0x0a || b[i] === 0x0d)) i++;
-    if (i === n || b[i] !== lparen) return i;
-    let depth = 1;
-    for (i++; i < n && depth > 0; i++) {
-      const c = b[i];
-      if (c === backslash) i++;
-      else if (c === lparen) depth++;
-      else if (c === rparen) depth--;
-    }
-    if (depth > 0) return -1;
-  }
+/** Index past CFWS from `i` on (RFC 5322 §3.2.2); -1 when a comment is not closed. */
+export function skipCfws(s: string, i: number): number {
+  cfws.lastIndex = i;
+  cfws.test(s);
+  i = cfws.lastIndex;
+  // Left: a comment nested deeper than the regex reads, or one that is not closed.
+  return codeAt(s, i) === lparen ? skipDeepCfws(s, i) : i;
 }
 
-/**
- * Index past the quoted string whose opening DQUOTE is at `i` (RFC 5322 §3.2.4, with the
- * obsolete qtext and quoted-pairs of §4.1: any byte may be escaped), or -1 when it is not
- * closed. 8-bit bytes are taken (RFC 6532 §3.2; raw-8bit reports them).
- */
-export function quotedStringEnd(b: Uint8Array, i: number, n: number): number {
-  for (i++; i < n; i++) {
-    const c = b[i];
-    if (c === dquote) return i + 1;
-    if (c === backslash) i++;
-  }
-  return -1;
+/** `skipCfws` from a comment that the regex did not read. */
+function skipDeepCfws(s: string, i: number): number {
+  i = deepCommentEnd(s, i);
+  return i < 0 ? -1 : skipCfws(s, i);
 }
 
-/**
- * Index past the comment whose "(" is at `i`, or -1 when it is not closed: for callers that
- * must tell a comment from the white space around it.
- */
-export function commentEnd(b: Uint8Array, i: number, n: number): number {
+/** Index past the comment whose "(" is at `i`, read one character at a time, or -1 when it is not closed. */
+function deepCommentEnd(s: string, i: number): number {
   let depth = 0;
-  for (; i < n; i++) {
-    const c = b[i];
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c === backslash) i++;
     else if (c === lparen) depth++;
     else if (c === rparen && --depth === 0) return i + 1;
@@ -103,9 +85,31 @@ export function commentEnd(b: Uint8Array, i: number, n: number): number {
   return -1;
 }
 
-/** Comments replaced by a space, for the checks that read a decoded value with regexes. */
+/** Index past the quoted string whose DQUOTE is at `i`, or -1 when it is not closed. */
+export const quotedStringEnd = (s: string, i: number): number => matchEnd(quoted, s, i);
+
+/** Index past the atom at `i` (atext, and UTF-8 as RFC 6532 allows), or `i` when there is none. */
+export const atomEnd = (s: string, i: number): number => Math.max(i, matchEnd(atom, s, i));
+
+/** Index past the display-name atom at `i` (any 8-bit byte too), or `i` when there is none. */
+export const phraseAtomEnd = (s: string, i: number): number => Math.max(i, matchEnd(phraseAtom, s, i));
+
+/** Comments with up to three levels of comments in them, anywhere in a value. */
+const comments = new RegExp(commentSource, 'g');
+
+/**
+ * Comments replaced by a space, for the checks that read a value with regexes (date, MIME);
+ * a comment that is not closed runs to the end of the value.
+ */
 export function stripComments(value: string): string {
   if (!value.includes('(')) return value;
+  const out = value.replace(comments, ' ');
+  // Left: a comment that is not closed, or one nested deeper than the regex reads.
+  return out.includes('(') ? stripCommentsByChar(value) : out;
+}
+
+/** `stripComments` one character at a time. */
+function stripCommentsByChar(value: string): string {
   // Whole runs between comments are copied, not one character at a time.
   let out = '';
   let depth = 0;
@@ -124,32 +128,3 @@ export function stripComments(value: string): string {
   }
   return depth === 0 ? out + value.slice(from) : out;
 }
-
-/**
- * Length of the well-formed UTF-8 sequence of a non-ASCII character at `i`, or 0: RFC 6532
- * §3.2 lets such characters stand where atext does (raw-8bit reports them); other 8-bit
- * bytes are no character of any address.
- */
-export function utf8At(b: Uint8Array, i: number, n: number): number {
-  const c = b[i]!;
-  const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-  if (len === 0 || i + len > n) return 0;
-  for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0;
-  return len;
-}
-
-/** Index past the run of atext (and UTF-8 characters, RFC 6532) from `i` on; `i` when there is none. */
-export function atextEnd(b: Uint8Array, i: number, n: number): number {
-  while (i < n) {
-    const c = b[i]!;
-    if (isAtext(c)) i++;
-    else if (c < 0x80) return i;
-    else {
-      const len = utf8At(b, i, n);
-      if (len === 0) return i;
-      i += len;
-    }
-  }
-  return i;
-}
-

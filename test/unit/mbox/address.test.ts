@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lintMessage } from '../../../src/mbox/index.js';
-import { checkAddressList, fullAddressCheck } from '../../../src/mbox/rules/address.js';
-import { plainMailboxCount } from '../../../src/mbox/rules/plain-values.js';
+import { checkAddressList, fastPaths, fullAddressCheck } from '../../../src/mbox/rules/values.js';
 import { prng } from './helpers.js';
 
 /** The rules of address values. */
@@ -117,16 +116,15 @@ describe('the address fast path', () => {
   it('accepts only what the full grammar accepts, with the same count and nothing obsolete, on generated lists with random damage', () => {
     const random = prng(53224);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-    const mailboxes = ['a@example.org', 'a.b@c.example', 'Alice <alice@example.org>', '"Bob, Jr." <bob@example.org>', 'x y <z@example.org>', '"" <e@x.y>', '<n@x.y>', '. <a@b>', 'Joe Q. Public <j@x.y>'];
-    const damage = ['', '', '(', ')', '\\', '"', ';', ',', '<', '>', '@', ':', '.', ' ', '\t', '\r\n ', '[', ']', '\xe9', '(c)'];
+    const mailboxes = ['a@example.org', 'a.b@c.example', 'Alice <alice@example.org>', '"Bob, Jr." <bob@example.org>', 'x y <z@example.org>', '"" <e@x.y>', '<n@x.y>', '. <a@b>', 'Joe Q. Public <j@x.y>', '"Lincoln, D. (Dan) <x>" <d@f.example>', '"S \\(CAP\\) \\"x\\" \\\\" <s@x.y>', 'J\xf6rg \xc3\xa9 <j@x.y>'];
+    const damage = ['', '', '(', ')', '\\', '"', ';', ',', '<', '>', '@', ':', '.', ' ', '\t', '\r\n ', '[', ']', '\xe9', '(c)', '\x7f', '\x01'];
     let accepted = 0;
     for (let i = 0; i < 30_000; i++) {
       let value = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(mailboxes)).join(pick([', ', ',', ' , ']));
       if (random() < 0.1) value += ' (comment)';
       const at = Math.floor(random() * (value.length + 1));
       value = value.slice(0, at) + pick(damage) + value.slice(at + (random() < 0.3 ? 1 : 0));
-      const bytes = Buffer.from(value, 'latin1');
-      const plain = plainMailboxCount(bytes, 0, bytes.length);
+      const plain = fastPaths.plainMailboxCount(value);
       if (plain < 0) continue;
       accepted++;
       expect(fullAddressCheck(value), value).toEqual({ mailboxes: plain, problem: undefined, obsolete: undefined });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFromLine, parseFromLineBytes } from '../../../src/mbox/from-line.js';
 import { prng, lintPieces } from './helpers.js';
 import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, checkMimeField, findPlaceholder, fullMimeCheck, isBlank, isPlainMimeValue, placeholders } from '../../../src/mbox/rules/values.js';
+import { stripComments } from '../../../src/mbox/rules/value-lexer.js';
 
 describe('From_ line parsing (RFC 4155 §2)', () => {
   it.each([
@@ -111,6 +112,29 @@ describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed
     const r = checkDate(value);
     expect(r.problems).toEqual([]);
     expect(r.trailing).toBe(trailing);
+  });
+
+  it('comments are removed by a regex exactly as one character at a time would (nesting, escapes, comments never closed)', () => {
+    const byChar = (value: string): string => {
+      let out = '';
+      let depth = 0;
+      let from = 0;
+      for (let i = 0; i < value.length; i++) {
+        const c = value[i];
+        if (c === '\\' && depth > 0) i++;
+        else if (c === '(') {
+          if (depth === 0) out += `${value.slice(from, i)} `;
+          depth++;
+        } else if (c === ')' && depth > 0 && --depth === 0) from = i + 1;
+      }
+      return depth === 0 ? out + value.slice(from) : out;
+    };
+    const random = prng(3222);
+    const pieces = ['(', ')', '\\', 'a', ' ', 'bc', '\\(', '\\)', '"', '(x)', '((y))'];
+    for (let i = 0; i < 50_000; i++) {
+      const value = Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      expect(stripComments(value), value).toBe(byChar(value));
+    }
   });
 
   it.each([
