@@ -51,9 +51,9 @@ class AddressListParser {
     this.problem = undefined;
     this.obsolete = [];
     const start = skipCfws(s, 0);
-    if (start < 0) this.problem = `"${s.trim()}": a comment is not closed`;
+    if (start < 0) this.problem = `"${this.text(0, s.length)}": a comment is not closed`;
     // RFC 5322 §3.6.3: Bcc may hold CFWS alone; every other address field needs an address.
-    else if (start === s.length) this.problem = bcc ? undefined : `"${s.trim()}": a comment and no address`;
+    else if (start === s.length) this.problem = bcc ? undefined : `"${this.text(0, s.length)}": a comment and no address`;
     else this.list(start, false);
     const obsolete = this.problem === undefined && this.obsolete.length > 0 ? this.obsolete.join('; ') : undefined;
     return { mailboxes: this.mailboxes, problem: this.problem, obsolete };
@@ -244,9 +244,10 @@ class AddressListParser {
     return codeAt(this.s, i);
   }
 
-  /** The value's text from `from` to `to`, trimmed, as a finding quotes it. */
+  /** The value's text from `from` to `to`, trimmed, as a finding quotes it: 80 characters at most. */
   private text(from: number, to: number): string {
-    return this.s.slice(from, to).trim();
+    const text = this.s.slice(from, to).trim();
+    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
   }
 }
 

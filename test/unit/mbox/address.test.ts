@@ -112,6 +112,13 @@ describe('an encoded-word inside a quoted string is an info finding (item 14, RF
   });
 });
 
+describe('what address findings quote', () => {
+  it('at most 80 characters of the value, then "…"', () => {
+    const name = 'x'.repeat(200);
+    expect(findingsFor(`To: ${name}`)).toEqual([`address-invalid error To: "${'x'.repeat(80)}…": a name without an address`]);
+  });
+});
+
 describe('the address fast path', () => {
   it('accepts only what the full grammar accepts, with the same count and nothing obsolete, on generated lists with random damage', () => {
     const random = prng(53224);
