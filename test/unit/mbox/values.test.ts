@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFromLine, parseFromLineBytes } from '../../../src/mbox/from-line.js';
 import { prng, lintPieces } from './helpers.js';
 import { checkAddressList, checkDate, checkEncodedWords, checkMessageId, checkMimeField, findPlaceholder, fullMimeCheck, isBlank, isPlainMimeValue, placeholders } from '../../../src/mbox/rules/values.js';
+import { stripComments } from '../../../src/mbox/rules/value-lexer.js';
 
 describe('From_ line parsing (RFC 4155 §2)', () => {
   it.each([
@@ -76,8 +77,8 @@ describe('addresses, Message-ID and encoded-words', () => {
   });
 
   it('Message-ID needs angle brackets and an @', () => {
-    expect(checkMessageId(' <1@example.org>')).toBeUndefined();
-    expect(checkMessageId('1@example.org')).toBeDefined();
+    expect(checkMessageId(' <1@example.org>').problem).toBeUndefined();
+    expect(checkMessageId('1@example.org').problem).toBeDefined();
   });
 
   it('encoded-words: B must be base64, Q must be printable, encoding B or Q', () => {
@@ -89,14 +90,17 @@ describe('addresses, Message-ID and encoded-words', () => {
 
 describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed', () => {
   it.each([
-    [' <1@example.org> (sent by x)', undefined],
-    [' (a (nested) comment) <1@example.org>', undefined],
-    [' <1@example.org> (escaped \\) paren) ', undefined],
-    [' <1@(comment)example.org>', '"1@ example.org" has a space'],
-    [' <1@example.org> (unterminated', undefined],
-    [' \\(<1@example.org>', 'not an id'],
-  ])('Message-ID %j', (value, problem) => {
-    expect(checkMessageId(value) === undefined).toBe(problem === undefined);
+    [' <1@example.org> (sent by x)', 'valid'],
+    [' (a (nested) comment) <1@example.org>', 'valid'],
+    [' <1@example.org> (escaped \\) paren) ', 'valid'],
+    // obs-id-right is a domain, which may hold CFWS (RFC 5322 §3.6.4, §4.5.4).
+    [' <1@(comment)example.org>', 'obsolete'],
+    // A comment that is never closed is no comment (RFC 5322 §3.2.2).
+    [' <1@example.org> (unterminated', 'invalid'],
+    [' \\(<1@example.org>', 'invalid'],
+  ])('Message-ID %j is %s', (value, verdict) => {
+    const { problem, obsolete } = checkMessageId(value);
+    expect(problem !== undefined ? 'invalid' : obsolete !== undefined ? 'obsolete' : 'valid').toBe(verdict);
   });
 
   it.each([
@@ -108,6 +112,29 @@ describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed
     const r = checkDate(value);
     expect(r.problems).toEqual([]);
     expect(r.trailing).toBe(trailing);
+  });
+
+  it('comments are removed by a regex exactly as one character at a time would (nesting, escapes, comments never closed)', () => {
+    const byChar = (value: string): string => {
+      let out = '';
+      let depth = 0;
+      let from = 0;
+      for (let i = 0; i < value.length; i++) {
+        const c = value[i];
+        if (c === '\\' && depth > 0) i++;
+        else if (c === '(') {
+          if (depth === 0) out += `${value.slice(from, i)} `;
+          depth++;
+        } else if (c === ')' && depth > 0 && --depth === 0) from = i + 1;
+      }
+      return depth === 0 ? out + value.slice(from) : out;
+    };
+    const random = prng(3222);
+    const pieces = ['(', ')', '\\', 'a', ' ', 'bc', '\\(', '\\)', '"', '(x)', '((y))'];
+    for (let i = 0; i < 50_000; i++) {
+      const value = Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      expect(stripComments(value), value).toBe(byChar(value));
+    }
   });
 
   it.each([
@@ -212,14 +239,14 @@ function damagedFields(values: Record<string, readonly string[]>, inserts: reado
 describe('value checks read folded values in place, as their unfolded text reads', () => {
   // The checks read a field's bytes with the line endings of its continuation lines in
   // them: each finding must be the one the same value written on one line gives.
-  const valueRules = new Set(['date-invalid', 'date-zone', 'date-weekday', 'date-trailing-text', 'address-invalid', 'message-id-invalid', 'mime-header-invalid', 'placeholder-address', 'merged-field', 'empty-required', 'sender-required', 'encoded-word-invalid']);
+  const valueRules = new Set(['date-invalid', 'date-zone', 'date-weekday', 'date-trailing-text', 'address-invalid', 'address-obsolete', 'message-id-invalid', 'message-id-obsolete', 'mime-header-invalid', 'placeholder-address', 'merged-field', 'empty-required', 'sender-required', 'encoded-word-invalid', 'encoded-word-in-quoted-string']);
   const random = prng(5322);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const values: Record<string, readonly string[]> = {
-    Date: ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT)', 'Fri, 8 Sep 2017 13:44:33 -0400', 'Mon, 8 Sep 2017 13:44:33 +0000', '8 Sep 17 13:44 GMT', 'Fri, 8 Sep 2017 13:44:33 -0400 From: "A B" <a@b.example>'],
-    From: ['Alice Example <alice@example.org>', '"Bob, Jr." <bob@example.org>', 'a@example.org, b@example.org', '[no-from]', 'bob@@example.org', 'Carol <carol@example.org> (work)'],
-    To: ['a@example.org, Bob <b@example.org>, "C, D" <c@example.org>', 'friends: a@example.org, b@example.org;', '<unknown@unknown>', 'x y <z@example.org>'],
-    'Message-ID': ['<1.2@example.org>', '<1.2@example.org> (comment)', '1.2@example.org', '<a b@example.org>'],
+    Date: ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT)', 'Fri, 8 Sep 2017 13:44:33 -0400', 'Mon, 8 Sep 2017 13:44:33 +0000', '8 Sep 17 13:44 GMT', 'Fri, 8 Sep 2017 13:44:33 -0400 From: "A B" <a@b.example>', '27 Jun 01 3:36:25 AM', 'Sat, 12 Jan 2002 06:50:21 PM -0400', 'Fri, 8 Sep 2017 13:44:33 -3000'],
+    From: ['Alice Example <alice@example.org>', '"Bob, Jr." <bob@example.org>', 'a@example.org, b@example.org', '[no-from]', 'bob@@example.org', 'Carol <carol@example.org> (work)', '"Marrinan, Shonagh \\(CAP, GCF\\)" <s@example.com>', 'qvaC:"\\My Documents\\x" <a@b>'],
+    To: ['a@example.org, Bob <b@example.org>, "C, D" <c@example.org>', 'friends: a@example.org, b@example.org;', '<unknown@unknown>', 'x y <z@example.org>', 'unlisted-recipients:; (no To-header on input)', 'Mary Smith <@machine.tld:mary@example.net>, , jdoe@test   . example', '"=?iso-8859-1?Q?RPM=2DList?=" <rpm@example.net>'],
+    'Message-ID': ['<1.2@example.org>', '<1.2@example.org> (comment)', '1.2@example.org', '<a b@example.org>', '<9209252113.AA00975@ ebony >', '<"a  b"@MHS>', '<a..b@host>'],
     'Content-Type': ['multipart/alternative; boundary="b1"; charset=utf-8', 'multipart/mixed; charset=x', 'text/plain; charset="utf-8" (c)', 'text/plain;; format=flowed'],
     'MIME-Version': ['1.0', '1.0 (generated)', '1.1'],
     'Content-Transfer-Encoding': ['7bit', ' Quoted-Printable', 'base 64', 'x-uuencode'],
@@ -227,9 +254,13 @@ describe('value checks read folded values in place, as their unfolded text reads
   };
   const damage = ['', '', '', '(', ')', '\\', '"', ';', ',', '<', '>', '@', ':', ': ', '\r', '\t', ' '];
 
-  /** Breaks the value before some of its spaces and tabs (each fold keeps its white space). */
+  /**
+   * Breaks the value before some of its spaces and tabs (each fold keeps its white space),
+   * but not after a CR, which the fold's LF would turn into a CRLF line end: the CR would
+   * leave the value, and the one-line version would not read the same.
+   */
   const fold = (value: string, eol: string): string =>
-    value.replace(/[ \t]/g, (ws) => (random() < 0.4 ? `${eol}${random() < 0.5 ? ws : `${ws}${pick([' ', '\t'])}`}` : ws));
+    value.replace(/[ \t]/g, (ws, at: number) => (random() < 0.4 && value[at - 1] !== '\r' ? `${eol}${random() < 0.5 ? ws : `${ws}${pick([' ', '\t'])}`}` : ws));
 
   const message = (fields: [string, string][], eol: string): Buffer =>
     Buffer.from(`From a@example.org Fri Sep  8 17:44:32 2017${eol}${fields.map(([name, value]) => `${name}: ${value}`).join(eol)}${eol}${eol}body${eol}`, 'latin1');
