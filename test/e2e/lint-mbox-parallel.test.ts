@@ -153,7 +153,8 @@ describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one sc
         expect(ranged.stdout.equals(sequential.stdout), `${file} ranges ${size} held ${held}`).toBe(true);
       }
     }
-  });
+    // About 20 runs of the CLI: on a busy 2-core machine that takes longer than the default 30 s.
+  }, 120_000);
 
   it.each([11, 12, 13])('long lines (random, seed %i): one thread and the workers report the same lengths', (seed) => {
     // Lines around and far past the 64 KiB a line keeps, cut by 64 KiB reads on one thread
