@@ -13,12 +13,11 @@ import {
 import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
 import { milliseconds, wholeNumber } from './option-parsers.js';
-import { configureCommand, setExitCode, waitForStopSignal } from './action.js';
+import { configureCommand, setExitCode } from './action.js';
 import { commandList } from './command-list.js';
 import { timestampsOption } from '../transcript/text-format.js';
-import { ExitCode } from './exit-codes.js';
 
-interface ServeCliOptions {
+export interface ServeCliOptions {
   listen: string;
   mbox?: string;
   fsync?: boolean;
@@ -155,92 +154,9 @@ and long runs).
 It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and exits 0.
 ${SCENARIO_HELP}`)
     .action(async (options: ServeCliOptions, command: Command) => {
-      const { builtInScenarios, findScenario, resolveScenario } = await import('../server/scenarios/registry.js');
-      if (options.listScenarios) {
-        const { formatScenarioList } = await import('../ui/serve-report.js');
-        process.stdout.write(formatScenarioList(builtInScenarios));
-        setExitCode(ExitCode.ok);
-        return;
-      }
-      const { host, port } = parseListenAddress(options.listen);
-      if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
-      if (options.fsync && options.mbox === undefined) throw new UsageError('--fsync applies to --mbox FILE, which is not given');
-      if (options.certOut !== undefined && !options.starttls) throw new UsageError('--cert-out has no certificate to write with --no-starttls');
-      checkScenarioOptions(command, options.scenario === undefined ? undefined : findScenario(options.scenario), options.scenario);
-      const scenario = options.scenario === undefined
-        ? undefined
-        : resolveScenario(options.scenario, { idleMs: options.idle, greylistDelayMs: options.greylistDelay, delayMs: options.delay });
-      const [{ startCaptureServer }, { createServeReporter }, { readPemFile }, { isLoopback }, { X509Certificate }] = await Promise.all([
-        import('../server/capture-server.js'),
-        import('../ui/serve-report.js'),
-        import('../tls/options.js'),
-        import('../session/target.js'),
-        import('node:crypto'),
-      ]);
-      // Under a file-size limit (ulimit -f) the kernel signals SIGXFSZ, whose default is to kill
-      // the process; ignored, the write fails with EFBIG, which the server answers with 452 and
-      // a roll-back of the mbox.
-      process.on('SIGXFSZ', () => undefined);
-      const tlsFiles = options.cert && options.key
-        ? { cert: readPemFile(options.cert, '--cert'), key: readPemFile(options.key, '--key') }
-        : {};
-      const server = await startCaptureServer({
-        host,
-        port,
-        hostname: options.hostname,
-        maxMessageSize: options.maxSize,
-        idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
-        lineTimeoutMs: options.lineTimeout,
-        dataTimeoutMs: options.dataTimeout,
-        dataMinRate: options.dataMinRate,
-        maxConnections: options.maxConnections,
-        maxErrors: options.maxErrors,
-        // A long run must not hold every message: they go to --mbox and the reporter only.
-        keepMessages: false,
-        byteEvents: !options.quiet,
-        ...(options.lint ? { lint: (await import('../mbox/index.js')).lintMessage } : {}),
-        ...(scenario ? { behaviour: scenario.behaviour } : {}),
-        tls: options.starttls,
-        showSecrets: options.showSecrets ?? false,
-        ...(options.mbox !== undefined ? { mboxPath: options.mbox, fsync: options.fsync ?? false } : {}),
-        ...tlsFiles,
-      });
-      if (options.certOut !== undefined && server.certificate !== undefined) {
-        const { writeCertificateFile } = await import('../tls/fingerprint.js');
-        try {
-          writeCertificateFile(options.certOut, server.certificate);
-        } catch (error) {
-          await server.close();
-          throw error;
-        }
-      }
-      const reporter = createServeReporter(server.events, process.stdout, {
-        json: options.json ?? false,
-        quiet: options.quiet ?? false,
-        congested: (congested) => server.holdInput(congested),
-        timestamps: options.timestamps ?? false,
-      });
-      server.onMessage((message) => reporter.message(message));
-      reporter.listening({
-        host: server.host,
-        port: server.port,
-        hostname: server.hostname,
-        mboxPath: options.mbox,
-        certificate: server.certificate === undefined ? undefined : (options.cert ?? 'generated'),
-        certificateFingerprint: server.certificate === undefined ? undefined : new X509Certificate(server.certificate).fingerprint256,
-        maxMessageSize: options.maxSize,
-        maxConnections: options.maxConnections,
-        idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
-        lineTimeoutMs: options.lineTimeout,
-        dataTimeoutMs: options.dataTimeout,
-        dataMinRate: options.dataMinRate,
-        scenario: scenario?.behaviour.name,
-        loopback: isLoopback(server.host),
-      });
-      const signal = await waitForStopSignal();
-      await server.close();
-      reporter.stopped(signal);
-      reporter.dispose();
-      setExitCode(ExitCode.ok);
+      const { findScenario } = await import('../server/scenarios/registry.js');
+      if (!options.listScenarios) checkScenarioOptions(command, options.scenario === undefined ? undefined : findScenario(options.scenario), options.scenario);
+      const { runServeCommand } = await import('./serve-run.js');
+      setExitCode(await runServeCommand(options));
     });
 }
