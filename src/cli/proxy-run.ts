@@ -96,8 +96,10 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
     ...(isLoopback(server.host) ? [] : [`*** listening on a non-loopback address: anyone who can reach ${listening} can send mail through it to ${upstreamText}`]),
     ...(transcript ? [`=== recording to ${transcript.path}`] : []),
   ];
+  // Ctrl-C is taken from here on, before the start-up line tells anyone that the proxy is up.
+  const stopped = waitForStopSignal();
   process.stdout.write(`${lines.join('\n')}\n`);
-  const signal = await waitForStopSignal();
+  const signal = await stopped;
   await server.close();
   stopPrinting();
   transcript?.close();

@@ -73,6 +73,8 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     timestamps: options.timestamps ?? false,
   });
   server.onMessage((message) => reporter.message(message));
+  // Ctrl-C is taken from here on, before the start-up line tells anyone that the server is up.
+  const stopped = waitForStopSignal();
   reporter.listening({
     host: server.host,
     port: server.port,
@@ -89,7 +91,7 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     scenario: scenario?.behaviour.name,
     loopback: isLoopback(server.host),
   });
-  const signal = await waitForStopSignal();
+  const signal = await stopped;
   await server.close();
   reporter.stopped(signal);
   reporter.dispose();
