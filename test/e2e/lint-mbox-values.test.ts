@@ -33,7 +33,7 @@ describe('lint-mbox value grammars on real shapes (issue 16 items 1–4, 9–11,
     ]);
     expect(r.stdout).toContain('To: a route before the address ("<@machine.tld:"); an empty list element (", ,"); white space or a comment next to "." in "jdoe@test   . example"');
     expect(r.stdout).toContain('"<9209252113.AA00975@ ebony >": white space or a comment inside "<…>"');
-    expect(r.stdout).toContain('4 findings (0 errors) in 9 messages');
+    expect(r.stdout).toMatch(/\b4 findings \(0 errors\)/);
     expect(r.status).toBe(0);
   });
 
