@@ -34,8 +34,9 @@ export class AddrSpecScan {
   end(s: string, i: number): number {
     const local = this.wordsEnd(s, i, true);
     if (local < 0) return -1;
-    if (local === s.length) return this.fail('no "@"');
-    if (codeAt(s, local) !== at) return this.fail(`${describe(s, local)} where "@" should be`);
+    const c = codeAt(s, local);
+    if (c === -1 || c === 0x3e) return this.fail('no "@"');
+    if (c !== at) return this.fail(`${describe(s, local)} where "@" should be`);
     return this.domainEnd(s, local + 1);
   }
 

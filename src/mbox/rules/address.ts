@@ -71,7 +71,7 @@ class AddressListParser {
       const from = i;
       i = skipCfws(s, i);
       if (i < 0) return this.fail(from, inGroup, 'a comment is not closed');
-      const c = this.at(i);
+      const c = codeAt(this.s, i);
       if (c === -1 || (inGroup && c === semicolon)) {
         // A "," just before the end of the list or the group ends an empty element.
         if (elements > 0 && codeAt(s, from - 1) === comma) this.note(emptyElement);
@@ -88,7 +88,7 @@ class AddressListParser {
       const before = this.mailboxes;
       this.group = false;
       let end = this.element(i, inGroup);
-      const next = end < 0 ? -1 : this.at(end);
+      const next = end < 0 ? -1 : codeAt(this.s, end);
       if (next !== -1 && next !== comma && !(inGroup && next === semicolon)) {
         end = this.fail(i, inGroup, next === langle ? 'the display name needs quoting' : this.group ? 'text after the ";" that ends the group' : 'text after the address');
       }
@@ -117,7 +117,7 @@ class AddressListParser {
     let words = 0;
     let k = i;
     for (;;) {
-      const c = this.at(k);
+      const c = codeAt(this.s, k);
       let end: number;
       if (c === dquote) {
         end = quotedStringEnd(s, k);
@@ -133,7 +133,7 @@ class AddressListParser {
       k = skipCfws(s, end);
       if (k < 0) return this.fail(i, inGroup, 'a comment is not closed');
     }
-    const stop = this.at(k);
+    const stop = codeAt(this.s, k);
     if (stop === langle) return this.angleAddr(i, k, inGroup);
     if (words === 0) return this.fail(i, inGroup, `${describe(s, k)} where a mailbox should be`);
     if (stop === colon) {
@@ -169,7 +169,7 @@ class AddressListParser {
       k = route;
     }
     const end = this.spec.reset().end(s, k);
-    if (end < 0 || this.at(end) !== rangle) {
+    if (end < 0 || codeAt(this.s, end) !== rangle) {
       const gt = s.indexOf('>', k);
       const spec = this.text(k, gt < 0 ? s.length : gt);
       if (gt < 0) return this.fail(i, inGroup, `no ">" after "<${spec}"`);
@@ -180,7 +180,7 @@ class AddressListParser {
     this.mailboxes++;
     const after = skipCfws(s, end + 1);
     if (after < 0) return this.fail(i, inGroup, 'a comment is not closed');
-    const next = this.at(after);
+    const next = codeAt(this.s, after);
     if (next !== -1 && next !== comma && !(inGroup && next === semicolon)) return this.fail(i, inGroup, 'text after the closing ">"');
     return after;
   }
@@ -193,7 +193,7 @@ class AddressListParser {
     let domains = 0;
     for (;;) {
       i = skipCfws(this.s, i);
-      const c = i < 0 ? -1 : this.at(i);
+      const c = i < 0 ? -1 : codeAt(this.s, i);
       if (c === comma) i++;
       else if (c === colon) return domains > 0 ? i + 1 : -1;
       else if (c === at) {
@@ -237,11 +237,6 @@ class AddressListParser {
       if (first >= 0 && first < end) this.mailboxes++;
       i = end + 1;
     }
-  }
-
-  /** The character code at `i`, or -1 past the end. */
-  private at(i: number): number {
-    return codeAt(this.s, i);
   }
 
   /** The value's text from `from` to `to`, trimmed, as a finding quotes it: 80 characters at most. */

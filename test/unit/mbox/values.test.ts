@@ -86,6 +86,21 @@ describe('addresses, Message-ID and encoded-words', () => {
     expect(checkEncodedWords('=?utf-8?B?Y2Fmw6k?=')).toMatch(/base64/);
     expect(checkEncodedWords('=?utf-8?X?abc?=')).toMatch(/unknown encoding/);
   });
+
+  it.each([
+    // RFC 2047 §4.2: in Q, "=" starts two hex digits; it is never itself.
+    ['=?utf-8?Q?Caf=C3=A9=ZZ?= x', '=?utf-8?Q?Caf=C3=A9=ZZ?=: invalid Q encoding'],
+    ['=?utf-8?Q?a=b?=', '=?utf-8?Q?a=b?=: invalid Q encoding'],
+    // A word without its "?=" is shown as it is by every reader.
+    ['=?utf-8?Q?Caf=C3=A9 and more', '=?utf-8?Q?Caf=C3=A9: not closed with "?="'],
+    ['=?utf-8?Q?what?_is?=', '=?utf-8?Q?what?…: "?" in the encoded text'],
+  ])('encoded-word %j: %s', (value, problem) => {
+    expect(checkEncodedWords(value)).toBe(problem);
+  });
+
+  it.each(['=?utf-8?Q?Caf=C3=A9=3D_x?=', '=?UTF-8?Q?Caf?= =?UTF-8?Q?=C3=A9?=', '=?utf-8*en?Q?Caf=C3=A9?=', 'Is a =? b ?', 'https://example.org/?a=?b', '=?x?y'])('near miss %j: no problem', (value) => {
+    expect(checkEncodedWords(value)).toBeUndefined();
+  });
 });
 
 describe('comments (CFWS, RFC 5322 §3.2.2) are removed before values are parsed', () => {
