@@ -1,4 +1,3 @@
-import { ruleById } from './rules/catalog.js';
 import type { Finding, Severity } from './types.js';
 
 /** One row of the summary: a rule's findings, and how many messages they are in. */
@@ -11,13 +10,16 @@ export interface RuleCount {
 
 /** A tally as plain data, for a range worker's message to the main thread. */
 export interface TallyData {
-  rules: [rule: string, findings: number, messages: number][];
+  rules: [rule: string, severity: Severity, findings: number, messages: number][];
   findings: number;
   errors: number;
   flagged: number;
 }
 
 interface RuleTotals {
+  rule: string;
+  /** A finding's own severity: a rule may report below its usual one (content-length-mismatch in mboxo). */
+  severity: Severity;
   findings: number;
   messages: number;
   /** The last message (`RuleTally.stamp`) counted in `messages`. */
@@ -30,6 +32,7 @@ interface RuleTotals {
  * two ranges, so the tallies of a file's ranges add up.
  */
 export class RuleTally {
+  /** By rule and severity: one row each. */
   private readonly rules = new Map<string, RuleTotals>();
   findings = 0;
   errors = 0;
@@ -46,10 +49,11 @@ export class RuleTally {
   add(f: Finding): void {
     this.findings++;
     if (f.severity === 'error') this.errors++;
-    let totals = this.rules.get(f.rule);
+    const key = f.severity === 'error' ? f.rule : `${f.rule}\u0000${f.severity}`;
+    let totals = this.rules.get(key);
     if (totals === undefined) {
-      totals = { findings: 0, messages: 0, stamp: 0 };
-      this.rules.set(f.rule, totals);
+      totals = { rule: f.rule, severity: f.severity, findings: 0, messages: 0, stamp: 0 };
+      this.rules.set(key, totals);
     }
     totals.findings++;
     if (totals.stamp !== this.stamp) {
@@ -63,13 +67,14 @@ export class RuleTally {
   }
 
   data(): TallyData {
-    return { rules: [...this.rules].map(([rule, t]) => [rule, t.findings, t.messages]), findings: this.findings, errors: this.errors, flagged: this.flagged };
+    return { rules: [...this.rules.values()].map((t) => [t.rule, t.severity, t.findings, t.messages]), findings: this.findings, errors: this.errors, flagged: this.flagged };
   }
 
   merge(other: TallyData): void {
-    for (const [rule, findings, messages] of other.rules) {
-      const totals = this.rules.get(rule);
-      if (totals === undefined) this.rules.set(rule, { findings, messages, stamp: 0 });
+    for (const [rule, severity, findings, messages] of other.rules) {
+      const key = severity === 'error' ? rule : `${rule}\u0000${severity}`;
+      const totals = this.rules.get(key);
+      if (totals === undefined) this.rules.set(key, { rule, severity, findings, messages, stamp: 0 });
       else {
         totals.findings += findings;
         totals.messages += messages;
@@ -82,8 +87,8 @@ export class RuleTally {
 
   /** Rules with the most findings first. */
   summary(): RuleCount[] {
-    return [...this.rules]
-      .map(([rule, t]) => ({ rule, severity: ruleById.get(rule)!.severity, count: t.findings, messages: t.messages }))
+    return [...this.rules.values()]
+      .map((t) => ({ rule: t.rule, severity: t.severity, count: t.findings, messages: t.messages }))
       .sort((a, b) => b.count - a.count || (a.rule < b.rule ? -1 : 1));
   }
 }
