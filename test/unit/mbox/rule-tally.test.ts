@@ -7,6 +7,7 @@ const finding = (rule: string, severity: Finding['severity']): Finding => ({ rul
 describe('RuleTally', () => {
   it("counts a finding under its own severity: a rule reported below its usual one has a row of its own", () => {
     const tally = new RuleTally();
+    tally.nextMessage();
     tally.add(finding('content-length-mismatch', 'error'));
     tally.nextMessage();
     // In an mboxo file a Content-Length mismatch is a warning.
