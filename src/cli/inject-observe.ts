@@ -130,6 +130,24 @@ export function sentMessage(message: MessageLines, ends: LineEnds, eod: EndOfDat
   return terminateLines(message.lines, (i) => terminators[i]!);
 }
 
+/**
+ * The content of a whole DATA payload as a server that reads it to the standard end sees it:
+ * the final CRLF "." CRLF taken off (its CRLF is the last line's own, RFC 5321 §4.1.1.4)
+ * and dot-stuffing undone at each line start after CRLF (§4.5.2).
+ */
+export function contentOfPayload(payload: Buffer): Buffer {
+  const end = payload.length >= 5 && payload.subarray(-5).toString('latin1') === '\r\n.\r\n' ? payload.length - 3 : payload.length;
+  const out: Buffer[] = [];
+  let lineStart = 0;
+  while (lineStart < end) {
+    const crlf = payload.indexOf('\r\n', lineStart, 'latin1');
+    const lineEnd = crlf === -1 || crlf + 2 > end ? end : crlf + 2;
+    out.push(payload.subarray(payload[lineStart] === 0x2e ? lineStart + 1 : lineStart, lineEnd));
+    lineStart = lineEnd;
+  }
+  return Buffer.concat(out);
+}
+
 /** Waits for the copies in the store, with the time waited shown on a terminal. */
 export async function observeSent(plan: ObservePlan, sent: Buffer, traceId: string, progress: NodeJS.WriteStream = process.stderr): Promise<Observation> {
   const where = describeSource(plan.source);

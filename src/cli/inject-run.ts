@@ -44,7 +44,7 @@ import { authFromOptions, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
 import { readPassword } from './password.js';
-import { checkObserveOptions, observeExitCode, observeSent, openObservePlan, sentMessage, traceMessage, lfStore, type ObservePlan } from './inject-observe.js';
+import { checkObserveOptions, contentOfPayload, observeExitCode, observeSent, openObservePlan, sentMessage, traceMessage, lfStore, type ObservePlan } from './inject-observe.js';
 import type { ObserveSource } from '../observe/mailbox-sources.js';
 import { newTraceId } from '../observe/trace.js';
 import type { Observation } from '../observe/observe.js';
@@ -336,7 +336,11 @@ export async function runInjectCommand(targetText: string | undefined, options: 
         // Nothing to look for when the server took no message (every reply a refusal).
         const traced = tracedLines.get(report.variant);
         if (!traced || (!report.accepted && !report.verdict)) continue;
-        const sent = sentMessage(traced, { term: report.term, ...(report.termAfter !== undefined ? { termAfter: report.termAfter } : {}) }, report.eod);
+        // A server that did not end the message at a fake end of data took all that followed
+        // it as content: that is what its copy is compared with, fake end and all.
+        const sent = report.verdict?.classification === 'content' && report.payload
+          ? contentOfPayload(report.payload)
+          : sentMessage(traced, { term: report.term, ...(report.termAfter !== undefined ? { termAfter: report.termAfter } : {}) }, report.eod);
         observations.set(report, await observeSent(observePlan, sent, traceFor(report.variant)));
       }
       exitCode = Math.max(exitCode, observeExitCode([...observations.values()], options.expect));

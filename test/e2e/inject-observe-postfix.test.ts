@@ -63,6 +63,15 @@ describePostfix('inject --observe against Postfix 3.7 delivering to an mbox', (p
     expect(one!.copies[1]!.stored).toContain('Subject: smtpdbg smuggled message');
   });
 
+  it('smtpd_forbid_bare_newline=normalize, --eod lf --smuggle: one message, the fake end\'s "." line deleted, what followed kept as content', async () => {
+    const result = await inject(pf.ports.normalize, ['--eod', 'lf', '--smuggle']);
+    expect(result.code).toBe(0);
+    const [one] = observed(result.stdout);
+    expect(one!.copies).toHaveLength(1);
+    expect(one!.verdict.text).toMatch(/^delivered altered: "\." line removed/);
+    expect(one!.copies[0]!.stored).toContain('\nMAIL FROM:<smtpdbg@localhost>\n');
+  });
+
   it('reject_unauth_pipelining, --eod lf --smuggle: one message stored, ended at the fake end; the smuggled one refused', async () => {
     const result = await inject(pf.ports.pipelining, ['--eod', 'lf', '--smuggle']);
     // ended-early-refused is a finding of its own (the replies); the store holds one copy.

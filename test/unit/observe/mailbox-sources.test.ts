@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseObserveSource, splitMboxEntries, watchMailbox } from '../../../src/observe/mailbox-sources.js';
-import { sentMessage, traceMessage } from '../../../src/cli/inject-observe.js';
+import { contentOfPayload, sentMessage, traceMessage } from '../../../src/cli/inject-observe.js';
 import { hasTrace, newTraceId } from '../../../src/observe/trace.js';
 import { parseEod } from '../../../src/smtp/eod.js';
 
@@ -111,5 +111,10 @@ describe('trace', () => {
     const message = { lines: [Buffer.from('A: 1'), Buffer.from(''), Buffer.from('b')], source: 't' };
     expect(sentMessage(message, { term: 'cr' }, parseEod('crlf')).toString('latin1')).toBe('A: 1\r\rb\r\n');
     expect(sentMessage(message, { term: 'crlf' }, parseEod('lf')).toString('latin1')).toBe('A: 1\r\n\r\nb\n');
+  });
+
+  it('a whole payload as content: the standard end taken off, dot-stuffing undone after CRLF only', () => {
+    const payload = Buffer.from('A: 1\r\n\r\nb\n.\nMAIL FROM:<x>\r\n..dot\r\n.\r\n', 'latin1');
+    expect(contentOfPayload(payload).toString('latin1')).toBe('A: 1\r\n\r\nb\n.\nMAIL FROM:<x>\r\n.dot\r\n');
   });
 });
