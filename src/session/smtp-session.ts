@@ -227,7 +227,7 @@ export class SmtpSession {
   /**
    * QUIT, then wait (bounded) for the server to close. A connection the server already
    * closed, or closes without answering QUIT, is reported as what it is — the failure that
-   * names the last reply before it (design.md, incident 2) — never waited on.
+   * names the last reply before it (incident 2: a server that closes after 535) — never waited on.
    */
   async quit(): Promise<Reply | undefined> {
     const client = this.client;

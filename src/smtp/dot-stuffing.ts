@@ -12,7 +12,7 @@ export interface DotStuffOptions {
   /**
    * Also double a period that follows a bare CR or a bare LF. RFC 5321 only knows CRLF line
    * ends (§2.3.8), but lenient servers treat a bare LF as one (see the Postfix table in
-   * docs/peers.md); set this when the content carries bare terminators and the message must
+   * as Postfix 3.7 was seen to do); set this when the content carries bare terminators and the message must
    * not end early at such a server.
    */
   afterBareTerminators?: boolean;

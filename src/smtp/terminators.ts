@@ -33,7 +33,7 @@ export interface RecognizedLines {
  * The input's line convention, decided by its first LF as an mbox reader decides it
  * (RFC 4155 §2 leaves line ends to the system): CRLF when a CR precedes it, LF otherwise;
  * CR only when there is no LF at all. A bare CR before the first LF is content, not a line
- * end: that is the corruption of design.md's incident 1.
+ * end: that is the corruption of incident 1 (a bare CR that merged Date and From).
  */
 export function detectLineConvention(bytes: Uint8Array): TerminatorName | undefined {
   const lf = bytes.indexOf(0x0a);
@@ -44,7 +44,7 @@ export function detectLineConvention(bytes: Uint8Array): TerminatorName | undefi
 /**
  * Splits input that may use LF, CRLF or CR into lines, by its own convention, so that the
  * lines can be re-terminated. A terminator of another kind stays inside the line as content:
- * a bare CR in an LF file is the very corruption a user wants to replay (design.md,
+ * a bare CR in an LF file is the very corruption a user wants to replay (incident 1,
  * incident 1). In an LF file a CRLF also ends a line, since CRLF ends in LF.
  */
 export function recognizeLines(bytes: Uint8Array): RecognizedLines {

@@ -1,7 +1,7 @@
 /**
  * Proves the test harness itself: the certificates fail verification for the reasons
  * their names promise, the harness's Postfix really accepts, delivers and rejects what
- * peers.md says, STARTTLS works against both real peers, and the raw server and the CLI
+ * Postfix 3.7 was measured to do, STARTTLS works against both real peers, and the raw server and the CLI
  * runner do what the other tests rely on.
  */
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';

@@ -635,7 +635,7 @@ describePostfix('smtpdbg proxy (built) between swaks and Postfix', (pf) => {
     const proxy = await startProxyCli(['--upstream', `${pf.host}:${pf.ports.no}`, '--ca', CA, '--transcript', transcript]);
     const app = await connectRaw(proxy.port);
     await openTransaction(app, { to });
-    // smtpd_forbid_bare_newline=no: Postfix ends the message at LF "." LF (peers.md).
+    // smtpd_forbid_bare_newline=no: Postfix ends the message at LF "." LF (measured on Postfix 3.7).
     await app.send('Subject: bare\r\n\r\nfirst\n.\n');
     expect(await app.readReply()).toMatch(/^250 2\.0\.0 Ok: queued as /);
     await app.send('QUIT\r\n');

@@ -29,7 +29,7 @@
  *   with its default exclusion of $mynetworks, i.e. of every loopback client).
  * - `no`, `normalize`, `reject`: `-o smtpd_forbid_bare_newline=<that>` with
  *   `-o smtpd_forbid_bare_newline_exclusions=` empty, because the default exclusion
- *   ($mynetworks) would exempt the tests' loopback clients (see peers.md).
+ *   ($mynetworks) would exempt the tests' loopback clients.
  * - `pipelining`: as `no`, plus `-o smtpd_data_restrictions=reject_unauth_pipelining`:
  *   a DATA that arrives with more bytes behind it gets 503, so a smuggled second
  *   transaction is refused while the first message still ends at the fake end of data.
@@ -322,7 +322,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 }
 
 /**
- * Postfix commands run within ~2 s of a main.cf change stall for ~2.4 s (peers.md), so
+ * Postfix commands run within ~2 s of a main.cf change stall for ~2.4 s (measured on Debian 12), so
  * the files are dated 10 s back. A pre-existing, foreign config is kept once as
  * `<file>.before-smtpdbg`.
  */

@@ -8,7 +8,7 @@ import { checkAddressList, checkDate, checkMessageId, checkMimeField } from './v
  * `merged-field`: a header line holding a second field, `Name: value`, where a line break
  * was lost. RFC 5322 §2.2 gives each field its own line; a bare CR that a stage of the
  * pipeline turned into a space (Postfix does), or deleted, leaves
- *   Date: Fri, 8 Sep 2017 13:44:33 -0400 (EDT) From: "Example Name" <…>   (design.md incident 1)
+ *   Date: Fri, 8 Sep 2017 13:44:33 -0400 (EDT) From: "Example Name" <…>   (incident 1)
  *   X-Mailer: foo X-Priority: 3
  *   MIME-Version: 1.0Content-Type: text/plain
  * A name followed by ": " also occurs in text ("Re: ", "NOTICE: "), so what stands around

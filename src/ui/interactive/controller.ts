@@ -298,7 +298,7 @@ export class InteractiveController {
     }
     if (event.type === 'reply') status.lastReply = event.code;
     this.update({ status });
-    // The server (or an error) ended the connection: say so now and leave, never wait (design.md).
+    // The server (or an error) ended the connection: say so now and leave, never wait on a dead socket.
     if (event.type === 'close' && event.by !== 'local') {
       queueMicrotask(() => this.finish(closeExpected ? this.exitCodeFromReplies() : ExitCode.failure));
     }

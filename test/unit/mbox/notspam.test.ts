@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { lintMbox } from '../../../src/mbox/index.js';
 import { fixturesDir } from './helpers.js';
 
-describe('notspam (design.md incident 1)', () => {
+describe('notspam (incident 1)', () => {
   const { findings, messages } = lintMbox(readFileSync(join(fixturesDir, 'notspam')), 'notspam');
   const by = (message: number) => findings.filter((f) => f.message === message).map((f) => f.rule).sort();
 
