@@ -71,6 +71,10 @@ async function converse(
   let error: SmtpdbgError | undefined;
   try {
     if (interactive) {
+      // ink draws only its static output, never the status and input lines, when it believes
+      // it runs in CI (a CI or CONTINUOUS_INTEGRATION variable, read when ink loads). Both
+      // stdin and stdout are terminals here: a person is typing, whatever those variables say.
+      for (const name of ['CI', 'CONTINUOUS_INTEGRATION']) if (name in process.env) process.env[name] = 'false';
       // The UI asks for passwords itself (a masked prompt inside ink), so none is passed here.
       const { runInteractiveSession } = await import('../ui/interactive/run.js');
       exitCode = await runInteractiveSession({
