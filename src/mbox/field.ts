@@ -1,5 +1,6 @@
 import { latin1, type Line, type SourceLine } from './line.js';
 import { Eol, type Severity } from './types.js';
+import type { RuleId } from './rules/catalog.js';
 
 /** Cut for unfolded values, so a header of folded lines cannot grow without bound. */
 export const valueKeepChars = 64 * 1024;
@@ -224,5 +225,5 @@ export class Field implements Line {
 
 /** Where problems go; the message linter implements it and fills in message context. */
 export interface RuleSink {
-  report(rule: string, line: Line, offset: number, detail: string, severity?: Severity): void;
+  report(rule: RuleId, line: Line, offset: number, detail: string, severity?: Severity): void;
 }

@@ -1,6 +1,6 @@
 import { Field, type RuleSink } from './field.js';
 import { isWsp, showLine, SourceLine, type Line } from './line.js';
-import { ruleById } from './rules/catalog.js';
+import { ruleById, type RuleId } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
 import { MergedLines } from './rules/merged-field.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes, unescapedFromField } from './rules/header-bytes.js';
@@ -148,7 +148,7 @@ export class MessageLinter implements RuleSink {
   }
 
   /** `severity` is the rule's unless given (a rule whose weight depends on the file, e.g. its variant). */
-  report(rule: string, line: Line, offset: number, detail: string, severity?: Severity): void {
+  report(rule: RuleId, line: Line, offset: number, detail: string, severity?: Severity): void {
     if (!this.ctx.isEnabled(rule, severity)) return;
     // No rule can have reached the limit while the message has fewer findings than that.
     if (this.findings.length >= maxPerRulePerMessage && !this.countPerRule(rule)) return;

@@ -20,7 +20,7 @@ export function selectRules(selection: RuleSelection = {}): (rule: string, sever
   const min = severityRank[selection.minSeverity ?? 'info'];
   const only = selection.only && selection.only.length > 0 ? new Set(selection.only) : undefined;
   const disabled = new Set(selection.disable ?? []);
-  const enabled = new Set(
+  const enabled = new Set<string>(
     ruleCatalog
       .filter((r) => (only ? only.has(r.id) : r.defaultOn) && !disabled.has(r.id) && severityRank[r.severity] >= min)
       .map((r) => r.id),

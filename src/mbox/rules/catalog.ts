@@ -1,7 +1,7 @@
 import type { Severity } from '../types.js';
 
-export interface RuleMeta {
-  id: string;
+export interface RuleMeta<Id extends string = string> {
+  id: Id;
   severity: Severity;
   group: 'framing' | 'header-bytes' | 'values';
   description: string;
@@ -11,17 +11,17 @@ export interface RuleMeta {
   defaultOn: boolean;
 }
 
-const rule = (
-  id: string,
+const rule = <const Id extends string>(
+  id: Id,
   severity: Severity,
   group: RuleMeta['group'],
   description: string,
   source: string,
   defaultOn = true,
-): RuleMeta => ({ id, severity, group, description, source, defaultOn });
+): RuleMeta<Id> => ({ id, severity, group, description, source, defaultOn });
 
 /** Every rule lint-mbox knows, in `--list-rules` order. */
-export const ruleCatalog: readonly RuleMeta[] = [
+export const ruleCatalog = [
   rule('from-missing-at-start', 'error', 'framing', 'the file does not begin with a From_ line', 'RFC 4155 §2'),
   rule('from-empty-sender', 'warning', 'framing', 'From_ line with an empty envelope sender (`From  Mon …`, two spaces)', 'RFC 4155 §2; readers that split on one space misread it'),
   rule('from-sender-spaces', 'warning', 'framing', 'the envelope sender in the From_ line contains spaces', 'RFC 4155 §2 (sender is one token)'),
@@ -66,6 +66,9 @@ export const ruleCatalog: readonly RuleMeta[] = [
   rule('mime-header-invalid', 'warning', 'values', 'MIME-Version, Content-Type or Content-Transfer-Encoding is malformed', 'RFC 2045 §4, §5.1, §6.1; RFC 2046 §5.1.1'),
   rule('missing-message-id', 'info', 'values', 'the header has no Message-ID field', 'RFC 5322 §3.6.4 (SHOULD)'),
   rule('line-over-78', 'info', 'values', 'a header line is longer than 78 characters', 'RFC 5322 §2.1.1 (SHOULD)', false),
-];
+] as const satisfies readonly RuleMeta[];
+
+/** A rule's id: only the catalog's ids compile, so a misspelt id cannot be reported and never fire. */
+export type RuleId = (typeof ruleCatalog)[number]['id'];
 
 export const ruleById: ReadonlyMap<string, RuleMeta> = new Map(ruleCatalog.map((r) => [r.id, r]));

@@ -1,11 +1,12 @@
 import { stripComments } from './value-lexer.js';
+import type { RuleId } from './catalog.js';
 
 /**
  * The Date field's grammar (RFC 5322 §3.3, with the obsolete forms of §4.3), for the values
  * that the fast path (values.ts) does not take. Problems are `[ruleId, detail]` pairs; the
  * caller places them.
  */
-export type ValueProblem = readonly [rule: string, detail: string];
+export type ValueProblem = readonly [rule: RuleId, detail: string];
 
 export interface DateCheck {
   readonly problems: readonly ValueProblem[];
