@@ -1,8 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { isIP } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthError, ConnectionError, InputError, TimeoutError, TlsError } from '../errors.js';
-import { describeImap, type ImapLocation } from '../observe/imap-location.js';
+import { describeImap, type ImapLocation } from './imap-location.js';
 import { verifyReason } from '../tls/describe.js';
 
 /**
@@ -107,26 +106,6 @@ export class ImapStore {
       return copies.sort((x, y) => x.uid - y.uid);
     } catch (error) {
       throw translate(this.location, error);
-    }
-  }
-
-  /** Polls until copies appear and stop changing, or the time is up. */
-  async waitFor(traceId: string, options: { timeoutMs: number; settleMs?: number; pollMs?: number; onWait?: (elapsedMs: number) => void }): Promise<FetchedCopy[]> {
-    const started = Date.now();
-    let seen: { count: number; since: number } | undefined;
-    for (;;) {
-      const copies = await this.find(traceId);
-      const now = Date.now();
-      if (copies.length > 0) {
-        if (!seen || seen.count !== copies.length) seen = { count: copies.length, since: now };
-        else if (now - seen.since >= (options.settleMs ?? 500)) return copies;
-      }
-      if (now - started >= options.timeoutMs) {
-        if (copies.length > 0) return copies;
-        throw new TimeoutError(`the message to appear in ${describeImap(this.location)} (--observe-timeout)`, options.timeoutMs);
-      }
-      options.onWait?.(now - started);
-      await sleep(options.pollMs ?? 250);
     }
   }
 

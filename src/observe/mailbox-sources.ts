@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError, systemErrorCode, TimeoutError, UsageError } from '../errors.js';
 import type { ImapOptions } from '../net/imap-store.js';
-import { describeImap, parseImapUrl, type ImapLocation } from './imap-location.js';
+import { describeImap, parseImapUrl, type ImapLocation } from '../net/imap-location.js';
 import { hasTrace } from './trace.js';
 
 /**
@@ -79,9 +79,13 @@ export async function watchMailbox(source: ObserveSource, imap?: ImapOptions): P
     const store = await ImapStore.open(source.location, imap);
     return {
       waitFor: async (traceId, options) => {
-        const copies = await store.waitFor(traceId, options);
-        if (imap.deleteAfter) await store.delete(copies.map((c) => c.uid));
-        return copies.map((c) => ({ where: `${describeImap(source.location)}, UID ${c.uid}`, bytes: c.bytes }));
+        let found: Awaited<ReturnType<typeof store.find>> = [];
+        const copies = await pollUntilSettled(describeImap(source.location), async () => {
+          found = await store.find(traceId);
+          return { copies: found.map((c) => ({ where: `${describeImap(source.location)}, UID ${c.uid}`, bytes: c.bytes })), fingerprint: found.map((c) => c.uid).join(',') };
+        }, { pollMs: 250, ...options });
+        if (imap.deleteAfter) await store.delete(found.map((c) => c.uid));
+        return copies;
       },
       close: () => store.close(),
     };

@@ -149,7 +149,8 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
   const directory = () => (spoolDirectory ??= mkdtemp(spoolPrefix).catch((error: unknown) => {
     // Not kept: the next large message tries again (the disk may have room by then).
     spoolDirectory = undefined;
-    throw new StorageFailure(`${spoolPrefix}XXXXXX`, error);
+    // Named by its pattern: the directory mkdtemp would have made does not exist.
+    throw new StorageFailure(`${spoolPrefix}*`, error);
   }));
   const openBody = (name: string) => (mbox ? new MboxrdBody(new MessageSpool(directory, name, SPOOL_THRESHOLD)) : undefined);
 
