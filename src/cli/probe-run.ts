@@ -1,4 +1,4 @@
-import { DnsClient } from '../dns/client.js';
+import { DnsClient } from '../net/dns-client.js';
 import { parseDnsServer, systemDnsServer } from '../dns/server-address.js';
 import { UsageError } from '../errors.js';
 import { evaluate, lookupFailure, unresolvable, worstStatus } from '../probe/checks.js';

@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import type { TlsaRecord } from '../dns/client.js';
+import type { TlsaRecord } from '../net/dns-client.js';
 
 /** RFC 6698 §2.1.1 and RFC 7218 names for the fields of a TLSA record. */
 const usageNames = ['PKIX-TA', 'PKIX-EE', 'DANE-TA', 'DANE-EE'];

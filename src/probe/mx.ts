@@ -1,4 +1,4 @@
-import type { MxRecord } from '../dns/client.js';
+import type { MxRecord } from '../net/dns-client.js';
 
 /** How the domain says where its mail goes. */
 export type MxKind =

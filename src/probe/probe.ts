@@ -1,10 +1,10 @@
-import { DnsClient, type DnsAnswer, type MxRecord, type RecordType, type TlsaRecord } from '../dns/client.js';
+import { DnsClient, type DnsAnswer, type MxRecord, type RecordType, type TlsaRecord } from '../net/dns-client.js';
 import { formatDnsServer } from '../dns/server-address.js';
 import { SmtpdbgError } from '../errors.js';
 import { matchDane, type DaneVerdict } from './dane.js';
 import { hasStrayNullMx, planMx, type MxKind } from './mx.js';
 import { parseStsPolicy, parseStsRecords, parseTlsRptRecords, type Parsed, type StsPolicy, type StsRecord, type TlsRptRecord } from './mta-sts.js';
-import { fetchPolicy, type PolicyFetch } from './policy-fetch.js';
+import { fetchPolicy, type PolicyFetch } from '../net/policy-fetch.js';
 import { probeAddress, probeCiphers, probeVersion, TlsVersions, type AddressFacts, type CipherFacts, type ProbeConnection, type VersionFacts } from './smtp-probe.js';
 
 export interface ProbeOptions {

@@ -7,7 +7,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DnsClient } from '../../../src/dns/client.js';
+import { DnsClient } from '../../../src/net/dns-client.js';
 import { nameserverFromResolvConf, parseDnsServer, systemDnsServer } from '../../../src/dns/server-address.js';
 
 type Answer = (query: dnsPacket.DecodedPacket) => Partial<dnsPacket.Packet> | undefined;

@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { TlsaRecord } from '../../../src/dns/client.js';
+import type { TlsaRecord } from '../../../src/net/dns-client.js';
 import { describeTlsa, matchDane } from '../../../src/probe/dane.js';
 import { hasStrayNullMx, planMx } from '../../../src/probe/mx.js';
 

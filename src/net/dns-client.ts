@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { isIP } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { ConnectionError, ProtocolError, TimeoutError } from '../errors.js';
-import { formatDnsServer, type DnsServerAddress } from './server-address.js';
+import { formatDnsServer, type DnsServerAddress } from '../dns/server-address.js';
 
 export type RecordType = 'A' | 'AAAA' | 'MX' | 'TXT' | 'TLSA';
 
