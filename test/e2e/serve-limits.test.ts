@@ -306,7 +306,10 @@ describe('serve frees slots and descriptors', () => {
 
 describe('serve stops cleanly', () => {
   it('exits 0 on SIGINT while a connection it closed unread is in its grace period', async () => {
-    const serve = await startServe(['--quiet', '--idle-timeout', '800']);
+    // The idle timeout is longer than the one-second wait that detects the stall, so serve
+    // cannot close the connection (and start discarding what arrives) before the client's
+    // writes back up, however slow the machine.
+    const serve = await startServe(['--quiet', '--idle-timeout', '2500']);
     let failure: unknown;
     try {
       const client = await halfOpenClient(serve.port);
@@ -319,7 +322,7 @@ describe('serve stops cleanly', () => {
         if (!client.socket.write(chunk)) stalled = !(await Promise.race([new Promise((resolve) => client.socket.once('drain', () => resolve(true))), sleep(1000).then(() => false)]));
       }
       expect(stalled).toBe(true);
-      await sleep(1200);
+      await sleep(3000);
       // The client reads everything now, down to serve's FIN, and keeps its own side open.
       client.socket.resume();
       await waitFor(() => client.state.ended, 5000, "serve's FIN after the idle 421");
