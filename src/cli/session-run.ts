@@ -14,6 +14,7 @@ import { authFromOptions, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import { readPassword } from './password.js';
 import type { SessionCliOptions } from './session.js';
+import { SessionTlsFacts } from './session-tls-facts.js';
 
 async function* stdinLines(): AsyncGenerator<string> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
@@ -54,11 +55,18 @@ async function converse(
   interactive: boolean,
 ): Promise<number> {
   const target = settings.target;
+  // --showcerts, --save-certs, --ocsp, --dane (TLSA is looked up before connecting).
+  if (interactive && SessionTlsFacts.wanted(options)) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane are for scripted sessions (stdin not a terminal)');
+  if (options.ocsp) settings.tls = { ...settings.tls, requestOcsp: true };
+  const tlsFacts = SessionTlsFacts.wanted(options)
+    ? await SessionTlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false })
+    : undefined;
   const transcript = options.transcript
     ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
     : undefined;
   const lastClose = watchClose(events);
   const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout, { timestamps: options.timestamps ?? false });
+  tlsFacts?.watch();
   if (embedded && !options.json && !interactive) {
     events.emit({ type: 'info', t: 0, tls: false, message: `no target given: talking to the embedded capture server on ${formatTarget(target)}` });
   }
@@ -92,8 +100,10 @@ async function converse(
       };
       // Every connection of the run (:reconnect opens more) waits where --pause says.
       const open = async () => {
+        tlsFacts?.connecting();
         const opened = await SmtpSession.connect(settings);
         session = opened;
+        tlsFacts?.connected(opened.client);
         const pause = pauses.size ? pauseBeforeCommands(opened, pauses) : undefined;
         return { opened, pause };
       };
@@ -116,6 +126,10 @@ async function converse(
         await runScript(runner, stdinLines());
       }
       exitCode = (sessions.length ? sessions : [first.opened]).every(everyReplySucceeded) ? ExitCode.ok : ExitCode.problems;
+      const problems = tlsFacts?.problems() ?? [];
+      for (const problem of problems) printError(process.stderr, problem);
+      if (problems.length) exitCode = ExitCode.problems;
+      tlsFacts?.saveCertificates();
     }
   } catch (caught) {
     if (!(caught instanceof SmtpdbgError)) throw caught;
@@ -139,7 +153,7 @@ async function converse(
       exitCode,
       earlier: sessions.slice(0, -1),
     });
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...summary, ...tlsFacts?.json() }, null, 2)}\n`);
   }
   return exitCode;
 }

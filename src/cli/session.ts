@@ -6,8 +6,9 @@ import { QuitAfterStages } from '../session/opening.js';
 import { localCommandHelp } from '../session/local-commands.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
+import type { TlsFactsCliOptions } from './session-tls-facts.js';
 
-export interface SessionCliOptions extends ConnectionCliOptions {
+export interface SessionCliOptions extends ConnectionCliOptions, TlsFactsCliOptions {
   quitAfter?: string;
   from: string;
   to: string[];
@@ -31,6 +32,12 @@ export function registerSession(program: Command): void {
     .option(...timestampsOption)
     .option('--no-dot-stuff', 'send DATA lines starting with "." as they are (no RFC 5321 §4.5.2 transparency; :stuff on|off)')
     .option('--pause <stage=ms>', `scripted mode: wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
+    // The peer's certificates: as PEM, in files, their stapled OCSP status, DANE.
+    .option('--showcerts', "print the server's certificate chain as PEM after the TLS summary (as openssl s_client -showcerts)")
+    .option('--save-certs <dir>', "write the server's chain to DIR/0.pem (its own certificate), 1.pem … (DIR is created)")
+    .option('--ocsp', 'ask the server to staple an OCSP response and check it: status, dates, for this certificate, signature')
+    .option('--dane', "look up TLSA at _PORT._tcp.HOST and match the server's chain against it (RFC 6698, 7671, 7672)")
+    .option('--dns-server <host[:port]>', 'for --dane: ask this DNS server (a validating resolver you trust) instead of the first nameserver of /etc/resolv.conf')
     .addHelpText('after', `
 Local commands (interactive and scripted) start with ':' so that no SMTP line is swallowed:
   ${localCommandHelp.map(([name]) => name).join('  ')}
@@ -40,7 +47,12 @@ default), bytes otherwise as given; a line starting with "." is dot-stuffed and 
 says so, unless :stuff off or --no-dot-stuff.
 
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
-Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)
+--dane: the answer counts only with the AD bit of the DNS server, which says only that THAT
+server validated it: use a validating resolver you trust, on a path you trust.
+
+Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back (or --dane failed with authenticated
+records or a failed lookup, or --ocsp says revoked), 2 usage error or a --save-certs file
+cannot be written, 3 connection/TLS/protocol failure.`)
     .action(async (target: string | undefined, options: SessionCliOptions) => {
       const { runSessionCommand } = await import('./session-run.js');
       setExitCode(await runSessionCommand(target, options));

@@ -5,6 +5,7 @@ import { CommandTracker, type ReplyVerdict } from '../smtp/command-tracker.js';
 import { ReplyParser } from '../smtp/reply-parser.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { describeTlsSocket } from '../tls/describe.js';
+import { readPeerDetails, type TlsPeerDetails } from '../tls/peer-details.js';
 import { drained } from '../io/drained.js';
 import { describeTlsFailure } from '../tls/handshake-failure.js';
 import { attachKeylog } from './keylog.js';
@@ -136,6 +137,7 @@ export class SmtpClient {
       : netConnect({ host: options.host, port: options.port, family: options.family });
     const client = new SmtpClient(options, socket);
     if (tls) attachKeylog(socket as TLSSocket, tls);
+    if (tls) client.watchStapledOcsp(socket as TLSSocket);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -175,6 +177,19 @@ export class SmtpClient {
 
   get tls(): boolean {
     return this.inTls;
+  }
+
+  // The peer's TLS facts that TlsSummary does not carry (probe, --showcerts, --ocsp, --dane).
+  private stapledOcsp: Buffer | null = null;
+
+  /** Keeps the OCSP response a server staples in the handshake (RFC 6066 §8), when asked with requestOcsp. */
+  private watchStapledOcsp(socket: TLSSocket): void {
+    socket.on('OCSPResponse', (response: Buffer | undefined) => (this.stapledOcsp = response && response.length > 0 ? response : null));
+  }
+
+  /** The peer chain as DER, the cipher by OpenSSL's name and the ephemeral key; null before TLS. */
+  tlsPeerDetails(): TlsPeerDetails | null {
+    return this.inTls ? readPeerDetails(this.socket as TLSSocket, this.stapledOcsp) : null;
   }
 
   get closed(): boolean {
@@ -334,6 +349,7 @@ export class SmtpClient {
     plain.removeAllListeners('end');
     const secure = tlsConnect({ socket: plain, ...tlsConnectionOptions(settings) });
     attachKeylog(secure, settings);
+    this.watchStapledOcsp(secure);
     this.socket = secure;
     try {
       await waitForHandshake(secure, 'secureConnect', this.timeoutMs);
@@ -506,6 +522,7 @@ function tlsConnectionOptions(settings: TlsSettings): ConnectionOptions {
     ...(settings.minVersion ? { minVersion: settings.minVersion } : {}),
     ...(settings.maxVersion ? { maxVersion: settings.maxVersion } : {}),
     ...(settings.ciphers ? { ciphers: settings.ciphers } : {}),
+    ...(settings.requestOcsp ? { requestOCSP: true } : {}),
     // Verification is done by describeTlsSocket so that a failure can be shown with its
     // reason and the caller decides (warn, refuse credentials, or fail with --strict-tls).
     rejectUnauthorized: false,

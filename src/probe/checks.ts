@@ -1,4 +1,4 @@
-import { describeTlsa } from './dane.js';
+import { describeTlsa } from '../tls/dane.js';
 import { matchingPattern } from './mta-sts.js';
 import type { AddressProbe, HostFacts, Lookup, ProbeFacts } from './probe.js';
 
@@ -101,7 +101,8 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
     return checks;
   }
   const tls = probe.tls;
-  add('starttls', 'pass', `${tls.protocol ?? 'TLS'} ${tls.cipher ?? ''}`.trim());
+  const leafKey = tls.chain[0]?.publicKey ? `, ${tls.chain[0].publicKey} key${tls.chain[0].signatureAlgorithm ? ` (certificate signed with ${tls.chain[0].signatureAlgorithm})` : ''}` : '';
+  add('starttls', 'pass', `${`${tls.protocol ?? 'TLS'} ${tls.cipher ?? ''}`.trim()}${tls.keyExchange ? `, key exchange ${tls.keyExchange}` : ''}${leafKey}`);
   // Opportunistic STARTTLS (RFC 3207) works with any certificate: a bad one is a warning here,
   // and a failure only where DANE or an MTA-STS policy in enforce mode makes senders check it.
   add('certificate', tls.verified ? 'pass' : 'warn', tls.verified ? `valid for ${host.name}, issued by ${tls.chain[0]?.issuer ?? '?'}` : `not valid for ${host.name}: ${tls.verifyError}`);

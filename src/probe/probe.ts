@@ -1,7 +1,7 @@
 import { DnsClient, type DnsAnswer, type MxRecord, type RecordType, type TlsaRecord } from '../net/dns-client.js';
 import { formatDnsServer } from '../dns/server-address.js';
 import { SmtpdbgError } from '../errors.js';
-import { matchDane, type DaneVerdict } from './dane.js';
+import { matchDane, type DaneVerdict } from '../tls/dane.js';
 import { hasStrayNullMx, planMx, type MxKind } from './mx.js';
 import { parseStsPolicy, parseStsRecords, parseTlsRptRecords, type Parsed, type StsPolicy, type StsRecord, type TlsRptRecord } from './mta-sts.js';
 import { fetchPolicy, type PolicyFetch } from '../net/policy-fetch.js';

@@ -6,7 +6,6 @@ import { formatReplyShort, isSuccess } from '../smtp/reply.js';
 import type { TlsSettings, TlsVersion } from '../tls/options.js';
 import type { TlsSummary } from '../tls/summary.js';
 import { EventStream } from '../transcript/events.js';
-import { negotiatedCipher, peerChainDer } from './peer-chain.js';
 
 export interface ProbeConnection {
   address: string;
@@ -153,7 +152,7 @@ export async function probeAddress(connection: ProbeConnection): Promise<Address
       return facts;
     }
     facts.tls = summary;
-    facts.chainDer = peerChainDer(session.client);
+    facts.chainDer = session.client.tlsPeerDetails()?.chainDer ?? [];
     facts.reached = 'starttls';
     const again = await session.ehlo();
     if (isSuccess(again)) facts.ehloAfterTls = capabilityFacts(session.capsAfterTls);
@@ -190,7 +189,7 @@ async function handshake(connection: ProbeConnection, version: TlsVersion, ciphe
     await session.ehlo();
     const { reply, summary } = await session.starttls();
     if (!summary) return { cipher: null, detail: `STARTTLS refused: ${formatReplyShort(reply)}` };
-    const cipher = negotiatedCipher(session.client);
+    const cipher = session.client.tlsPeerDetails()?.cipher ?? null;
     return { cipher, detail: summary.cipher ?? 'accepted' };
   } catch (error) {
     return { cipher: null, detail: message(error) };

@@ -1,6 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { Asn1Error } from './asn1.js';
+import { certificateFields } from './certificate-fields.js';
 import { pemCertificates, spkiSha256 } from './fingerprint.js';
+import { keyExchangeName, publicKeyName, readEphemeralKey } from './peer-details.js';
 import type { TlsSettings } from './options.js';
 import type { CertificateSummary, TlsSummary } from './summary.js';
 
@@ -32,7 +35,19 @@ function formatName(name: Record<string, string | string[]> | undefined): string
     .join(', ');
 }
 
+/** The certificate's own signature algorithm; null when its DER cannot be read that far. */
+function certificateSignature(der: Buffer): string | null {
+  try {
+    return certificateFields(der).signatureAlgorithm.name;
+  } catch (error) {
+    if (error instanceof Asn1Error) return null;
+    throw error;
+  }
+}
+
 function describeCertificate(cert: PeerCertificate): CertificateSummary {
+  const x509 = new X509Certificate(cert.raw);
+  const signatureAlgorithm = certificateSignature(cert.raw);
   const sans = (cert.subjectaltname ?? '').split(/,\s*/).filter(Boolean);
   const subject = formatName(cert.subject as unknown as Record<string, string>);
   const issuer = formatName(cert.issuer as unknown as Record<string, string>);
@@ -43,9 +58,11 @@ function describeCertificate(cert: PeerCertificate): CertificateSummary {
     validTo: new Date(cert.valid_to).toISOString(),
     subjectAltNames: sans,
     fingerprint256: cert.fingerprint256,
-    spkiSha256: spkiSha256(new X509Certificate(cert.raw)),
+    spkiSha256: spkiSha256(x509),
     serialNumber: cert.serialNumber,
     selfSigned: subject === issuer,
+    publicKey: publicKeyName(x509.publicKey),
+    ...(signatureAlgorithm ? { signatureAlgorithm } : {}),
   };
 }
 
@@ -141,6 +158,8 @@ export function describeTlsSocket(
     cipher: cipher ? cipher.standardName || cipher.name : null,
     servername,
     alpn: socket.alpnProtocol || null,
+    keyExchange: keyExchangeName(readEphemeralKey(socket)),
+    resumed: socket.isSessionReused(),
     chain,
   };
   if (settings.pins?.length) return { ...base, ...pinResult(chain[0]?.fingerprint256, settings.pins, problems) };

@@ -21,6 +21,8 @@ export interface TlsSettings {
   keylogPath?: string;
   /** Leaf certificate fingerprints ("AB:CD:…") that count as verified, and the only ones that do. */
   pins?: string[];
+  /** Ask the server to staple an OCSP response (RFC 6066 §8, status_request). */
+  requestOcsp?: boolean;
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';

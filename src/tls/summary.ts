@@ -17,6 +17,13 @@ export interface CertificateSummary {
   spkiSha256?: { base64: string; hex: string };
   serialNumber: string;
   selfSigned: boolean;
+  /** The public key: "RSA 2048 bits", "EC P-256", "Ed25519". Absent in older transcripts. */
+  publicKey?: string;
+  /**
+   * The algorithm the certificate is signed with by its issuer ("sha256WithRSAEncryption").
+   * Not the handshake's signature: Node does not tell a client which scheme the server signed with.
+   */
+  signatureAlgorithm?: string;
 }
 
 export interface TlsSummary {
@@ -25,6 +32,10 @@ export interface TlsSummary {
   /** Server name sent in the ClientHello (SNI), or null when none was sent (IP targets). */
   servername: string | null;
   alpn: string | null;
+  /** The key-exchange group: "X25519", "ECDH P-256", "DH 2048 bits"; null when none or not known (the server side). Absent in older transcripts. */
+  keyExchange?: string | null;
+  /** Whether the handshake resumed an earlier session. */
+  resumed?: boolean;
   /** The peer's chain, leaf first. */
   chain: CertificateSummary[];
   verified: boolean;

@@ -90,12 +90,14 @@ export function prefixOf(event: SessionEvent): string {
 /** Words for one TLS summary, shared by the text transcript and the screen. */
 function describeTls(summary: TlsSummary): Array<{ kind: 'info' | 'warning'; text: string }> {
   const lines: Array<{ kind: 'info' | 'warning'; text: string }> = [];
-  lines.push({ kind: 'info', text: `TLS started: ${summary.protocol ?? 'unknown protocol'}, ${summary.cipher ?? 'unknown cipher'}${summary.servername ? `, SNI ${summary.servername}` : ', no SNI'}` });
+  const exchange = `${summary.keyExchange ? `, key exchange ${summary.keyExchange}` : ''}${summary.resumed ? ', resumed session' : ''}`;
+  lines.push({ kind: 'info', text: `TLS started: ${summary.protocol ?? 'unknown protocol'}, ${summary.cipher ?? 'unknown cipher'}${exchange}${summary.servername ? `, SNI ${summary.servername}` : ', no SNI'}` });
   summary.chain.forEach((cert, i) => {
     const label = i === 0 ? 'peer certificate' : `  issued by [${i}]`;
     lines.push({ kind: 'info', text: `${label}: subject ${cert.subject || '(empty)'}; issuer ${cert.issuer || '(empty)'}` });
     const indent = ' '.repeat(label.length + 2);
     lines.push({ kind: 'info', text: `${indent}valid ${cert.validFrom} to ${cert.validTo}${cert.subjectAltNames.length ? `; SAN ${cert.subjectAltNames.join(', ')}` : ''}` });
+    if (cert.publicKey) lines.push({ kind: 'info', text: `${indent}key ${cert.publicKey}${cert.signatureAlgorithm ? `; certificate signed with ${cert.signatureAlgorithm}` : ''}` });
     lines.push({ kind: 'info', text: `${indent}SHA-256 ${cert.fingerprint256}` });
     if (cert.spkiSha256) lines.push({ kind: 'info', text: `${indent}SPKI SHA-256 ${cert.spkiSha256.base64} (hex ${cert.spkiSha256.hex}, DANE ${i === 0 ? '3' : '2'} 1 1)` });
   });

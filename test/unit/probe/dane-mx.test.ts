@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { TlsaRecord } from '../../../src/net/dns-client.js';
-import { describeTlsa, matchDane } from '../../../src/probe/dane.js';
+import { describeTlsa, matchDane } from '../../../src/tls/dane.js';
 import { hasStrayNullMx, planMx } from '../../../src/probe/mx.js';
 
 const der = (name: string) => new X509Certificate(readFileSync(new URL(`../../../fixtures/certs/${name}.pem`, import.meta.url))).raw;

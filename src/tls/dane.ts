@@ -86,3 +86,11 @@ export function matchDane(records: TlsaRecord[], chainDer: Buffer[], mxHost: str
   });
   return { matched: verdicts.some((v) => v.matched), records: verdicts };
 }
+
+/** Lines for a session's output: the verdict, then each record with what it matched or why not. */
+export function describeDane(verdict: DaneVerdict, authenticated: boolean): string[] {
+  const head = !authenticated
+    ? `DANE (not authenticated, for information): ${verdict.matched ? 'a record matches' : 'no record matches'} the server's chain`
+    : verdict.matched ? 'DANE: verified: a DNSSEC-authenticated TLSA record matches the server\'s chain' : 'DANE: FAILED: no TLSA record matches the server\'s chain';
+  return [head, ...verdict.records.map((v) => `DANE:   TLSA ${describeTlsa(v.record)} ${v.matched ? 'MATCHES' : 'no match'}: ${v.reason}`)];
+}
