@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BIN, REPO_ROOT } from './run-cli.js';
@@ -212,4 +212,47 @@ export async function startPolicyServer(address: string, policies: Record<string
       await new Promise((done) => server.close(done));
     },
   };
+}
+
+/**
+ * An SMTP server on ADDRESS:PORT (0: any) whose STARTTLS handshake is made by a tls.Server,
+ * so that it can staple `ocsp` (RFC 6066 §8) to clients that ask for it; null staples
+ * nothing. `cert` may hold the chain after the server's own certificate.
+ */
+export async function startStaplingPeer(address: string, port: number, name: string, tls: { cert: Buffer; key: Buffer; ocsp: Buffer | null }): Promise<Peer & { ocspRequests(): number }> {
+  let requests = 0;
+  const listenPort = port || await sharedFreePort([address]);
+  const tlsServer = createTlsServer({ cert: tls.cert, key: tls.key }, (secure) => converse(secure, name, ['8BITMIME']));
+  tlsServer.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
+    requests++;
+    if (tls.ocsp) callback(null, tls.ocsp);
+    else callback(null);
+  });
+  tlsServer.on('tlsClientError', () => undefined);
+  return listen(address, listenPort, (socket) => {
+    socket.write(`220 ${name} ESMTP stapling\r\n`);
+    // The plain connection is handed to the TLS server after the 220 to STARTTLS.
+    converse(socket, name, ['STARTTLS', '8BITMIME'], (plain) => tlsServer.emit('connection', plain));
+  }).then((peer) => ({ ...peer, ocspRequests: () => requests }));
+}
+
+/**
+ * An OCSP response made by `openssl ocsp` acting as the responder of the test CA: `status`
+ * of the certificate `about` (a fixture name), signed by `signer` (default: the CA itself).
+ */
+export async function makeOcspResponse(about: string, status: 'good' | 'revoked', signer = 'ca'): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'smtpdbg-ocsp-'));
+  try {
+    const cert = certFile(`${about}.pem`);
+    const serial = (await run('openssl', ['x509', '-in', cert, '-noout', '-serial'])).stdout.trim().split('=')[1]!;
+    const subject = (await run('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'compat'])).stdout.trim().replace(/^subject=/, '');
+    // index.txt as `openssl ca` keeps it: status, expiry, revocation time, serial, file, subject.
+    const line = status === 'good' ? `V\t301231000000Z\t\t${serial}\tunknown\t${subject}\n` : `R\t301231000000Z\t260101000000Z,keyCompromise\t${serial}\tunknown\t${subject}\n`;
+    await writeFile(join(dir, 'index.txt'), line);
+    await run('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-rsigner', certFile(`${signer}.pem`), '-rkey', certFile(`${signer}-key.pem`), '-CA', certFile('ca.pem'),
+      '-issuer', certFile('ca.pem'), '-cert', cert, '-no_nonce', '-ndays', '7', '-respout', join(dir, 'resp.der')]);
+    return await readFile(join(dir, 'resp.der'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
