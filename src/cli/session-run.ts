@@ -129,7 +129,6 @@ async function converse(
       const problems = tlsFacts?.problems() ?? [];
       for (const problem of problems) printError(process.stderr, problem);
       if (problems.length) exitCode = ExitCode.problems;
-      tlsFacts?.saveCertificates();
     }
   } catch (caught) {
     if (!(caught instanceof SmtpdbgError)) throw caught;
@@ -155,5 +154,7 @@ async function converse(
     });
     process.stdout.write(`${JSON.stringify({ ...summary, ...tlsFacts?.json() }, null, 2)}\n`);
   }
+  // Thrown to the entry point, which reports it as every output's write failure is (exit 2).
+  tlsFacts?.saveCertificates();
   return exitCode;
 }
