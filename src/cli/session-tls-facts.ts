@@ -70,7 +70,7 @@ export class SessionTlsFacts {
   ) {}
 
   static wanted(options: TlsFactsCliOptions): boolean {
-    return Boolean(options.showcerts || options.saveCerts !== undefined || options.ocsp || options.dane);
+    return Boolean(options.showcerts || options.saveCerts !== undefined || options.ocsp || options.dane || options.dnsServer !== undefined);
   }
 
   /** Checks the options and looks up TLSA for --dane (before connecting: matching then needs no waiting). */
