@@ -146,8 +146,8 @@ function checkSignature(basic: NonNullable<OcspResponse['basic']>, issuer: X509C
   if (hash === undefined) return { ok: false, words: `not verified: signature algorithm ${basic.signatureAlgorithm.name} is not supported here` };
   const signers: Array<{ cert: X509Certificate; label: string }> = [{ cert: issuer, label: `the issuer (${oneLine(issuer.subject)})` }];
   for (const der of basic.certs) {
-    const cert = new X509Certificate(der);
-    if (cert.fingerprint256 === issuer.fingerprint256) continue;
+    const cert = x509OrUndefined(der);
+    if (!cert || cert.fingerprint256 === issuer.fingerprint256) continue;
     const delegated = cert.verify(issuer.publicKey) && (cert.keyUsage ?? []).includes(OCSP_SIGNING);
     if (delegated) signers.push({ cert, label: `the responder ${oneLine(cert.subject)}, delegated by the issuer` });
   }
@@ -163,6 +163,15 @@ function checkSignature(basic: NonNullable<OcspResponse['basic']>, issuer: X509C
 
 const oneLine = (name: string) => name.replace(/\n/g, ', ');
 
+/** A certificate the responder sent along; one that cannot be parsed signs nothing. */
+function x509OrUndefined(der: Buffer): X509Certificate | undefined {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What a stapled OCSP response says about the leaf of `chainDer` at `now`: the status, its
  * dates, whether it is about this certificate, and whether its signature verifies. `trusted`
@@ -174,24 +183,27 @@ export function checkOcspResponse(der: Buffer | null, chainDer: Buffer[], truste
     revokedAt: null, revocationReason: null, matchesLeaf: false, signature: 'not checked', signatureVerified: false, problems: [],
   };
   if (!report.stapled) return report;
-  let parsed: OcspResponse;
+  // The response comes from the peer: whatever it holds ends as a problem in words, never as a crash.
   try {
-    parsed = parseOcspResponse(der!);
+    analyse(report, parseOcspResponse(der!), chainDer, trusted, now);
   } catch (error) {
-    report.problems.push(`the stapled response cannot be read: ${error instanceof Asn1Error ? error.message : String(error)}`);
-    return report;
+    report.problems.push(`the stapled response cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }
+  return report;
+}
+
+function analyse(report: OcspReport, parsed: OcspResponse, chainDer: Buffer[], trusted: string[], now: Date): void {
   report.responseStatus = parsed.responseStatus;
   const basic = parsed.basic;
   if (!basic) {
     report.problems.push(`the responder gave no answer (${parsed.responseStatus})`);
-    return report;
+    return;
   }
   report.producedAt = basic.producedAt;
   const leafDer = chainDer[0];
   if (!leafDer) {
     report.problems.push('the server sent no certificate to match the response with');
-    return report;
+    return;
   }
   const leaf = new X509Certificate(leafDer);
   const issuer = findIssuer(leaf, [...chainDer.slice(1).map((d) => new X509Certificate(d)), ...trusted.map((pem) => new X509Certificate(pem))]);
@@ -213,7 +225,7 @@ export function checkOcspResponse(der: Buffer | null, chainDer: Buffer[], truste
   if (!single) {
     const serials = basic.responses.map((r) => r.serialNumber).join(', ') || 'none';
     report.problems.push(`the response is not about this certificate (serial ${serial}; the response names ${serials})`);
-    return report;
+    return;
   }
   report.matchesLeaf = true;
   Object.assign(report, { status: single.status, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate, revokedAt: single.revokedAt, revocationReason: single.revocationReason });
@@ -222,7 +234,6 @@ export function checkOcspResponse(der: Buffer | null, chainDer: Buffer[], truste
   // RFC 6960 §4.2.2.1: a response whose nextUpdate has passed is out of date, as is one from the future.
   if (single.nextUpdate && Date.parse(single.nextUpdate) < now.getTime()) report.problems.push(`the response is out of date (next update was ${single.nextUpdate})`);
   if (Date.parse(single.thisUpdate) > now.getTime() + 5 * 60_000) report.problems.push(`the response is not valid yet (this update ${single.thisUpdate})`);
-  return report;
 }
 
 /** Lines that describe the report, for the session's output and transcript. */

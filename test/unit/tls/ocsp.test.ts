@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Asn1Error, parseDer, readGeneralizedTime, readNode, readOid } from '../../../src/tls/asn1.js';
+import { certificateFields } from '../../../src/tls/certificate-fields.js';
+import { checkOcspResponse, describeOcsp, parseOcspResponse } from '../../../src/tls/ocsp.js';
+import { keyExchangeName } from '../../../src/tls/peer-details.js';
+import { generateSelfSignedCertificate } from '../../../src/tls/self-signed.js';
+import { certFile, makeOcspResponse } from '../../harness/probe-peers.js';
+
+const der = (name: string) => new X509Certificate(readFileSync(certFile(`${name}.pem`))).raw;
+const caPem = readFileSync(certFile('ca.pem'), 'latin1');
+const now = new Date();
+
+let good: Buffer;
+let revoked: Buffer;
+
+beforeAll(async () => {
+  [good, revoked] = await Promise.all([makeOcspResponse('server', 'good'), makeOcspResponse('server', 'revoked')]);
+}, 30_000);
+
+describe('DER reader', () => {
+  it.each([
+    ['06 03 55 1d 13', '2.5.29.19'],
+    ['06 08 2b 06 01 05 05 07 30 01', '1.3.6.1.5.5.7.48.1'],
+    ['06 09 2a 86 48 86 f7 0d 01 01 0b', '1.2.840.113549.1.1.11'],
+  ])('OBJECT IDENTIFIER %s is %s', (hex, oid) => {
+    expect(readOid(parseDer(Buffer.from(hex.replace(/ /g, ''), 'hex')))).toBe(oid);
+  });
+
+  it('GeneralizedTime with and without fractions; other forms are refused', () => {
+    const time = (text: string) => readGeneralizedTime(parseDer(Buffer.concat([Buffer.from([0x18, text.length]), Buffer.from(text)])));
+    expect(time('20261205143000Z')).toBe('2026-12-05T14:30:00.000Z');
+    expect(time('20261205143000.25Z')).toBe('2026-12-05T14:30:00.250Z');
+    expect(() => time('20261205143000+0100')).toThrow(Asn1Error);
+    expect(() => time('20261305143000Z')).toThrow(Asn1Error);
+  });
+
+  it('lengths past the end, indefinite lengths and trailing bytes are errors, not reads out of range', () => {
+    expect(() => readNode(Buffer.from('3005020101', 'hex'))).toThrow(/claims 5 bytes, 3 remain/);
+    expect(() => readNode(Buffer.from('3080020101', 'hex'))).toThrow(/unsupported length form/);
+    expect(() => readNode(Buffer.from('3085ffffffffff', 'hex'))).toThrow(Asn1Error);
+    expect(() => parseDer(Buffer.from('05000500', 'hex'))).toThrow(/2 bytes after the end/);
+  });
+});
+
+describe('certificate fields Node 20 does not expose', () => {
+  it('the signature algorithm, and the issuer name as the issuer\'s subject', () => {
+    const server = certificateFields(der('server'));
+    expect(server.signatureAlgorithm).toEqual({ oid: '1.2.840.113549.1.1.11', name: 'sha256WithRSAEncryption', hash: 'sha256' });
+    expect(server.issuerDer.equals(certificateFields(der('ca')).subjectDer)).toBe(true);
+    const ec = new X509Certificate(generateSelfSignedCertificate({ hostnames: ['mx.smtpdbg.test'] }).cert);
+    expect(certificateFields(ec.raw).signatureAlgorithm.name).toBe('ecdsa-with-SHA256');
+  });
+});
+
+describe('key exchange names', () => {
+  it.each([
+    [{ type: 'ECDH', name: 'X25519', size: 253 }, 'X25519'],
+    [{ type: 'ECDH', name: 'prime256v1', size: 256 }, 'ECDH P-256'],
+    [{ type: 'ECDH', name: 'secp384r1', size: 384 }, 'ECDH P-384'],
+    [{ type: 'DH', size: 2048 }, 'DH 2048 bits'],
+    [null, null],
+  ])('%j is %s', (key, name) => {
+    expect(keyExchangeName(key)).toBe(name);
+  });
+});
+
+describe('OCSP responses made by openssl ocsp', () => {
+  it('parses status, dates and the CertID of a good response', () => {
+    const parsed = parseOcspResponse(good);
+    expect(parsed.responseStatus).toBe('successful');
+    const single = parsed.basic!.responses[0]!;
+    expect(single).toMatchObject({ hashAlgorithm: 'sha1', status: 'good', revokedAt: null, serialNumber: new X509Certificate(der('server')).serialNumber.toUpperCase() });
+    expect(Date.parse(single.nextUpdate!) - Date.parse(single.thisUpdate)).toBe(7 * 86_400_000);
+  });
+
+  it('a good response for the leaf, signed by its issuer (taken from --ca when the chain lacks it)', () => {
+    const report = checkOcspResponse(good, [der('server')], [caPem], now);
+    expect(report).toMatchObject({ stapled: true, status: 'good', matchesLeaf: true, signatureVerified: true, problems: [] });
+    const withoutIssuer = checkOcspResponse(good, [der('server')], [], now);
+    expect(withoutIssuer).toMatchObject({ status: 'good', signatureVerified: false, signature: 'not verified: the issuer certificate is not in the chain nor in --ca' });
+  });
+
+  it('revoked: time and reason', () => {
+    const report = checkOcspResponse(revoked, [der('server'), der('ca')], [], now);
+    expect(report).toMatchObject({ status: 'revoked', revokedAt: '2026-01-01T00:00:00.000Z', revocationReason: 'keyCompromise', signatureVerified: true });
+    expect(describeOcsp(report).map((l) => l.text)).toContain('OCSP: the certificate is REVOKED since 2026-01-01T00:00:00.000Z (keyCompromise)');
+  });
+
+  it('a response is out of date once its next update has passed', () => {
+    const later = new Date(Date.now() + 8 * 86_400_000);
+    expect(checkOcspResponse(good, [der('server'), der('ca')], [], later).problems.join('\n')).toMatch(/^the response is out of date \(next update was /);
+  });
+
+  it('a response about another certificate of the same issuer does not match', () => {
+    const report = checkOcspResponse(good, [der('expired'), der('ca')], [], now);
+    expect(report.matchesLeaf).toBe(false);
+    expect(report.status).toBeNull();
+  });
+
+  it('every truncation is an Asn1Error; no truncation is read as a response', () => {
+    for (let length = 0; length < good.length; length++) {
+      expect(() => parseOcspResponse(good.subarray(0, length)), `length ${length}`).toThrow(Asn1Error);
+    }
+  }, 30_000);
+
+  it('a byte changed anywhere: never a crash, and never a verified good answer when it is in the signed part', () => {
+    const signed = parseOcspResponse(good).basic!.signed;
+    const start = good.indexOf(signed);
+    for (let i = 0; i < good.length; i++) {
+      const bad = Buffer.from(good);
+      bad[i] = bad[i]! ^ 0x01;
+      const report = checkOcspResponse(bad, [der('server'), der('ca')], [], now);
+      if (i >= start && i < start + signed.length) expect(report.signatureVerified && report.status === 'good', `byte ${i}`).toBe(false);
+    }
+  }, 60_000);
+});
