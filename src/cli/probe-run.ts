@@ -34,6 +34,7 @@ export async function runProbeCommand(domainText: string, options: ProbeCliOptio
     ehloName: options.ehlo,
     versions: options.versions,
     ciphers: options.ciphers ?? false,
+    ocsp: options.ocsp ?? false,
     ...(ca ? { ca } : {}),
     now,
   });

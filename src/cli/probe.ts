@@ -13,6 +13,7 @@ export interface ProbeCliOptions {
   ca?: string;
   versions: boolean;
   ciphers?: boolean;
+  ocsp?: boolean;
   json?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function registerProbe(program: Command): void {
     .option('--ca <file>', 'trust these CA certificates (PEM) instead of the system\'s, for the MX certificates and the policy host')
     .option('--no-versions', 'do not try TLS 1.0, 1.1, 1.2 and 1.3 one by one (four more connections per address)')
     .option('--ciphers', 'also find the cipher suites each address accepts per TLS version, among those this machine\'s OpenSSL can offer (one connection per suite accepted, plus one)')
+    .option('--ocsp', 'ask each address to staple an OCSP response and check it (status, dates, for this certificate, signature)')
     .option('--json', 'print every fact and verdict as one JSON document')
     .addHelpText('after', `
 Checks the domain's MX hosts (or its implicit MX, RFC 5321 §5.1; a null MX, RFC 7505, is

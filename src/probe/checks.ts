@@ -1,4 +1,5 @@
 import { describeTlsa } from '../tls/dane.js';
+import type { OcspReport } from '../tls/ocsp.js';
 import { matchingPattern } from './mta-sts.js';
 import type { AddressProbe, HostFacts, Lookup, ProbeFacts } from './probe.js';
 
@@ -120,11 +121,25 @@ function addressChecks(host: HostFacts, probe: AddressProbe, facts: ProbeFacts, 
       ? `TLSA ${describeTlsa(matched.record)} ${matched.reason}${host.tlsa.authenticated ? '' : ' (but the answer was not DNSSEC-authenticated)'}`
       : `no TLSA record matches: ${probe.dane.records.map((r) => `${describeTlsa(r.record)} ${r.reason}`).join('; ')}`);
   }
+  if (probe.ocsp) ocspCheck(probe.ocsp, add);
   const policy = facts.mtaSts.policy?.ok ? facts.mtaSts.policy.value : undefined;
   if (policy && policy.mode !== 'none' && matchingPattern(host.name, policy) && !tls.verified) {
     add('mta-sts-certificate', policy.mode === 'enforce' ? 'fail' : 'warn', `the MTA-STS policy (mode ${policy.mode}) needs a valid certificate for ${host.name}: ${tls.verifyError}`);
   }
   return checks;
+}
+
+/**
+ * --ocsp: stapling is optional for SMTP (senders rarely ask, and DANE-EE makes revocation
+ * moot, RFC 7672 §3.1.1), so its absence is a warning; a revoked certificate fails.
+ */
+function ocspCheck(ocsp: OcspReport, add: (id: string, status: CheckStatus, reason: string) => void): void {
+  if (!ocsp.stapled) return add('ocsp', 'warn', 'no OCSP response stapled');
+  if (ocsp.status === 'revoked') return add('ocsp', 'fail', `the stapled OCSP response says REVOKED since ${ocsp.revokedAt}${ocsp.revocationReason ? ` (${ocsp.revocationReason})` : ''}`);
+  if (ocsp.status === 'good' && ocsp.problems.length === 0) {
+    return add('ocsp', ocsp.signatureVerified ? 'pass' : 'warn', `stapled: good, next update ${ocsp.nextUpdate ?? 'not given'}; signature ${ocsp.signature}`);
+  }
+  add('ocsp', 'warn', `stapled response${ocsp.status ? ` (${ocsp.status})` : ''}: ${ocsp.problems.join('; ') || `signature ${ocsp.signature}`}`);
 }
 
 /** The host's TLSA answer: present, authenticated, failed or absent (matching is per address). */

@@ -24,6 +24,8 @@ export interface ProbeOptions {
   ciphers: boolean;
   /** Trust these CAs instead of the system's (SMTP certificates and the MTA-STS policy host). */
   ca?: Buffer;
+  /** Ask each address for a stapled OCSP response. */
+  ocsp: boolean;
   now: Date;
 }
 
@@ -146,6 +148,7 @@ export async function probeDomain(options: ProbeOptions): Promise<ProbeFacts> {
   const connection = (host: HostFacts, address: string): ProbeConnection => ({
     address, port: options.smtpPort, timeoutMs: options.timeoutMs, mxHost: host.name, ehloName: options.ehloName,
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.ocsp ? { ocsp: true } : {}),
   });
   const probes = await mapLimit(targets, options.concurrency, async ({ host, address }): Promise<AddressProbe> => {
     const base = await probeAddress(connection(host, address));

@@ -3,6 +3,8 @@ import { SmtpdbgError } from '../errors.js';
 import { SmtpSession, TlsMode } from '../session/smtp-session.js';
 import { capabilityList, hasExtension, authMechanisms, sizeLimit, type Capabilities } from '../smtp/capabilities.js';
 import { formatReplyShort, isSuccess } from '../smtp/reply.js';
+import { pemCertificates } from '../tls/fingerprint.js';
+import { checkOcspResponse, type OcspReport } from '../tls/ocsp.js';
 import type { TlsSettings, TlsVersion } from '../tls/options.js';
 import type { TlsSummary } from '../tls/summary.js';
 import { EventStream } from '../transcript/events.js';
@@ -15,6 +17,8 @@ export interface ProbeConnection {
   mxHost: string;
   ehloName: string;
   ca?: Buffer;
+  /** Ask for a stapled OCSP response in the main handshake (--ocsp). */
+  ocsp?: boolean;
 }
 
 export interface CapabilityFacts {
@@ -46,6 +50,8 @@ export interface AddressFacts {
   ehloAfterTls: CapabilityFacts | null;
   /** Not in --json: the bytes DANE matching needs. */
   chainDer: Buffer[];
+  /** With --ocsp: the stapled response and what it says of the leaf. */
+  ocsp: OcspReport | null;
 }
 
 function capabilityFacts(caps: Capabilities | undefined): CapabilityFacts {
@@ -116,12 +122,12 @@ async function quit(session: SmtpSession): Promise<void> {
 export async function probeAddress(connection: ProbeConnection): Promise<AddressFacts> {
   const facts: AddressFacts = {
     address: connection.address, port: connection.port, error: null, reached: 'connect',
-    connectMs: null, bannerMs: null, banner: null, ehlo: null, starttlsReply: null, tls: null, ehloAfterTls: null, chainDer: [],
+    connectMs: null, bannerMs: null, banner: null, ehlo: null, starttlsReply: null, tls: null, ehloAfterTls: null, chainDer: [], ocsp: null,
   };
   const started = performance.now();
   let session: SmtpSession;
   try {
-    session = await open(connection, tlsSettingsFor(connection));
+    session = await open(connection, { ...tlsSettingsFor(connection), ...(connection.ocsp ? { requestOcsp: true } : {}) });
   } catch (error) {
     facts.error = message(error);
     return facts;
@@ -152,7 +158,9 @@ export async function probeAddress(connection: ProbeConnection): Promise<Address
       return facts;
     }
     facts.tls = summary;
-    facts.chainDer = session.client.tlsPeerDetails()?.chainDer ?? [];
+    const details = session.client.tlsPeerDetails();
+    facts.chainDer = details?.chainDer ?? [];
+    if (connection.ocsp) facts.ocsp = checkOcspResponse(details?.ocspResponse ?? null, facts.chainDer, connection.ca ? pemCertificates(connection.ca) : [], new Date());
     facts.reached = 'starttls';
     const again = await session.ehlo();
     if (isSuccess(again)) facts.ehloAfterTls = capabilityFacts(session.capsAfterTls);

@@ -9,12 +9,12 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsServersUnavailableReason, signZone, startNsd, startUnbound, type DnsServer } from '../harness/dns-servers.js';
-import { certFile, issueCertificate, sharedFreePort, startLegacyTlsPeer, startPlainPeer, startPolicyServer, startServePeer, startSilentPeer, type Peer } from '../harness/probe-peers.js';
+import { certFile, issueCertificate, makeOcspResponse, sharedFreePort, startLegacyTlsPeer, startPlainPeer, startPolicyServer, startServePeer, startSilentPeer, startStaplingPeer, type Peer } from '../harness/probe-peers.js';
 import { runCli } from '../harness/run-cli.js';
 
 const spki = (pem: string) => createHash('sha256').update(new X509Certificate(readFileSync(certFile(pem))).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
 
-const hosts = { mx: '127.0.0.2', wrong: '127.0.0.3', expired: '127.0.0.4', self: '127.0.0.5', plain: '127.0.0.6', legacy: '127.0.0.7' } as const;
+const hosts = { mx: '127.0.0.2', wrong: '127.0.0.3', expired: '127.0.0.4', self: '127.0.0.5', plain: '127.0.0.6', legacy: '127.0.0.7', stapled: '127.0.0.10' } as const;
 
 const zoneText = `$ORIGIN localhost.
 $TTL 60
@@ -53,6 +53,8 @@ old MX 10 legacy
 _mta-sts.nopolicy TXT "v=STSv1; id=gone1;"
 mta-sts.nopolicy A 127.0.0.1
 nopolicy MX 10 mx
+ocsp MX 10 stapled
+ocsp MX 20 mx
 `;
 
 const policy = (mode: string, mx: string[]) => `version: STSv1\r\nmode: ${mode}\r\n${mx.map((m) => `mx: ${m}\r\n`).join('')}max_age: 86400\r\n`;
@@ -83,6 +85,7 @@ beforeAll(async () => {
     startLegacyTlsPeer(hosts.legacy, smtpPort, 'legacy.localhost'),
     startSilentPeer('127.0.0.8', smtpPort),
     startServePeer('::1', smtpPort, 'server', 'v6.localhost'),
+    makeOcspResponse('server', 'good').then((ocsp) => startStaplingPeer(hosts.stapled, smtpPort, 'stapled.localhost', { cert: readFileSync(certFile('server.pem')), key: readFileSync(certFile('server-key.pem')), ocsp })),
   ]);
   const names = ['good', 'mixed', 'three', 'nopolicy'].map((d) => `mta-sts.${d}.localhost`);
   const policyServer = await startPolicyServer('127.0.0.1', {
@@ -121,7 +124,7 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     expect(out).toMatch(/pass {2}address +127\.0\.0\.2/);
     expect(out).toMatch(/pass {2}dane-dnssec +1 TLSA record, DNSSEC-authenticated by the resolver you named/);
     expect(out).toMatch(new RegExp(`mx\\.localhost 127\\.0\\.0\\.2:${smtpPort}\\n  pass  banner +220 `));
-    expect(out).toMatch(/pass {2}starttls +TLSv1\.3 TLS_/);
+    expect(out).toMatch(/pass {2}starttls +TLSv1\.3 TLS_[A-Z0-9_]+, key exchange X25519, RSA 2048 bits key \(certificate signed with sha256WithRSAEncryption\)\n/);
     expect(out).toMatch(/pass {2}certificate +valid for mx\.localhost, issued by .*CN=smtpdbg test CA/);
     expect(out).toMatch(/pass {2}expiry +\d+ days left/);
     expect(out).toMatch(/pass {2}tls-versions +accepts TLSv1\.2, TLSv1\.3/);
@@ -143,6 +146,17 @@ describe('probe against real DNS and SMTP servers on loopback', () => {
     expect(json.hosts[0]!.tlsa.records).toHaveLength(1);
     expect(find(checksOf(result.stdout), 'dane-dnssec', 'mx.localhost')).toMatchObject({ status: 'fail', reason: expect.stringContaining('not DNSSEC-authenticated: DANE senders ignore them') });
     expect(find(checksOf(result.stdout), 'dane', 'mx.localhost 127.0.0.2')).toMatchObject({ status: 'warn' });
+  }, 60_000);
+
+  it('--ocsp: a host that staples a good response passes, one that staples none is warned about', async () => {
+    const result = await probe('ocsp.localhost', unbound, '--json', '--no-versions', '--ocsp');
+    const checks = checksOf(result.stdout);
+    expect(find(checks, 'ocsp', 'stapled.localhost 127.0.0.10')).toMatchObject({ status: 'pass', reason: expect.stringMatching(/^stapled: good, next update 20[\d-]+T[\d:.]+Z; signature verified: signed by the issuer \(O=smtpdbg test, CN=smtpdbg test CA\)$/) });
+    expect(find(checks, 'ocsp', 'mx.localhost 127.0.0.2')).toMatchObject({ status: 'warn', reason: 'no OCSP response stapled' });
+    const json = JSON.parse(result.stdout) as { hosts: Array<{ probes: Array<{ ocsp: { status: string; matchesLeaf: boolean } | null }> }> };
+    expect(json.hosts[0]!.probes[0]!.ocsp).toMatchObject({ status: 'good', matchesLeaf: true });
+    const without = await probe('ocsp.localhost', unbound, '--json', '--no-versions');
+    expect(checksOf(without.stdout).some((c) => c.id === 'ocsp')).toBe(false);
   }, 60_000);
 
   it('six MX hosts in preference order: down, no STARTTLS, wrong name, expired, self-signed, wrong TLSA, testing policy', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, unresolvable, worstStatus } from '../../../src/probe/checks.js';
 import type { AddressProbe, HostFacts, Lookup, ProbeFacts } from '../../../src/probe/probe.js';
+import type { OcspReport } from '../../../src/tls/ocsp.js';
 import { formatProbeReport, probeJson } from '../../../src/ui/probe-report.js';
 import { loadChalk } from '../../../src/ui/colors.js';
 
@@ -11,7 +12,7 @@ function address(overrides: Partial<AddressProbe> = {}): AddressProbe {
   return {
     address: '192.0.2.1', port: 25, error: null, reached: 'done', connectMs: 1, bannerMs: 2, banner: '220 mx.example.test ESMTP',
     ehlo: { lines: ['STARTTLS'], starttls: true, size: null, pipelining: true, chunking: false, smtputf8: false, requiretls: false, auth: [] },
-    starttlsReply: '220 go', ehloAfterTls: null, chainDer: [], versions: [], ciphers: [], dane: null,
+    starttlsReply: '220 go', ehloAfterTls: null, chainDer: [], versions: [], ciphers: [], dane: null, ocsp: null,
     tls: {
       protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', servername: 'mx.example.test', alpn: null, verified: true, verifyError: null, verifyCode: null,
       chain: [{ subject: 'CN=mx.example.test', issuer: 'CN=Test CA', validFrom: '2026-01-01T00:00:00.000Z', validTo: '2026-12-15T12:00:00.000Z', subjectAltNames: ['DNS:mx.example.test'], fingerprint256: 'AA', serialNumber: '01', selfSigned: false }],
@@ -54,6 +55,20 @@ describe('evaluate', () => {
       { version: 'TLSv1.3', accepted: ['TLS_AES_128_GCM_SHA256'] },
     ] })])]), now);
     expect(checks.find((c) => c.id === 'ciphers')).toMatchObject({ status: 'warn', reason: 'accepts weak suites: TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_RC4_128_SHA (suites per version: TLSv1.2 3, TLSv1.3 1)' });
+  });
+
+  const ocsp = (report: Partial<OcspReport>): OcspReport => ({
+    stapled: true, responseStatus: 'successful', status: 'good', producedAt: '2026-12-05T00:00:00.000Z', thisUpdate: '2026-12-05T00:00:00.000Z', nextUpdate: '2026-12-12T00:00:00.000Z',
+    revokedAt: null, revocationReason: null, matchesLeaf: true, signature: 'verified: signed by the issuer (CN=Test CA)', signatureVerified: true, problems: [], ...report,
+  });
+  it.each([
+    ['good, signed by the issuer', ocsp({}), 'pass', 'stapled: good, next update 2026-12-12T00:00:00.000Z; signature verified: signed by the issuer (CN=Test CA)'],
+    ['none stapled', ocsp({ stapled: false, status: null }), 'warn', 'no OCSP response stapled'],
+    ['revoked', ocsp({ status: 'revoked', revokedAt: '2026-01-01T00:00:00.000Z', revocationReason: 'keyCompromise', problems: ['revoked'] }), 'fail', 'the stapled OCSP response says REVOKED since 2026-01-01T00:00:00.000Z (keyCompromise)'],
+    ['about another certificate', ocsp({ status: null, matchesLeaf: false, problems: ['the response is not about this certificate'] }), 'warn', 'stapled response: the response is not about this certificate'],
+  ])('--ocsp: %s', (_name, report, status, reason) => {
+    const checks = evaluate(facts([host([address({ ocsp: report })])]), now);
+    expect(checks.find((c) => c.id === 'ocsp')).toMatchObject({ status, reason });
   });
 
   it('fails when no MX host accepts a connection, and when a null MX stands with others', () => {
