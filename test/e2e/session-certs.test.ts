@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certFile, startStaplingPeer, type Peer } from '../harness/probe-peers.js';
+import { certFile, makeOcspResponse, startStaplingPeer, type Peer } from '../harness/probe-peers.js';
 import { runCli } from '../harness/run-cli.js';
 
 const serverPem = readFileSync(certFile('server.pem'));
@@ -18,15 +18,18 @@ const fingerprint = (pem: string | Buffer) => new X509Certificate(pem).fingerpri
 const blocks = (text: string) => text.match(/-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n/g) ?? [];
 
 let peer: Peer;
+let implicitPeer: Peer;
 let dir: string;
 
 beforeAll(async () => {
   peer = await startStaplingPeer('127.0.0.1', 0, 'mx.localhost', { cert: Buffer.concat([serverPem, caPem]), key: readFileSync(certFile('server-key.pem')), ocsp: null });
+  implicitPeer = await startStaplingPeer('127.0.0.1', 0, 'mx.localhost', { cert: serverPem, key: readFileSync(certFile('server-key.pem')), ocsp: await makeOcspResponse('server', 'good'), implicit: true });
   dir = mkdtempSync(join(tmpdir(), 'smtpdbg-certs-'));
 }, 30_000);
 
 afterAll(async () => {
   await peer?.stop();
+  await implicitPeer?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -58,6 +61,17 @@ describe('session --showcerts and --save-certs', () => {
     expect(summary.tls.chain[0]).toMatchObject({ publicKey: 'RSA 2048 bits', signatureAlgorithm: 'sha256WithRSAEncryption' });
     expect(summary.peerCertificates.map(fingerprint)).toEqual([fingerprint(serverPem), fingerprint(caPem)]);
     expect(blocks(json.stdout)).toEqual([]);
+  }, 40_000);
+
+  it('implicit TLS (--tls): the chain and the stapled OCSP status follow the summary, before the banner', async () => {
+    const result = await runCli(['session', `127.0.0.1:${implicitPeer.port}`, '--tls', '--servername', 'mx.localhost', '--ca', certFile('ca.pem'), '--quit-after', 'ehlo', '--showcerts', '--ocsp', '--timeout', '10000'], { timeoutMs: 30_000 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const out = result.stdout;
+    expect(blocks(out).map(fingerprint)).toEqual([fingerprint(serverPem), fingerprint(caPem)]);
+    const order = ['=== TLS started', '=== certificate verified', '-----BEGIN CERTIFICATE-----', '=== OCSP: stapled response: good', '220 mx.localhost ESMTP stapling'].map((text) => out.indexOf(text));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   }, 40_000);
 
   it('--save-certs DIR writes DIR/0.pem and DIR/1.pem (creating DIR), and prints no PEM', async () => {

@@ -217,12 +217,16 @@ export async function startPolicyServer(address: string, policies: Record<string
 /**
  * An SMTP server on ADDRESS:PORT (0: any) whose STARTTLS handshake is made by a tls.Server,
  * so that it can staple `ocsp` (RFC 6066 §8) to clients that ask for it; null staples
- * nothing. `cert` may hold the chain after the server's own certificate.
+ * nothing. `cert` may hold the chain after the server's own certificate. With `implicit`,
+ * TLS starts with the first byte (SMTPS, RFC 8314 §3.3) instead of after STARTTLS.
  */
-export async function startStaplingPeer(address: string, port: number, name: string, tls: { cert: Buffer; key: Buffer; ocsp: Buffer | null }): Promise<Peer & { ocspRequests(): number }> {
+export async function startStaplingPeer(address: string, port: number, name: string, tls: { cert: Buffer; key: Buffer; ocsp: Buffer | null; implicit?: boolean }): Promise<Peer & { ocspRequests(): number }> {
   let requests = 0;
   const listenPort = port || await sharedFreePort([address]);
-  const tlsServer = createTlsServer({ cert: tls.cert, key: tls.key }, (secure) => converse(secure, name, ['8BITMIME']));
+  const tlsServer = createTlsServer({ cert: tls.cert, key: tls.key }, (secure) => {
+    if (tls.implicit) secure.write(`220 ${name} ESMTP stapling, TLS from the first byte\r\n`);
+    converse(secure, name, ['8BITMIME']);
+  });
   tlsServer.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
     requests++;
     if (tls.ocsp) callback(null, tls.ocsp);
@@ -230,6 +234,7 @@ export async function startStaplingPeer(address: string, port: number, name: str
   });
   tlsServer.on('tlsClientError', () => undefined);
   return listen(address, listenPort, (socket) => {
+    if (tls.implicit) return void tlsServer.emit('connection', socket);
     socket.write(`220 ${name} ESMTP stapling\r\n`);
     // The plain connection is handed to the TLS server after the 220 to STARTTLS.
     converse(socket, name, ['STARTTLS', '8BITMIME'], (plain) => tlsServer.emit('connection', plain));
