@@ -9,7 +9,7 @@ import { DnsClient, type TlsaRecord } from '../net/dns-client.js';
 import type { SmtpClient } from '../net/smtp-client.js';
 import type { SessionSettings } from '../session/smtp-session.js';
 import { describeDane, matchDane, type DaneVerdict } from '../tls/dane.js';
-import { pemCertificates } from '../tls/fingerprint.js';
+import { certificatePem, oneLineName, pemCertificates } from '../tls/fingerprint.js';
 import { checkOcspResponse, describeOcsp, type OcspReport } from '../tls/ocsp.js';
 import type { EventStream } from '../transcript/events.js';
 
@@ -43,8 +43,6 @@ export interface DaneReport extends TlsaLookup {
   verdict: DaneVerdict | null;
 }
 
-/** PEM of one DER certificate, 64 base64 characters a line (RFC 7468 §2). */
-const pem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 
 /**
  * Watches every TLS handshake of a session and, for the options given, prints the chain as
@@ -131,7 +129,7 @@ export class SessionTlsFacts {
       this.info(`the server's chain as PEM (--showcerts): ${details.chainDer.length} certificate${details.chainDer.length === 1 ? '' : 's'}, the server's own first`);
       details.chainDer.forEach((der, i) => {
         const cert = new X509Certificate(der);
-        process.stdout.write(`${i} s:${oneLine(cert.subject)}\n  i:${oneLine(cert.issuer)}\n${pem(der)}`);
+        process.stdout.write(`${i} s:${oneLineName(cert.subject)}\n  i:${oneLineName(cert.issuer)}\n${certificatePem(der)}`);
       });
     }
     if (this.options.ocsp) {
@@ -157,7 +155,7 @@ export class SessionTlsFacts {
     this.chainDer.forEach((der, i) => {
       const path = join(dir, `${i}.pem`);
       try {
-        writeFileSync(path, pem(der));
+        writeFileSync(path, certificatePem(der));
       } catch (error) {
         throw new OutputError(path, error);
       }
@@ -194,14 +192,13 @@ export class SessionTlsFacts {
   /** The members --json adds to the session summary. */
   json(): Record<string, unknown> {
     return {
-      ...(this.options.showcerts || this.options.saveCerts !== undefined ? { peerCertificates: this.chainDer.map(pem) } : {}),
+      ...(this.options.showcerts || this.options.saveCerts !== undefined ? { peerCertificates: this.chainDer.map(certificatePem) } : {}),
       ...(this.options.ocsp ? { ocsp: this.ocspReport ?? null } : {}),
       ...(this.options.dane ? { dane: this.dane ?? null } : {}),
     };
   }
 }
 
-const oneLine = (name: string) => name.replace(/\n/g, ', ');
 
 function describeLookup(tlsa: TlsaLookup): string {
   if (tlsa.error) return `DANE: TLSA ${tlsa.name} lookup failed with ${tlsa.dnsServer}: ${tlsa.error}`;

@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { TlsaRecord } from '../net/dns-client.js';
+import { oneLineName } from './fingerprint.js';
 
 /** RFC 6698 §2.1.1 and RFC 7218 names for the fields of a TLSA record. */
 const usageNames = ['PKIX-TA', 'PKIX-EE', 'DANE-TA', 'DANE-EE'];
@@ -78,11 +79,11 @@ export function matchDane(records: TlsaRecord[], chainDer: Buffer[], mxHost: str
     }
     const index = chain.findIndex((cert, i) => i > 0 && matches(record, cert));
     if (index === -1) return { record, matched: false, reason: 'matches no issuer certificate in the chain the server presented' };
-    if (!chainsTo(chain, index)) return { record, matched: false, reason: `matches ${chain[index]!.subject.replace(/\n/g, ', ')}, but the chain does not verify up to it` };
+    if (!chainsTo(chain, index)) return { record, matched: false, reason: `matches ${oneLineName(chain[index]!.subject)}, but the chain does not verify up to it` };
     if (!leaf.checkHost(mxHost)) return { record, matched: false, reason: `matches a trust anchor, but the certificate is not for ${mxHost} (RFC 7672 §3.2.2)` };
     const expired = new Date(leaf.validTo).getTime() < now.getTime();
     if (expired) return { record, matched: false, reason: `matches a trust anchor, but the certificate expired on ${new Date(leaf.validTo).toISOString()}` };
-    return { record, matched: true, reason: `matches the trust anchor ${chain[index]!.subject.replace(/\n/g, ', ')}` };
+    return { record, matched: true, reason: `matches the trust anchor ${oneLineName(chain[index]!.subject)}` };
   });
   return { matched: verdicts.some((v) => v.matched), records: verdicts };
 }

@@ -41,6 +41,14 @@ export function parsePin(value: string, option: string): string {
   return colonHex(Buffer.from(digits, 'hex'));
 }
 
+/** A certificate's DER as PEM, base64 in lines of 64 characters (RFC 7468 §2), as openssl writes it. */
+export function certificatePem(der: Buffer): string {
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
+}
+
+/** X509Certificate's subject or issuer (one attribute a line) on one line: "O=Example, CN=mx.example". */
+export const oneLineName = (name: string): string => name.replace(/\n/g, ', ');
+
 /** Each "-----BEGIN CERTIFICATE-----" block of a PEM text, in order; other blocks (keys) are left out. */
 export function pemCertificates(pem: string | Buffer): string[] {
   return pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];

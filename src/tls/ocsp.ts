@@ -3,6 +3,7 @@ import {
   Asn1Error, children, expectUniversal, isContext, parseDer, readBitString, readGeneralizedTime, readIntegerHex, readOid, readSmallInteger, Tag, type Asn1Node,
 } from './asn1.js';
 import { certificateFields, signatureAlgorithm, type SignatureAlgorithm } from './certificate-fields.js';
+import { oneLineName } from './fingerprint.js';
 
 /**
  * OCSP responses as a server staples them in its TLS handshake (RFC 6066 §8, the
@@ -144,12 +145,12 @@ function checkSignature(basic: NonNullable<OcspResponse['basic']>, issuer: X509C
   if (!issuer) return { ok: false, words: 'not verified: the issuer certificate is not in the chain nor in --ca' };
   const { hash } = basic.signatureAlgorithm;
   if (hash === undefined) return { ok: false, words: `not verified: signature algorithm ${basic.signatureAlgorithm.name} is not supported here` };
-  const signers: Array<{ cert: X509Certificate; label: string }> = [{ cert: issuer, label: `the issuer (${oneLine(issuer.subject)})` }];
+  const signers: Array<{ cert: X509Certificate; label: string }> = [{ cert: issuer, label: `the issuer (${oneLineName(issuer.subject)})` }];
   for (const der of basic.certs) {
     const cert = x509OrUndefined(der);
     if (!cert || cert.fingerprint256 === issuer.fingerprint256) continue;
     const delegated = cert.verify(issuer.publicKey) && (cert.keyUsage ?? []).includes(OCSP_SIGNING);
-    if (delegated) signers.push({ cert, label: `the responder ${oneLine(cert.subject)}, delegated by the issuer` });
+    if (delegated) signers.push({ cert, label: `the responder ${oneLineName(cert.subject)}, delegated by the issuer` });
   }
   for (const { cert, label } of signers) {
     try {
@@ -160,8 +161,6 @@ function checkSignature(basic: NonNullable<OcspResponse['basic']>, issuer: X509C
   }
   return { ok: false, words: 'INVALID: neither the issuer nor a responder it authorized signed this response' };
 }
-
-const oneLine = (name: string) => name.replace(/\n/g, ', ');
 
 /** A certificate the responder sent along; one that cannot be parsed signs nothing. */
 function x509OrUndefined(der: Buffer): X509Certificate | undefined {

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import { certificatePem } from './fingerprint.js';
 
 /**
  * A self-signed certificate made at run time with node:crypto alone, so that `serve` and
@@ -137,9 +138,8 @@ function certify(privateKey: KeyObject, publicKey: KeyObject, names: string[], o
   );
   const signature = sign('sha256', tbs, privateKey);
   const der = sequence(tbs, signatureAlgorithm, tlv(0x03, Buffer.of(0), signature));
-  const base64 = der.toString('base64').replace(/.{1,64}/g, '$&\n');
   return {
-    cert: `-----BEGIN CERTIFICATE-----\n${base64}-----END CERTIFICATE-----\n`,
+    cert: certificatePem(der),
     key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 }
