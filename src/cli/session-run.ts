@@ -59,7 +59,7 @@ async function converse(
   if (interactive && SessionTlsFacts.wanted(options)) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane are for scripted sessions (stdin not a terminal)');
   if (options.ocsp) settings.tls = { ...settings.tls, requestOcsp: true };
   const tlsFacts = SessionTlsFacts.wanted(options)
-    ? await SessionTlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false })
+    ? await SessionTlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false, ...(options.quitAfter ? { quitAfter: options.quitAfter } : {}) })
     : undefined;
   const transcript = options.transcript
     ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)

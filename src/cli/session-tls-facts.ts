@@ -8,6 +8,7 @@ import { OutputError } from '../io/output-failure.js';
 import { DnsClient, type TlsaRecord } from '../net/dns-client.js';
 import type { SmtpClient } from '../net/smtp-client.js';
 import type { SessionSettings } from '../session/smtp-session.js';
+import { TlsMode } from '../session/tls-mode.js';
 import { describeDane, matchDane, type DaneVerdict } from '../tls/dane.js';
 import { certificatePem, oneLineName, pemCertificates } from '../tls/fingerprint.js';
 import { checkOcspResponse, describeOcsp, type OcspReport } from '../tls/ocsp.js';
@@ -72,9 +73,12 @@ export class SessionTlsFacts {
   }
 
   /** Checks the options and looks up TLSA for --dane (before connecting: matching then needs no waiting). */
-  static async prepare(options: TlsFactsCliOptions, settings: SessionSettings, events: EventStream, context: { json: boolean; embedded: boolean; plain: boolean }): Promise<SessionTlsFacts> {
+  static async prepare(options: TlsFactsCliOptions, settings: SessionSettings, events: EventStream, context: { json: boolean; embedded: boolean; plain: boolean; quitAfter?: string }): Promise<SessionTlsFacts> {
     if (options.dnsServer !== undefined && !options.dane) throw new UsageError('--dns-server is for --dane (the TLSA lookup)');
     if (context.plain) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane need TLS; they cannot be used with --plain');
+    if ((context.quitAfter === 'banner' || context.quitAfter === 'ehlo') && settings.tlsMode !== TlsMode.implicit) {
+      throw new UsageError(`--showcerts, --save-certs, --ocsp and --dane need the TLS handshake: --quit-after ${context.quitAfter} stops before STARTTLS (use --quit-after tls)`);
+    }
     let tlsa: TlsaLookup | undefined;
     if (options.dane) {
       const host = settings.target.host;

@@ -9,7 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsServersUnavailableReason, signZone, startNsd, startUnbound, type DnsServer } from '../harness/dns-servers.js';
-import { certFile, sharedFreePort, startStaplingPeer, type Peer } from '../harness/probe-peers.js';
+import { certFile, sharedFreePort, startPlainPeer, startStaplingPeer, type Peer } from '../harness/probe-peers.js';
 import { runCli } from '../harness/run-cli.js';
 
 const serverPem = readFileSync(certFile('server.pem'));
@@ -20,7 +20,7 @@ const spki = (pem: Buffer) => sha256(new X509Certificate(pem).publicKey.export({
 
 let nsd: DnsServer;
 let unbound: DnsServer;
-const peers: Record<'ee' | 'wrong' | 'ta' | 'none', Peer> = {} as never;
+const peers: Record<'ee' | 'wrong' | 'ta' | 'none' | 'plain', Peer> = {} as never;
 
 beforeAll(async () => {
   const reason = await dnsServersUnavailableReason();
@@ -30,6 +30,7 @@ beforeAll(async () => {
   peers.wrong = await start(serverPem);
   peers.ta = await start(Buffer.concat([serverPem, caPem]));
   peers.none = await start(serverPem);
+  peers.plain = await startPlainPeer('127.0.0.1', await sharedFreePort(['127.0.0.1']), 'localhost');
   const zone = `$ORIGIN localhost.
 $TTL 60
 @ SOA ns.localhost. admin.localhost. 1 3600 600 86400 60
@@ -39,6 +40,7 @@ ns A 127.0.0.1
 _${peers.ee.port}._tcp TLSA 3 1 1 ${spki(serverPem)}
 _${peers.wrong.port}._tcp TLSA 3 1 1 ${'ab'.repeat(32)}
 _${peers.wrong.port}._tcp TLSA 1 1 1 ${spki(serverPem)}
+_${peers.plain.port}._tcp TLSA 3 1 1 ${spki(serverPem)}
 _${peers.ta.port}._tcp TLSA 2 0 1 ${sha256(new X509Certificate(caPem).raw)}
 `;
   const signed = await signZone({ name: 'localhost', text: zone });
@@ -109,6 +111,15 @@ describe('session --dane against a signed zone and a validating resolver', () =>
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`=== DANE: TLSA _${peers.ee.port}._tcp.localhost lookup failed with 127.0.0.1:${silent}`);
     expect(result.stderr).toContain('a DANE client does not deliver to this server (RFC 7672 §2.2)');
+  }, 60_000);
+
+  it('authenticated TLSA records and a server that offers no STARTTLS: a DANE client would not deliver, exit 1', async () => {
+    const result = await runCli(['session', `localhost:${peers.plain.port}`, '-4', '--dane', '--dns-server', unbound.address, '--timeout', '5000'], { timeoutMs: 40_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`DANE: _${peers.plain.port}._tcp.localhost has DNSSEC-authenticated TLSA records, but the session never started TLS (RFC 7672 §2.2 requires it)`);
+    const stopped = await session(peers.ee, unbound, '--quit-after', 'ehlo');
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toContain('need the TLS handshake: --quit-after ehlo stops before STARTTLS (use --quit-after tls)');
   }, 60_000);
 
   it('--dane with an IP address target, and --dns-server without --dane, are usage errors', async () => {
