@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { SmtpdbgError, UsageError } from '../errors.js';
 import { findingClasses } from '../inject/classify.js';
 import { sendCopies, type CountProgress, type CountResult } from '../inject/count.js';
-import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage } from '../inject/input.js';
+import { composeEntity, parseAttachOption, parseBodyOption, type AttachOption, type BodyOption, type MessageEntity } from '../inject/compose.js';
+import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage, readWholeFile } from '../inject/input.js';
 import { parseAddressOption, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { parsePauses } from '../inject/pause.js';
 import { screenEvents } from '../inject/screen.js';
@@ -60,6 +61,9 @@ interface Choices {
   to: string[];
   /** Where `--observe` reads back what was stored. */
   observeSource: ObserveSource | undefined;
+  /** `--body`, `--attach`: the built-in message gets a MIME body built from them. */
+  body: BodyOption | undefined;
+  attachments: AttachOption[];
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -67,6 +71,11 @@ function choose(options: InjectCliOptions): Choices {
   const given = (flag: unknown) => flag !== undefined && flag !== false;
   if (given(options.data) && given(options.mbox)) throw new UsageError('--data and --mbox exclude each other');
   if (given(options.mbox) !== given(options.index)) throw new UsageError('--mbox and --index go together');
+  for (const [flag, value] of [['--body', options.body], ['--attach', options.attach?.length ? options.attach : undefined]] as const) {
+    if (value !== undefined && (given(options.data) || given(options.mbox))) throw new UsageError(`${flag} builds the message; not with --data or --mbox, which send one as it is`);
+  }
+  const body = options.body !== undefined ? parseBodyOption(options.body) : undefined;
+  const attachments = (options.attach ?? []).map(parseAttachOption);
   for (const option of ['header', 'addHeader'] as const) {
     const flag = option === 'header' ? '--header' : '--add-header';
     if (options[option]?.length && (given(options.data) || given(options.mbox))) throw new UsageError(`${flag} edits the built-in message; not with --data or --mbox`);
@@ -90,7 +99,7 @@ function choose(options: InjectCliOptions): Choices {
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
-  return { mode, term, eod, from, to, observeSource };
+  return { mode, term, eod, from, to, observeSource, body, attachments };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
@@ -104,8 +113,22 @@ async function messageSource(options: InjectCliOptions, choices: Choices): Promi
     const fixed = await readMboxMessage(options.mbox, options.index ?? 1, maxSize);
     return () => fixed;
   }
+  const entity = choices.body || choices.attachments.length ? await builtEntity(choices, maxSize) : undefined;
   const date = new Date();
-  return (variant) => templateMessage({ from: choices.from, to: choices.to, variant, date, messageId: newMessageId(), headers: options.header ?? [], addHeaders: options.addHeader ?? [] });
+  return (variant) => templateMessage({ from: choices.from, to: choices.to, variant, date, messageId: newMessageId(), headers: options.header ?? [], addHeaders: options.addHeader ?? [] }, entity);
+}
+
+/** `--body` and `--attach`: their files read (each within --max-size), the MIME part built once. */
+async function builtEntity(choices: Choices, maxSize: number): Promise<MessageEntity> {
+  const body = choices.body;
+  const bodyBytes = body === undefined
+    ? undefined
+    : 'text' in body
+      ? { bytes: Buffer.from(body.text, 'utf8'), from: 'TEXT' }
+      : { bytes: await readWholeFile(body.file, maxSize, '--body @'), from: `@${body.file}` };
+  const attachments = [];
+  for (const spec of choices.attachments) attachments.push({ ...spec, bytes: await readWholeFile(spec.path, maxSize, '--attach') });
+  return composeEntity(bodyBytes, attachments);
 }
 
 const newMessageId = () => `${Date.now().toString(36)}.${randomBytes(6).toString('hex')}@smtpdbg.invalid`;

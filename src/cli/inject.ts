@@ -17,6 +17,8 @@ export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOption
   index?: number;
   header?: string[];
   addHeader?: string[];
+  body?: string;
+  attach?: string[];
   term?: string;
   termAfter?: string;
   cmdTerm: string;
@@ -45,8 +47,10 @@ export function registerInject(program: Command): void {
     .option('--data <file>', 'send this file\'s bytes (- for stdin); its lines may end in LF, CRLF or CR')
     .option('--mbox <file>', 'replay a message of this mbox (with --index): From_ line removed, >From un-escaped per variant')
     .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', atLeast('--index', 1))
-    .option('--header <field>', '"Name: value" in the built-in message, replacing its field of that name (repeatable)', collect)
+    .option('--header <field>', '"Name: value" in the built-in message, replacing every field of that name (repeatable)', collect)
     .option('--add-header <field>', '"Name: value" added to the built-in message after its fields (repeatable)', collect)
+    .option('--body <text>', 'the built-in message\'s body: TEXT, or @FILE (@- for stdin), UTF-8; MIME-encoded as needed')
+    .option('--attach <file>', 'attach FILE (repeatable; multipart/mixed, base64); FILE;type=MIME/TYPE sets its type (else guessed from the extension), ;filename=NAME its name', collect)
     .addOption(new Option('--term <terminator>', 'end every message line with this (default crlf)').choices(['crlf', 'cr', 'lf']))
     .option('--term-after <header>', 'apply --term to that header field\'s line only, CRLF elsewhere')
     .addOption(new Option('--cmd-term <terminator>', 'end SMTP command lines with this').choices(['crlf', 'cr', 'lf']).default('crlf'))
@@ -72,6 +76,7 @@ Examples:
   smtpdbg inject mx.example.org --eod lf --smuggle
   smtpdbg inject mx.example.org --eod all           smuggling probe, one connection per variant
   smtpdbg inject mx.example.org --mbox notspam --index 3
+  smtpdbg inject mx.example.org --body @note.txt --attach 'report.bin;type=application/pdf' --term lf
   smtpdbg inject 127.0.0.1:2525 --count 2000 --concurrency 10
   smtpdbg inject mx.example.org --pause mail=30000  meet the server's idle timeout before MAIL
   smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
