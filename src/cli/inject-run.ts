@@ -6,6 +6,7 @@ import { composeEntity, parseAttachOption, parseBodyOption, type AttachOption, t
 import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage, readWholeFile } from '../inject/input.js';
 import { parseAddressOption, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { parsePauses } from '../inject/pause.js';
+import { parseStage, parseStalls, type Misbehaviour } from '../inject/misbehaviour.js';
 import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
 import {
@@ -26,6 +27,7 @@ import { formatEscaped } from '../smtp/escapes.js';
 import type { Reply } from '../smtp/reply.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
 import { EventStream } from '../transcript/events.js';
+import { Markers } from '../transcript/text-format.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { chalkFor } from '../ui/colors.js';
 import {
@@ -64,6 +66,7 @@ interface Choices {
   /** `--body`, `--attach`: the built-in message gets a MIME body built from them. */
   body: BodyOption | undefined;
   attachments: AttachOption[];
+  misbehaviour: Misbehaviour | undefined;
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -99,7 +102,24 @@ function choose(options: InjectCliOptions): Choices {
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
-  return { mode, term, eod, from, to, observeSource, body, attachments };
+  const misbehaviour = chooseMisbehaviour(options, mode);
+  return { mode, term, eod, from, to, observeSource, body, attachments, misbehaviour };
+}
+
+/** `--close-after`, `--stall-after`, `--tls-abort`: for one connection of a single send, with nothing else to wait for. */
+function chooseMisbehaviour(options: InjectCliOptions, mode: Mode): Misbehaviour | undefined {
+  const closeAfter = options.closeAfter !== undefined ? parseStage(options.closeAfter, '--close-after') : undefined;
+  const stalls = parseStalls(options.stallAfter ?? []);
+  const tlsAbort = options.tlsAbort ?? false;
+  const flags = [closeAfter && '--close-after', stalls.size && '--stall-after', tlsAbort && '--tls-abort'].filter(Boolean);
+  if (flags.length === 0) return undefined;
+  if (closeAfter && tlsAbort) throw new UsageError('--close-after and --tls-abort exclude each other: --tls-abort closes after its ClientHello');
+  if (tlsAbort && options.plain) throw new UsageError('--tls-abort sends a ClientHello: not with --plain');
+  if (mode !== 'single') throw new UsageError(`${flags[0]} is for a single send, not --matrix, --eod all or --count`);
+  for (const [flag, given] of [['--retry', options.retry !== undefined], ['--smuggle', options.smuggle], ['--observe', options.observe !== undefined]] as const) {
+    if (given && (closeAfter || tlsAbort)) throw new UsageError(`${closeAfter ? '--close-after' : '--tls-abort'} ends the conversation on purpose: not with ${flag}`);
+  }
+  return { ...(closeAfter ? { closeAfter } : {}), tlsAbort, stalls };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
@@ -146,6 +166,9 @@ interface InjectOutcome {
  * code; a refused message or recipient is 1.
  */
 function transactionExit(report: TransactionReport): number {
+  // --close-after, --tls-abort: the close asked for is the outcome; a stage never reached is a finding.
+  if (report.misbehaviour?.carriedOut) return ExitCode.ok;
+  if (report.misbehaviour?.notReached) return ExitCode.problems;
   const verdict = report.verdict?.classification;
   if (verdict && findingClasses.has(verdict)) return ExitCode.problems;
   if (verdict === 'dropped' || verdict === 'timeout') return ExitCode.failure;
@@ -174,6 +197,8 @@ function exitCodeFor(mode: Mode, outcome: InjectOutcome): number {
       return Math.max(...reports.map(transactionExit));
     case 'single': {
       const last = transactionExit(reports[reports.length - 1]!);
+      // A conversation closed on purpose (--close-after, --tls-abort) delivers to nobody.
+      if (reports[reports.length - 1]!.misbehaviour?.carriedOut) return last;
       // After retries for some recipients, one refused for good in an earlier attempt still counts.
       const undelivered = recipientOutcomes(outcome.attempts).some((r) => !r.delivered);
       return last === ExitCode.ok && undelivered ? ExitCode.problems : last;
@@ -206,6 +231,7 @@ function transactionJson(report: TransactionReport) {
     smuggledQueueId: report.verdict?.smuggledQueueId ?? null,
     payloadOctets: report.payload?.length ?? null,
     error: report.error ? { code: report.error.code, message: report.error.message } : null,
+    misbehaviour: report.misbehaviour ? { done: report.misbehaviour.done, carriedOut: report.misbehaviour.carriedOut, notReached: report.misbehaviour.notReached ?? null } : null,
   };
 }
 
@@ -313,6 +339,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       tagConnections: transcript !== undefined && choices.mode !== 'single',
       ...(pauses.size ? { pauses } : {}),
       ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
+      ...(choices.misbehaviour ? { misbehaviour: choices.misbehaviour } : {}),
     };
     const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}) };
     switch (choices.mode) {
@@ -425,7 +452,11 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     case 'single':
       print(formatAttempts(outcome.attempts, chalk));
       if (outcome.transactions.length > 0) {
-        print(formatTransaction(outcome.transactions[outcome.transactions.length - 1]!, chalk, { shownErrors, attempts: outcome.attempts }));
+        const last = outcome.transactions[outcome.transactions.length - 1]!;
+        // A conversation ended on purpose is summed up by what was done, not as a failure to send.
+        const misbehaved = last.misbehaviour && (last.misbehaviour.carriedOut || last.misbehaviour.notReached) && !last.error && !last.finalReply;
+        if (misbehaved) print(last.misbehaviour!.done.map((done) => `${chalk.dim(Markers.info)}${done}`));
+        else print(formatTransaction(last, chalk, { shownErrors, attempts: outcome.attempts }));
       }
       break;
     case 'matrix':
