@@ -86,8 +86,9 @@ Examples:
   smtpdbg inject mx.example.org --body @note.txt --attach 'report.bin;type=application/pdf' --term lf
   smtpdbg inject 127.0.0.1:2525 --count 2000 --concurrency 10
   smtpdbg inject mx.example.org --pause mail=30000  meet the server's idle timeout before MAIL
-  smtpdbg inject mx.example.org --close-after rcpt   hang up after the RCPTs, without QUIT
-  smtpdbg inject mx.example.org --stall-after mid-data=60000 --timeout 90000
+  smtpdbg inject mx.example.org --close-after rcpt  hang up after the RCPTs, without QUIT
+  smtpdbg inject mx.example.org --stall-after mid-data=60000
+                                                    silent for a minute in the middle of the message
   smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
   smtpdbg inject localhost --term cr --to me@localhost --observe mbox:/var/mail/me
                                                     what the server stored, diffed against what was sent
