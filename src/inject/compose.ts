@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { InputError, UsageError } from '../errors.js';
 import { recognizeLines } from '../smtp/terminators.js';
 
@@ -90,6 +89,9 @@ export async function composeEntity(body: { bytes: Buffer; from: string } | unde
     disableFileAccess: true,
     disableUrlAccess: true,
   };
+  // Loaded only here: nodemailer's composer costs tens of milliseconds at start, and only a built message needs it.
+  // A CommonJS module: Node gives its exports as the default export, which its typings (export =) do not say.
+  const MailComposer = ((await import('nodemailer/lib/mail-composer/index.js')) as unknown as { default: typeof import('nodemailer/lib/mail-composer/index.js') }).default;
   const composer = new MailComposer(mail);
   // The attachments as composed, with the content type chosen for each (typed as a list, it is { attached, related }).
   const { attached } = composer.getAttachments(false) as unknown as { attached: Array<{ contentType?: string }> };
