@@ -222,14 +222,10 @@ export class MisbehavingConnection {
     await this.hangUp(`sent a TLS ClientHello ${when}, then closed the connection without finishing the handshake (--tls-abort)`, true, 'on purpose, in the TLS handshake (--tls-abort)');
   }
 
-  /**
-   * Hangs up without QUIT: once what was written has left this process (a close would
-   * discard it), the socket is closed; the server sees the end of the stream (FIN).
-   */
+  /** Hangs up without QUIT, once what was written has gone out: the server sees the end of the stream (FIN). */
   private async hangUp(what: string, asAsked: boolean, reason: string): Promise<void> {
     const session = this.session!;
-    await session.client.drained();
-    session.client.close(reason);
+    await session.client.hangUp(reason);
     session.close();
     this.log.done.push(what);
     this.log.carriedOut = asAsked;

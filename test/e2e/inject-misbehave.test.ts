@@ -58,6 +58,17 @@ describe('--close-after against our own serve', () => {
     expect(lines.join('\n')).not.toContain('QUIT');
   });
 
+  it('--close-after tls: the STARTTLS handshake completes on the server\'s side (its last flight is not lost), then the client leaves', async () => {
+    const result = await runCli(['inject', `127.0.0.1:${serve.port}`, '--close-after', 'tls']);
+    const n = ++connections;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('closed the connection after the TLS handshake, without QUIT (--close-after tls)');
+    const lines = await serveSaw(n);
+    const closed = lines.findIndex((line) => line.startsWith('=== connection closed'));
+    expect(lines[closed]).toBe('=== connection closed (by the client): the client closed the connection');
+    expect(lines[closed - 1]).toMatch(/^=== TLS started: /);
+  });
+
   it('--close-after mid-data: serve received the message\'s first half, no end of data; --json says what was done', async () => {
     const result = await runCli(['inject', `127.0.0.1:${serve.port}`, '--plain', '--close-after', 'mid-data', '--json']);
     const n = ++connections;
