@@ -5,8 +5,9 @@
  */
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRawServer, waitFor, type RawConnection, type RawServer } from '../harness/raw-server.js';
-import { runCli } from '../harness/run-cli.js';
+import { join } from 'node:path';
+import { acceptTls, startRawServer, waitFor, type RawConnection, type RawServer } from '../harness/raw-server.js';
+import { REPO_ROOT, runCli } from '../harness/run-cli.js';
 import { startSmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { startServe, type RunningServe } from './serve-cli.js';
 
@@ -162,6 +163,28 @@ describe('exact bytes, on a raw server', () => {
       await waitFor(() => conn.closed, 10_000, 'the client to close');
       expect([...conn.received.subarray(0, 2)]).toEqual([0x16, 0x03]);
       expect(conn.received[5]).toBe(0x01);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--close-after tls with --tls (implicit TLS): the handshake completes, then the client leaves before the banner', async () => {
+    let handshake = false;
+    let inside = '';
+    let endedInside = false;
+    const server = await startRawServer(async (socket) => {
+      const secure = await acceptTls(socket, join(REPO_ROOT, 'fixtures/certs'));
+      handshake = true;
+      secure.socket.on('data', (chunk: Buffer) => (inside += chunk.toString('latin1')));
+      secure.socket.on('end', () => (endedInside = true));
+    });
+    try {
+      const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--tls', '--close-after', 'tls', '--timeout', '10000']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('closed the connection after the TLS handshake, without QUIT (--close-after tls)');
+      await waitFor(() => endedInside, 10_000, 'the client to end the TLS stream');
+      expect(handshake).toBe(true);
+      expect(inside).toBe('');
     } finally {
       await server.close();
     }
