@@ -77,7 +77,8 @@ export async function composeEntity(body: { bytes: Buffer; from: string } | unde
   }
   const mail = {
     // The text's own line ends become the message's; --term then decides what ends them.
-    text: text.replace(/\r\n?/g, '\n'),
+    // An empty text is given as an empty buffer: the composer would leave an empty string out.
+    text: text === '' ? { content: Buffer.alloc(0) } : text.replace(/\r\n?/g, '\n'),
     attachments: attachments.map((a) => ({
       content: a.bytes,
       filename: a.filename ?? basename(a.path),

@@ -56,6 +56,13 @@ describe('composeEntity and the template', () => {
     expect(message.source).toBe('built: text body (10 octets)');
   });
 
+  it('an empty --body with an attachment still gives multipart/mixed with an empty text part first', async () => {
+    const entity = await composeEntity({ bytes: Buffer.alloc(0), from: 'TEXT' }, [{ path: 'dir/a.txt', bytes: Buffer.from('a') }]);
+    expect(entity.fields.join('\n')).toMatch(/^MIME-Version: 1\.0\nContent-Type: multipart\/mixed; boundary=/);
+    const body = entity.body.map((line) => line.toString('latin1')).join('\n');
+    expect(body).toMatch(/Content-Type: text\/plain; charset=utf-8\n[^]*Content-Type: text\/plain; name=a\.txt/);
+  });
+
   it('a body that is not UTF-8 is refused, naming where it came from', async () => {
     await expect(composeEntity({ bytes: Buffer.from([0x41, 0xe9]), from: '@latin1.txt' }, [])).rejects.toThrow('--body @latin1.txt: the text is not UTF-8');
   });
