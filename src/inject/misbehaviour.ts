@@ -225,6 +225,9 @@ export class MisbehavingConnection {
   /** Hangs up without QUIT, once what was written has gone out: the server sees the end of the stream (FIN). */
   private async hangUp(what: string, asAsked: boolean, reason: string): Promise<void> {
     const session = this.session!;
+    // A server that hung up first (during a stall, say) ended the conversation, not us.
+    const ended = session.client.closed ? session.client.endedBy : undefined;
+    if (ended) throw ended;
     await session.client.hangUp(reason);
     session.close();
     this.log.done.push(what);

@@ -271,6 +271,26 @@ describe('when the stage is not reached, and usage errors', () => {
     }
   });
 
+  it('a server that hangs up during the stall before the close: its 421 is the outcome (exit 3), not a close of ours', async () => {
+    const server = await startRawServer(async (socket, conn) => {
+      socket.write('220 raw ESMTP\r\n');
+      await conn.nextLine();
+      socket.write('250 raw\r\n');
+      await conn.nextLine();
+      socket.write('250 ok\r\n');
+      socket.end('421 4.4.2 idle for too long\r\n');
+    });
+    try {
+      const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--stall-after', 'mail=3000', '--close-after', 'mail', '--json']);
+      expect(result.code).toBe(3);
+      const report = json(result.stdout);
+      expect(report.transactions[0]!.misbehaviour).toEqual({ done: ['stalled 3000 ms after MAIL (--stall-after mail=3000)'], carriedOut: false, notReached: null });
+      expect(report.transactions[0]!.error!.code).toBe('ECONNECTION');
+    } finally {
+      await server.close();
+    }
+  });
+
   it.each([
     [['--close-after', 'later'], '--close-after later: expected one of banner, ehlo, tls, mail, rcpt, data-start, mid-data'],
     [['--stall-after', 'rcpt'], '--stall-after rcpt: expected STAGE=MS, STAGE one of banner, ehlo, tls, mail, rcpt, data-start, mid-data'],
