@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { SmtpdbgError, UsageError } from '../errors.js';
 import { findingClasses } from '../inject/classify.js';
 import { sendCopies, type CountProgress, type CountResult } from '../inject/count.js';
-import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage } from '../inject/input.js';
+import { composeEntity, parseAttachOption, parseBodyOption, type AttachOption, type BodyOption, type MessageEntity } from '../inject/compose.js';
+import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage, readWholeFile } from '../inject/input.js';
 import { parseAddressOption, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { parsePauses } from '../inject/pause.js';
+import { parseStage, parseStalls, type Misbehaviour } from '../inject/misbehaviour.js';
 import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
 import {
@@ -25,6 +27,7 @@ import { formatEscaped } from '../smtp/escapes.js';
 import type { Reply } from '../smtp/reply.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
 import { EventStream } from '../transcript/events.js';
+import { Markers } from '../transcript/text-format.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { chalkFor } from '../ui/colors.js';
 import {
@@ -60,6 +63,10 @@ interface Choices {
   to: string[];
   /** Where `--observe` reads back what was stored. */
   observeSource: ObserveSource | undefined;
+  /** `--body`, `--attach`: the built-in message gets a MIME body built from them. */
+  body: BodyOption | undefined;
+  attachments: AttachOption[];
+  misbehaviour: Misbehaviour | undefined;
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -67,6 +74,11 @@ function choose(options: InjectCliOptions): Choices {
   const given = (flag: unknown) => flag !== undefined && flag !== false;
   if (given(options.data) && given(options.mbox)) throw new UsageError('--data and --mbox exclude each other');
   if (given(options.mbox) !== given(options.index)) throw new UsageError('--mbox and --index go together');
+  for (const [flag, value] of [['--body', options.body], ['--attach', options.attach?.length ? options.attach : undefined]] as const) {
+    if (value !== undefined && (given(options.data) || given(options.mbox))) throw new UsageError(`${flag} builds the message; not with --data or --mbox, which send one as it is`);
+  }
+  const body = options.body !== undefined ? parseBodyOption(options.body) : undefined;
+  const attachments = (options.attach ?? []).map(parseAttachOption);
   for (const option of ['header', 'addHeader'] as const) {
     const flag = option === 'header' ? '--header' : '--add-header';
     if (options[option]?.length && (given(options.data) || given(options.mbox))) throw new UsageError(`${flag} edits the built-in message; not with --data or --mbox`);
@@ -90,7 +102,24 @@ function choose(options: InjectCliOptions): Choices {
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
-  return { mode, term, eod, from, to, observeSource };
+  const misbehaviour = chooseMisbehaviour(options, mode);
+  return { mode, term, eod, from, to, observeSource, body, attachments, misbehaviour };
+}
+
+/** `--close-after`, `--stall-after`, `--tls-abort`: for one connection of a single send, with nothing else to wait for. */
+function chooseMisbehaviour(options: InjectCliOptions, mode: Mode): Misbehaviour | undefined {
+  const closeAfter = options.closeAfter !== undefined ? parseStage(options.closeAfter, '--close-after') : undefined;
+  const stalls = parseStalls(options.stallAfter ?? []);
+  const tlsAbort = options.tlsAbort ?? false;
+  const flags = [closeAfter && '--close-after', stalls.size && '--stall-after', tlsAbort && '--tls-abort'].filter(Boolean);
+  if (flags.length === 0) return undefined;
+  if (closeAfter && tlsAbort) throw new UsageError('--close-after and --tls-abort exclude each other: --tls-abort closes after its ClientHello');
+  if (tlsAbort && options.plain) throw new UsageError('--tls-abort sends a ClientHello: not with --plain');
+  if (mode !== 'single') throw new UsageError(`${flags[0]} is for a single send, not --matrix, --eod all or --count`);
+  for (const [flag, given] of [['--retry', options.retry !== undefined], ['--smuggle', options.smuggle], ['--observe', options.observe !== undefined]] as const) {
+    if (given && (closeAfter || tlsAbort)) throw new UsageError(`${closeAfter ? '--close-after' : '--tls-abort'} ends the conversation on purpose: not with ${flag}`);
+  }
+  return { ...(closeAfter ? { closeAfter } : {}), tlsAbort, stalls };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
@@ -104,8 +133,22 @@ async function messageSource(options: InjectCliOptions, choices: Choices): Promi
     const fixed = await readMboxMessage(options.mbox, options.index ?? 1, maxSize);
     return () => fixed;
   }
+  const entity = choices.body || choices.attachments.length ? await builtEntity(choices, maxSize) : undefined;
   const date = new Date();
-  return (variant) => templateMessage({ from: choices.from, to: choices.to, variant, date, messageId: newMessageId(), headers: options.header ?? [], addHeaders: options.addHeader ?? [] });
+  return (variant) => templateMessage({ from: choices.from, to: choices.to, variant, date, messageId: newMessageId(), headers: options.header ?? [], addHeaders: options.addHeader ?? [] }, entity);
+}
+
+/** `--body` and `--attach`: their files read (each within --max-size), the MIME part built once. */
+async function builtEntity(choices: Choices, maxSize: number): Promise<MessageEntity> {
+  const body = choices.body;
+  const bodyBytes = body === undefined
+    ? undefined
+    : 'text' in body
+      ? { bytes: Buffer.from(body.text, 'utf8'), from: 'TEXT' }
+      : { bytes: await readWholeFile(body.file, maxSize, '--body @'), from: `@${body.file}` };
+  const attachments = [];
+  for (const spec of choices.attachments) attachments.push({ ...spec, bytes: await readWholeFile(spec.path, maxSize, '--attach') });
+  return composeEntity(bodyBytes, attachments);
 }
 
 const newMessageId = () => `${Date.now().toString(36)}.${randomBytes(6).toString('hex')}@smtpdbg.invalid`;
@@ -123,6 +166,9 @@ interface InjectOutcome {
  * code; a refused message or recipient is 1.
  */
 function transactionExit(report: TransactionReport): number {
+  // --close-after, --tls-abort: the close asked for is the outcome; a stage never reached is a finding.
+  if (report.misbehaviour?.carriedOut) return ExitCode.ok;
+  if (report.misbehaviour?.notReached) return ExitCode.problems;
   const verdict = report.verdict?.classification;
   if (verdict && findingClasses.has(verdict)) return ExitCode.problems;
   if (verdict === 'dropped' || verdict === 'timeout') return ExitCode.failure;
@@ -151,6 +197,8 @@ function exitCodeFor(mode: Mode, outcome: InjectOutcome): number {
       return Math.max(...reports.map(transactionExit));
     case 'single': {
       const last = transactionExit(reports[reports.length - 1]!);
+      // A conversation closed on purpose (--close-after, --tls-abort) delivers to nobody.
+      if (reports[reports.length - 1]!.misbehaviour?.carriedOut) return last;
       // After retries for some recipients, one refused for good in an earlier attempt still counts.
       const undelivered = recipientOutcomes(outcome.attempts).some((r) => !r.delivered);
       return last === ExitCode.ok && undelivered ? ExitCode.problems : last;
@@ -183,6 +231,7 @@ function transactionJson(report: TransactionReport) {
     smuggledQueueId: report.verdict?.smuggledQueueId ?? null,
     payloadOctets: report.payload?.length ?? null,
     error: report.error ? { code: report.error.code, message: report.error.message } : null,
+    misbehaviour: report.misbehaviour ? { done: report.misbehaviour.done, carriedOut: report.misbehaviour.carriedOut, notReached: report.misbehaviour.notReached ?? null } : null,
   };
 }
 
@@ -290,6 +339,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       tagConnections: transcript !== undefined && choices.mode !== 'single',
       ...(pauses.size ? { pauses } : {}),
       ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
+      ...(choices.misbehaviour ? { misbehaviour: choices.misbehaviour } : {}),
     };
     const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}) };
     switch (choices.mode) {
@@ -402,7 +452,11 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     case 'single':
       print(formatAttempts(outcome.attempts, chalk));
       if (outcome.transactions.length > 0) {
-        print(formatTransaction(outcome.transactions[outcome.transactions.length - 1]!, chalk, { shownErrors, attempts: outcome.attempts }));
+        const last = outcome.transactions[outcome.transactions.length - 1]!;
+        // A conversation ended on purpose is summed up by what was done, not as a failure to send.
+        const misbehaved = last.misbehaviour && (last.misbehaviour.carriedOut || last.misbehaviour.notReached) && !last.error && !last.finalReply;
+        if (misbehaved) print(last.misbehaviour!.done.map((done) => `${chalk.dim(Markers.info)}${done}`));
+        else print(formatTransaction(last, chalk, { shownErrors, attempts: outcome.attempts }));
       }
       break;
     case 'matrix':

@@ -3,6 +3,7 @@ import { commandList } from './command-list.js';
 import { timestampsOption } from '../transcript/text-format.js';
 import { eodNames } from '../smtp/eod.js';
 import { PauseStages } from '../inject/pause.js';
+import { MisbehaviourStages } from '../inject/misbehaviour.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
 import type { ObserveCliOptions } from './inject-observe.js';
@@ -17,6 +18,11 @@ export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOption
   index?: number;
   header?: string[];
   addHeader?: string[];
+  body?: string;
+  attach?: string[];
+  closeAfter?: string;
+  stallAfter?: string[];
+  tlsAbort?: boolean;
   term?: string;
   termAfter?: string;
   cmdTerm: string;
@@ -45,8 +51,10 @@ export function registerInject(program: Command): void {
     .option('--data <file>', 'send this file\'s bytes (- for stdin); its lines may end in LF, CRLF or CR')
     .option('--mbox <file>', 'replay a message of this mbox (with --index): From_ line removed, >From un-escaped per variant')
     .option('--index <n>', 'which message of --mbox, 1-based as lint-mbox numbers them', atLeast('--index', 1))
-    .option('--header <field>', '"Name: value" in the built-in message, replacing its field of that name (repeatable)', collect)
+    .option('--header <field>', '"Name: value" in the built-in message, replacing every field of that name (repeatable)', collect)
     .option('--add-header <field>', '"Name: value" added to the built-in message after its fields (repeatable)', collect)
+    .option('--body <text>', 'the built-in message\'s body: TEXT, or @FILE (@- for stdin), UTF-8; MIME-encoded as needed')
+    .option('--attach <file>', 'attach FILE (repeatable; multipart/mixed, base64); FILE;type=MIME/TYPE sets its type (else guessed from the extension), ;filename=NAME its name', collect)
     .addOption(new Option('--term <terminator>', 'end every message line with this (default crlf)').choices(['crlf', 'cr', 'lf']))
     .option('--term-after <header>', 'apply --term to that header field\'s line only, CRLF elsewhere')
     .addOption(new Option('--cmd-term <terminator>', 'end SMTP command lines with this').choices(['crlf', 'cr', 'lf']).default('crlf'))
@@ -58,6 +66,9 @@ export function registerInject(program: Command): void {
     .option('--concurrency <c>', 'connections for --count', atLeast('--concurrency', 1))
     .option('--retry <n>', 'on a 4xx (421, 451 greylisting …) or a dropped connection, reconnect up to N times, after the delay the reply asks for (at most 5 min) or a backoff (1 s, 2 s, 4 s …)', atLeast('--retry', 0))
     .option('--pause <stage=ms>', `wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
+    .option('--close-after <stage>', `hang up without QUIT after a stage: ${MisbehaviourStages.join(', ')} (mid-data: after half the message's octets)`)
+    .option('--stall-after <stage=ms>', 'send nothing for MS ms after a stage (same stages), then carry on; repeatable', collect)
+    .option('--tls-abort', 'send a TLS ClientHello where the handshake starts (after the 220 to STARTTLS; with --tls at once), then close')
     .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', atLeast('--max-size', 1))
     .option('--observe <source>', 'read back what the server stored or passed on: mbox:PATH, maildir:DIR, imap://user@host[:port]/MAILBOX, imaps://…, or relay:HOST:PORT (listen there as its next hop); shown byte by byte against what was sent')
     .option('--observe-timeout <ms>', 'how long --observe waits for the message to appear (default 30000)', milliseconds('--observe-timeout'))
@@ -72,8 +83,12 @@ Examples:
   smtpdbg inject mx.example.org --eod lf --smuggle
   smtpdbg inject mx.example.org --eod all           smuggling probe, one connection per variant
   smtpdbg inject mx.example.org --mbox notspam --index 3
+  smtpdbg inject mx.example.org --body @note.txt --attach 'report.bin;type=application/pdf' --term lf
   smtpdbg inject 127.0.0.1:2525 --count 2000 --concurrency 10
   smtpdbg inject mx.example.org --pause mail=30000  meet the server's idle timeout before MAIL
+  smtpdbg inject mx.example.org --close-after rcpt  hang up after the RCPTs, without QUIT
+  smtpdbg inject mx.example.org --stall-after mid-data=60000
+                                                    silent for a minute in the middle of the message
   smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
   smtpdbg inject localhost --term cr --to me@localhost --observe mbox:/var/mail/me
                                                     what the server stored, diffed against what was sent
@@ -86,7 +101,10 @@ server ended the message at a fake end of data (smuggled, ended-early, ended-ear
 --eod all: any variant); 2 usage error, unreadable or too large input; 3 connection/TLS
 failure, or the server ended the conversation (421, closed, timeout). With --observe:
 1 also when the message was split in two, or --expect does not hold; 3 when the store
-cannot be read or the message does not appear within --observe-timeout.`)
+cannot be read or the message does not appear within --observe-timeout.
+With --close-after or --tls-abort: 0 when the connection was closed at that stage as
+asked; 1 when a refusal, or a server without STARTTLS, kept the conversation from reaching
+it; 3 when the connection failed before it.`)
     .action(async (target: string | undefined, options: InjectCliOptions) => {
       const { runInjectCommand } = await import('./inject-run.js');
       setExitCode(await runInjectCommand(target, options));

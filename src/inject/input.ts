@@ -47,22 +47,28 @@ async function readChunks<T>(path: string, read: (chunks: AsyncGenerator<Buffer>
   }
 }
 
-/** `--data FILE|-`: the whole file, refused as soon as it passes `maxOctets`. */
-export function readDataMessage(path: string, maxOctets: number): Promise<MessageLines> {
+/**
+ * A whole file (stdin for "-"), refused as soon as it passes `maxOctets`; `option` ("--data",
+ * "--body @", "--attach") and `what` name it in the errors.
+ */
+export function readWholeFile(path: string, maxOctets: number, option: string, what = 'the file'): Promise<Buffer> {
   return readChunks(path, async (chunks) => {
     const parts: Buffer[] = [];
     let total = 0;
     for await (const chunk of chunks) {
       total += chunk.length;
       if (total > maxOctets) {
-        throw new InputError(`--data ${shown(path)}: the message is larger than ${maxOctets} octets (--max-size): refused before reading further`);
+        throw new InputError(`${option}${option.endsWith('@') ? '' : ' '}${shown(path)}: ${what} is larger than ${maxOctets} octets (--max-size): refused before reading further`);
       }
       parts.push(chunk);
     }
-    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-    parts.length = 0;
-    return messageFromData(bytes, shown(path));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
   });
+}
+
+/** `--data FILE|-`: the whole file, refused as soon as it passes `maxOctets`. */
+export async function readDataMessage(path: string, maxOctets: number): Promise<MessageLines> {
+  return messageFromData(await readWholeFile(path, maxOctets, '--data', 'the message'), shown(path));
 }
 
 /** `--mbox FILE --index N`: read until message N is complete, no further. */

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { recognizeLines } from '../smtp/terminators.js';
+import { DEFAULT_BODY_TEXT, unfoldedGroups, type MessageEntity } from './compose.js';
 
 /**
  * The message an inject sends, as lines without terminators: `payload.ts` terminates,
@@ -64,33 +65,44 @@ const nullSenderFrom = 'Mail Delivery System <MAILER-DAEMON@localhost>';
 const fieldName = (line: string) => line.slice(0, line.indexOf(':')).toLowerCase();
 
 /**
- * The built-in message: Date, From, To, Message-ID, a Subject naming the variant, a short
- * body. A `--header` field replaces the built-in one of its name in place (several with one
- * name all take its place), as swaks does; the others, and `--add-header`, follow them.
+ * Applies `--header` and `--add-header` to header lines: a `--header` field replaces every
+ * field of its name (with its folded continuation lines), in the place of the first one, as
+ * swaks does; those naming no field present follow the fields, and `--add-header` comes last.
  */
-export function templateMessage(options: TemplateOptions): MessageLines {
+export function editHeader(lines: readonly string[], headers: readonly string[], addHeaders: readonly string[]): string[] {
+  const out: string[] = [];
+  const present = new Set<string>();
+  for (const field of unfoldedGroups(lines)) {
+    const name = fieldName(field[0]!);
+    const replacing = headers.filter((header) => fieldName(header) === name);
+    if (replacing.length === 0) out.push(...field);
+    else if (!present.has(name)) out.push(...replacing);
+    present.add(name);
+  }
+  return [...out, ...headers.filter((header) => !present.has(fieldName(header))), ...addHeaders];
+}
+
+/**
+ * The built-in message: Date, From, To, Message-ID, a Subject naming the variant, and a
+ * short body; or, with `entity` (`--body`, `--attach`), the MIME fields and body built from
+ * them. Then `--header` and `--add-header` (editHeader).
+ */
+export function templateMessage(options: TemplateOptions, entity?: MessageEntity): MessageLines {
   const builtIn = [
     `Date: ${formatRfc5322Date(options.date)}`,
     `From: ${options.from === '' ? nullSenderFrom : `<${options.from}>`}`,
     `To: ${options.to.map((to) => `<${to}>`).join(', ')}`,
     `Message-ID: <${options.messageId}>`,
     `Subject: smtpdbg inject: ${options.variant}`,
+    ...(entity?.fields ?? []),
   ];
-  const given = options.headers ?? [];
-  const fields = builtIn.flatMap((line) => {
-    const replacing = given.filter((header) => fieldName(header) === fieldName(line));
-    return replacing.length > 0 ? replacing : [line];
-  });
-  const names = new Set(builtIn.map(fieldName));
-  const text = [
-    ...fields,
-    ...given.filter((header) => !names.has(fieldName(header))),
-    ...(options.addHeaders ?? []),
-    '',
-    'This message was sent by smtpdbg inject to see how a mail pipeline handles it.',
+  const header = editHeader(builtIn, options.headers ?? [], options.addHeaders ?? []).map((line) => Buffer.from(line, 'latin1'));
+  if (entity) return { lines: [...header, Buffer.alloc(0), ...entity.body], source: entity.description };
+  const body = [
+    DEFAULT_BODY_TEXT,
     `Variant: ${options.variant}.`,
   ];
-  return { lines: text.map((line) => Buffer.from(line, 'latin1')), source: 'built-in template' };
+  return { lines: [...header, Buffer.alloc(0), ...body.map((line) => Buffer.from(line, 'latin1'))], source: 'built-in template' };
 }
 
 /** The second transaction of `--smuggle`: a plain, standard message. */

@@ -12,6 +12,8 @@ import { EventStream } from '../transcript/events.js';
 import type { MessageLines } from './message.js';
 import { dataPayload, describeVariant, type LineEnds } from './payload.js';
 import { pauseBeforeCommands, type Pauses } from './pause.js';
+import { MisbehavingConnection, type Misbehaviour, type MisbehaviourLog } from './misbehaviour.js';
+import { TlsMode } from '../session/tls-mode.js';
 
 /** Everything about one inject that stays the same across variants, attempts and copies. */
 export interface InjectPlan {
@@ -36,6 +38,8 @@ export interface InjectPlan {
    * Without it, a message the server's SIZE (RFC 1870) says is too large is not sent.
    */
   explicitMaxSize?: number;
+  /** `--close-after`, `--stall-after`, `--tls-abort`: acted out by misbehaviour.ts at each stage. */
+  misbehaviour?: Misbehaviour;
 }
 
 /** The settings for connection `conn`: its events carry `conn` on their way to the shared stream. */
@@ -89,6 +93,8 @@ export interface TransactionReport {
   capabilities: { beforeTls: string[] | null; afterTls: string[] | null };
   /** Replies that answered nothing we sent: the server was out of step. */
   unsolicited: number;
+  /** What was done on purpose (--close-after, --stall-after, --tls-abort). */
+  misbehaviour?: MisbehaviourLog;
 }
 
 export const positive = (reply: Pick<Reply, 'code'> | undefined): boolean => reply !== undefined && reply.code >= 200 && reply.code < 300;
@@ -190,16 +196,24 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     : undefined;
   const payload = dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
   let session: SmtpSession | undefined;
+  const misbehave = plan.misbehaviour ? new MisbehavingConnection(plan.misbehaviour) : undefined;
+  if (misbehave) report.misbehaviour = misbehave.log;
   try {
-    session = await SmtpSession.connect(connectionSettings(plan, conn));
+    const settings = connectionSettings(plan, conn);
+    session = await SmtpSession.connect(misbehave?.connectSettings(settings) ?? settings);
     report.exchanges = session.exchanges;
     session.commandTerminator = Terminators[plan.cmdTerm];
     const pause = plan.pauses?.size ? pauseBeforeCommands(session, plan.pauses) : undefined;
     report.stoppedAt = 'opening';
-    const opening = await runOpening(session, plan.opening);
+    if (await misbehave?.attach(session, settings.tlsMode === TlsMode.implicit)) return report;
+    const opening = await runOpening(session, { ...plan.opening, ...misbehave?.openingStop });
     if (opening.failedReply) {
       report.finalReply = opening.failedReply;
       return await quitAfterRefusal(session, report);
+    }
+    if (misbehave && opening.stopped) {
+      await misbehave.afterOpening();
+      return report;
     }
     const limit = sizeLimit(session.capabilities);
     if (plan.explicitMaxSize === undefined && limit && payload.length > limit) {
@@ -215,6 +229,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       report.finalReply = mail;
       return await quitAfterRefusal(session, report);
     }
+    if (await misbehave?.after('mail')) return report;
     // Every recipient is tried, as MTAs do: one refusal does not decide for the others.
     report.stoppedAt = 'RCPT';
     for (const recipient of report.recipients) {
@@ -226,6 +241,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       report.finalReply = report.recipients.findLast((r) => r.reply !== undefined)?.reply;
       return await quitAfterRefusal(session, report);
     }
+    if (await misbehave?.after('rcpt')) return report;
     report.stoppedAt = 'DATA';
     const data = await session.command('DATA');
     if (data.code !== 354) {
@@ -233,9 +249,20 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return await quitAfterRefusal(session, report);
     }
     await pause?.('content', 'the message');
+    if (await misbehave?.after('data-start')) return report;
     report.stoppedAt = undefined;
     report.payload = payload;
-    session.write(payload);
+    if (misbehave?.splitsData) {
+      // --close-after/--stall-after mid-data: half the octets, then the stage.
+      const half = Math.floor(payload.length / 2);
+      report.payload = payload.subarray(0, half);
+      session.write(report.payload);
+      if (await misbehave.after('mid-data')) return report;
+      report.payload = payload;
+      session.write(payload.subarray(half));
+    } else {
+      session.write(payload);
+    }
     if (variant.eod.standard) {
       const end = await session.readReply('end of data');
       report.finalReply = end;

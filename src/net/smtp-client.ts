@@ -386,6 +386,24 @@ export class SmtpClient {
     this.close();
   }
 
+  /**
+   * Hangs up on purpose without QUIT (inject --close-after): the end of the stream once all
+   * that was written has gone out — with TLS, the last handshake message and a close_notify
+   * too, which closing at once would discard — then the socket is gone. Bounded by the timeout.
+   */
+  async hangUp(reason: string): Promise<void> {
+    if (this.closedFlag) return;
+    this.closeExpected = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.timeoutMs);
+      this.socket.end(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.close(reason);
+  }
+
   /** Ends the connection from our side. */
   close(reason = 'closed by smtpdbg'): void {
     if (this.closedFlag) return;
