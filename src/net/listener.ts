@@ -96,8 +96,8 @@ export interface ServerTlsUpgrade {
  * reading from `socket` first: from here on its bytes belong to the TLS layer. The wrap is
  * synchronous so that no plaintext chunk can be read between the 220 and the handshake.
  */
-export function upgradeServerSocket(socket: Socket, secureContext: SecureContext, handshakeTimeoutMs: number): ServerTlsUpgrade {
-  const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext, requestCert: false });
+export function upgradeServerSocket(socket: Socket, secureContext: SecureContext, handshakeTimeoutMs: number, requestCert = false): ServerTlsUpgrade {
+  const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext, requestCert, rejectUnauthorized: false });
   const secured = waitForHandshake(tlsSocket, 'secure', handshakeTimeoutMs).then(
     (): TlsSummary => {
       const cipher = tlsSocket.getCipher();

@@ -1,4 +1,5 @@
-import { listen, serverCertificate, type Listener } from '../net/listener.js';
+import { startInboundEngine } from '../inbound/engine.js';
+import { serverCertificate } from '../net/listener.js';
 import { EventStream } from '../transcript/events.js';
 import { ProxyConnection, type ProxySettings } from './proxy-connection.js';
 
@@ -38,36 +39,40 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
   const server = serverCertificate(options.cert, options.key, options.hostname);
   const settings: ProxySettings = { ...options, clientTlsContext: server.context, events };
   const live = new Set<ProxyConnection>();
-  let accepted = 0;
-  const listener: Listener = await listen({
+  const engine = await startInboundEngine({
     host: options.listenHost ?? '127.0.0.1',
     port: options.listenPort ?? 0,
-    onConnection: (socket) => {
-      const connection = new ProxyConnection(++accepted, socket, settings);
+    // The proxy takes every connection: its upstream server applies its own limits.
+    maxConnections: 0,
+    closeGraceMs: CLOSE_GRACE_MS,
+    accept: (socket, slot) => {
+      const connection = new ProxyConnection(slot.conn, socket, settings);
       live.add(connection);
-      void connection.done.then(() => live.delete(connection));
+      void connection.done.then(() => {
+        live.delete(connection);
+        slot.release();
+      });
       connection.start().catch((error: unknown) => {
         events.emit({ type: 'error', t: events.now(), tls: false, conn: connection.conn, leg: 'client', code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
         connection.shutdown();
       });
+      return connection;
     },
   });
   let closing: Promise<void> | undefined;
   return {
-    host: listener.host,
-    port: listener.port,
+    host: engine.host,
+    port: engine.port,
     certificate: server.certificate,
     certificateGenerated: server.generated,
     events,
     get accepted() {
-      return accepted;
+      return engine.accepted;
     },
     close() {
       closing ??= (async () => {
-        const stopped = listener.close(CLOSE_GRACE_MS);
         const connections = [...live];
-        for (const connection of connections) connection.shutdown();
-        await Promise.all([stopped, ...connections.map((c) => c.done)]);
+        await Promise.all([engine.close(CLOSE_GRACE_MS), ...connections.map((c) => c.done)]);
       })();
       return closing;
     },
