@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { InboundSocket } from '../net/inbound-socket.js';
-import { listen, type Listener } from '../net/listener.js';
+import { InboundSocket, type InboundTls } from '../net/inbound-socket.js';
+import { formatListenAddress, listen, type ListenAddress, type Listener } from '../net/listener.js';
 import { formatReply, reply } from '../smtp/reply-format.js';
 
 /**
@@ -27,22 +27,39 @@ export interface InboundSlot {
   release(): void;
 }
 
+/** One place to listen: TCP or a Unix socket, in plain text (STARTTLS possible) or TLS from the first byte. */
+export interface InboundListen {
+  address: ListenAddress;
+  /** Implicit TLS (RFC 8314 §3.3, port 465 style): the handshake comes before the banner. */
+  implicitTls: InboundTls | undefined;
+}
+
+/** Where the engine listens, as bound (port 0 replaced by the port the system chose). */
+export interface BoundListener {
+  address: ListenAddress;
+  /** `127.0.0.1:2525`, `unix:/run/x.sock`. */
+  text: string;
+  implicitTls: boolean;
+}
+
 export interface InboundEngineOptions {
-  host: string;
-  port: number;
+  listen: readonly InboundListen[];
   /** Connections served at once; one more is refused. 0: no limit. */
   maxConnections: number;
   /** How long a refused client gets to read the 421 and close before its socket is dropped. */
   closeGraceMs: number;
   /** The 421 text for a connection over the limit, and the note that says so. */
   refusal?: (conn: number, socket: InboundSocket, open: number) => { text: string };
-  /** Starts the session of an accepted connection. */
-  accept(socket: InboundSocket, slot: InboundSlot): InboundSession;
+  /**
+   * Starts the session of an accepted connection. With `implicitTls` the session does the
+   * handshake itself (InboundSocket.startTls) before its first word, so that a failed
+   * handshake is reported on the connection it belongs to.
+   */
+  accept(socket: InboundSocket, slot: InboundSlot, listener: InboundListen): InboundSession;
 }
 
 export interface InboundEngine {
-  host: string;
-  port: number;
+  readonly listeners: readonly BoundListener[];
   /** Connections accepted so far, refused ones included. */
   readonly accepted: number;
   /** Sessions that hold a slot now. */
@@ -64,7 +81,7 @@ export async function startInboundEngine(options: InboundEngineOptions): Promise
   let nextConn = 1;
   let accepted = 0;
 
-  const onConnection = (raw: Socket) => {
+  const onConnection = (raw: Socket, listener: InboundListen) => {
     const socket = new InboundSocket(raw);
     const conn = nextConn++;
     accepted++;
@@ -82,7 +99,7 @@ export async function startInboundEngine(options: InboundEngineOptions): Promise
         if (session) sessions.delete(session);
       },
     };
-    session = options.accept(socket, slot);
+    session = options.accept(socket, slot, listener);
     // The slot is taken until the session ends (by either side), not until the socket is
     // gone: a client that keeps its side open after our 421 no longer counts.
     if (released) return;
@@ -90,11 +107,20 @@ export async function startInboundEngine(options: InboundEngineOptions): Promise
     if (inputHeld) session.holdInput?.(true);
   };
 
-  const listener: Listener = await listen({ host: options.host, port: options.port, onConnection });
+  const listeners: Listener[] = [];
+  try {
+    for (const wanted of options.listen) {
+      const listener = await listen({ address: wanted.address, onConnection: (raw) => onConnection(raw, { ...wanted, address: listener.address }) });
+      listeners.push(listener);
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw error;
+  }
+  const bound = listeners.map((l, i): BoundListener => ({ address: l.address, text: formatListenAddress(l.address), implicitTls: options.listen[i]!.implicitTls !== undefined }));
   let closing: Promise<void> | undefined;
   return {
-    host: listener.host,
-    port: listener.port,
+    listeners: bound,
     get accepted() {
       return accepted;
     },
@@ -110,7 +136,7 @@ export async function startInboundEngine(options: InboundEngineOptions): Promise
       closing ??= (async () => {
         for (const session of [...sessions]) session.shutdown();
         // A client gets a moment to read the 421 before its socket is destroyed.
-        await listener.close(graceMs);
+        await Promise.all(listeners.map((l) => l.close(graceMs)));
       })();
       return closing;
     },

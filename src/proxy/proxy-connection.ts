@@ -1,10 +1,9 @@
-import type { SecureContext } from 'node:tls';
 import { ErrorCode, ProtocolError, SmtpdbgError, TimeoutError } from '../errors.js';
 import { closingReply } from '../inbound/engine.js';
 import { IdleTimer } from '../inbound/idle-timer.js';
 import { InputHolds } from '../inbound/input-holds.js';
 import { discardAfterStartTls, recordedLine } from '../inbound/recording.js';
-import type { InboundSocket, InboundSocketLoss } from '../net/inbound-socket.js';
+import type { InboundSocket, InboundSocketLoss, InboundTls } from '../net/inbound-socket.js';
 import { SmtpClient } from '../net/smtp-client.js';
 import { splitCommandLine } from '../smtp/command-verb.js';
 import { hasExtension, parseCapabilities } from '../smtp/capabilities.js';
@@ -37,8 +36,8 @@ export interface ProxySettings {
   tls: TlsSettings;
   /** Relay even when the upstream certificate fails verification (said loudly). */
   insecureUpstream: boolean;
-  /** The proxy's own certificate, offered to the application for STARTTLS. */
-  clientTlsContext: SecureContext;
+  /** The proxy's own certificate, offered to the application (STARTTLS, implicit TLS). */
+  clientTls: InboundTls;
   /** Bound on connecting upstream, on each TLS handshake and on every upstream reply. */
   timeoutMs: number;
   /** An application silent this long gets 421 4.4.2 and is disconnected. */
@@ -136,16 +135,24 @@ export class ProxyConnection {
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Records the application's connection, does the TLS handshake first on an implicit-TLS
+   * listener (RFC 8314 §3.3: the application expects TLS before the banner), then connects
+   * upstream and relays its banner. `unixPath`: the Unix socket the application came in on.
+   */
+  async start(listener: { implicitTls?: InboundTls | undefined; unixPath?: string | undefined } = {}): Promise<void> {
     const { client, settings } = this;
+    // A Unix-socket client has no address: the connection is named by the socket it came in on.
+    const unix = listener.unixPath !== undefined ? `unix:${listener.unixPath}` : undefined;
     this.emitClient({
       type: 'connect',
-      host: client.remoteAddress,
+      host: unix ?? client.remoteAddress,
       port: client.remotePort,
-      remoteAddress: client.remoteAddress,
-      ...(client.localAddress !== undefined ? { localAddress: client.localAddress } : {}),
+      remoteAddress: unix ?? client.remoteAddress,
+      ...(unix !== undefined ? { localAddress: unix } : client.localAddress !== undefined ? { localAddress: client.localAddress } : {}),
       ...(client.localPort !== undefined ? { localPort: client.localPort } : {}),
     });
+    if (listener.implicitTls && !(await this.clientHandshake(listener.implicitTls))) return;
     let upstream: SmtpClient;
     try {
       upstream = await SmtpClient.connect({
@@ -531,18 +538,20 @@ export class ProxyConnection {
       this.emitClient({ type: 'recv', data: discarded });
       this.emitClient({ type: 'info', message: note });
     });
+    if (await this.clientHandshake(this.settings.clientTls)) this.input = 'commands';
+  }
+
+  /** The server half of the handshake with the application; false (recorded, closed) when it fails. */
+  private async clientHandshake(tls: InboundTls): Promise<boolean> {
     try {
-      const summary = await this.client.startTls({
-        context: this.settings.clientTlsContext,
-        handshakeTimeoutMs: this.settings.timeoutMs,
-        ...(this.settings.tls.keylogPath ? { keylogPath: this.settings.tls.keylogPath } : {}),
-      });
-      this.input = 'commands';
+      const summary = await this.client.startTls(tls);
       this.emitClient({ type: 'tls', summary });
+      return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.emitClient({ type: 'error', code: ErrorCode.tls, message: `TLS handshake with the client failed: ${message}` });
       this.finishClient('error', 'TLS handshake with the client failed');
+      return false;
     }
   }
 

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startInboundEngine } from '../inbound/engine.js';
+import { startInboundEngine, type BoundListener, type InboundListen } from '../inbound/engine.js';
 import type { InboundTls } from '../net/inbound-socket.js';
-import { serverCertificate } from '../net/listener.js';
+import { serverCertificate, type ListenAddress } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';
 import {
@@ -38,6 +38,13 @@ export interface CaptureServerOptions {
   host?: string;
   /** Default 0 (an ephemeral port). */
   port?: number;
+  /**
+   * Listen on these instead of host:port: TCP or Unix sockets, each in plain text or with
+   * implicit TLS (the handshake before the banner, RFC 8314 §3.3).
+   */
+  listen?: ReadonlyArray<{ address: ListenAddress; implicitTls: boolean }>;
+  /** Ask TLS clients for a certificate, and describe the one they send (none is verified). */
+  requestClientCert?: boolean;
   /** Append every accepted message here, in mboxrd format. */
   mboxPath?: string;
   /** Sync the mbox to the disk before acknowledging what was written (default false). */
@@ -91,10 +98,13 @@ export interface CaptureServerOptions {
 }
 
 export interface CaptureServer {
+  /** The first listener's host and port (for a Unix socket: its `unix:` address and 0). */
   host: string;
   port: number;
+  /** Every listener, as bound. */
+  listeners: readonly BoundListener[];
   hostname: string;
-  /** The certificate offered for STARTTLS (PEM), generated or given; undefined without TLS. */
+  /** The certificate offered for STARTTLS and implicit TLS (PEM), generated or given; undefined without TLS. */
   certificate: string | undefined;
   /** Every message accepted so far, in order (empty with `keepMessages: false`). */
   readonly messages: ReceivedMessage[];
@@ -120,13 +130,15 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const keepMessages = options.keepMessages ?? true;
   const tlsEnabled = options.tls ?? true;
+  const wanted = options.listen ?? [{ address: { kind: 'tcp' as const, host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, implicitTls: false }];
   let certificate: string | undefined;
   let tls: InboundTls | undefined;
-  if (tlsEnabled) {
+  if (tlsEnabled || wanted.some((l) => l.implicitTls)) {
     const server = serverCertificate(options.cert, options.key, hostname);
     certificate = server.certificate;
-    tls = { context: server.context, handshakeTimeoutMs };
+    tls = { context: server.context, handshakeTimeoutMs, requestCert: options.requestClientCert ?? false };
   }
+  const listen: InboundListen[] = wanted.map((l) => ({ address: l.address, implicitTls: l.implicitTls ? tls : undefined }));
   const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath, { sync: options.fsync ?? false }) : undefined;
   const messages: ReceivedMessage[] = [];
   const callbacks = new Set<(message: MessageSummary) => void>();
@@ -162,15 +174,14 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
 
   const closeGraceMs = options.closeGraceMs ?? CLOSE_GRACE_MS;
   const engine = await startInboundEngine({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
+    listen,
     maxConnections,
     closeGraceMs,
     refusal: (conn, socket, open) => {
       emit({ type: 'info', conn, message: `refused ${socket.remoteAddress}:${socket.remotePort}: ${open} connections open (--max-connections ${maxConnections})` });
       return { text: `${hostname} Error: too many connections` };
     },
-    accept: (socket, slot) => {
+    accept: (socket, slot, listener) => {
       const { conn } = slot;
       const session = new ServerSession(socket, {
         conn,
@@ -189,33 +200,37 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
         dataTimeoutMs: options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS,
         dataMinRate: options.dataMinRate ?? DEFAULT_DATA_MIN_RATE,
         tlsAvailable: tlsEnabled,
-        tls,
+        tls: tlsEnabled ? tls : undefined,
         closeGraceMs,
         showSecrets: options.showSecrets ?? false,
         maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
         byteEvents: options.byteEvents ?? true,
       });
       const { remoteAddress, remotePort, localAddress, localPort } = socket;
+      // A Unix-socket client has no address: the connection is named by the socket it came in on.
+      const unix = listener.address.kind === 'unix' ? `unix:${listener.address.path}` : undefined;
       emit({
         type: 'connect',
         conn,
-        host: remoteAddress,
+        host: unix ?? remoteAddress,
         port: remotePort,
-        remoteAddress,
-        ...(localAddress !== undefined ? { localAddress } : {}),
+        remoteAddress: unix ?? remoteAddress,
+        ...(unix !== undefined ? { localAddress: unix } : localAddress !== undefined ? { localAddress } : {}),
         ...(localPort !== undefined ? { localPort } : {}),
       });
-      session.start().catch((error: unknown) => {
+      session.start(listener.implicitTls).catch((error: unknown) => {
         emit({ type: 'error', conn, code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
         socket.destroy();
       });
       return session;
     },
   });
+  const first = engine.listeners[0]!;
   let closing: Promise<void> | undefined;
   return {
-    host: engine.host,
-    port: engine.port,
+    host: first.address.kind === 'tcp' ? first.address.host : first.text,
+    port: first.address.kind === 'tcp' ? first.address.port : 0,
+    listeners: engine.listeners,
     hostname,
     certificate,
     messages,

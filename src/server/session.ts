@@ -192,8 +192,20 @@ export class ServerSession implements HandlerContext {
     return { conn: this.conn, hostname: this.settings.hostname, remoteAddress: this.socket.remoteAddress, remotePort: this.socket.remotePort, tls: this.tls };
   }
 
-  async start(): Promise<void> {
+  /** Greets the client; on an implicit-TLS listener after the handshake (RFC 8314 §3.3). */
+  async start(implicitTls?: InboundTls): Promise<void> {
     this.idle.arm();
+    if (implicitTls) {
+      try {
+        const summary = await this.socket.startTls(implicitTls);
+        this.settings.emit({ type: 'tls', conn: this.conn, tls: true, summary });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.settings.emit({ type: 'error', conn: this.conn, tls: false, code: 'ETLS', message });
+        this.close('error', message, 'destroy');
+        return;
+      }
+    }
     const decision = await this.settings.behaviour.onConnect?.(this.connection);
     const banner = reply(220, undefined, `${this.settings.hostname} ESMTP smtpdbg capture server: accepts any recipient, relays nothing`);
     await this.act(decision, banner);
