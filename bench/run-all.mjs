@@ -13,7 +13,6 @@ const runs = [
   ['inject.mjs'],
   ['serve.mjs'],
   ['proxy.mjs'],
-  ['proxy-tls.mjs'],
   // Header-dense test messages (the worst case), a body-heavy mailbox, and the real-world
   // corpus as it is.
   ['lint-mbox.mjs', '--mix', 'all'],

@@ -3,7 +3,6 @@
  * on Unix-domain sockets: real clients (swaks --tls-on-connect, curl smtps://, Python's
  * SMTP_SSL and smtplib over a Unix socket) relayed to a capture server.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -14,8 +13,8 @@ import { startCaptureServer, type CaptureServer } from '../../src/server/capture
 import type { SessionEvent } from '../../src/transcript/events.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
 import { waitFor } from '../harness/raw-server.js';
-import { BIN, REPO_ROOT } from '../harness/run-cli.js';
 import { requireSwaks } from '../harness/swaks.js';
+import { startProxyCli, stopRunningProxies } from './proxy-cli.js';
 import { python, run } from './serve-cli.js';
 
 let dir: string;
@@ -27,51 +26,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface ProxyCli {
-  listeners: Array<{ address: string; port: number; implicitTls: boolean }>;
-  stdout(): string;
-  stop(): Promise<number | null>;
-}
-
-const running = new Set<ProxyCli>();
 afterEach(async () => {
-  await Promise.all([...running].map((p) => p.stop()));
+  await stopRunningProxies();
   await upstream?.close();
 });
 
 /** The built proxy in front of a fresh capture server (plain text: the proxy's TLS is what is tested). */
-async function startProxyCli(args: string[]): Promise<ProxyCli> {
+async function startProxyCliToCapture(args: string[]) {
   upstream = await startCaptureServer({ tls: false });
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of ['FORCE_COLOR', 'NO_COLOR', 'SSLKEYLOGFILE']) delete env[name];
-  const child = spawn(process.execPath, [BIN, 'proxy', '--upstream', `127.0.0.1:${upstream.port}`, '--upstream-tls', 'none', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let exit: number | null | undefined;
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve((exit = code))));
-  const line = await waitFor(() => {
-    if (exit !== undefined) throw new Error(`proxy exited with ${exit}: ${stderr}`);
-    return /=== proxy listening on (.*), relaying to /.exec(stdout)?.[1];
-  }, 10_000, 'the proxy to listen');
-  const proxy: ProxyCli = {
-    listeners: line.split(', ').map((item) => {
-      const address = item.replace(/ \(implicit TLS\)$/, '');
-      return { address, port: Number(/:(\d+)$/.exec(address)?.[1] ?? 0), implicitTls: item !== address };
-    }),
-    stdout: () => stdout,
-    stop: async () => {
-      running.delete(proxy);
-      if (exit === undefined) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
-  running.add(proxy);
-  return proxy;
+  return startProxyCli(['--upstream', `127.0.0.1:${upstream.port}`, '--upstream-tls', 'none', ...args]);
 }
 
 async function transcriptEvents(file: string): Promise<SessionEvent[]> {
@@ -84,7 +47,7 @@ describe('proxy --listen-tls: applications configured for SMTPS', () => {
   it('relays Python SMTP_SSL, curl smtps:// and swaks --tls-on-connect: TLS with the application from its first byte, STARTTLS not offered to it', async (context) => {
     await requireSwaks(context, { who: 'proxy --listen-tls' });
     const transcript = path.join(dir, 'implicit.jsonl');
-    const proxy = await startProxyCli(['--listen-tls', '127.0.0.1:0', '--transcript', transcript]);
+    const proxy = await startProxyCliToCapture(['--listen-tls', '127.0.0.1:0', '--transcript', transcript]);
     expect(proxy.listeners).toEqual([{ address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), port: expect.any(Number), implicitTls: true }]);
     const { port } = proxy.listeners[0]!;
 
@@ -125,7 +88,7 @@ s.quit()
 
   it('a plain-text application on the TLS port: the handshake fails on the client leg and no upstream connection is made', async () => {
     const transcript = path.join(dir, 'failed.jsonl');
-    const proxy = await startProxyCli(['--listen-tls', '127.0.0.1:0', '--transcript', transcript, '--timeout', '5000']);
+    const proxy = await startProxyCliToCapture(['--listen-tls', '127.0.0.1:0', '--transcript', transcript, '--timeout', '5000']);
     const socket = net.connect(proxy.listeners[0]!.port, '127.0.0.1');
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('connect', resolve));
@@ -142,7 +105,7 @@ s.quit()
 describe('proxy --listen unix:PATH', () => {
   it('relays Python smtplib over a Unix socket, side by side with a TCP listener, and removes the socket at exit', async () => {
     const socketPath = path.join(dir, 'proxy.sock');
-    const proxy = await startProxyCli(['--listen', `unix:${socketPath}`, '--listen', '127.0.0.1:0']);
+    const proxy = await startProxyCliToCapture(['--listen', `unix:${socketPath}`, '--listen', '127.0.0.1:0']);
     expect(proxy.listeners.map((l) => l.address)).toEqual([`unix:${socketPath}`, expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
     expect((await stat(socketPath)).isSocket()).toBe(true);
     const viaUnix = await run(python, ['-c', `
