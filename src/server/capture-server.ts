@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startInboundEngine, type BoundListener, type InboundListen } from '../inbound/engine.js';
+import { startInboundEngine } from '../inbound/engine.js';
 import type { InboundTls } from '../net/inbound-socket.js';
+import type { BoundListener, InboundListen } from '../inbound/engine.js';
 import { serverCertificate, type ListenAddress } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';

@@ -14,7 +14,7 @@ import type { SessionEvent } from '../../src/transcript/events.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
 import { waitFor } from '../harness/raw-server.js';
 import { requireSwaks } from '../harness/swaks.js';
-import { startProxyCli, stopRunningProxies } from './proxy-cli.js';
+import { startProxyCli, stopRunningProxies } from './proxy-process.js';
 import { python, run } from './serve-cli.js';
 
 let dir: string;

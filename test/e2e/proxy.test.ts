@@ -17,7 +17,7 @@ import { describePostfix } from '../harness/postfix-context.js';
 import { watchPeakRss } from '../harness/peak-rss.js';
 import { connectRaw, startRawServer, waitFor, type RawConnectionHandler, type RawServer } from '../harness/raw-server.js';
 import { REPO_ROOT } from '../harness/run-cli.js';
-import { startProxyCli, stopRunningProxies } from './proxy-cli.js';
+import { startProxyCli, stopRunningProxies } from './proxy-process.js';
 import { PEER_PASSWORD, PEER_USER, startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { ci, requireSwaks } from '../harness/swaks.js';
 
