@@ -545,9 +545,12 @@ export class ProxyConnection {
   private async clientHandshake(tls: InboundTls): Promise<boolean> {
     try {
       const summary = await this.client.startTls(tls);
+      // Shut down while the handshake ran: the connection is already over.
+      if (this.state === 'closed') return false;
       this.emitClient({ type: 'tls', summary });
       return true;
     } catch (error) {
+      if (this.state === 'closed') return false;
       const message = error instanceof Error ? error.message : String(error);
       this.emitClient({ type: 'error', code: ErrorCode.tls, message: `TLS handshake with the client failed: ${message}` });
       this.finishClient('error', 'TLS handshake with the client failed');

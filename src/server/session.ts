@@ -198,8 +198,11 @@ export class ServerSession implements HandlerContext {
     if (implicitTls) {
       try {
         const summary = await this.socket.startTls(implicitTls);
+        // Shut down (or timed out) while the handshake ran: nothing more to say.
+        if (this.closed) return;
         this.settings.emit({ type: 'tls', conn: this.conn, tls: true, summary });
       } catch (error) {
+        if (this.closed) return;
         const message = error instanceof Error ? error.message : String(error);
         this.settings.emit({ type: 'error', conn: this.conn, tls: false, code: 'ETLS', message });
         this.close('error', message, 'destroy');
