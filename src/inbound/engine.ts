@@ -62,8 +62,6 @@ export interface InboundEngine {
   readonly listeners: readonly BoundListener[];
   /** Connections accepted so far, refused ones included. */
   readonly accepted: number;
-  /** Sessions that hold a slot now. */
-  readonly open: number;
   holdInput(held: boolean): void;
   /**
    * Shuts every session down (their 421), stops listening, and destroys what is still open
@@ -78,13 +76,11 @@ export const closingReply = (enhanced: string, text: string) => formatReply(repl
 export async function startInboundEngine(options: InboundEngineOptions): Promise<InboundEngine> {
   const sessions = new Set<InboundSession>();
   let inputHeld = false;
-  let nextConn = 1;
   let accepted = 0;
 
   const onConnection = (raw: Socket, listener: InboundListen) => {
     const socket = new InboundSocket(raw);
-    const conn = nextConn++;
-    accepted++;
+    const conn = ++accepted;
     if (options.maxConnections > 0 && sessions.size >= options.maxConnections && options.refusal) {
       // RFC 5321 §3.1: a server that cannot take the connection may answer 421 and close.
       socket.refuse(closingReply('4.7.0', options.refusal(conn, socket, sessions.size).text), options.closeGraceMs);
@@ -123,9 +119,6 @@ export async function startInboundEngine(options: InboundEngineOptions): Promise
     listeners: bound,
     get accepted() {
       return accepted;
-    },
-    get open() {
-      return sessions.size;
     },
     holdInput(held) {
       if (held === inputHeld) return;
