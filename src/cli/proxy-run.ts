@@ -13,7 +13,7 @@ import { parseTimeout } from './connection-options.js';
 import { milliseconds } from './option-parsers.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProxyCliOptions } from './proxy.js';
-import { parseListenAddress } from './serve.js';
+import { parseListenSpec } from './serve.js';
 
 const parseIdleTimeout = milliseconds('--idle-timeout', 0);
 
@@ -36,7 +36,11 @@ function upstreamCheck(mode: UpstreamTls, options: ProxyCliOptions, tls: TlsSett
 }
 
 export async function runProxyCommand(options: ProxyCliOptions): Promise<number> {
-  const listenAt = parseListenAddress(options.listen);
+  const given = [
+    ...(options.listen ?? []).map((text) => parseListenSpec(text, '--listen', false)),
+    ...(options.listenTls ?? []).map((text) => parseListenSpec(text, '--listen-tls', true)),
+  ];
+  const listen = given.length > 0 ? given : [parseListenSpec('127.0.0.1:2526', '--listen', false)];
   const upstream = parseTarget(options.upstream, 25);
   const mode = upstreamTlsMode(options.upstreamTls, upstream.port);
   if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
@@ -59,13 +63,12 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
   const events = new EventStream();
   const upstreamText = `${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`;
   const transcript = options.transcript
-    ? new TranscriptRecorder(options.transcript, { command: 'proxy', target: upstreamText, listen: options.listen, upstreamTls: mode }, events.startedAt)
+    ? new TranscriptRecorder(options.transcript, { command: 'proxy', target: upstreamText, listen: [...(options.listen ?? []), ...(options.listenTls ?? []).map((l) => `tls:${l}`)].join(' ') || '127.0.0.1:2526', upstreamTls: mode }, events.startedAt)
     : undefined;
   let server;
   try {
     server = await startProxy({
-      listenHost: listenAt.host,
-      listenPort: listenAt.port,
+      listen,
       upstreamHost: upstream.host,
       upstreamPort: upstream.port,
       ...(options.ipv4 ? { family: 4 as const } : options.ipv6 ? { family: 6 as const } : {}),
@@ -87,13 +90,13 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
   }
   transcript?.attach(events);
   const stopPrinting = printEvents(events, process.stdout, { timestamps: options.timestamps ?? false });
-  const listening = `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+  const listening = server.listeners.map((l) => `${l.text}${l.implicitTls ? ' (implicit TLS)' : ''}`).join(', ');
   const offered = new X509Certificate(server.certificate);
   const spki = spkiSha256(offered);
   const lines = [
     `=== proxy listening on ${listening}, relaying to ${upstreamText} (upstream TLS: ${mode}; ${upstreamCheck(mode, options, tls)})`,
     `=== certificate offered to applications: ${server.certificateGenerated ? 'generated, self-signed' : options.cert} (SHA-256 ${offered.fingerprint256}; SPKI SHA-256 ${spki.base64})${options.certOut !== undefined ? `, written to ${options.certOut}` : ''}`,
-    ...(isLoopback(server.host) ? [] : [`*** listening on a non-loopback address: anyone who can reach ${listening} can send mail through it to ${upstreamText}`]),
+    ...(server.listeners.every((l) => l.address.kind === 'unix' || isLoopback(l.address.host)) ? [] : [`*** listening on a non-loopback address: anyone who can reach ${listening} can send mail through it to ${upstreamText}`]),
     ...(transcript ? [`=== recording to ${transcript.path}`] : []),
   ];
   // Ctrl-C is taken from here on, before the start-up line tells anyone that the proxy is up.

@@ -2,10 +2,13 @@ import { Option, type Command } from 'commander';
 import { commandList } from './command-list.js';
 import { timestampsOption } from '../transcript/text-format.js';
 import { collect, configureCommand, setExitCode } from './action.js';
+import { LISTEN_SPELLING } from './serve.js';
 
 export interface ProxyCliOptions {
   timestamps?: boolean;
-  listen: string;
+  /** As given (repeatable); with neither this nor listenTls, the default address. */
+  listen?: string[];
+  listenTls?: string[];
   upstream: string;
   upstreamTls?: string;
   insecureUpstream?: boolean;
@@ -29,7 +32,8 @@ export function registerProxy(program: Command): void {
   configureCommand(program.command('proxy'))
     .description(commandList['proxy'].summary)
     .requiredOption('--upstream <host:port>', 'the one server to relay to (default port 25; 465 implies --upstream-tls implicit)')
-    .option('--listen <addr>', 'where applications connect: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2526')
+    .option('--listen <addr>', `where applications connect (repeatable): ${LISTEN_SPELLING}; loopback unless you say otherwise (default: 127.0.0.1:2526)`, collect)
+    .option('--listen-tls <addr>', 'where applications configured for SMTPS connect (repeatable): implicit TLS with the proxy\'s certificate, the same as --listen tls:ADDR', collect)
     .addOption(new Option('--upstream-tls <mode>', 'TLS towards the server: starttls (required), implicit, none (default: starttls; implicit for port 465)').choices(['starttls', 'implicit', 'none']))
     .option('--insecure-upstream', 'relay even when the upstream certificate fails verification (said on every connection)')
     .option('--upstream-pin-sha256 <fingerprint>', 'trust the upstream server whose certificate has this SHA-256 fingerprint (AB:CD:…, colons optional; repeatable), and no other', collect)
@@ -55,7 +59,10 @@ the proxy answers STARTTLS itself with its own certificate, so the application m
 relayed unchanged, and both legs are shown, decoded, with a connection id and the leg:
   [#1 client]    <-  what the application sent        ->  what it was sent
   [#1 upstream]  ->  what the proxy relayed upstream  <-  what the server answered
-(~ instead of - inside TLS). When the server closes, the proxy closes the application's
+(~ instead of - inside TLS). An application configured for SMTPS (implicit TLS, port 465
+style) connects to a --listen-tls address: the proxy does the handshake before relaying the
+banner. unix:PATH listens on a Unix-domain socket (a stale socket is replaced, any other file
+refused, the socket removed at exit). When the server closes, the proxy closes the application's
 connection too and keeps recording what it still sends for a few seconds.
 A peer that does not read is not buffered for: while the server reads none of a message, the
 application's connection is paused, and while the application reads none of its replies, the

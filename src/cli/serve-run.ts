@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { waitForStopSignal } from './action.js';
 import { ExitCode } from './exit-codes.js';
-import { parseListenAddress, type ServeCliOptions } from './serve.js';
+import { parseListenSpec, type ServeCliOptions } from './serve.js';
 
 /**
  * `smtpdbg serve`: starts the capture server with the options given, reports until SIGINT or
@@ -15,10 +15,12 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     process.stdout.write(formatScenarioList(builtInScenarios));
     return ExitCode.ok;
   }
-  const { host, port } = parseListenAddress(options.listen);
+  const listen = (options.listen ?? ['127.0.0.1:2525']).map((text) => parseListenSpec(text, '--listen', options.tls ?? false));
+  const anyTls = options.starttls || listen.some((l) => l.implicitTls);
   if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
   if (options.fsync && options.mbox === undefined) throw new UsageError('--fsync applies to --mbox FILE, which is not given');
-  if (options.certOut !== undefined && !options.starttls) throw new UsageError('--cert-out has no certificate to write with --no-starttls');
+  if (options.certOut !== undefined && !anyTls) throw new UsageError('--cert-out has no certificate to write with --no-starttls');
+  if (options.requestClientCert && !anyTls) throw new UsageError('--request-client-cert needs TLS: STARTTLS (the default) or an implicit-TLS listener');
   const scenario = options.scenario === undefined
     ? undefined
     : resolveScenario(options.scenario, { idleMs: options.idle, greylistDelayMs: options.greylistDelay, delayMs: options.delay });
@@ -37,8 +39,8 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     ? { cert: readPemFile(options.cert, '--cert'), key: readPemFile(options.key, '--key') }
     : {};
   const server = await startCaptureServer({
-    host,
-    port,
+    listen,
+    requestClientCert: options.requestClientCert ?? false,
     hostname: options.hostname,
     maxMessageSize: options.maxSize,
     idleTimeoutMs: scenario?.idleTimeoutMs ?? options.idleTimeout,
@@ -76,11 +78,12 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
   // Ctrl-C is taken from here on, before the start-up line tells anyone that the server is up.
   const stopped = waitForStopSignal();
   reporter.listening({
-    host: server.host,
-    port: server.port,
+    listeners: server.listeners,
     hostname: server.hostname,
     mboxPath: options.mbox,
     certificate: server.certificate === undefined ? undefined : (options.cert ?? 'generated'),
+    starttls: options.starttls,
+    requestClientCert: options.requestClientCert ?? false,
     certificateFingerprint: server.certificate === undefined ? undefined : new X509Certificate(server.certificate).fingerprint256,
     maxMessageSize: options.maxSize,
     maxConnections: options.maxConnections,
@@ -89,7 +92,7 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     dataTimeoutMs: options.dataTimeout,
     dataMinRate: options.dataMinRate,
     scenario: scenario?.behaviour.name,
-    loopback: isLoopback(server.host),
+    loopback: server.listeners.every((l) => l.address.kind === 'unix' || isLoopback(l.address.host)),
   });
   const signal = await stopped;
   await server.close();

@@ -12,13 +12,17 @@ import {
 } from '../server/defaults.js';
 import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import { UsageError } from '../errors.js';
+import type { ListenAddress } from '../net/listener.js';
 import { milliseconds, wholeNumber } from './option-parsers.js';
-import { configureCommand, setExitCode } from './action.js';
+import { collect, configureCommand, setExitCode } from './action.js';
 import { commandList } from './command-list.js';
 import { timestampsOption } from '../transcript/text-format.js';
 
 export interface ServeCliOptions {
-  listen: string;
+  /** As given (repeatable); undefined: the default address. */
+  listen?: string[];
+  tls?: boolean;
+  requestClientCert?: boolean;
   mbox?: string;
   fsync?: boolean;
   cert?: string;
@@ -45,14 +49,39 @@ export interface ServeCliOptions {
   maxErrors: number;
 }
 
+/** The spelling of a listen address, the same for serve and proxy (shown in their help). */
+export const LISTEN_SPELLING = 'PORT, HOST:PORT, [IPV6]:PORT or unix:PATH, each optionally after tls: for implicit TLS';
+
 /** `PORT`, `HOST:PORT` or `[V6]:PORT`; port 0 asks for an ephemeral port (tests). */
-export function parseListenAddress(text: string): { host: string; port: number } {
+function parseListenAddress(text: string, option = '--listen', given = text): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d+)$/.exec(text);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--listen ${text}: expected PORT, HOST:PORT or [IPV6]:PORT (port 0-65535)`);
+  if (!match || port > 65535) throw new UsageError(`${option} ${given}: expected ${LISTEN_SPELLING} (port 0-65535)`);
   const v6 = match[1];
-  if (v6 !== undefined && isIP(v6) !== 6) throw new UsageError(`--listen ${text}: ${v6} is not an IPv6 address`);
+  if (v6 !== undefined && isIP(v6) !== 6) throw new UsageError(`${option} ${given}: ${v6} is not an IPv6 address`);
   return { host: v6 ?? (match[2] || '127.0.0.1'), port };
+}
+
+export interface ListenSpec {
+  address: ListenAddress;
+  /** TLS from the first byte (RFC 8314 §3.3, port 465 style) instead of plain text. */
+  implicitTls: boolean;
+}
+
+/**
+ * One `--listen` value: `tls:` asks for implicit TLS (`implicitTls` says so for every value
+ * without it: serve --tls, proxy --listen-tls), `unix:PATH` for a Unix-domain socket.
+ */
+export function parseListenSpec(text: string, option: string, implicitTls: boolean): ListenSpec {
+  const tls = text.startsWith('tls:');
+  const rest = tls ? text.slice(4) : text;
+  if (rest.startsWith('unix:')) {
+    const path = rest.slice(5);
+    if (path === '') throw new UsageError(`${option} ${text}: unix: needs the socket's path, e.g. unix:/tmp/smtpdbg.sock`);
+    return { address: { kind: 'unix', path }, implicitTls: tls || implicitTls };
+  }
+  const { host, port } = parseListenAddress(rest, option, text);
+  return { address: { kind: 'tcp', host, port }, implicitTls: tls || implicitTls };
 }
 
 
@@ -107,10 +136,12 @@ matches decides; with none, the server answers as usual.
 export function registerServe(program: Command): void {
   configureCommand(program.command('serve'))
     .description(commandList.serve.summary)
-    .option('--listen <addr>', 'where to listen: PORT, HOST:PORT or [IPV6]:PORT (loopback unless you say otherwise)', '127.0.0.1:2525')
+    .option('--listen <addr>', `where to listen (repeatable): ${LISTEN_SPELLING}; loopback unless you say otherwise (default: 127.0.0.1:2525)`, collect)
+    .option('--tls', 'implicit TLS (port 465 style, RFC 8314): the handshake comes before the banner, on every --listen without a tls: prefix')
+    .option('--request-client-cert', 'ask TLS clients for a certificate and describe the one they send (any is accepted, none is verified)')
     .option('--mbox <file>', 'append every message, bytes as received after dot-unstuffing, to FILE in mboxrd format')
     .option('--fsync', 'sync the mbox to the disk before each 250 (as an MTA does); slower under load')
-    .option('--cert <file>', 'certificate (PEM) for STARTTLS; default: a self-signed one generated at start')
+    .option('--cert <file>', 'certificate (PEM) for STARTTLS and implicit TLS; default: a self-signed one generated at start')
     .option('--key <file>', 'private key (PEM) for --cert')
     .option('--cert-out <file>', 'write the certificate offered for STARTTLS (PEM) to FILE, for a client to trust (--ca) or pin')
     .option('--hostname <name>', 'name in the banner, the EHLO reply and the generated certificate', 'localhost')
@@ -151,6 +182,11 @@ Each received line is shown with its terminator: ␍␊ for CRLF, a highlighted 
 Output is written in batches; when it goes to a pipe that is read slowly, the server stops
 reading its clients until the pipe takes more. --quiet leaves out the bytes (for load tests
 and long runs).
+Listeners: --listen may be given several times; each is plain text (STARTTLS offered) or,
+with tls: or --tls, implicit TLS (what SMTPS clients such as curl smtps:// or swaks
+--tls-on-connect expect). unix:PATH listens on a Unix-domain socket: a socket left there by a
+server that is gone is replaced, any other file is refused, and the socket is removed at exit.
+  smtpdbg serve --listen 2525 --listen tls:2465 --listen unix:/tmp/smtpdbg.sock
 It runs until SIGINT (Ctrl-C) or SIGTERM, then closes connections with 421 and exits 0.
 ${SCENARIO_HELP}`)
     .action(async (options: ServeCliOptions, command: Command) => {

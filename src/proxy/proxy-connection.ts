@@ -1,9 +1,10 @@
-import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
 import { ErrorCode, ProtocolError, SmtpdbgError, TimeoutError } from '../errors.js';
-import { ProxyClientLeg } from '../net/proxy-client-leg.js';
+import { closingReply } from '../inbound/engine.js';
+import { IdleTimer } from '../inbound/idle-timer.js';
+import { InputHolds } from '../inbound/input-holds.js';
+import { discardAfterStartTls, recordedLine } from '../inbound/recording.js';
+import type { InboundSocket, InboundSocketLoss, InboundTls } from '../net/inbound-socket.js';
 import { SmtpClient } from '../net/smtp-client.js';
-import { redactAuthLine } from '../smtp/auth.js';
 import { splitCommandLine } from '../smtp/command-verb.js';
 import { hasExtension, parseCapabilities } from '../smtp/capabilities.js';
 import { formatReply, reply } from '../smtp/reply-format.js';
@@ -35,8 +36,8 @@ export interface ProxySettings {
   tls: TlsSettings;
   /** Relay even when the upstream certificate fails verification (said loudly). */
   insecureUpstream: boolean;
-  /** The proxy's own certificate, offered to the application for STARTTLS. */
-  clientTlsContext: SecureContext;
+  /** The proxy's own certificate, offered to the application (STARTTLS, implicit TLS). */
+  clientTls: InboundTls;
   /** Bound on connecting upstream, on each TLS handshake and on every upstream reply. */
   timeoutMs: number;
   /** An application silent this long gets 421 4.4.2 and is disconnected. */
@@ -50,6 +51,26 @@ export interface ProxySettings {
 const END_OF_DATA = Buffer.from('.\r\n');
 /** A client that pipelines faster than the upstream answers is paused past this many octets. */
 const MAX_BUFFERED = 256 * 1024;
+/** How long a client leg closed by the proxy may linger before its socket is destroyed. */
+const CLIENT_CLOSE_GRACE_MS = 500;
+
+/**
+ * Where one relayed connection stands, as seen from the application's side.
+ * `connecting`: the upstream connection and its banner are awaited; `relaying`: commands go
+ * up one at a time and replies come back; `draining`: the server closed first, the
+ * application got our FIN and what it still sends is recorded for a bounded time; `closed`:
+ * the application's connection is over (the upstream one is closed with it).
+ */
+export type RelayState = 'connecting' | 'relaying' | 'draining' | 'closed';
+
+/**
+ * What the application's next bytes are: command lines, the response to a 334 of an AUTH
+ * exchange (RFC 4954 §4, a secret to redact), or message content after a 354.
+ */
+type ClientInput = 'commands' | 'auth-response' | 'content';
+
+/** The upstream leg: not yet connected, connected, or gone (closed by either side, or failed). */
+type UpstreamLeg = 'connecting' | 'open' | 'gone';
 
 /**
  * One application connection and its upstream connection. Commands are relayed one at a
@@ -66,25 +87,20 @@ export class ProxyConnection {
   readonly conn: number;
   readonly done: Promise<void>;
   private readonly settings: ProxySettings;
-  private readonly client: ProxyClientLeg;
+  private readonly client: InboundSocket;
   private readonly reader = new ServerReader();
   private upstream: SmtpClient | undefined;
-  private upstreamGone = false;
+  private state: RelayState = 'connecting';
+  private upstreamLeg: UpstreamLeg = 'connecting';
   private upstreamClosedAt: number | undefined;
-  private clientTls = false;
-  private clientDone = false;
-  private ready = false;
+  private input: ClientInput = 'commands';
+  /** Replies go out while the application reads them; past its socket buffer they wait. */
+  private replies: 'flowing' | 'waiting-for-client' = 'flowing';
+  /** Reentrancy guard of process(): one pass at a time takes items from the reader. */
   private busy = false;
-  /** The client leg is paused: too much unread from it, or the upstream server is not reading. */
-  private paused = false;
-  /** Relayed content waits for the upstream server to read what it was sent before. */
-  private upstreamStalled = false;
-  /** Replies wait for the application to read what it was sent before. */
-  private clientStalled = false;
+  /** Why the client leg is paused: too much unread from it, or the upstream server not reading. */
+  private readonly holds: InputHolds<'backlog' | 'upstream-not-reading'>;
   private readonly accepted = new AcceptedMessages();
-  private inAuthExchange = false;
-  /** The reader is taking message content (after a 354, until the end of data). */
-  private inData = false;
   private lastRelayed: Reply | undefined;
   /**
    * Message content handed out by the reader and not yet relayed: written once per received
@@ -92,33 +108,51 @@ export class ProxyConnection {
    * wait for the server's delayed ACK (Nagle, RFC 896), some 40 ms per message.
    */
   private content: Buffer[] = [];
-  private replyWaiters: Array<(reply: Reply | undefined) => void> = [];
-  private idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * The one upstream reply the relay waits for (commands are relayed one at a time); a
+   * reply that comes while nothing waits is relayed as it came.
+   */
+  private expected: ((reply: Reply | undefined) => void) | undefined;
+  private readonly idle: IdleTimer;
   private graceTimer: NodeJS.Timeout | undefined;
   private resolveDone!: () => void;
 
-  constructor(conn: number, socket: Socket, settings: ProxySettings) {
+  constructor(conn: number, client: InboundSocket, settings: ProxySettings) {
     this.conn = conn;
     this.settings = settings;
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
-    this.client = new ProxyClientLeg(socket, {
+    this.client = client;
+    this.holds = new InputHolds(client);
+    this.idle = new IdleTimer(settings.idleTimeoutMs, () => this.onIdle());
+    client.serve({
       data: (chunk) => this.onClientData(chunk),
-      closed: (by, reason) => this.onClientClosed(by, reason),
+      // Node ends our side too once the application's FIN arrives; 'closed' follows.
+      peerEnded: () => undefined,
+      closed: (loss) => this.onClientClosed(loss),
+      lingered: () => undefined,
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Records the application's connection, does the TLS handshake first on an implicit-TLS
+   * listener (RFC 8314 §3.3: the application expects TLS before the banner), then connects
+   * upstream and relays its banner. `unixPath`: the Unix socket the application came in on.
+   */
+  async start(listener: { implicitTls?: InboundTls | undefined; unixPath?: string | undefined } = {}): Promise<void> {
     const { client, settings } = this;
+    // A Unix-socket client has no address: the connection is named by the socket it came in on.
+    const unix = listener.unixPath !== undefined ? `unix:${listener.unixPath}` : undefined;
     this.emitClient({
       type: 'connect',
-      host: client.remoteAddress,
+      host: unix ?? client.remoteAddress,
       port: client.remotePort,
-      remoteAddress: client.remoteAddress,
-      ...(client.localAddress !== undefined ? { localAddress: client.localAddress } : {}),
+      remoteAddress: unix ?? client.remoteAddress,
+      ...(unix !== undefined ? { localAddress: unix } : client.localAddress !== undefined ? { localAddress: client.localAddress } : {}),
       ...(client.localPort !== undefined ? { localPort: client.localPort } : {}),
     });
+    if (listener.implicitTls && !(await this.clientHandshake(listener.implicitTls))) return;
     let upstream: SmtpClient;
     try {
       upstream = await SmtpClient.connect({
@@ -138,27 +172,28 @@ export class ProxyConnection {
       this.refuse('4.4.1', 'cannot reach the upstream server');
       return;
     }
-    if (this.clientDone) {
+    if (this.state === 'closed') {
       upstream.close('the client closed its connection before the upstream one was open');
       return;
     }
     this.upstream = upstream;
+    this.upstreamLeg = 'open';
     if (settings.upstreamTls === UpstreamTls.implicit && !this.acceptUpstreamCertificate(upstream)) return;
     const banner = this.nextUpstreamReply('the banner');
     void this.pumpUpstream(upstream);
     const reply = await banner;
     if (!reply) return;
     this.relayReply(reply);
-    this.ready = true;
-    this.armIdle();
+    if (this.state === 'connecting') this.state = 'relaying';
+    this.idle.arm();
     void this.process();
   }
 
   /** SIGINT/SIGTERM: tell the application (RFC 5321 §3.8), close both legs. */
   shutdown(): void {
     this.upstream?.close('the proxy is shutting down');
-    if (!this.clientDone) {
-      this.clientWrite(formatReply(reply(421, '4.3.2', `${this.settings.hostname} smtpdbg proxy shutting down`), 'latin1'));
+    if (this.state !== 'closed') {
+      this.clientWrite(closingReply('4.3.2', `${this.settings.hostname} smtpdbg proxy shutting down`));
       this.closeClient('local', 'the proxy is shutting down');
     }
   }
@@ -171,7 +206,7 @@ export class ProxyConnection {
   }
 
   private emitClient(event: EventInput): void {
-    this.emitLeg('client', this.clientTls, event);
+    this.emitLeg('client', this.client.tls, event);
   }
 
   private emitUpstream(event: EventInput): void {
@@ -180,14 +215,14 @@ export class ProxyConnection {
   }
 
   private clientWrite(bytes: Buffer): void {
-    if (this.clientDone || this.client.ending) return;
+    if (this.state === 'closed' || this.client.state === 'ending') return;
     this.emitClient({ type: 'send', data: bytes });
-    if (this.client.write(bytes) || this.clientStalled) return;
+    if (this.client.write(bytes) || this.replies === 'waiting-for-client') return;
     // The application does not read its replies: stop reading the server's until it does.
-    this.clientStalled = true;
+    this.replies = 'waiting-for-client';
     this.upstream?.pauseReading();
     void this.client.drained().then(() => {
-      this.clientStalled = false;
+      this.replies = 'flowing';
       this.upstream?.resumeReading();
       void this.process();
     });
@@ -196,7 +231,7 @@ export class ProxyConnection {
   private relayReply(reply: Reply): void {
     this.lastRelayed = reply;
     this.clientWrite(reply.raw);
-    this.armIdle();
+    this.idle.arm();
   }
 
   // ---------------------------------------------------------------- upstream side
@@ -226,16 +261,17 @@ export class ProxyConnection {
         message: `${accepted.length} transactions accepted for one DATA: the server ended the message before the client's end of data (CRLF.CRLF) and took what followed as another transaction (SMTP smuggling); accepted: ${accepted.map(formatReplyShort).join('; ')}`,
       });
     }
-    const waiter = this.upstream?.isUnsolicited(reply) ? undefined : this.replyWaiters.shift();
+    const waiter = this.upstream?.isUnsolicited(reply) ? undefined : this.expected;
     if (waiter) {
+      this.expected = undefined;
       waiter(reply);
       return;
     }
     // Nobody asked: a 421 before the server closes (RFC 5321 §3.8), or the replies to an end
     // of data that the server saw and the proxy did not. Relayed as they are.
     this.relayReply(reply);
-    if (this.inData) {
-      this.inData = false;
+    if (this.input === 'content') {
+      this.input = 'commands';
       this.reader.feed(this.reader.discardBuffered());
       this.emitClient({ type: 'info', message: `the server replied ${formatReplyShort(reply)} inside DATA: it took an end of data that is not CRLF.CRLF (a bare LF?); reading commands again` });
     }
@@ -243,29 +279,32 @@ export class ProxyConnection {
 
   /** The next upstream reply, or undefined once the upstream connection is gone; bounded. */
   private nextUpstreamReply(waitingFor: string): Promise<Reply | undefined> {
-    if (this.upstreamGone) return Promise.resolve(undefined);
+    if (this.upstreamLeg === 'gone') return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter = (reply: Reply | undefined) => {
         clearTimeout(timer);
         resolve(reply);
       };
       const timer = setTimeout(() => {
-        this.replyWaiters = this.replyWaiters.filter((w) => w !== waiter);
+        if (this.expected === waiter) this.expected = undefined;
         const error = new TimeoutError(`the reply to ${waitingFor}`, this.settings.timeoutMs);
         this.emitUpstream({ type: 'error', code: error.code, message: error.message });
         this.refuse('4.4.2', `no reply from the upstream server within ${this.settings.timeoutMs} ms`);
         resolve(undefined);
       }, this.settings.timeoutMs);
-      this.replyWaiters.push(waiter);
+      this.expected = waiter;
     });
   }
 
   private onUpstreamGone(): void {
-    if (this.upstreamGone) return;
-    this.upstreamGone = true;
+    if (this.upstreamLeg === 'gone') return;
+    this.upstreamLeg = 'gone';
     this.upstreamClosedAt = Date.now();
-    for (const waiter of this.replyWaiters.splice(0)) waiter(undefined);
-    if (this.clientDone || this.client.ending) return;
+    const waiter = this.expected;
+    this.expected = undefined;
+    waiter?.(undefined);
+    if (this.state === 'closed' || this.client.state === 'ending') return;
+    this.state = 'draining';
     // Mirror the server: FIN to the application, then keep reading for a bounded time, so
     // that what it does next (a QUIT after a 535, waiting for a 221 that cannot come) is seen.
     const graceMs = this.graceMs();
@@ -338,7 +377,7 @@ export class ProxyConnection {
   }
 
   private writeUpstream(upstream: SmtpClient, bytes: Buffer, shown?: Buffer): boolean {
-    if (this.upstreamGone || upstream.closed) return false;
+    if (this.upstreamLeg === 'gone' || upstream.closed) return false;
     upstream.write(bytes, shown ? { shown } : {});
     return true;
   }
@@ -346,27 +385,32 @@ export class ProxyConnection {
   // ---------------------------------------------------------------- client side
 
   private onClientData(chunk: Buffer): void {
-    if (this.clientDone) return;
+    if (this.state === 'closed') return;
     this.reader.feed(chunk);
-    this.armIdle();
+    this.idle.arm();
     this.updateClientFlow();
     void this.process();
   }
 
+  /** Read anew each time: an await may have closed the client leg. */
+  private get clientClosed(): boolean {
+    return this.state === 'closed';
+  }
+
   private async process(): Promise<void> {
     // A command is relayed only once the replies before it have been taken by the client.
-    if (this.busy || !this.ready || this.clientStalled) return;
+    if (this.busy || this.state === 'connecting' || this.replies === 'waiting-for-client') return;
     this.busy = true;
     try {
       // Content is relayed once per pass; what arrived meanwhile is taken by the next pass.
-      while (!this.clientDone) {
+      while (!this.clientClosed) {
         // Checked before an item is taken: a stalled client's next command stays in the reader.
-        while (!this.clientDone && !this.clientStalled) {
+        while (!this.clientClosed && this.replies === 'flowing') {
           const item = this.reader.next();
           if (!item) break;
           await this.handle(item);
         }
-        if (this.content.length === 0 || this.clientDone) break;
+        if (this.content.length === 0 || this.clientClosed) break;
         await this.relayContent();
       }
     } catch (error) {
@@ -381,12 +425,8 @@ export class ProxyConnection {
 
   /** Reads from the client only while it has not sent too much ahead and the server reads what is relayed. */
   private updateClientFlow(): void {
-    if (this.clientDone) return;
-    const pause = this.reader.buffered > MAX_BUFFERED || this.upstreamStalled;
-    if (pause === this.paused) return;
-    this.paused = pause;
-    if (pause) this.client.pause();
-    else this.client.resume();
+    if (this.state === 'closed') return;
+    this.holds.set('backlog', this.reader.buffered > MAX_BUFFERED);
   }
 
   /**
@@ -398,8 +438,7 @@ export class ProxyConnection {
   private async relayContent(): Promise<void> {
     const upstream = this.upstream;
     if (!this.relayOrNote(Buffer.concat(this.content.splice(0))) || !upstream?.writeBacklogged) return;
-    this.upstreamStalled = true;
-    this.updateClientFlow();
+    this.holds.set('upstream-not-reading', true);
     const timeoutMs = this.settings.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const read = await Promise.race([
@@ -407,7 +446,7 @@ export class ProxyConnection {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
-    this.upstreamStalled = false;
+    this.holds.set('upstream-not-reading', false);
     if (read || upstream.closed) return;
     upstream.emit({ type: 'error', code: ErrorCode.timeout, message: `the server stopped reading the message content relayed to it: none of it was taken for ${timeoutMs} ms` });
     this.refuse('4.4.2', `the upstream server stopped reading for ${timeoutMs} ms`);
@@ -420,7 +459,7 @@ export class ProxyConnection {
         this.content.push(item.bytes);
         return;
       case 'data-end': {
-        this.inData = false;
+        this.input = 'commands';
         this.emitClient({ type: 'recv', data: END_OF_DATA });
         if (!this.relayOrNote(Buffer.concat([...this.content.splice(0), END_OF_DATA]))) return;
         const reply = await this.nextUpstreamReply('the end of data');
@@ -440,20 +479,21 @@ export class ProxyConnection {
   }
 
   private async handleLine(item: CommandLine): Promise<void> {
-    const terminator = Terminators[item.terminator];
-    const bytes = Buffer.concat([item.line, terminator]);
-    const shown = this.settings.showSecrets ? undefined : redactAuthLine(item.line, terminator, this.inAuthExchange);
-    this.emitClient({ type: 'recv', data: shown ?? bytes, ...(shown ? { redacted: true } : {}) });
+    const bytes = Buffer.concat([item.line, Terminators[item.terminator]]);
+    const inAuthExchange = this.input === 'auth-response';
+    const recorded = recordedLine(item, { mayHoldSecret: true, inAuthExchange, showSecrets: this.settings.showSecrets });
+    const shown = recorded.redacted ? recorded.data : undefined;
+    this.emitClient({ type: 'recv', ...recorded });
     if (item.truncated) {
       this.emitClient({ type: 'info', message: `line of ${item.length} octets: only its first ${item.line.length} are kept and relayed` });
     }
     const upstream = this.upstream;
-    if (!upstream || this.upstreamGone || upstream.closed) {
+    if (!upstream || this.upstreamLeg === 'gone' || upstream.closed) {
       this.emitClient({ type: 'info', message: 'not relayed: the upstream connection is closed' });
       return;
     }
     const text = item.line.toString('latin1');
-    const verb = this.inAuthExchange ? '' : splitCommandLine(text).verb;
+    const verb = inAuthExchange ? '' : splitCommandLine(text).verb;
     if (verb === 'STARTTLS') {
       await this.startClientTls();
       return;
@@ -467,96 +507,97 @@ export class ProxyConnection {
     if (!this.relayOrNote(bytes, shown)) return;
     const reply = await this.nextUpstreamReply(verb || 'the AUTH response');
     if (!reply) return;
-    this.inAuthExchange = (verb === 'AUTH' || this.inAuthExchange) && reply.code === 334;
+    this.input = (verb === 'AUTH' || inAuthExchange) && reply.code === 334 ? 'auth-response' : 'commands';
     if (verb === 'EHLO' && reply.code === 250) this.relayEhlo(reply);
     else this.relayReply(reply);
     // RFC 5321 §4.1.1.4: only after 354 are the following bytes message content.
     if (verb === 'DATA' && reply.code === 354) {
-      this.inData = true;
+      this.input = 'content';
       this.reader.startData();
     }
   }
 
   private relayEhlo(reply: Reply): void {
     this.lastRelayed = reply;
-    const rewritten = rewriteEhloReply(reply, this.clientTls);
+    const rewritten = rewriteEhloReply(reply, this.client.tls);
     if (rewritten.changes.length > 0) {
       this.emitClient({ type: 'info', message: `EHLO reply passed on with changes: ${rewritten.changes.join('; ')}` });
     }
     this.clientWrite(rewritten.bytes);
-    this.armIdle();
+    this.idle.arm();
   }
 
   /** The server half of STARTTLS (RFC 3207 §4), answered by the proxy with its own certificate. */
   private async startClientTls(): Promise<void> {
-    if (this.clientTls) {
+    if (this.client.tls) {
       this.clientWrite(formatReply(reply(503, '5.5.1', 'TLS already active'), 'latin1'));
       return;
     }
     this.clientWrite(formatReply(reply(220, '2.0.0', 'Ready to start TLS'), 'latin1'));
-    // RFC 3207 §6: bytes pipelined behind STARTTLS must not be acted on; they are recorded.
-    const discarded = this.reader.discardBuffered();
-    if (discarded.length > 0) {
+    discardAfterStartTls(this.reader, (discarded, note) => {
       this.emitClient({ type: 'recv', data: discarded });
-      this.emitClient({ type: 'info', message: `discarded ${discarded.length} octets sent after STARTTLS before the TLS handshake (RFC 3207 §6)` });
-    }
+      this.emitClient({ type: 'info', message: note });
+    });
+    if (await this.clientHandshake(this.settings.clientTls)) this.input = 'commands';
+  }
+
+  /** The server half of the handshake with the application; false (recorded, closed) when it fails. */
+  private async clientHandshake(tls: InboundTls): Promise<boolean> {
     try {
-      const summary = await this.client.startTls(this.settings.clientTlsContext, this.settings.timeoutMs, this.settings.tls.keylogPath);
-      this.clientTls = true;
-      this.inAuthExchange = false;
+      const summary = await this.client.startTls(tls);
+      // Shut down while the handshake ran: the connection is already over.
+      if (this.state === 'closed') return false;
       this.emitClient({ type: 'tls', summary });
+      return true;
     } catch (error) {
+      if (this.state === 'closed') return false;
       const message = error instanceof Error ? error.message : String(error);
       this.emitClient({ type: 'error', code: ErrorCode.tls, message: `TLS handshake with the client failed: ${message}` });
-      this.onClientClosed('error', 'TLS handshake with the client failed');
+      this.finishClient('error', 'TLS handshake with the client failed');
+      return false;
     }
   }
 
-  private armIdle(): void {
-    if (this.clientDone || this.settings.idleTimeoutMs <= 0) return;
-    // refresh() re-arms the same timer: cheaper than a new one for every line relayed.
-    if (this.idleTimer) {
-      this.idleTimer.refresh();
-      return;
-    }
-    this.idleTimer = setTimeout(() => {
-      if (this.replyWaiters.length > 0 || this.upstreamStalled) return;
-      this.emitClient({ type: 'info', message: this.clientStalled ? `the client read none of its replies for ${this.settings.idleTimeoutMs} ms` : `the client was silent for ${this.settings.idleTimeoutMs} ms` });
-      this.refuse('4.4.2', 'idle timeout');
-    }, this.settings.idleTimeoutMs);
+  private onIdle(): void {
+    if (this.state === 'closed' || this.expected || this.holds.has('upstream-not-reading')) return;
+    const { idleTimeoutMs } = this.settings;
+    this.emitClient({ type: 'info', message: this.replies === 'waiting-for-client' ? `the client read none of its replies for ${idleTimeoutMs} ms` : `the client was silent for ${idleTimeoutMs} ms` });
+    this.refuse('4.4.2', 'idle timeout');
   }
 
   /** Ends the session with a 421 from the proxy itself (RFC 5321 §3.8) and closes both legs. */
   private refuse(enhanced: string, text: string): void {
-    this.clientWrite(formatReply(reply(421, enhanced, `${this.settings.hostname} smtpdbg proxy: ${text}`), 'latin1'));
+    this.clientWrite(closingReply(enhanced, `${this.settings.hostname} smtpdbg proxy: ${text}`));
     this.upstream?.close(text);
     this.closeClient('local', text);
   }
 
   /** Ends the client leg from our side: FIN now, destroyed shortly after if it lingers. */
   private closeClient(by: 'local' | 'error', reason: string): void {
-    if (this.clientDone) return;
+    if (this.state === 'closed') return;
     this.finishClient(by, reason);
-    this.client.end();
-    // Reading again (and dropping what comes) keeps the socket alive until the client closes
-    // or the timer destroys it: a paused socket would not even hold the process open for it.
-    if (this.paused) {
-      this.paused = false;
-      this.client.resume();
-    }
-    const timer = setTimeout(() => this.client.destroy(), 500);
-    timer.unref();
+    this.client.end(CLIENT_CLOSE_GRACE_MS);
   }
 
-  private onClientClosed(by: 'peer' | 'error', reason: string): void {
-    if (this.clientDone) return;
-    this.finishClient(by, reason);
+  private onClientClosed(loss: InboundSocketLoss): void {
+    if (this.state === 'closed') return;
+    if (loss.kind === 'error') {
+      const { error } = loss;
+      this.finishClient('error', error.code === 'ECONNRESET' ? 'the client reset the connection' : (error.code ?? error.message));
+      return;
+    }
+    // The client leg is 'ending' once the proxy sent its FIN (the server closed first).
+    this.finishClient('peer', this.state === 'draining' ? 'the client closed its side' : 'the client closed the connection');
   }
 
   private finishClient(by: 'peer' | 'local' | 'error', reason: string): void {
-    this.clientDone = true;
-    clearTimeout(this.idleTimer);
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.idle.stop();
     clearTimeout(this.graceTimer);
+    // Reading again (and dropping what comes) keeps the socket alive until the client closes
+    // or the grace period destroys it: a paused socket would not even hold the process open for it.
+    this.holds.release();
     // Whatever the application sent that was not handed out yet (a line without its end).
     const leftover = this.reader.discardBuffered();
     if (leftover.length > 0) this.emitClient({ type: 'recv', data: leftover });
@@ -566,7 +607,7 @@ export class ProxyConnection {
       this.emitClient({ type: 'info', message: 'the client closed first; closing the upstream connection' });
     }
     this.emitClient({ type: 'close', by, reason });
-    if (!this.upstreamGone) this.upstream?.close(by === 'peer' ? 'the client closed its connection' : reason);
+    if (this.upstreamLeg !== 'gone') this.upstream?.close(by === 'peer' ? 'the client closed its connection' : reason);
     this.resolveDone();
   }
 }

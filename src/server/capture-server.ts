@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AcceptedSocket, CLOSE_GRACE_MS, type AcceptedSocketTls } from '../net/accepted-socket.js';
-import { listen, serverCertificate, type Listener, type ListenOptions } from '../net/listener.js';
+import { startInboundEngine } from '../inbound/engine.js';
+import type { InboundTls } from '../net/inbound-socket.js';
+import type { BoundListener, InboundListen } from '../inbound/engine.js';
+import { serverCertificate, type ListenAddress } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';
 import {
@@ -16,11 +18,18 @@ import {
 } from './defaults.js';
 import { MboxrdBody, MboxrdWriter } from './mboxrd.js';
 import { MessageSpool } from './message-spool.js';
-import { formatReply, reply } from './replies.js';
-import { ServerSession, type MessageSummary, type ReceivedMessage, type SessionIo } from './session.js';
+import { ServerSession, type MessageSummary, type ReceivedMessage } from './session.js';
 import { StorageFailure } from './storage.js';
 
 export type { MessageSummary, ReceivedMessage } from './session.js';
+
+/**
+ * After the server ends a connection (221, 421, a refusal) the client gets this long to read
+ * the last reply and close its side; then the socket is destroyed, so a client that never
+ * closes holds no descriptor. Long enough for any client that reads at all, short enough that
+ * silent ones cannot pile up.
+ */
+const CLOSE_GRACE_MS = 2000;
 
 /** A message streamed to the mbox keeps this much in memory before it goes to a temporary file. */
 const SPOOL_THRESHOLD = 256 * 1024;
@@ -30,6 +39,13 @@ export interface CaptureServerOptions {
   host?: string;
   /** Default 0 (an ephemeral port). */
   port?: number;
+  /**
+   * Listen on these instead of host:port: TCP or Unix sockets, each in plain text or with
+   * implicit TLS (the handshake before the banner, RFC 8314 §3.3).
+   */
+  listen?: ReadonlyArray<{ address: ListenAddress; implicitTls: boolean }>;
+  /** Ask TLS clients for a certificate, and describe the one they send (none is verified). */
+  requestClientCert?: boolean;
   /** Append every accepted message here, in mboxrd format. */
   mboxPath?: string;
   /** Sync the mbox to the disk before acknowledging what was written (default false). */
@@ -83,10 +99,13 @@ export interface CaptureServerOptions {
 }
 
 export interface CaptureServer {
+  /** The first listener's host and port (for a Unix socket: its `unix:` address and 0). */
   host: string;
   port: number;
+  /** Every listener, as bound. */
+  listeners: readonly BoundListener[];
   hostname: string;
-  /** The certificate offered for STARTTLS (PEM), generated or given; undefined without TLS. */
+  /** The certificate offered for STARTTLS and implicit TLS (PEM), generated or given; undefined without TLS. */
   certificate: string | undefined;
   /** Every message accepted so far, in order (empty with `keepMessages: false`). */
   readonly messages: ReceivedMessage[];
@@ -102,20 +121,6 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
-/** Wires a ServerSession to its accepted connection; the socket itself stays in src/net. */
-function sessionIo(accepted: AcceptedSocket, tls: AcceptedSocketTls | undefined, session: () => ServerSession): SessionIo {
-  return accepted.serve(
-    {
-      data: (chunk) => session().receive(chunk),
-      end: () => session().closedBy('peer', 'the client closed the connection'),
-      error: (error) => session().closedBy('error', error.code ?? error.message),
-      close: () => session().closedBy('peer', 'connection closed'),
-      lingered: (graceMs) => session().lingered(graceMs),
-    },
-    tls,
-  );
-}
-
 export async function startCaptureServer(options: CaptureServerOptions = {}): Promise<CaptureServer> {
   const hostname = options.hostname ?? 'localhost';
   const events = options.events ?? new EventStream();
@@ -126,19 +131,18 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const keepMessages = options.keepMessages ?? true;
   const tlsEnabled = options.tls ?? true;
+  const wanted = options.listen ?? [{ address: { kind: 'tcp' as const, host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, implicitTls: false }];
   let certificate: string | undefined;
-  let tls: AcceptedSocketTls | undefined;
-  if (tlsEnabled) {
+  let tls: InboundTls | undefined;
+  if (tlsEnabled || wanted.some((l) => l.implicitTls)) {
     const server = serverCertificate(options.cert, options.key, hostname);
     certificate = server.certificate;
-    tls = { context: server.context, handshakeTimeoutMs };
+    tls = { context: server.context, handshakeTimeoutMs, requestCert: options.requestClientCert ?? false };
   }
+  const listen: InboundListen[] = wanted.map((l) => ({ address: l.address, implicitTls: l.implicitTls ? tls : undefined }));
   const mbox = options.mboxPath !== undefined ? await MboxrdWriter.open(options.mboxPath, { sync: options.fsync ?? false }) : undefined;
   const messages: ReceivedMessage[] = [];
   const callbacks = new Set<(message: MessageSummary) => void>();
-  const sessions = new Set<ServerSession>();
-  let inputHeld = false;
-  let nextConn = 1;
   const emit = (event: EventInput) => {
     events.emit({ ...event, t: events.now(), tls: event.tls ?? false } as SessionEvent);
   };
@@ -169,63 +173,65 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
     for (const callback of callbacks) callback(message);
   };
 
-  const onConnection: ListenOptions['onConnection'] = (socket) => {
-    const accepted = new AcceptedSocket(socket, options.closeGraceMs ?? CLOSE_GRACE_MS);
-    const conn = nextConn++;
-    const { remoteAddress, remotePort } = accepted;
-    if (maxConnections > 0 && sessions.size >= maxConnections) {
-      // RFC 5321 §3.1: a server that cannot take the connection may answer 421 and close.
-      accepted.refuse(formatReply(reply(421, '4.7.0', `${hostname} Error: too many connections`)));
-      emit({ type: 'info', conn, message: `refused ${remoteAddress}:${remotePort}: ${sessions.size} connections open (--max-connections ${maxConnections})` });
-      return;
-    }
-    const session: ServerSession = new ServerSession(sessionIo(accepted, tls, () => session), {
-      conn,
-      hostname,
-      remoteAddress,
-      remotePort,
-      behaviour,
-      emit,
-      deliver,
-      openBody,
-      // Content is held whole only where something needs it whole: kept messages, and a
-      // behaviour that reads or rewrites it.
-      keepContent: keepMessages || behaviour.onMessage !== undefined || options.lint !== undefined,
-      released: () => sessions.delete(session),
-      maxMessageSize,
-      idleTimeoutMs,
-      lineTimeoutMs: options.lineTimeoutMs ?? DEFAULT_LINE_TIMEOUT_MS,
-      dataTimeoutMs: options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS,
-      dataMinRate: options.dataMinRate ?? DEFAULT_DATA_MIN_RATE,
-      tlsAvailable: tlsEnabled,
-      showSecrets: options.showSecrets ?? false,
-      maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
-      byteEvents: options.byteEvents ?? true,
-    });
-    // The slot is taken until the session ends (by either side), not until the socket is
-    // gone: a client that keeps its side open after our 421 no longer counts.
-    sessions.add(session);
-    if (inputHeld) session.holdInput(true);
-    emit({
-      type: 'connect',
-      conn,
-      host: remoteAddress,
-      port: remotePort,
-      remoteAddress,
-      ...(accepted.localAddress !== undefined ? { localAddress: accepted.localAddress } : {}),
-      ...(accepted.localPort !== undefined ? { localPort: accepted.localPort } : {}),
-    });
-    session.start().catch((error: unknown) => {
-      emit({ type: 'error', conn, code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
-      accepted.destroy();
-    });
-  };
-
-  const listener: Listener = await listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, onConnection });
+  const closeGraceMs = options.closeGraceMs ?? CLOSE_GRACE_MS;
+  const engine = await startInboundEngine({
+    listen,
+    maxConnections,
+    closeGraceMs,
+    refusal: (conn, socket, open) => {
+      emit({ type: 'info', conn, message: `refused ${socket.remoteAddress}:${socket.remotePort}: ${open} connections open (--max-connections ${maxConnections})` });
+      return { text: `${hostname} Error: too many connections` };
+    },
+    accept: (socket, slot, listener) => {
+      const { conn } = slot;
+      const session = new ServerSession(socket, {
+        conn,
+        hostname,
+        behaviour,
+        emit,
+        deliver,
+        openBody,
+        // Content is held whole only where something needs it whole: kept messages, and a
+        // behaviour that reads or rewrites it.
+        keepContent: keepMessages || behaviour.onMessage !== undefined || options.lint !== undefined,
+        released: () => slot.release(),
+        maxMessageSize,
+        idleTimeoutMs,
+        lineTimeoutMs: options.lineTimeoutMs ?? DEFAULT_LINE_TIMEOUT_MS,
+        dataTimeoutMs: options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS,
+        dataMinRate: options.dataMinRate ?? DEFAULT_DATA_MIN_RATE,
+        tlsAvailable: tlsEnabled,
+        tls: tlsEnabled ? tls : undefined,
+        closeGraceMs,
+        showSecrets: options.showSecrets ?? false,
+        maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
+        byteEvents: options.byteEvents ?? true,
+      });
+      const { remoteAddress, remotePort, localAddress, localPort } = socket;
+      // A Unix-socket client has no address: the connection is named by the socket it came in on.
+      const unix = listener.address.kind === 'unix' ? `unix:${listener.address.path}` : undefined;
+      emit({
+        type: 'connect',
+        conn,
+        host: unix ?? remoteAddress,
+        port: remotePort,
+        remoteAddress: unix ?? remoteAddress,
+        ...(unix !== undefined ? { localAddress: unix } : localAddress !== undefined ? { localAddress } : {}),
+        ...(localPort !== undefined ? { localPort } : {}),
+      });
+      session.start(listener.implicitTls).catch((error: unknown) => {
+        emit({ type: 'error', conn, code: 'EINTERNAL', message: error instanceof Error ? error.message : String(error) });
+        socket.destroy();
+      });
+      return session;
+    },
+  });
+  const first = engine.listeners[0]!;
   let closing: Promise<void> | undefined;
   return {
-    host: listener.host,
-    port: listener.port,
+    host: first.address.kind === 'tcp' ? first.address.host : first.text,
+    port: first.address.kind === 'tcp' ? first.address.port : 0,
+    listeners: engine.listeners,
     hostname,
     certificate,
     messages,
@@ -234,16 +240,11 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       callbacks.add(callback);
       return () => callbacks.delete(callback);
     },
-    holdInput(held) {
-      if (held === inputHeld) return;
-      inputHeld = held;
-      for (const session of sessions) session.holdInput(held);
-    },
+    holdInput: (held) => engine.holdInput(held),
     close() {
       closing ??= (async () => {
-        for (const session of sessions) session.shutdown();
         // A client gets a moment to read the 421 before its socket is destroyed.
-        await listener.close(500);
+        await engine.close(500);
         await mbox?.close();
         const spool = await spoolDirectory?.catch(() => undefined);
         if (spool) await rm(spool, { recursive: true, force: true });

@@ -27,6 +27,8 @@ export const DEFAULT_DATA_TIMEOUT_MS = 300_000;
 export const DEFAULT_DATA_MIN_RATE = 1024;
 /** Postfix's default process limit is 100 smtpd processes, hence 100 sessions. */
 export const DEFAULT_MAX_CONNECTIONS = 100;
+/** RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; more than this is refused (452). */
+export const MAX_RECIPIENTS = 1000;
 /** Postfix's smtpd_hard_error_limit default. */
 export const DEFAULT_MAX_ERRORS = 20;
 

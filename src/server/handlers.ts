@@ -1,20 +1,21 @@
 import { AuthMechanism, base64Utf8, parseAuthMechanism } from '../smtp/auth.js';
 import type { Decision } from './behaviour.js';
+import { MAX_RECIPIENTS } from './defaults.js';
+import type { HandlerContext } from './handler-context.js';
 import { reply } from './replies.js';
-import { MAX_RECIPIENTS, type ServerSession } from './session.js';
 
 /**
  * One handler per verb, as in nodemailer's smtp-connection. A handler gets the argument
  * text and the behaviour's decision (already checked for a replacement reply or a close,
  * so what is left is "close after the reply" or an abort of TLS) and sends the reply.
  */
-export type CommandHandler = (session: ServerSession, argument: string, decision: Decision | undefined) => Promise<void> | void;
+export type CommandHandler = (session: HandlerContext, argument: string, decision: Decision | undefined) => Promise<void> | void;
 
 const badSequence = (what: string) => reply(503, '5.5.1', `Error: ${what}`);
 
 /** EHLO keywords (RFC 5321 §4.1.1.1 and the extension RFCs named beside each). */
-function ehloKeywords(session: ServerSession): readonly string[] {
-  const { options } = session;
+function ehloKeywords(session: HandlerContext): readonly string[] {
+  const options = session.settings;
   const keywords = [
     'PIPELINING', // RFC 2920
     `SIZE ${options.maxMessageSize}`, // RFC 1870
@@ -25,10 +26,10 @@ function ehloKeywords(session: ServerSession): readonly string[] {
     'SMTPUTF8', // RFC 6531
     'HELP',
   ];
-  return options.behaviour.capabilities?.(session.context, keywords) ?? keywords;
+  return options.behaviour.capabilities?.(session.connection, keywords) ?? keywords;
 }
 
-function greet(session: ServerSession, argument: string, decision: Decision | undefined, extended: boolean): void {
+function greet(session: HandlerContext, argument: string, decision: Decision | undefined, extended: boolean): void {
   const name = argument.trim();
   if (name === '') {
     session.finish(decision, reply(501, '5.5.4', `Syntax: ${extended ? 'EHLO' : 'HELO'} hostname`));
@@ -38,7 +39,7 @@ function greet(session: ServerSession, argument: string, decision: Decision | un
   session.resetTransaction();
   session.helo = name;
   session.state = 'ready';
-  const first = `${session.options.hostname} greets ${name}`;
+  const first = `${session.settings.hostname} greets ${name}`;
   session.finish(decision, extended ? reply(250, undefined, first, ...ehloKeywords(session)) : reply(250, undefined, first));
 }
 
@@ -60,8 +61,8 @@ const mail: CommandHandler = (session, argument, decision) => {
       case 'SIZE':
         // RFC 1870 §6.2: refuse at MAIL when the declared size is already too big.
         if (!/^\d+$/.test(value ?? '')) return session.finish(decision, reply(501, '5.5.4', 'Bad SIZE parameter'));
-        if (Number(value) > session.options.maxMessageSize) {
-          return session.finish(decision, reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${session.options.maxMessageSize})`));
+        if (Number(value) > session.settings.maxMessageSize) {
+          return session.finish(decision, reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${session.settings.maxMessageSize})`));
         }
         break;
       case 'BODY':
@@ -100,7 +101,7 @@ const data: CommandHandler = (session, argument, decision) => {
 };
 
 const startTls: CommandHandler = async (session, argument, decision) => {
-  if (!session.options.tlsAvailable) return session.finish(decision, reply(502, '5.5.1', 'Error: command not implemented'));
+  if (!session.settings.tlsAvailable) return session.finish(decision, reply(502, '5.5.1', 'Error: command not implemented'));
   if (session.tls) return session.finish(decision, badSequence('TLS already active'));
   if (argument !== '') return session.finish(decision, reply(501, '5.5.4', 'Syntax: STARTTLS takes no argument'));
   session.sendReply(reply(220, '2.0.0', 'Ready to start TLS'));
@@ -113,7 +114,7 @@ function decodeBase64(text: string): string | undefined {
 }
 
 /** Consumes one AUTH response (RFC 4954 §4); PLAIN needs one, LOGIN two. */
-export async function authResponse(session: ServerSession, response: string): Promise<void> {
+export async function authResponse(session: HandlerContext, response: string): Promise<void> {
   const exchange = session.auth;
   if (!exchange) return;
   if (response === '*') {
@@ -138,7 +139,7 @@ export async function authResponse(session: ServerSession, response: string): Pr
   const user = exchange.mechanism === AuthMechanism.plain ? (decoded.split('\0')[1] ?? '') : (exchange.responses[0] ?? '');
   session.auth = undefined;
   session.state = 'ready';
-  const decision = await session.options.behaviour.onAuth?.({ ...session.context, mechanism: exchange.mechanism, user });
+  const decision = await session.settings.behaviour.onAuth?.({ ...session.connection, mechanism: exchange.mechanism, user });
   if (await session.preempt(decision)) return;
   session.authenticatedAs = user;
   session.info(`authenticated as ${JSON.stringify(user)} with ${exchange.mechanism} (any credentials are accepted)`);
@@ -162,7 +163,7 @@ const auth: CommandHandler = (session, argument, decision) => {
 
 const quit: CommandHandler = (session) => {
   session.sendReply(reply(221, '2.0.0', 'Bye'));
-  session.close('local', 'closed after QUIT', 'end');
+  session.closeAfterReply('closed after QUIT');
 };
 
 export const commandHandlers: Partial<Record<string, CommandHandler>> = {

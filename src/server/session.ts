@@ -1,45 +1,19 @@
 import { randomInt } from 'node:crypto';
-import { redactAuthLine, type AuthMechanism } from '../smtp/auth.js';
+import { IdleTimer } from '../inbound/idle-timer.js';
+import { InputHolds } from '../inbound/input-holds.js';
+import { discardAfterStartTls, recordedLine } from '../inbound/recording.js';
+import type { InboundSocket, InboundTls } from '../net/inbound-socket.js';
 import { splitCommandLine } from '../smtp/command-verb.js';
 import { dotUnstuff } from '../smtp/dot-stuffing.js';
 import { COMMAND_LINE_LIMIT, ServerReader, TEXT_LINE_LIMIT, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
-import { Terminators } from '../smtp/terminators.js';
 import type { EventInput } from '../transcript/events.js';
-import type { TlsSummary } from '../tls/summary.js';
-import type {
-  CommandContext,
-  ConnectionContext,
-  Decision,
-  MessageDecision,
-  ReplySpec,
-  ServerBehaviour,
-  SessionState,
-} from './behaviour.js';
+import type { ConnectionContext, Decision, MessageDecision, ReplySpec, SessionState } from './behaviour.js';
 import { DotUnstuffer } from './dot-unstuffer.js';
+import type { AuthExchange, HandlerContext, HandlerSettings } from './handler-context.js';
 import { authResponse, commandHandlers, type CommandHandler } from './handlers.js';
 import type { MboxrdBody } from './mboxrd.js';
 import { formatReply, reply } from './replies.js';
 import { StorageFailure } from './storage.js';
-
-/** What the session needs from its connection; the capture server implements it over a socket. */
-export interface SessionIo {
-  /** False when the client is not reading fast enough: the bytes are queued beyond the socket's buffer. */
-  write(bytes: Buffer): boolean;
-  /** Resolves once the queued replies have gone out, or the connection is gone. */
-  drained(): Promise<void>;
-  /** Ends the connection after the pending writes (QUIT, 421), with a grace period for the client to close. */
-  end(): void;
-  destroy(): void;
-  /**
-   * Stops reading plaintext and wraps the connection in TLS (RFC 3207); resolves once the
-   * handshake is done, rejects when it fails.
-   */
-  startTls(): Promise<TlsSummary>;
-  /** Lets the handshake begin, then closes the connection before it can finish. */
-  abortTls(): void;
-  pause(): void;
-  resume(): void;
-}
 
 /** A stored message, without its content (what a long-running server reports). */
 export interface MessageSummary {
@@ -76,12 +50,12 @@ export interface ReceivedMessage extends MessageSummary {
  */
 export type StoredContent = Buffer | MboxrdBody | undefined;
 
-export interface SessionOptions {
+export interface SessionOptions extends HandlerSettings {
   conn: number;
-  hostname: string;
-  remoteAddress: string;
-  remotePort: number;
-  behaviour: ServerBehaviour;
+  /** The certificate for STARTTLS; undefined when TLS is not offered. */
+  tls: InboundTls | undefined;
+  /** How long a client gets to close after the server's close before its socket is destroyed. */
+  closeGraceMs: number;
   emit: (event: EventInput) => void;
   /**
    * Stores a message; the 250 is sent when it resolves. A StorageFailure rejection is
@@ -97,7 +71,6 @@ export interface SessionOptions {
   keepContent: boolean;
   /** The connection no longer takes a slot (closed by either side). */
   released: () => void;
-  maxMessageSize: number;
   idleTimeoutMs: number;
   /** A command line must be complete this long after its first octet arrived; 0: no limit. */
   lineTimeoutMs: number;
@@ -105,7 +78,6 @@ export interface SessionOptions {
   dataTimeoutMs: number;
   /** The DATA rate that never runs out of time; 0: `dataTimeoutMs` is a fixed deadline for the whole message. */
   dataMinRate: number;
-  tlsAvailable: boolean;
   showSecrets: boolean;
   /** Error replies (4xx/5xx) after which the connection gets 421 and is closed; 0: no cap. */
   maxErrors: number;
@@ -117,8 +89,6 @@ export interface SessionOptions {
   byteEvents: boolean;
 }
 
-/** RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; more than this is refused (452). */
-export const MAX_RECIPIENTS = 1000;
 /** A reader holding this much unread input stops reading the socket until it catches up. */
 const HIGH_WATER = 256 * 1024;
 /** Octets a client sends after the server closed the connection that are shown; the rest is read and dropped. */
@@ -139,12 +109,6 @@ let queueCounter = 0;
 function nextQueueId(): string {
   queueCounter = (queueCounter + 1) % 2 ** 24;
   return (QUEUE_ID_BASE + queueCounter).toString(16).toUpperCase().padStart(12, '0');
-}
-
-export interface AuthExchange {
-  mechanism: AuthMechanism;
-  /** Responses received so far (decoded); LOGIN needs two. */
-  responses: string[];
 }
 
 /** A message being received (from the 354 to the end of data). */
@@ -168,32 +132,32 @@ interface IncomingMessage {
 
 /**
  * One SMTP conversation on the server side: the state machine of RFC 5321 §4.1.4's
- * ordering rules. It reads through a ServerReader, answers through SessionIo and reports
- * through events; each verb's handling lives in handlers.ts.
+ * ordering rules. It reads through a ServerReader, answers through its InboundSocket and
+ * reports through events; each verb's handling lives in handlers.ts, which sees it only as
+ * a HandlerContext.
  *
  * Reading is flow-controlled from three sides: the reader's backlog (HIGH_WATER), the
  * client's reading of our replies (a client that does not read them is not read either,
  * as Postfix does: its replies would otherwise pile up in memory), and the server's own
  * output (`holdInput`).
  */
-export class ServerSession {
+export class ServerSession implements HandlerContext {
   readonly conn: number;
-  readonly options: SessionOptions;
+  readonly settings: SessionOptions;
   state: SessionState = 'greeting';
   helo: string | undefined;
-  tls = false;
   authenticatedAs: string | undefined;
   from: string | undefined;
   to: string[] = [];
   auth: AuthExchange | undefined;
   private readonly reader = new ServerReader();
   private readonly counts = new Map<string, number>();
+  /** `closed` once either side ended the conversation; the socket may still linger. */
+  private phase: 'serving' | 'closed' = 'serving';
   private busy = false;
-  private closed = false;
   /** Why reading is paused: the reader is full, replies are not drained, the server's output is. */
-  private readonly holds = { backlog: false, replies: false, output: false };
-  private paused = false;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly holds: InputHolds<'backlog' | 'replies' | 'output'>;
+  private readonly idle: IdleTimer;
   private lineTimer: NodeJS.Timeout | undefined;
   private dataTimer: NodeJS.Timeout | undefined;
   private lastReplyAt = Date.now();
@@ -203,19 +167,50 @@ export class ServerSession {
   private messageCount = 0;
   private data: IncomingMessage | undefined;
 
-  constructor(private readonly io: SessionIo, options: SessionOptions) {
-    this.conn = options.conn;
-    this.options = options;
+  constructor(private readonly socket: InboundSocket, settings: SessionOptions) {
+    this.conn = settings.conn;
+    this.settings = settings;
+    this.holds = new InputHolds(socket);
+    this.idle = new IdleTimer(settings.idleTimeoutMs, () => void this.onIdle());
+    socket.serve({
+      data: (chunk) => this.receive(chunk),
+      peerEnded: () => this.closedBy('peer', 'the client closed the connection'),
+      closed: (loss) => this.closedBy(loss.kind, loss.kind === 'error' ? (loss.error.code ?? loss.error.message) : 'connection closed'),
+      lingered: (graceMs) => this.lingered(graceMs),
+    });
   }
 
-  get context(): ConnectionContext {
-    return { conn: this.conn, hostname: this.options.hostname, remoteAddress: this.options.remoteAddress, remotePort: this.options.remotePort, tls: this.tls };
+  get tls(): boolean {
+    return this.socket.tls;
   }
 
-  async start(): Promise<void> {
-    this.armIdleTimer();
-    const decision = await this.options.behaviour.onConnect?.(this.context);
-    const banner = reply(220, undefined, `${this.options.hostname} ESMTP smtpdbg capture server: accepts any recipient, relays nothing`);
+  private get closed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  get connection(): ConnectionContext {
+    return { conn: this.conn, hostname: this.settings.hostname, remoteAddress: this.socket.remoteAddress, remotePort: this.socket.remotePort, tls: this.tls };
+  }
+
+  /** Greets the client; on an implicit-TLS listener after the handshake (RFC 8314 §3.3). */
+  async start(implicitTls?: InboundTls): Promise<void> {
+    this.idle.arm();
+    if (implicitTls) {
+      try {
+        const summary = await this.socket.startTls(implicitTls);
+        // Shut down (or timed out) while the handshake ran: nothing more to say.
+        if (this.closed) return;
+        this.settings.emit({ type: 'tls', conn: this.conn, tls: true, summary });
+      } catch (error) {
+        if (this.closed) return;
+        const message = error instanceof Error ? error.message : String(error);
+        this.settings.emit({ type: 'error', conn: this.conn, tls: false, code: 'ETLS', message });
+        this.close('error', message, 'destroy');
+        return;
+      }
+    }
+    const decision = await this.settings.behaviour.onConnect?.(this.connection);
+    const banner = reply(220, undefined, `${this.settings.hostname} ESMTP smtpdbg capture server: accepts any recipient, relays nothing`);
     await this.act(decision, banner);
   }
 
@@ -228,50 +223,36 @@ export class ServerSession {
       if (!this.lateInputSeen) this.info('the client wrote after the server closed the connection; nothing is answered');
       this.lateInputSeen = true;
       // Shown up to a point: the socket is still read only to see the client close.
-      if (this.options.byteEvents && this.lateInputShown < LATE_INPUT_SHOWN) {
+      if (this.settings.byteEvents && this.lateInputShown < LATE_INPUT_SHOWN) {
         const shown = chunk.subarray(0, LATE_INPUT_SHOWN - this.lateInputShown);
         this.lateInputShown += shown.length;
-        this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: shown });
+        this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: shown });
       }
       return;
     }
     this.reader.feed(chunk);
-    this.armIdleTimer();
-    if (this.reader.buffered > HIGH_WATER) this.hold('backlog', true);
+    this.idle.arm();
+    if (this.reader.buffered > HIGH_WATER) this.holds.set('backlog', true);
     void this.pump();
   }
 
   /** The server's output cannot keep up: stop reading (true) until it drains (false). */
   holdInput(held: boolean): void {
-    this.hold('output', held);
-  }
-
-  private hold(reason: keyof ServerSession['holds'], on: boolean): void {
-    this.holds[reason] = on;
-    const pause = this.holds.backlog || this.holds.replies || this.holds.output;
-    if (pause === this.paused || this.closed) return;
-    this.paused = pause;
-    if (pause) this.io.pause();
-    else this.io.resume();
+    this.holds.set('output', held);
   }
 
   /** The connection is gone (by the peer, an error, or our own close). */
   closedBy(by: 'peer' | 'local' | 'error', reason: string): void {
     if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.idleTimer);
+    this.phase = 'closed';
+    this.idle.stop();
     clearTimeout(this.lineTimer);
     clearTimeout(this.dataTimer);
     if (this.data?.body) void this.data.body.dispose();
     this.data = undefined;
-    // Read again, whatever held reading: the client's own close must be seen (a socket that
-    // is not read never learns of it, and keeps nothing alive while it waits).
-    if (this.paused) {
-      this.paused = false;
-      this.io.resume();
-    }
-    this.options.emit({ type: 'close', conn: this.conn, tls: this.tls, by, reason });
-    this.options.released();
+    this.holds.release();
+    this.settings.emit({ type: 'close', conn: this.conn, tls: this.tls, by, reason });
+    this.settings.released();
   }
 
   /** The client kept its side open through the grace period after our close. */
@@ -282,7 +263,7 @@ export class ServerSession {
   /** Server shutdown (RFC 5321 §3.8: 421 before closing). */
   shutdown(): void {
     if (this.closed) return;
-    this.sendReply(reply(421, '4.3.2', `${this.options.hostname} Service shutting down`));
+    this.sendReply(reply(421, '4.3.2', `${this.settings.hostname} Service shutting down`));
     this.close('local', 'server shutting down', 'end');
   }
 
@@ -295,10 +276,10 @@ export class ServerSession {
         // A client that pipelines without end must not keep the other connections (and the
         // output) waiting: every few items, the event loop gets a turn.
         if (++handled % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (this.holds.replies) {
+        if (this.holds.has('replies')) {
           // The client is not reading its replies: read nothing more from it until it does.
-          await this.io.drained();
-          this.hold('replies', false);
+          await this.socket.drained();
+          this.holds.set('replies', false);
           continue;
         }
         const item = this.reader.next();
@@ -313,37 +294,26 @@ export class ServerSession {
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.options.emit({ type: 'error', conn: this.conn, tls: this.tls, code: 'EINTERNAL', message });
+      this.settings.emit({ type: 'error', conn: this.conn, tls: this.tls, code: 'EINTERNAL', message });
       this.close('error', message, 'destroy');
     } finally {
       this.busy = false;
     }
     if (this.closed) return;
-    if (this.holds.backlog) this.hold('backlog', false);
+    if (this.holds.has('backlog')) this.holds.set('backlog', false);
     this.armLineTimer();
   }
 
-  private armIdleTimer(): void {
-    if (this.closed || this.options.idleTimeoutMs <= 0) return;
-    // refresh() re-arms the same timer: cheaper than a new one for every chunk received.
-    if (this.idleTimer) {
-      this.idleTimer.refresh();
-      return;
-    }
-    this.idleTimer = setTimeout(() => void this.onIdle(), this.options.idleTimeoutMs);
-    this.idleTimer.unref();
-  }
-
   private async onIdle(): Promise<void> {
-    this.info(`idle for ${this.options.idleTimeoutMs} ms`);
-    const decision = await this.options.behaviour.onIdle?.(this.context);
+    this.info(`idle for ${this.settings.idleTimeoutMs} ms`);
+    const decision = await this.settings.behaviour.onIdle?.(this.connection);
     // RFC 5321 §4.5.3.2: a server may close an idle connection, after a 421.
     await this.act({ close: 'after-reply', ...decision }, this.timeoutReply());
   }
 
   /** Postfix's words for every timeout, so that clients see what they would see there. */
   private timeoutReply(): ReplySpec {
-    return reply(421, '4.4.2', `${this.options.hostname} Error: timeout exceeded`);
+    return reply(421, '4.4.2', `${this.settings.hostname} Error: timeout exceeded`);
   }
 
   /**
@@ -352,7 +322,7 @@ export class ServerSession {
    * The idle timer alone cannot: each octet of a line dripped slowly resets it.
    */
   private armLineTimer(): void {
-    const ms = this.options.lineTimeoutMs;
+    const ms = this.settings.lineTimeoutMs;
     if (ms <= 0 || this.state === 'data' || this.reader.buffered === 0 || this.lineTimer) return;
     this.lineTimer = setTimeout(() => {
       this.lineTimer = undefined;
@@ -381,7 +351,7 @@ export class ServerSession {
         this.armDataTimer();
         return;
       }
-      const { dataTimeoutMs, dataMinRate } = this.options;
+      const { dataTimeoutMs, dataMinRate } = this.settings;
       const rule = dataMinRate > 0
         ? `it may fall at most ${dataTimeoutMs} ms behind ${dataMinRate} octets/s (--data-timeout, --data-min-rate)`
         : `the limit is ${dataTimeoutMs} ms (--data-timeout)`;
@@ -404,10 +374,10 @@ export class ServerSession {
     const occurrence = (this.counts.get(verb) ?? 0) + 1;
     this.counts.set(verb, occurrence);
     const sinceLastReplyMs = Date.now() - this.lastReplyAt;
-    const onCommand = this.options.behaviour.onCommand;
+    const onCommand = this.settings.behaviour.onCommand;
     // Without a hook there is nothing to build, nor to wait for: this is the hot path under load.
     const decision = onCommand ? await onCommand({
-      ...this.context,
+      ...this.connection,
       verb,
       argument,
       line: item.line,
@@ -470,12 +440,12 @@ export class ServerSession {
   sendReply(spec: ReplySpec): void {
     if (this.closed) return;
     const bytes = formatReply(spec);
-    if (!this.io.write(bytes)) this.hold('replies', true);
+    if (!this.socket.write(bytes)) this.holds.set('replies', true);
     this.lastReplyAt = Date.now();
-    if (this.options.byteEvents) this.options.emit({ type: 'send', conn: this.conn, tls: this.tls, data: bytes });
+    if (this.settings.byteEvents) this.settings.emit({ type: 'send', conn: this.conn, tls: this.tls, data: bytes });
     // Like Postfix's smtpd_hard_error_limit: a client that collects error after error is
     // stuck in a loop (or probing), and holding its connection open helps nobody.
-    const { maxErrors, hostname } = this.options;
+    const { maxErrors, hostname } = this.settings;
     if (spec.code >= 400 && spec.code !== 421 && maxErrors > 0 && ++this.errors >= maxErrors) {
       this.sendReply(reply(421, '4.7.0', `${hostname} Error: too many errors`));
       this.close('local', `closed after ${this.errors} error replies`, 'end');
@@ -483,14 +453,18 @@ export class ServerSession {
   }
 
   info(message: string): void {
-    this.options.emit({ type: 'info', conn: this.conn, tls: this.tls, message });
+    this.settings.emit({ type: 'info', conn: this.conn, tls: this.tls, message });
   }
 
   close(by: 'local' | 'error', reason: string, how: 'end' | 'destroy'): void {
     if (this.closed) return;
-    if (how === 'end') this.io.end();
-    else this.io.destroy();
+    if (how === 'end') this.socket.end(this.settings.closeGraceMs);
+    else this.socket.destroy();
     this.closedBy(by, reason);
+  }
+
+  closeAfterReply(reason: string): void {
+    this.close('local', reason, 'end');
   }
 
   resetTransaction(): void {
@@ -501,36 +475,35 @@ export class ServerSession {
 
   /** RFC 3207 §4.2: after the handshake the client starts over with EHLO. */
   async upgradeToTls(abort: boolean): Promise<void> {
-    const discarded = this.reader.discardBuffered();
-    if (discarded.length > 0) {
-      // RFC 3207 §6: bytes pipelined behind STARTTLS must not be acted on.
-      this.options.emit({ type: 'recv', conn: this.conn, tls: false, data: discarded });
-      this.info(`discarded ${discarded.length} octets sent after STARTTLS before the handshake (RFC 3207 §6)`);
-    }
+    discardAfterStartTls(this.reader, (discarded, note) => {
+      this.settings.emit({ type: 'recv', conn: this.conn, tls: false, data: discarded });
+      this.info(note);
+    });
     if (abort) {
       this.info('closing in the middle of the TLS handshake, as the scenario asks');
-      this.io.abortTls();
+      this.socket.abortTls();
       this.closedBy('local', 'TLS handshake aborted by the scenario');
       return;
     }
+    const tls = this.settings.tls;
+    if (!tls) throw new Error('STARTTLS without a certificate');
     try {
-      const summary = await this.io.startTls();
-      this.tls = true;
+      const summary = await this.socket.startTls(tls);
       this.state = 'greeting';
       this.helo = undefined;
       this.authenticatedAs = undefined;
       this.resetTransaction();
-      this.options.emit({ type: 'tls', conn: this.conn, tls: true, summary });
+      this.settings.emit({ type: 'tls', conn: this.conn, tls: true, summary });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.options.emit({ type: 'error', conn: this.conn, tls: false, code: 'ETLS', message });
+      this.settings.emit({ type: 'error', conn: this.conn, tls: false, code: 'ETLS', message });
       this.close('error', message, 'destroy');
     }
   }
 
   beginData(): void {
     this.state = 'data';
-    const { keepContent, dataTimeoutMs } = this.options;
+    const { keepContent, dataTimeoutMs } = this.settings;
     const now = Date.now();
     this.data = {
       startedAt: now,
@@ -539,7 +512,7 @@ export class ServerSession {
       oversize: false,
       chunks: keepContent ? [] : undefined,
       unstuffer: new DotUnstuffer(),
-      body: keepContent ? undefined : this.options.openBody(`${this.conn}-${this.messageCount + 1}`),
+      body: keepContent ? undefined : this.settings.openBody(`${this.conn}-${this.messageCount + 1}`),
       size: 0,
       line: Buffer.alloc(0),
     };
@@ -551,14 +524,14 @@ export class ServerSession {
     const message = this.data;
     if (!message) return;
     message.received += bytes.length;
-    const { dataTimeoutMs, dataMinRate } = this.options;
+    const { dataTimeoutMs, dataMinRate } = this.settings;
     if (dataTimeoutMs > 0 && dataMinRate > 0) {
       const now = Date.now();
       message.deadline = Math.min(now + dataTimeoutMs, message.deadline + (bytes.length * 1000) / dataMinRate);
     }
-    if (this.options.byteEvents) this.emitDataLines(message, bytes);
+    if (this.settings.byteEvents) this.emitDataLines(message, bytes);
     if (message.oversize) return;
-    if (message.received > this.options.maxMessageSize) {
+    if (message.received > this.settings.maxMessageSize) {
       // The rest is read and counted, not kept: the 552 comes at the end of data.
       message.oversize = true;
       message.chunks = undefined;
@@ -581,11 +554,11 @@ export class ServerSession {
   private emitDataLines(message: IncomingMessage, bytes: Buffer): void {
     let pending = message.line.length > 0 ? Buffer.concat([message.line, bytes]) : bytes;
     for (let crlf = pending.indexOf('\r\n'); crlf !== -1; crlf = pending.indexOf('\r\n')) {
-      this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending.subarray(0, crlf + 2)) });
+      this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending.subarray(0, crlf + 2)) });
       pending = pending.subarray(crlf + 2);
     }
     if (pending.length > DATA_EVENT_LIMIT) {
-      this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending) });
+      this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending) });
       pending = Buffer.alloc(0);
     }
     message.line = Buffer.from(pending);
@@ -604,9 +577,9 @@ export class ServerSession {
   }
 
   private async answerData(message: IncomingMessage, end: DataEnd): Promise<void> {
-    if (this.options.byteEvents) {
-      if (message.line.length > 0) this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: message.line });
-      this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from('.\r\n') });
+    if (this.settings.byteEvents) {
+      if (message.line.length > 0) this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: message.line });
+      this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from('.\r\n') });
     }
     const from = this.from ?? '';
     // Handed over, not copied: this.to gets a new array below and the old one is not touched again.
@@ -619,7 +592,7 @@ export class ServerSession {
     if (end.longLines.length > 0) this.info(`DATA line(s) ${end.longLines.join(', ')} longer than ${TEXT_LINE_LIMIT} octets (RFC 5321 §4.5.3.1.6)`);
     if (message.oversize) {
       // RFC 1870 §6.3 and RFC 5321 §4.5.3.1.10: the whole message is refused.
-      this.sendReply(reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${this.options.maxMessageSize})`));
+      this.sendReply(reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${this.settings.maxMessageSize})`));
       return;
     }
     const summary = {
@@ -642,7 +615,7 @@ export class ServerSession {
       const raw = Buffer.concat([...message.chunks, DOT_CRLF]);
       const stuffed = raw.subarray(0, raw.length - DOT_CRLF.length);
       const content = dotUnstuff(stuffed);
-      decision = await this.options.behaviour.onMessage?.({ ...this.context, from, to, data: content, stuffed, occurrence, bareCrLines: end.bareCrLines, bareLfLines: end.bareLfLines, longLines: end.longLines });
+      decision = await this.settings.behaviour.onMessage?.({ ...this.connection, from, to, data: content, stuffed, occurrence, bareCrLines: end.bareCrLines, bareLfLines: end.bareLfLines, longLines: end.longLines });
       if (decision && await this.preempt(decision)) return;
       if (decision?.store !== false) {
         const data = decision?.store ?? content;
@@ -656,7 +629,7 @@ export class ServerSession {
     if (stored) {
       try {
         if (message.body?.failure) throw message.body.failure;
-        await this.options.deliver(stored.message, stored.content);
+        await this.settings.deliver(stored.message, stored.content);
       } catch (error) {
         if (!(error instanceof StorageFailure)) throw error;
         this.refuseUnstored(stored.message, error);
@@ -675,16 +648,14 @@ export class ServerSession {
     const answer = failure.noSpace
       ? reply(452, '4.3.1', 'Insufficient system storage: message not stored, try again later')
       : reply(451, '4.3.0', 'Error: local write error, message not stored, try again later');
-    this.options.emit({ type: 'error', conn: this.conn, tls: this.tls, code: failure.errno, message: `message from <${message.from}> (${message.size} octets) not stored: ${failure.message}; answered ${answer.code} ${answer.enhanced}` });
+    this.settings.emit({ type: 'error', conn: this.conn, tls: this.tls, code: failure.errno, message: `message from <${message.from}> (${message.size} octets) not stored: ${failure.message}; answered ${answer.code} ${answer.enhanced}` });
     this.sendReply(answer);
   }
 
   /** `mayHoldSecret`: an AUTH command or a line of its exchange (the only lines redacted). */
   private emitLine(item: CommandLine, mayHoldSecret: boolean): void {
-    if (!this.options.byteEvents) return;
-    const terminator = Terminators[item.terminator];
-    const shown = mayHoldSecret && !this.options.showSecrets ? redactAuthLine(item.line, terminator, this.state === 'auth') : undefined;
-    const data = shown ?? Buffer.concat([item.line, terminator]);
-    this.options.emit({ type: 'recv', conn: this.conn, tls: this.tls, data, ...(shown ? { redacted: true } : {}) });
+    if (!this.settings.byteEvents) return;
+    const recorded = recordedLine(item, { mayHoldSecret, inAuthExchange: this.state === 'auth', showSecrets: this.settings.showSecrets });
+    this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, ...recorded });
   }
 }

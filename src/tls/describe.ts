@@ -80,6 +80,11 @@ function peerChain(socket: TLSSocket): { summaries: CertificateSummary[]; raw: B
   return { summaries, raw };
 }
 
+/** The certificates a TLS peer sent, leaf first (the server side reads a client's with it). */
+export function describePeerChain(socket: TLSSocket): CertificateSummary[] {
+  return peerChain(socket).summaries;
+}
+
 /** OpenSSL codes about validity dates: the dates of every certificate are checked here instead. */
 const dateCodes = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 

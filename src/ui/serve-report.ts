@@ -1,7 +1,9 @@
 import type { ChalkInstance } from 'chalk';
+import type { BoundListener } from '../inbound/engine.js';
 import type { MessageSummary } from '../server/capture-server.js';
 import type { BuiltInScenario } from '../server/scenarios/scenario.js';
 import type { EventStream, SessionEvent } from '../transcript/events.js';
+import type { TlsSummary } from '../tls/summary.js';
 import { Markers, TextTranscriptFormatter, type TextLine } from '../transcript/text-format.js';
 import { chalkFor, colourLine } from './colors.js';
 
@@ -13,12 +15,13 @@ import { chalkFor, colourLine } from './colors.js';
  */
 
 export interface ServeStartInfo {
-  host: string;
-  port: number;
+  listeners: readonly BoundListener[];
   hostname: string;
   mboxPath: string | undefined;
-  /** "generated" or the --cert path; undefined when STARTTLS is off. */
+  /** "generated" or the --cert path; undefined when no TLS is offered (neither STARTTLS nor an implicit-TLS listener). */
   certificate: string | undefined;
+  starttls: boolean;
+  requestClientCert: boolean;
   certificateFingerprint: string | undefined;
   maxMessageSize: number;
   maxConnections: number;
@@ -53,6 +56,38 @@ export function formatScenarioList(scenarios: readonly BuiltInScenario[]): strin
     `${indent}imitates: ${s.imitates}`,
     ...(s.options.length > 0 ? [`${indent}options: ${s.options.join(', ')}`] : []),
   ].join('\n')).join('\n') + '\n';
+}
+
+/** `127.0.0.1:2525, 127.0.0.1:2465 (implicit TLS), unix:/tmp/s.sock`. */
+function describeListeners(listeners: readonly BoundListener[]): string {
+  return listeners.map((l) => `${l.text}${l.implicitTls ? ' (implicit TLS)' : ''}`).join(', ');
+}
+
+/**
+ * Where a connection came in, as the connect event tells it: the Unix socket's address, or
+ * the local TCP port (ports are unique among the TCP listeners).
+ */
+function endpointOf(event: { localAddress?: string | undefined; localPort?: number | undefined }): string {
+  return event.localAddress?.startsWith('unix:') ? event.localAddress : `tcp:${event.localPort ?? ''}`;
+}
+
+function endpointOfListener(listener: BoundListener): string {
+  return listener.address.kind === 'unix' ? listener.text : `tcp:${listener.address.port}`;
+}
+
+/** A client's certificate, asked for with --request-client-cert, in the words used for servers'. */
+function clientCertificateLines(summary: TlsSummary): string[] {
+  const lines: string[] = [];
+  summary.chain.forEach((cert, i) => {
+    const label = i === 0 ? 'client certificate' : `  issued by [${i}]`;
+    const indent = ' '.repeat(label.length + 2);
+    lines.push(`${label}: subject ${cert.subject || '(empty)'}; issuer ${cert.issuer || '(empty)'}${cert.selfSigned ? ' (self-signed)' : ''}`);
+    lines.push(`${indent}valid ${cert.validFrom} to ${cert.validTo}${cert.subjectAltNames.length ? `; SAN ${cert.subjectAltNames.join(', ')}` : ''}`);
+    lines.push(`${indent}SHA-256 ${cert.fingerprint256}`);
+    if (cert.spkiSha256) lines.push(`${indent}SPKI SHA-256 ${cert.spkiSha256.base64}`);
+  });
+  if (summary.verifyError) lines.push(summary.verifyError);
+  return lines;
 }
 
 function describeTimeouts(start: ServeStartInfo): string {
@@ -128,7 +163,17 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
       if (!(options.quiet && isBytes(event))) writeJson(jsonOf(event));
     });
     return {
-      listening: (info) => writeJson({ type: 'listening', ...info }),
+      listening: ({ listeners, ...info }) => {
+        // host and port: the first listener's, as before there were several.
+        const first = listeners[0]?.address;
+        writeJson({
+          type: 'listening',
+          host: first?.kind === 'tcp' ? first.host : listeners[0]?.text,
+          port: first?.kind === 'tcp' ? first.port : 0,
+          listeners: listeners.map((l) => ({ address: l.text, implicitTls: l.implicitTls })),
+          ...info,
+        });
+      },
       message: (m) =>
         writeJson({
           type: 'message', conn: m.conn, id: m.id, from: m.from, to: m.to, size: m.size, tls: m.tls,
@@ -154,6 +199,9 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
   const info = (text: string, conn?: number) =>
     print([{ kind: 'info', marker: Markers.info, prefix: conn === undefined ? '' : `[#${conn}] `, segments: [{ kind: 'text', text }] }]);
 
+  // Endpoints of the implicit-TLS listeners, and the connections that came in on them.
+  const implicitEndpoints = new Set<string>();
+  const implicitConns = new Set<number>();
   // Connection, TLS and close lines are worded for the server's side; the rest is the
   // shared transcript formatting.
   const unsubscribe = events.subscribe((event) => {
@@ -161,32 +209,41 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
     switch (event.type) {
       case 'connect':
         print(formatter.flushAll());
-        info(`connection from ${event.host}:${event.port}`, event.conn);
+        if (event.conn !== undefined && implicitEndpoints.has(endpointOf(event))) implicitConns.add(event.conn);
+        info(event.host.startsWith('unix:') ? `connection on ${event.host}` : `connection from ${event.host}:${event.port}`, event.conn);
         break;
       case 'tls': {
         print(formatter.flushAll());
         const { protocol, cipher, servername } = event.summary;
-        info(`TLS started: ${protocol ?? 'unknown protocol'}, ${cipher ?? 'unknown cipher'}, ${servername ? `SNI ${servername}` : 'no SNI'}; the client must EHLO again`, event.conn);
+        const implicit = event.conn !== undefined && implicitConns.has(event.conn);
+        // RFC 3207 §4.2: after STARTTLS the client starts over; on an implicit-TLS listener
+        // the banner comes next, inside TLS.
+        info(`TLS started: ${protocol ?? 'unknown protocol'}, ${cipher ?? 'unknown cipher'}, ${servername ? `SNI ${servername}` : 'no SNI'}; ${implicit ? 'implicit TLS, the banner follows' : 'the client must EHLO again'}`, event.conn);
+        for (const line of clientCertificateLines(event.summary)) info(line, event.conn);
         break;
       }
-      case 'close': {
+      case 'close':
+        if (event.conn !== undefined) implicitConns.delete(event.conn);
         print(formatter.flushAll());
-        const by = event.by === 'peer' ? 'by the client' : event.by === 'local' ? 'by the server' : 'on error';
-        info(`connection closed (${by}): ${event.reason}`, event.conn);
+        info(`connection closed (${event.by === 'peer' ? 'by the client' : event.by === 'local' ? 'by the server' : 'on error'}): ${event.reason}`, event.conn);
         break;
-      }
       default:
         print(formatter.format(event));
     }
   });
   return {
     listening(start) {
-      info(`smtpdbg serve listening on ${start.host.includes(':') ? `[${start.host}]` : start.host}:${start.port} as ${start.hostname}`);
+      for (const listener of start.listeners) if (listener.implicitTls) implicitEndpoints.add(endpointOfListener(listener));
+      info(`smtpdbg serve listening on ${describeListeners(start.listeners)} as ${start.hostname}`);
       info(`accepts any recipient and any credentials; NEVER relays: nothing is forwarded anywhere`);
-      if (!start.loopback) info(`warning: ${start.host} is not a loopback address; other machines can connect`);
-      info(start.certificate === undefined
-        ? 'STARTTLS not offered'
-        : `STARTTLS with ${start.certificate === 'generated' ? 'a self-signed certificate generated at start' : start.certificate}${start.certificateFingerprint ? ` (SHA-256 ${start.certificateFingerprint})` : ''}`);
+      if (!start.loopback) info(`warning: not only loopback addresses (${describeListeners(start.listeners)}); other machines can connect`);
+      const certificate = start.certificate === undefined
+        ? undefined
+        : `${start.certificate === 'generated' ? 'a self-signed certificate generated at start' : start.certificate}${start.certificateFingerprint ? ` (SHA-256 ${start.certificateFingerprint})` : ''}`;
+      info(certificate !== undefined && start.starttls ? `STARTTLS with ${certificate}` : 'STARTTLS not offered');
+      const implicit = start.listeners.filter((l) => l.implicitTls).map((l) => l.text);
+      if (certificate !== undefined && implicit.length > 0) info(`implicit TLS on ${implicit.join(', ')} with ${start.starttls ? 'the same certificate' : certificate}`);
+      if (start.requestClientCert) info('client certificates are requested: each one sent is described; any is accepted, none is verified');
       if (start.scenario !== undefined) info(`scenario ${start.scenario}: misbehaving on purpose`);
       info(`SIZE limit ${start.maxMessageSize} octets; at most ${start.maxConnections || 'unlimited'} connections; messages ${start.mboxPath ? `appended to ${start.mboxPath} (mboxrd)` : 'shown, not stored (use --mbox FILE to store them)'}`);
       info(`timeouts: ${describeTimeouts(start)}`);

@@ -3,7 +3,7 @@
  * real servers (nodemailer's smtp-server, Postfix, scripted raw servers): what each side
  * sees, and what the one transcript of both legs records.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,8 @@ import { parseTranscript } from '../../src/transcript/reader.js';
 import { describePostfix } from '../harness/postfix-context.js';
 import { watchPeakRss } from '../harness/peak-rss.js';
 import { connectRaw, startRawServer, waitFor, type RawConnectionHandler, type RawServer } from '../harness/raw-server.js';
-import { BIN, REPO_ROOT } from '../harness/run-cli.js';
+import { REPO_ROOT } from '../harness/run-cli.js';
+import { startProxyCli, stopRunningProxies } from './proxy-process.js';
 import { PEER_PASSWORD, PEER_USER, startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { ci, requireSwaks } from '../harness/swaks.js';
 
@@ -32,52 +33,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface ProxyCli {
-  port: number;
-  pid: number;
-  stdout(): string;
-  /** SIGTERM, then the exit code (bounded: SIGKILL after 10 s fails the test). */
-  stop(): Promise<number | null>;
-}
-
-const running = new Set<ProxyCli>();
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await Promise.all([...running].map((p) => p.stop()));
+  await stopRunningProxies();
   await Promise.all(closers.splice(0).map((close) => close()));
 });
-
-async function startProxyCli(args: string[]): Promise<ProxyCli> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of ['FORCE_COLOR', 'NO_COLOR', 'SSLKEYLOGFILE']) delete env[name];
-  const child = spawn(process.execPath, [BIN, 'proxy', '--listen', '127.0.0.1:0', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let exit: number | null | undefined;
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve((exit = code))));
-  const port = await waitFor(() => {
-    if (exit !== undefined) throw new Error(`proxy exited with ${exit}: ${stderr}`);
-    const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout);
-    return match ? Number(match[1]) : undefined;
-  }, 10_000, 'the proxy to listen');
-  const proxy: ProxyCli = {
-    port,
-    pid: child.pid!,
-    stdout: () => stdout,
-    stop: async () => {
-      running.delete(proxy);
-      if (exit === undefined) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
-  running.add(proxy);
-  return proxy;
-}
 
 function run(command: string, args: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

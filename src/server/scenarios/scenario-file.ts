@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse, printParseErrorCode, visit } from 'jsonc-parser';
 import { basename } from 'node:path';
 import { fileError, InputError, SmtpdbgError } from '../../errors.js';
 import { parseEscaped } from '../../smtp/escapes.js';
@@ -52,97 +53,60 @@ interface Rule {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/**
- * Blanks out `//` and `/* *\/` comments outside strings, keeping every other character (and
- * every newline) where it was, so that JSON.parse's positions still point into the file.
- */
-export function blankJsonComments(text: string): string {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (text.startsWith('//', i) || text.startsWith('/*', i)) {
-      const block = text[i + 1] === '*';
-      const close = block ? text.indexOf('*/', i + 2) : text.indexOf('\n', i);
-      const end = close === -1 ? text.length : block ? close + 2 : close;
-      out += text.slice(i, end).replace(/[^\n]/g, ' ');
-      i = end;
-    } else {
-      out += ch;
-      i++;
-    }
+/** What went wrong, worded as JSON.parse words it, from jsonc-parser's error code. */
+function syntaxMessage(code: string, token: string, inside: 'object' | 'array' | undefined): string {
+  if (token === '' && code !== 'UnexpectedEndOfString' && code !== 'UnexpectedEndOfComment') return 'Unexpected end of JSON input';
+  const found = `Unexpected token ${JSON.stringify(token).replace(/^"|"$/g, "'")}`;
+  switch (code) {
+    case 'CommaExpected':
+      return inside === 'array' ? "Expected ',' or ']' after array element" : "Expected ',' or '}' after property value";
+    case 'ColonExpected':
+      return "Expected ':' after property name";
+    case 'PropertyNameExpected':
+      return 'Expected a property name in double quotes';
+    case 'CloseBraceExpected':
+      return "Expected ',' or '}' after property value";
+    case 'CloseBracketExpected':
+      return "Expected ',' or ']' after array element";
+    case 'EndOfFileExpected':
+      return 'Unexpected non-whitespace character after JSON';
+    case 'InvalidNumberFormat':
+    case 'UnexpectedEndOfNumber':
+      return 'Invalid number';
+    case 'UnexpectedEndOfString':
+      return 'Unterminated string';
+    case 'UnexpectedEndOfComment':
+      return 'Unterminated comment';
+    case 'InvalidUnicode':
+    case 'InvalidEscapeCharacter':
+      return 'Bad escape in string';
+    case 'InvalidCharacter':
+      return 'Bad control character in string';
+    default:
+      return found;
   }
-  return out;
-}
-
-function lineAndColumn(text: string, position: number): string {
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  return `${line}:${position - before.lastIndexOf('\n')}`;
 }
 
 /**
- * Where JSON.parse gave up: V8 says "at position N" for some errors only (not for an
- * unexpected token, where it quotes the whole text instead), so this walks the grammar of
- * RFC 8259 §2-§7 just far enough to find the first offending character.
+ * JSON with comments (`//`, `/* *\/`), read by jsonc-parser. A syntax error is thrown as one
+ * line naming the file and the line:column (1-based) where the first error is.
  */
-/** Thrown inside jsonErrorPosition to unwind to the offending character. */
-class JsonStop {
-  constructor(readonly at: number) {}
-}
-
-/** A string, number or literal (RFC 8259 §3, §6, §7), sticky so that it matches at `lastIndex` only. */
-const JSON_SCALAR = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-
-export function jsonErrorPosition(text: string): number {
-  let i = 0;
-  const space = () => {
-    while (/[ \t\n\r]/.test(text[i] ?? '')) i++;
-  };
-  const fail = (): never => {
-    throw new JsonStop(i);
-  };
-  const value = (): void => {
-    space();
-    const ch = text[i];
-    if (ch === '{' || ch === '[') {
-      const close = ch === '{' ? '}' : ']';
-      i++;
-      space();
-      if (text[i] === close) return void i++;
-      for (;;) {
-        if (close === '}') {
-          if (text[i] !== '"') fail();
-          value();
-          space();
-          if (text[i] !== ':') fail();
-          i++;
-        }
-        value();
-        space();
-        if (text[i] === close) return void i++;
-        if (text[i] !== ',') fail();
-        i++;
-        space();
-      }
-    }
-    JSON_SCALAR.lastIndex = i;
-    if (!JSON_SCALAR.test(text)) fail();
-    i = JSON_SCALAR.lastIndex;
-  };
-  try {
-    value();
-    space();
-    return i;
-  } catch (stop) {
-    if (stop instanceof JsonStop) return stop.at;
-    throw stop;
-  }
+function parseJsonc(text: string, file: string): Json {
+  const containers: Array<'object' | 'array'> = [];
+  let first: string | undefined;
+  visit(text, {
+    onObjectBegin: () => void containers.push('object'),
+    onObjectEnd: () => void containers.pop(),
+    onArrayBegin: () => void containers.push('array'),
+    onArrayEnd: () => void containers.pop(),
+    onError: (code, offset, length, startLine, startCharacter) => {
+      if (first !== undefined) return;
+      const token = text.slice(offset, offset + Math.max(length, 1)).trim();
+      first = `${file}:${startLine + 1}:${startCharacter + 1}: invalid JSON: ${syntaxMessage(printParseErrorCode(code), token, containers.at(-1))}`;
+    },
+  }, { allowTrailingComma: false, disallowComments: false });
+  if (first !== undefined) throw new InputError(first);
+  return parse(text, [], { allowTrailingComma: false }) as Json;
 }
 
 function describe(value: Json): string {
@@ -296,15 +260,7 @@ class RuleReader {
 /** Parses and validates a scenario file's text; errors name `file` and the rule or the JSON position. */
 export function parseScenarioFile(text: string, file: string): Scenario {
   const reader: RuleReader = new RuleReader(file);
-  const cleaned = blankJsonComments(text);
-  let json: Json;
-  try {
-    json = JSON.parse(cleaned) as Json;
-  } catch (error) {
-    // The first clause of V8's message: it may go on to quote the whole (multi-line) text.
-    const message = (error as Error).message.split(/, "| in JSON at position/)[0];
-    throw new InputError(`${file}:${lineAndColumn(cleaned, jsonErrorPosition(cleaned))}: invalid JSON: ${message}`);
-  }
+  const json = parseJsonc(text, file);
   const top = reader.object(json, 'top level', ['description', 'capabilities', 'idleTimeoutMs', 'rules', 'comment']);
   if (top.description !== undefined) reader.string(top.description, 'description');
   if (top.comment !== undefined) reader.string(top.comment, 'comment');

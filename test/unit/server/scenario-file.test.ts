@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandContext, ConnectionContext, MessageContext } from '../../../src/server/behaviour.js';
-import { blankJsonComments, jsonErrorPosition, parseScenarioFile } from '../../../src/server/scenarios/scenario-file.js';
+import { parseScenarioFile } from '../../../src/server/scenarios/scenario-file.js';
 
 const connection: ConnectionContext = { conn: 1, hostname: 'mx.test', remoteAddress: '127.0.0.1', remotePort: 40000, tls: false };
 
@@ -17,27 +17,32 @@ function command(line: string, overrides: Partial<CommandContext> = {}): Command
   };
 }
 
-describe('blankJsonComments', () => {
-  it('blanks comments outside strings and keeps every position', () => {
-    const text = '{ // note\n  "a": "// not a comment", /* block\n still */ "b": "\\" /* in string */"\n}';
-    const blanked = blankJsonComments(text);
-    expect(blanked).toHaveLength(text.length);
-    expect(blanked.split('\n').map((l) => l.length)).toEqual(text.split('\n').map((l) => l.length));
-    expect(JSON.parse(blanked)).toEqual({ a: '// not a comment', b: '" /* in string */' });
-  });
-});
-
-describe('jsonErrorPosition', () => {
+describe('scenario files are JSON with comments (jsonc-parser); a syntax error is one line with file:line:column', () => {
   it.each([
-    ['{ "a": 1 "b": 2 }', 9],
-    ['[1, 2,]', 6],
-    ['{ "a": tru }', 7],
-    ['{ "a": "x\ny" }', 7],
-    ['[1] x', 4],
-    ['{ "a": [1, {"b": null}], "c": -1.5e3 }', 38],
-    ['', 0],
-  ])('finds where %j goes wrong', (text, position) => {
-    expect(jsonErrorPosition(text)).toBe(position);
+    ['{ "a": 1 "b": 2 }', "f.json:1:10: invalid JSON: Expected ',' or '}' after property value"],
+    ['{ "rules": [ 1, 2 3 ] }', "f.json:1:19: invalid JSON: Expected ',' or ']' after array element"],
+    ['[1, 2,]', "f.json:1:7: invalid JSON: Unexpected token ']'"],
+    ['{ "a": 1, }', 'f.json:1:11: invalid JSON: Expected a property name in double quotes'],
+    ['{ "a": tru }', "f.json:1:8: invalid JSON: Unexpected token 'tru'"],
+    ['{ "a": "x\ny" }', 'f.json:1:8: invalid JSON: Unterminated string'],
+    ['{ "rules": [] } x', "f.json:1:17: invalid JSON: Unexpected token 'x'"],
+    ['{ "rules": [', 'f.json:1:13: invalid JSON: Unexpected end of JSON input'],
+    ['', 'f.json:1:1: invalid JSON: Unexpected end of JSON input'],
+    // Comments count in the position: the error is where it is in the file as written.
+    ['// one\n/* two\n three */ { "rules": [ { "verb" "x" } ] }', "f.json:3:33: invalid JSON: Expected ':' after property name"],
+    ['{ "rules": [] /* never closed', 'f.json:1:15: invalid JSON: Unterminated comment'],
+  ])('%j', (text, message) => {
+    expect(() => parseScenarioFile(text, 'f.json')).toThrow(message);
+    try {
+      parseScenarioFile(text, 'f.json');
+    } catch (error) {
+      expect((error as Error).message).toBe(message);
+    }
+  });
+
+  it('reads comments anywhere, and "//" or "/*" inside strings as text', () => {
+    const { behaviour } = parseScenarioFile('{ // note\n "description": "// not /* a comment */", /* block\n still */ "rules": [] }', 'c.jsonc');
+    expect(behaviour.name).toBe('c.jsonc');
   });
 });
 
