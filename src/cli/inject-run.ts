@@ -40,7 +40,7 @@ import {
   type StoredMessage,
 } from '../ui/inject-report.js';
 import { printError, printEvents } from '../ui/line-printer.js';
-import { authFromOptions, resolveConnection } from './connection-options.js';
+import { authFromOptions, envelopeFromOptions, oauthToken, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
 import { readPassword } from './password.js';
@@ -202,6 +202,8 @@ function showProgress(progress: CountProgress, requested: number, stream: NodeJS
 export async function runInjectCommand(targetText: string | undefined, options: InjectCliOptions): Promise<number> {
   const choices = choose(options);
   const auth = authFromOptions(options);
+  const extensions = envelopeFromOptions(options, choices.from, choices.to);
+  const token = oauthToken();
   const pauses = parsePauses(options.pause ?? []);
   const cmdTerm = parseTerminatorName(options.cmdTerm, '--cmd-term');
   const untraced = await messageSource(options, choices);
@@ -254,7 +256,9 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   try {
     // Asked once, before any connection: however many connections --count, --matrix,
     // --eod all or --retry open, and without a server's idle timer running meanwhile.
-    const password = auth ? await readPassword(auth.user) : undefined;
+    // No password when the token will do: XOAUTH2 named, or --auth alone with a token given.
+    const needsPassword = auth && auth.mechanism !== 'XOAUTH2' && !(auth.mechanism === 'auto' && token() !== undefined);
+    const password = needsPassword ? await readPassword(auth.user) : undefined;
     transcript = options.transcript
       ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
       : undefined;
@@ -275,9 +279,10 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     const plan: InjectPlan = {
       settings,
       opening: {
-        ...(auth && password !== undefined ? { auth: { ...auth, password: () => Promise.resolve(password) } } : {}),
+        ...(auth ? { auth: { ...auth, password: () => (password !== undefined ? Promise.resolve(password) : readPassword(auth.user)), token } } : {}),
         from: choices.from,
         to: choices.to,
+        ...extensions,
       },
       cmdTerm,
       dotStuff: options.dotStuff,
