@@ -52,14 +52,20 @@ export async function sendProxyCommands(session: SmtpSession, plan: { xclient?: 
     const attributes = verb === 'XCLIENT' ? plan.xclient : plan.xforward;
     if (!attributes?.length) continue;
     const refusal = proxyRefusal(verb, attributes, session.capabilities);
-    if (refusal) throw new UsageError(refusal);
+    if (refusal) {
+      // The conversation ends politely: the server did nothing wrong.
+      await session.quit().catch(() => undefined);
+      throw new UsageError(refusal);
+    }
     for (const line of proxyCommands(verb, attributes)) {
       const reply = await session.command(line);
       const expected = verb === 'XCLIENT' ? reply.code === 220 : reply.code === 250;
       if (!expected) return reply;
     }
     if (verb === 'XCLIENT') {
-      const ehlo = await session.ehlo();
+      // The EHLO name replaces XCLIENT's HELO in Postfix: an XCLIENT HELO is said again.
+      const helo = attributes.findLast((a) => a.name === 'HELO' && !a.value.startsWith('['))?.value;
+      const ehlo = await session.ehlo(helo && /^[\x21-\x7e]+$/.test(helo) ? helo : undefined);
       if (!isSuccess(ehlo)) return ehlo;
     }
   }

@@ -154,11 +154,11 @@ export class SmtpSession {
   }
 
   /** EHLO, falling back to HELO when the server does not know EHLO (RFC 5321 §3.2). */
-  async ehlo(): Promise<Reply> {
-    const reply = await this.command(`EHLO ${this.settings.ehloName}`);
+  async ehlo(name = this.settings.ehloName): Promise<Reply> {
+    const reply = await this.command(`EHLO ${name}`);
     if (reply.code >= 500 && reply.code < 600 && reply.code !== 554) {
       const refused = this.exchanges.findLast((e) => e.reply === reply);
-      const helo = await this.command(`HELO ${this.settings.ehloName}`);
+      const helo = await this.command(`HELO ${name}`);
       // RFC 5321 §3.2: a server without EHLO is still a working server once HELO is accepted.
       if (refused && isSuccess(helo)) refused.superseded = true;
       return helo;
