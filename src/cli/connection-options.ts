@@ -195,3 +195,33 @@ export async function resolveConnection(targetText: string | undefined, options:
   if (embedded.ca && !options.ca) settings.tls.ca = embedded.ca;
   return { settings, embedded };
 }
+
+/**
+ * The --json fields for AUTH, XCLIENT/XFORWARD and the envelope parameters: what was asked
+ * for, and the AUTH mechanism used (read from the commands sent, where `--auth` alone
+ * shows its choice). Secrets never appear here: only names.
+ */
+export function extensionsJson(
+  auth: ReturnType<typeof authFromOptions>,
+  extensions: ReturnType<typeof envelopeFromOptions>,
+  commands: readonly string[],
+) {
+  const used = commands.find((c) => /^AUTH\s/i.test(c))?.split(/\s+/)[1]?.toUpperCase() ?? null;
+  const envelope = extensions.envelope;
+  return {
+    auth: auth ? { requested: auth.mechanism === 'auto' ? 'auto' : auth.mechanism, mechanism: used, user: auth.user } : null,
+    xclient: extensions.xclient?.map((a) => ({ name: a.name, value: a.value })) ?? null,
+    xforward: extensions.xforward?.map((a) => ({ name: a.name, value: a.value })) ?? null,
+    envelopeParams: envelope
+      ? {
+        mail: envelope.mailParams,
+        rcpt: envelope.rcptParams,
+        bodyType: envelope.bodyType ?? null,
+        smtputf8: envelope.smtputf8 ?? false,
+        dsn: { ret: envelope.dsnRet ?? null, envid: envelope.dsnEnvid ?? null, notify: envelope.dsnNotify ?? null, orcpt: envelope.dsnOrcpt ?? null },
+        requireTls: envelope.requireTls ?? false,
+        forced: envelope.force,
+      }
+      : null,
+  };
+}

@@ -40,7 +40,7 @@ import {
   type StoredMessage,
 } from '../ui/inject-report.js';
 import { printError, printEvents } from '../ui/line-printer.js';
-import { authFromOptions, envelopeFromOptions, oauthToken, resolveConnection } from './connection-options.js';
+import { authFromOptions, envelopeFromOptions, extensionsJson, oauthToken, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
 import { readPassword } from './password.js';
@@ -396,6 +396,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
           return { variant: r.variant, ...(observationJson(observation) as object), disagreement: against ?? null };
         })
         : null,
+      ...extensionsJson(auth, extensions, outcome.transactions.flatMap((t) => t.exchanges.map((e) => e.command))),
       error: fatal ? { code: fatal.code, message: fatal.message } : null,
       exitCode,
     };

@@ -10,7 +10,7 @@ import { summarizeSession, watchClose } from '../session/summary.js';
 import { EventStream } from '../transcript/events.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { printEvents, printError } from '../ui/line-printer.js';
-import { authFromOptions, envelopeFromOptions, oauthToken, resolveConnection } from './connection-options.js';
+import { authFromOptions, envelopeFromOptions, extensionsJson, oauthToken, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import { readPassword } from './password.js';
 import type { SessionCliOptions } from './session.js';
@@ -155,7 +155,8 @@ async function converse(
       exitCode,
       earlier: sessions.slice(0, -1),
     });
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    const commands = (sessions.length ? sessions : session ? [session] : []).flatMap((s) => s.exchanges.map((e) => e.command));
+    process.stdout.write(`${JSON.stringify({ ...summary, ...extensionsJson(auth, extensions, commands) }, null, 2)}\n`);
   }
   return exitCode;
 }

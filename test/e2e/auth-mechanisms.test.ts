@@ -87,6 +87,7 @@ describe('CRAM-MD5 and XOAUTH2 against smtp-server', () => {
     expect(screen.code).toBe(0);
     expect(screen.stdout).toContain('=== --auth: using CRAM-MD5, the strongest of what the server offers (PLAIN LOGIN CRAM-MD5 XOAUTH2)\n');
     expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as { auth: unknown }).auth).toEqual({ requested: 'auto', mechanism: 'CRAM-MD5', user: PEER_USER });
     expect(peer.authAttempts.map((a) => a.method)).toEqual(['CRAM-MD5', 'CRAM-MD5']);
   });
 
@@ -194,6 +195,7 @@ describe('SCRAM-SHA-256 against a raw server using the sans-I/O server side', ()
     expect(json.code).toBe(0);
     expect(screen.stdout).toContain('=== --auth: using SCRAM-SHA-256, the strongest of what the server offers (PLAIN LOGIN SCRAM-SHA-256)\n');
     expect(outcomes).toEqual(['acknowledged', 'acknowledged']);
+    expect((JSON.parse(json.stdout) as { auth: unknown }).auth).toEqual({ requested: 'auto', mechanism: 'SCRAM-SHA-256', user: 'alice' });
     expect(proofs).toHaveLength(4);
     expectNone(everything, [PASSWORD, ...proofs]);
   });

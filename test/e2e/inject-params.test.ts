@@ -71,6 +71,15 @@ describe('inject with MAIL/RCPT parameters against smtp-server', () => {
       'RCPT TO:<jÃ¼rgen@example.org> NOTIFY=FAILURE,DELAY ORCPT=rfc822;j+2Br@old.example',
     ]);
     expect(peer.messages).toHaveLength(1);
+    expect((JSON.parse(result.stdout) as { envelopeParams: unknown }).envelopeParams).toEqual({
+      mail: [],
+      rcpt: [],
+      bodyType: '8BITMIME',
+      smtputf8: true,
+      dsn: { ret: 'HDRS', envid: 'QQ 314+1', notify: 'failure,delay', orcpt: ['bob@old.example', 'j+r@old.example'] },
+      requireTls: false,
+      forced: false,
+    });
   });
 
   it('--requiretls goes out after STARTTLS, where REQUIRETLS is offered (RFC 8689)', async () => {

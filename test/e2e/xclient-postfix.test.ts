@@ -10,6 +10,7 @@ import { runCli } from '../harness/run-cli.js';
 
 interface InjectJson {
   exitCode: number;
+  xclient: Array<{ name: string; value: string }> | null;
   transactions: Array<{ accepted: boolean; queueId: string | null; replies: Array<{ command: string; code: number }>; error: { code: string; message: string } | null }>;
 }
 
@@ -41,6 +42,7 @@ describePostfix('XCLIENT and XFORWARD against Postfix 3.7', (pf) => {
     const commands = json.transactions[0]!.replies.map((r) => `${r.command.split(' ')[0]} ${r.code}`);
     expect(commands.slice(0, 5)).toEqual(['(banner) 220', 'EHLO 250', 'XCLIENT 220', 'EHLO 250', 'MAIL 250']);
     expect(json.transactions[0]!.replies[2]!.command).toBe('XCLIENT NAME=client.example ADDR=192.0.2.7 HELO=helo.example');
+    expect(json.xclient).toEqual([{ name: 'NAME', value: 'client.example' }, { name: 'ADDR', value: '192.0.2.7' }, { name: 'HELO', value: 'helo.example' }]);
     const [message] = await pf.waitForMessages(1, 15_000, { to });
     expect(receivedOf(message!)).toMatch(/^from helo\.example \(client\.example \[192\.0\.2\.7\]\) by mx\.localhost/);
   });
