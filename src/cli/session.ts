@@ -40,7 +40,12 @@ default), bytes otherwise as given; a line starting with "." is dot-stuffed and 
 says so, unless :stuff off or --no-dot-stuff.
 
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
-Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)
+The opening (EHLO, STARTTLS, --xclient/--xforward, --auth, and with --quit-after mail|rcpt
+MAIL and RCPT with their parameters) is the same as inject's: see smtpdbg inject --help.
+Interactively, --auth takes plain or login; type XCLIENT or parameters yourself.
+Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error (also: a parameter or
+XCLIENT/XFORWARD the server does not offer), 3 connection/TLS/protocol failure (also: a
+wrong SCRAM server signature).`)
     .action(async (target: string | undefined, options: SessionCliOptions) => {
       const { runSessionCommand } = await import('./session-run.js');
       setExitCode(await runSessionCommand(target, options));
