@@ -87,6 +87,8 @@ function choose(options: InjectCliOptions): Choices {
   if (options.count !== undefined && eod !== 'all' && !eod.standard) throw new UsageError('--count sends standard transactions; a non-standard --eod is for single sends and --eod all');
   if (options.retry !== undefined && exclusive.length > 0) throw new UsageError(`--retry is for a single send, not ${exclusive[0]}`);
   if (options.pause?.length && options.count !== undefined) throw new UsageError('--pause is for single sends, --matrix and --eod all, not --count');
+  // Measured on Postfix 3.7: XFORWARD attributes apply to the next transaction only, and --count sends several per connection.
+  if (options.xforward?.length && options.count !== undefined) throw new UsageError('--xforward is for single sends, --matrix and --eod all, not --count: Postfix forgets XFORWARD attributes after each transaction');
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');

@@ -72,6 +72,13 @@ describePostfix('XCLIENT and XFORWARD against Postfix 3.7', (pf) => {
     await pf.waitForMessages(1, 15_000, { to });
   });
 
+  it('--xforward with --count is refused before connecting: Postfix forgets the attributes after each transaction', async () => {
+    const result = await runCli(['inject', `${pf.host}:${pf.ports.xclient}`, '--plain', '--to', pf.uniqueRecipient(), '--count', '2', '--xforward', 'ADDR=198.51.100.3'], { timeoutMs: 60_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('smtpdbg: --xforward is for single sends, --matrix and --eod all, not --count: Postfix forgets XFORWARD attributes after each transaction\n');
+    expect(result.stdout).toBe('');
+  });
+
   it('a server that does not offer XCLIENT gets nothing: a one-line note and exit 2', async () => {
     const result = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', pf.uniqueRecipient(), '--xclient', 'ADDR=192.0.2.7'], { timeoutMs: 60_000 });
     expect(result.code).toBe(2);
