@@ -201,7 +201,7 @@ export class SmtpSession {
     // The client records every secret of the exchange as [redacted] (unless --show-secrets).
     let reply = await this.command(sasl.initialResponse === undefined ? `AUTH ${mechanism}` : `AUTH ${mechanism} ${sasl.initialResponse}`);
     try {
-      // Bounded: no mechanism here takes more than three challenges; a server asking for more is stuck.
+      // Bounded: no mechanism here answers more than two challenges; a server asking for more is stuck.
       for (let step = 0; reply.code === 334 && step < 4; step++) reply = await this.command(sasl.respond(reply.lines[0] ?? ''));
       if (reply.code === 235) sasl.succeeded();
     } catch (error) {
