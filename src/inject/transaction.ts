@@ -211,7 +211,9 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return await quitAfterRefusal(session, report);
     }
     report.stoppedAt = 'MAIL';
-    const envelope = envelopeOrNote(plan.opening, recipients, session.capabilities, payload.length);
+    // A message sent above the server's SIZE on purpose (--max-size) declares no SIZE=, which would only get it refused at MAIL.
+    const declared = limit && payload.length > limit ? undefined : payload.length;
+    const envelope = envelopeOrNote(plan.opening, recipients, session.capabilities, declared);
     if (envelope instanceof UsageError) {
       report.error = envelope;
       return await quitAfterRefusal(session, report);

@@ -82,7 +82,7 @@ export function envelopeOrNote(
   plan: { from: string; to: readonly string[]; envelope?: EnvelopeRequest },
   recipients: readonly string[],
   caps: Capabilities | undefined,
-  messageOctets: number,
+  messageOctets: number | undefined,
   transfer: 'DATA' | 'BDAT' = 'DATA',
 ): EnvelopeLines | UsageError {
   try {
