@@ -88,7 +88,8 @@ export function addConnectionOptions(command: Command): Command {
 }
 
 function parseAuthOption(value: string): string {
-  if (!parseClientMechanism(value)) throw new InvalidArgumentError(`use ${ClientMechanisms.map((m) => m.toLowerCase()).join(', ')}, or --auth alone`);
+  // `--auth TARGET` lands here too: the value is optional, so a target after it is taken for a mechanism.
+  if (!parseClientMechanism(value)) throw new InvalidArgumentError(`use ${ClientMechanisms.map((m) => m.toLowerCase()).join(', ')}; or --auth alone, with the target before it`);
   return value;
 }
 

@@ -154,3 +154,18 @@ describe('inject against a server without DSN', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('option mistakes are one line, exit 2, before anything connects', () => {
+  it.each([
+    [['inject', '--xclient', 'foo'], 'smtpdbg: --xclient "foo": give NAME=VALUE (e.g. ADDR=192.0.2.1)'],
+    [['inject', '--dsn-orcpt', 'a@b', '--to', 'x@y', '--to', 'z@w'], 'smtpdbg: --dsn-orcpt: give one per recipient, in the order of --to (2 recipients, 1 --dsn-orcpt)'],
+    [['inject', '--dsn-notify', 'never,success'], 'smtpdbg: --dsn-notify "never,success": use NEVER, or one or more of SUCCESS,FAILURE,DELAY (RFC 3461 §4.1)'],
+    [['inject', '--mail-param', 'A=b c'], 'smtpdbg: --mail-param "A=b c": a value is printable ASCII without spaces or "=" (RFC 5321 §4.1.2; xtext-encode it)'],
+    [['session', '--auth', '127.0.0.1:25', '--user', 'a'], "smtpdbg: option '--auth [mechanism]' argument '127.0.0.1:25' is invalid. use scram-sha-256, cram-md5, plain, login, xoauth2; or --auth alone, with the target before it"],
+  ])('%j', async (args, line) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(line);
+    expect(result.stdout).toBe('');
+  });
+});
