@@ -87,7 +87,7 @@ export function envelopeOrNote(
 ): EnvelopeLines | UsageError {
   try {
     const lines = envelopeLines(plan.envelope, plan.from, plan.to, caps, messageOctets, transfer);
-    return { mail: lines.mail, rcpt: recipients.map((address) => lines.rcpt[plan.to.indexOf(address)] ?? envelopeLines(undefined, plan.from, [address], caps, undefined).rcpt[0]!) };
+    return { mail: lines.mail, rcpt: recipients.map((address) => lines.rcpt[plan.to.indexOf(address)]!) };
   } catch (error) {
     if (error instanceof UsageError) return error;
     throw error;

@@ -217,15 +217,11 @@ export function unadvertisedNote(missing: readonly { param: EnvelopeParam; why: 
 }
 
 /**
- * The command line for MAIL or RCPT with its parameters, or the UsageError that stops it.
- * SMTPUTF8 addresses go out as UTF-8 octets (RFC 6531 §3.2): the line is returned as a
- * latin1 string of those octets, which is how command lines are written.
+ * The command line for MAIL or RCPT with its parameters. SMTPUTF8 addresses go out as UTF-8
+ * octets (RFC 6531 §3.2): the line is returned as a latin1 string of those octets, which is
+ * how command lines are written.
  */
-export function envelopeCommand(command: 'MAIL' | 'RCPT', address: string, params: readonly EnvelopeParam[], caps: Capabilities | undefined, options: { force: boolean; transfer?: 'DATA' | 'BDAT' }): string {
-  if (!options.force) {
-    const missing = unadvertised(params, caps, options.transfer);
-    if (missing.length > 0) throw new UsageError(unadvertisedNote(missing, command));
-  }
+function envelopeCommand(command: 'MAIL' | 'RCPT', address: string, params: readonly EnvelopeParam[]): string {
   const verb = command === 'MAIL' ? 'MAIL FROM' : 'RCPT TO';
   return Buffer.from(`${verb}:<${address}>${formatParams(params)}`, 'utf8').toString('latin1');
 }
@@ -250,16 +246,13 @@ export function envelopeLines(
   transfer: 'DATA' | 'BDAT' = 'DATA',
 ): EnvelopeLines {
   if (!request) return { mail: `MAIL FROM:<${from}>`, rcpt: to.map((address) => `RCPT TO:<${address}>`) };
-  const options = { force: request.force, transfer };
-  const rcptLists = to.map((_, i) => rcptParams(request, i));
+  const mail = mailParams(request, caps, messageOctets);
+  const rcpt = to.map((_, i) => rcptParams(request, i));
   if (!request.force) {
-    const missingRcpt = rcptLists.map((params) => unadvertised(params, caps, transfer)).find((m) => m.length > 0);
-    const missingMail = unadvertised(mailParams(request, caps, messageOctets), caps, transfer);
+    const missingMail = unadvertised(mail, caps, transfer);
     if (missingMail.length > 0) throw new UsageError(unadvertisedNote(missingMail, 'MAIL'));
+    const missingRcpt = rcpt.map((params) => unadvertised(params, caps, transfer)).find((m) => m.length > 0);
     if (missingRcpt) throw new UsageError(unadvertisedNote(missingRcpt, 'RCPT'));
   }
-  return {
-    mail: envelopeCommand('MAIL', from, mailParams(request, caps, messageOctets), caps, options),
-    rcpt: to.map((address, i) => envelopeCommand('RCPT', address, rcptLists[i]!, caps, options)),
-  };
+  return { mail: envelopeCommand('MAIL', from, mail), rcpt: to.map((address, i) => envelopeCommand('RCPT', address, rcpt[i]!)) };
 }
