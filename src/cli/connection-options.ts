@@ -1,9 +1,12 @@
 import { milliseconds } from './option-parsers.js';
 import { hostname } from 'node:os';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { collect } from './action.js';
-import { parseAuthMechanism, type AuthMechanism } from '../smtp/auth.js';
+import { BodyTypes, checkEnvelopeRequest, type BodyType, type EnvelopeRequest } from '../smtp/envelope-params.js';
+import { ClientMechanisms, parseClientMechanism, type ClientMechanism } from '../smtp/sasl/client.js';
+import { parseProxyAttribute } from '../smtp/xclient.js';
+import type { OpeningPlan } from '../session/opening.js';
 import type { EmbeddedServer } from '../session/embedded.js';
 import type { SessionSettings } from '../session/smtp-session.js';
 import { TlsMode } from '../session/tls-mode.js';
@@ -23,11 +26,25 @@ export interface ConnectionCliOptions extends TlsCliOptions {
   timeout: string;
   ipv4?: boolean;
   ipv6?: boolean;
-  auth?: string;
+  /** A mechanism name, or true for `--auth` alone (the strongest offered). */
+  auth?: string | boolean;
   user?: string;
   showSecrets?: boolean;
   transcript?: string;
   json?: boolean;
+  // XCLIENT/XFORWARD and MAIL/RCPT parameters (addEnvelopeOptions).
+  xclient?: string[];
+  xforward?: string[];
+  mailParam?: string[];
+  rcptParam?: string[];
+  bodyType?: BodyType;
+  smtputf8?: boolean;
+  dsnRet?: 'FULL' | 'HDRS';
+  dsnEnvid?: string;
+  dsnNotify?: string;
+  dsnOrcpt?: string[];
+  requiretls?: boolean;
+  forceParam?: boolean;
 }
 
 export function addConnectionOptions(command: Command): Command {
@@ -51,11 +68,62 @@ export function addConnectionOptions(command: Command): Command {
     .option('--timeout <ms>', 'bound on connecting, the TLS handshake and every reply', '30000')
     .option('-4, --ipv4', 'connect over IPv4 only')
     .option('-6, --ipv6', 'connect over IPv6 only')
-    .addOption(new Option('--auth <mechanism>', 'authenticate after EHLO').choices(['plain', 'login', 'PLAIN', 'LOGIN']))
-    .option('--user <name>', 'user name for --auth (password: SMTPDBG_PASSWORD or a hidden prompt)')
+    .addOption(new Option('--auth [mechanism]', 'authenticate after EHLO: scram-sha-256, cram-md5, plain, login or xoauth2; alone: the strongest the server offers (said on screen)').argParser(parseAuthOption))
+    .option('--user <name>', 'user name for --auth (password: SMTPDBG_PASSWORD or a hidden prompt; XOAUTH2 token: SMTPDBG_OAUTH_TOKEN)')
     .option('--show-secrets', 'do not redact AUTH payloads in transcripts and on screen')
     .option('--transcript <file>', 'record every byte: .jsonl gives JSON Lines, any other name text')
-    .option('--json', 'print a machine-readable summary on stdout');
+    .option('--json', 'print a machine-readable summary on stdout')
+    .option('--xclient <name=value>', 'after EHLO, XCLIENT with this attribute (Postfix: NAME, ADDR, PORT, PROTO, HELO, LOGIN …; repeatable), then EHLO again', collect)
+    .option('--xforward <name=value>', 'after EHLO, XFORWARD with this attribute (Postfix: NAME, ADDR, PORT, PROTO, HELO, IDENT, SOURCE; repeatable)', collect)
+    .option('--mail-param <param>', 'add KEYWORD[=value] to MAIL FROM (repeatable)', collect)
+    .option('--rcpt-param <param>', 'add KEYWORD[=value] to every RCPT TO (repeatable)', collect)
+    .addOption(new Option('--body-type <type>', `BODY= on MAIL FROM: ${BodyTypes.join(', ')} (RFC 6152; BINARYMIME goes with BDAT only, RFC 3030)`).argParser(parseBodyType))
+    .option('--smtputf8', 'SMTPUTF8 on MAIL FROM (RFC 6531); needed for UTF-8 addresses')
+    .addOption(new Option('--dsn-ret <what>', 'DSN RET= on MAIL FROM: FULL or HDRS (RFC 3461)').argParser(parseDsnRet))
+    .option('--dsn-envid <id>', 'DSN ENVID= on MAIL FROM (xtext-encoded for you)')
+    .option('--dsn-notify <when>', 'DSN NOTIFY= on every RCPT TO: NEVER, or SUCCESS,FAILURE,DELAY')
+    .option('--dsn-orcpt <address>', 'DSN ORCPT=rfc822;ADDRESS on the RCPT TO of the --to in the same place (repeatable, one per --to)', collect)
+    .option('--requiretls', 'REQUIRETLS on MAIL FROM (RFC 8689; servers offer it only over TLS)')
+    .option('--force-param', 'send parameters (and UTF-8 addresses) even when the server did not advertise their extension');
+}
+
+function parseAuthOption(value: string): string {
+  // `--auth TARGET` lands here too: the value is optional, so a target after it is taken for a mechanism.
+  if (!parseClientMechanism(value)) throw new InvalidArgumentError(`use ${ClientMechanisms.map((m) => m.toLowerCase()).join(', ')}; or --auth alone, with the target before it`);
+  return value;
+}
+
+function parseBodyType(value: string): BodyType {
+  const upper = value.toUpperCase();
+  const type = BodyTypes.find((t) => t === upper);
+  if (!type) throw new InvalidArgumentError(`use ${BodyTypes.join(', ')}`);
+  return type;
+}
+
+function parseDsnRet(value: string): 'FULL' | 'HDRS' {
+  const upper = value.toUpperCase();
+  if (upper !== 'FULL' && upper !== 'HDRS') throw new InvalidArgumentError('use FULL or HDRS (RFC 3461 §4.3)');
+  return upper;
+}
+
+/** The envelope parameters and XCLIENT/XFORWARD attributes, checked before anything connects. */
+export function envelopeFromOptions(options: ConnectionCliOptions, from: string, to: readonly string[]): Pick<OpeningPlan, 'envelope' | 'xclient' | 'xforward'> {
+  const xclient = (options.xclient ?? []).map((text) => parseProxyAttribute(text, '--xclient'));
+  const xforward = (options.xforward ?? []).map((text) => parseProxyAttribute(text, '--xforward'));
+  const envelope: EnvelopeRequest = {
+    mailParams: options.mailParam ?? [],
+    rcptParams: options.rcptParam ?? [],
+    ...(options.bodyType ? { bodyType: options.bodyType } : {}),
+    ...(options.smtputf8 ? { smtputf8: true } : {}),
+    ...(options.dsnRet ? { dsnRet: options.dsnRet } : {}),
+    ...(options.dsnEnvid !== undefined ? { dsnEnvid: options.dsnEnvid } : {}),
+    ...(options.dsnNotify !== undefined ? { dsnNotify: options.dsnNotify } : {}),
+    ...(options.dsnOrcpt?.length ? { dsnOrcpt: options.dsnOrcpt } : {}),
+    ...(options.requiretls ? { requireTls: true } : {}),
+    force: options.forceParam ?? false,
+  };
+  checkEnvelopeRequest(envelope, from, to);
+  return { envelope, ...(xclient.length ? { xclient } : {}), ...(xforward.length ? { xforward } : {}) };
 }
 
 export const parseTimeout = milliseconds('--timeout');
@@ -73,16 +141,19 @@ export function tlsModeFromOptions(options: ConnectionCliOptions, port: number):
   return port === 465 ? TlsMode.implicit : TlsMode.starttls;
 }
 
-export function authFromOptions(options: ConnectionCliOptions): { mechanism: AuthMechanism; user: string } | undefined {
-  if (!options.auth) {
-    if (options.user) throw new UsageError('--user needs --auth plain|login');
+export function authFromOptions(options: ConnectionCliOptions): { mechanism: ClientMechanism | 'auto'; user: string } | undefined {
+  if (options.auth === undefined || options.auth === false) {
+    if (options.user) throw new UsageError('--user needs --auth');
     return undefined;
   }
-  const mechanism = parseAuthMechanism(options.auth);
-  if (!mechanism) throw new UsageError(`--auth ${options.auth}: use plain or login`);
+  const mechanism = options.auth === true ? 'auto' : parseClientMechanism(options.auth);
+  if (!mechanism) throw new UsageError(`--auth ${options.auth}: use ${ClientMechanisms.map((m) => m.toLowerCase()).join(', ')}`);
   if (!options.user) throw new UsageError('--auth needs --user');
   return { mechanism, user: options.user };
 }
+
+/** The XOAUTH2 bearer token: from the environment only, never argv (`ps` and shell history keep argv). */
+export const oauthToken = (env: NodeJS.ProcessEnv = process.env) => (): string | undefined => env.SMTPDBG_OAUTH_TOKEN || undefined;
 
 export function sessionSettingsFromOptions(target: Target, options: ConnectionCliOptions, events: EventStream): SessionSettings {
   if (options.ipv4 && options.ipv6) throw new UsageError('-4 and -6 exclude each other');
@@ -124,4 +195,34 @@ export async function resolveConnection(targetText: string | undefined, options:
   settings.target = embedded.target;
   if (embedded.ca && !options.ca) settings.tls.ca = embedded.ca;
   return { settings, embedded };
+}
+
+/**
+ * The --json fields for AUTH, XCLIENT/XFORWARD and the envelope parameters: what was asked
+ * for, and the AUTH mechanism used (read from the commands sent, where `--auth` alone
+ * shows its choice). Secrets never appear here: only names.
+ */
+export function extensionsJson(
+  auth: ReturnType<typeof authFromOptions>,
+  extensions: ReturnType<typeof envelopeFromOptions>,
+  commands: readonly string[],
+) {
+  const used = commands.find((c) => /^AUTH\s/i.test(c))?.split(/\s+/)[1]?.toUpperCase() ?? null;
+  const envelope = extensions.envelope;
+  return {
+    auth: auth ? { requested: auth.mechanism === 'auto' ? 'auto' : auth.mechanism, mechanism: used, user: auth.user } : null,
+    xclient: extensions.xclient?.map((a) => ({ name: a.name, value: a.value })) ?? null,
+    xforward: extensions.xforward?.map((a) => ({ name: a.name, value: a.value })) ?? null,
+    envelopeParams: envelope
+      ? {
+        mail: envelope.mailParams,
+        rcpt: envelope.rcptParams,
+        bodyType: envelope.bodyType ?? null,
+        smtputf8: envelope.smtputf8 ?? false,
+        dsn: { ret: envelope.dsnRet ?? null, envid: envelope.dsnEnvid ?? null, notify: envelope.dsnNotify ?? null, orcpt: envelope.dsnOrcpt ?? null },
+        requireTls: envelope.requireTls ?? false,
+        forced: envelope.force,
+      }
+      : null,
+  };
 }

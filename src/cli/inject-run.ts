@@ -43,7 +43,7 @@ import {
   type StoredMessage,
 } from '../ui/inject-report.js';
 import { printError, printEvents } from '../ui/line-printer.js';
-import { authFromOptions, resolveConnection } from './connection-options.js';
+import { authFromOptions, envelopeFromOptions, extensionsJson, oauthToken, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
 import { readPassword } from './password.js';
@@ -99,6 +99,8 @@ function choose(options: InjectCliOptions): Choices {
   if (options.count !== undefined && eod !== 'all' && !eod.standard) throw new UsageError('--count sends standard transactions; a non-standard --eod is for single sends and --eod all');
   if (options.retry !== undefined && exclusive.length > 0) throw new UsageError(`--retry is for a single send, not ${exclusive[0]}`);
   if (options.pause?.length && options.count !== undefined) throw new UsageError('--pause is for single sends, --matrix and --eod all, not --count');
+  // Measured on Postfix 3.7: XFORWARD attributes apply to the next transaction only, and --count sends several per connection.
+  if (options.xforward?.length && options.count !== undefined) throw new UsageError('--xforward is for single sends, --matrix and --eod all, not --count: Postfix forgets XFORWARD attributes after each transaction');
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
@@ -251,6 +253,8 @@ function showProgress(progress: CountProgress, requested: number, stream: NodeJS
 export async function runInjectCommand(targetText: string | undefined, options: InjectCliOptions): Promise<number> {
   const choices = choose(options);
   const auth = authFromOptions(options);
+  const extensions = envelopeFromOptions(options, choices.from, choices.to);
+  const token = oauthToken();
   const pauses = parsePauses(options.pause ?? []);
   const cmdTerm = parseTerminatorName(options.cmdTerm, '--cmd-term');
   const untraced = await messageSource(options, choices);
@@ -303,7 +307,9 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   try {
     // Asked once, before any connection: however many connections --count, --matrix,
     // --eod all or --retry open, and without a server's idle timer running meanwhile.
-    const password = auth ? await readPassword(auth.user) : undefined;
+    // No password when the token will do: XOAUTH2 named, or --auth alone with a token given.
+    const needsPassword = auth && auth.mechanism !== 'XOAUTH2' && !(auth.mechanism === 'auto' && token() !== undefined);
+    const password = needsPassword ? await readPassword(auth.user) : undefined;
     transcript = options.transcript
       ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
       : undefined;
@@ -324,9 +330,10 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     const plan: InjectPlan = {
       settings,
       opening: {
-        ...(auth && password !== undefined ? { auth: { ...auth, password: () => Promise.resolve(password) } } : {}),
+        ...(auth ? { auth: { ...auth, password: () => (password !== undefined ? Promise.resolve(password) : readPassword(auth.user)), token } } : {}),
         from: choices.from,
         to: choices.to,
+        ...extensions,
       },
       cmdTerm,
       dotStuff: options.dotStuff,
@@ -441,6 +448,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
           return { variant: r.variant, ...(observationJson(observation) as object), disagreement: against ?? null };
         })
         : null,
+      ...extensionsJson(auth, extensions, outcome.transactions.flatMap((t) => t.exchanges.map((e) => e.command))),
       error: fatal ? { code: fatal.code, message: fatal.message } : null,
       exitCode,
     };

@@ -92,14 +92,27 @@ Examples:
   smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
   smtpdbg inject localhost --term cr --to me@localhost --observe mbox:/var/mail/me
                                                     what the server stored, diffed against what was sent
+  smtpdbg inject mx.example.org --auth --user me     AUTH with the strongest mechanism offered (shown)
+  smtpdbg inject 127.0.0.1 --xclient ADDR=192.0.2.7 --xclient HELO=test.example
+                                                    Postfix: test its access rules as another client
+  smtpdbg inject mx.example.org --dsn-notify failure,delay --dsn-ret hdrs --smtputf8 --to jö@example.org
+
+AUTH: SCRAM-SHA-256 (the server's signature is checked), CRAM-MD5, PLAIN, LOGIN, and
+XOAUTH2 with the token in SMTPDBG_OAUTH_TOKEN. --auth alone picks, in that order,
+what the server offers (XOAUTH2 first when the token is set).
+MAIL/RCPT parameters go out only when the server advertises their extension (SIZE is
+added from the message where SIZE is offered); otherwise nothing is sent and the run
+exits 2, unless --force-param. The same holds for --xclient/--xforward, which are sent
+after EHLO (after XCLIENT, EHLO again, with its HELO if one was given).
 
 The end of data carries the last line's terminator (RFC 5321 §4.1.1.4); after a
 non-standard one, the standard CRLF.CRLF follows so that the transaction can finish.
 
 Exit: 0 accepted for every recipient; 1 a recipient or the message refused, or the
 server ended the message at a fake end of data (smuggled, ended-early, ended-early-refused;
---eod all: any variant); 2 usage error, unreadable or too large input; 3 connection/TLS
-failure, or the server ended the conversation (421, closed, timeout). With --observe:
+--eod all: any variant), or AUTH refused; 2 usage error, unreadable or too large input, a
+parameter or XCLIENT/XFORWARD the server does not offer; 3 connection/TLS failure, the
+server ended the conversation (421, closed, timeout), or its SCRAM signature is wrong. With --observe:
 1 also when the message was split in two, or --expect does not hold; 3 when the store
 cannot be read or the message does not appear within --observe-timeout.
 With --close-after or --tls-abort: 0 when the connection was closed at that stage as

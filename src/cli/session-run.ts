@@ -10,7 +10,7 @@ import { summarizeSession, watchClose } from '../session/summary.js';
 import { EventStream } from '../transcript/events.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
 import { printEvents, printError } from '../ui/line-printer.js';
-import { authFromOptions, resolveConnection } from './connection-options.js';
+import { authFromOptions, envelopeFromOptions, extensionsJson, oauthToken, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import { readPassword } from './password.js';
 import type { SessionCliOptions } from './session.js';
@@ -31,9 +31,11 @@ export async function runSessionCommand(targetText: string | undefined, options:
   const events = new EventStream();
   const auth = authFromOptions(options);
   checkQuitAfter(options, auth !== undefined, interactive);
+  const extensions = envelopeFromOptions(options, options.from, options.to ?? ['postmaster@localhost']);
+  checkInteractive(options, auth, extensions, interactive);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
   try {
-    return await converse(settings, embedded, options, events, auth, interactive);
+    return await converse(settings, embedded, options, events, auth, interactive, extensions);
   } finally {
     await embedded?.server.close();
   }
@@ -42,8 +44,20 @@ export async function runSessionCommand(targetText: string | undefined, options:
 /** Options that cannot do what they say here (a --quit-after stage never reached) are mistakes, not shorter runs. */
 function checkQuitAfter(options: SessionCliOptions, hasAuth: boolean, interactive: boolean): void {
   if (interactive && options.pause?.length) throw new UsageError('--pause is for scripted sessions (stdin not a terminal); interactively, type :sleep MS');
-  if (options.quitAfter === 'auth' && !hasAuth) throw new UsageError('--quit-after auth needs --auth plain|login and --user');
+  if (options.quitAfter === 'auth' && !hasAuth) throw new UsageError('--quit-after auth needs --auth and --user');
   if (options.quitAfter === 'tls' && options.plain) throw new UsageError('--quit-after tls cannot stop after TLS with --plain (no TLS is started)');
+}
+
+/**
+ * The interactive opening does PLAIN and LOGIN and nothing else before the prompt; the rest
+ * is typed there (XCLIENT …, MAIL FROM:<a> PARAM …) or done in a scripted session.
+ */
+function checkInteractive(options: SessionCliOptions, auth: ReturnType<typeof authFromOptions>, extensions: ReturnType<typeof envelopeFromOptions>, interactive: boolean): void {
+  if (!interactive) return;
+  if (auth && auth.mechanism !== 'PLAIN' && auth.mechanism !== 'LOGIN') {
+    throw new UsageError(`--auth ${auth.mechanism === 'auto' ? '(no mechanism)' : auth.mechanism.toLowerCase()} is for scripted sessions (stdin not a terminal) and inject; interactively, use --auth plain or login`);
+  }
+  if (extensions.xclient || extensions.xforward) throw new UsageError('--xclient and --xforward are for scripted sessions (stdin not a terminal); interactively, type XCLIENT … and EHLO');
 }
 
 async function converse(
@@ -53,6 +67,7 @@ async function converse(
   events: EventStream,
   auth: ReturnType<typeof authFromOptions>,
   interactive: boolean,
+  extensions: ReturnType<typeof envelopeFromOptions>,
 ): Promise<number> {
   const target = settings.target;
   // --showcerts, --save-certs, --ocsp, --dane (TLSA is looked up before connecting).
@@ -87,16 +102,17 @@ async function converse(
       const { runInteractiveSession } = await import('../ui/interactive/run.js');
       exitCode = await runInteractiveSession({
         settings,
-        ...(auth ? { auth } : {}),
+        ...(auth && (auth.mechanism === 'PLAIN' || auth.mechanism === 'LOGIN') ? { auth: { mechanism: auth.mechanism, user: auth.user } } : {}),
         embedded: embedded !== undefined,
         dotStuff: options.dotStuff,
         timestamps: options.timestamps ?? false,
       });
     } else {
       const plan = {
-        ...(auth ? { auth: { ...auth, password: () => readPassword(auth.user) } } : {}),
+        ...(auth ? { auth: { ...auth, password: () => readPassword(auth.user), token: oauthToken() } } : {}),
         from: options.from,
         to: options.to ?? ['postmaster@localhost'],
+        ...extensions,
       };
       // Every connection of the run (:reconnect opens more) waits where --pause says.
       const open = async () => {
@@ -152,7 +168,8 @@ async function converse(
       exitCode,
       earlier: sessions.slice(0, -1),
     });
-    process.stdout.write(`${JSON.stringify({ ...summary, ...tlsFacts?.json() }, null, 2)}\n`);
+    const commands = (sessions.length ? sessions : session ? [session] : []).flatMap((s) => s.exchanges.map((e) => e.command));
+    process.stdout.write(`${JSON.stringify({ ...summary, ...tlsFacts?.json(), ...extensionsJson(auth, extensions, commands) }, null, 2)}\n`);
   }
   // Thrown to the entry point, which reports it as every output's write failure is (exit 2).
   tlsFacts?.saveCertificates();

@@ -49,10 +49,14 @@ says so, unless :stuff off or --no-dot-stuff.
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
 --dane: the answer counts only with the AD bit of the DNS server, which says only that THAT
 server validated it: use a validating resolver you trust, on a path you trust.
+The opening (EHLO, STARTTLS, --xclient/--xforward, --auth, and with --quit-after mail|rcpt
+MAIL and RCPT with their parameters) is the same as inject's: see smtpdbg inject --help.
+Interactively, --auth takes plain or login; type XCLIENT or parameters yourself.
 
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back (or --dane failed with authenticated
-records or a failed lookup, or --ocsp says revoked), 2 usage error or a --save-certs file
-cannot be written, 3 connection/TLS/protocol failure.`)
+records or a failed lookup, or --ocsp says revoked), 2 usage error, a --save-certs file that
+cannot be written, or a parameter or XCLIENT/XFORWARD the server does not offer, 3
+connection/TLS/protocol failure (also: a wrong SCRAM server signature).`)
     .action(async (target: string | undefined, options: SessionCliOptions) => {
       const { runSessionCommand } = await import('./session-run.js');
       setExitCode(await runSessionCommand(target, options));

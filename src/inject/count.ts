@@ -1,5 +1,6 @@
-import { SmtpdbgError } from '../errors.js';
+import { SmtpdbgError, UsageError } from '../errors.js';
 import { runOpening } from '../session/opening.js';
+import { envelopeOrNote } from '../session/opening-steps.js';
 import { SmtpSession } from '../session/smtp-session.js';
 import { hasExtension } from '../smtp/capabilities.js';
 import type { Reply } from '../smtp/reply.js';
@@ -85,8 +86,11 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       // The client, not the session: a long run would otherwise keep every reply in session.exchanges.
       const send = (command: string) => client.command(command, { terminator: term });
       const line = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), term]);
-      const mailCommand = `MAIL FROM:<${plan.opening.from}>`;
-      const rcptCommands = plan.opening.to.map((to) => `RCPT TO:<${to}>`);
+      const lines = envelopeOrNote(plan.opening, plan.opening.to, session.capabilities, payload.length);
+      // A parameter the server cannot take is the user's to fix: the run stops (exit 2).
+      if (lines instanceof UsageError) throw lines;
+      const mailCommand = lines.mail;
+      const rcptCommands = lines.rcpt;
       // The only writes a pipelined run makes, built once per connection rather than per message.
       const envelope = Buffer.concat([mailCommand, ...rcptCommands, 'DATA'].map(line));
       const rsetEnvelope = Buffer.concat([line('RSET'), envelope]);
@@ -128,8 +132,8 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       }
       await session.quit();
     } catch (error) {
-      if (!(error instanceof SmtpdbgError)) throw error;
       session?.close();
+      if (!(error instanceof SmtpdbgError) || error instanceof UsageError) throw error;
       errors.push({ connection, code: error.code, message: error.message });
     }
   };

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectionError, InputError, SmtpdbgError, TimeoutError } from '../errors.js';
+import { ConnectionError, InputError, SmtpdbgError, TimeoutError, UsageError } from '../errors.js';
+import { envelopeOrNote } from '../session/opening-steps.js';
 import { runOpening, type OpeningPlan } from '../session/opening.js';
 import { SmtpSession, type Exchange, type SessionSettings } from '../session/smtp-session.js';
 import { capabilityList, sizeLimit } from '../smtp/capabilities.js';
@@ -224,7 +225,14 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return await quitAfterRefusal(session, report);
     }
     report.stoppedAt = 'MAIL';
-    const mail = await session.command(`MAIL FROM:<${plan.opening.from}>`);
+    // A message sent above the server's SIZE on purpose (--max-size) declares no SIZE=, which would only get it refused at MAIL.
+    const declared = limit && payload.length > limit ? undefined : payload.length;
+    const envelope = envelopeOrNote(plan.opening, recipients, session.capabilities, declared);
+    if (envelope instanceof UsageError) {
+      report.error = envelope;
+      return await quitAfterRefusal(session, report);
+    }
+    const mail = await session.command(envelope.mail);
     if (!positive(mail)) {
       report.finalReply = mail;
       return await quitAfterRefusal(session, report);
@@ -232,8 +240,8 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     if (await misbehave?.after('mail')) return report;
     // Every recipient is tried, as MTAs do: one refusal does not decide for the others.
     report.stoppedAt = 'RCPT';
-    for (const recipient of report.recipients) {
-      recipient.reply = await session.command(`RCPT TO:<${recipient.address}>`);
+    for (const [i, recipient] of report.recipients.entries()) {
+      recipient.reply = await session.command(envelope.rcpt[i]!);
       // RFC 5321 §3.8: a 421 means the server is closing; nothing more will be answered.
       if (recipient.reply.code === 421) break;
     }

@@ -1,7 +1,9 @@
 import { TlsError } from '../errors.js';
-import type { AuthMechanism } from '../smtp/auth.js';
+import { envelopeLines, type EnvelopeRequest } from '../smtp/envelope-params.js';
+import type { ProxyAttribute } from '../smtp/xclient.js';
 import { isSuccess, formatReplyShort, type Reply } from '../smtp/reply.js';
 import type { SmtpSession } from './smtp-session.js';
+import { authenticate, sendProxyCommands, type AuthPlan } from './opening-steps.js';
 import { TlsMode } from './tls-mode.js';
 
 /** Where `--quit-after` may stop, in the order the opening reaches them (swaks' order). */
@@ -10,9 +12,14 @@ export type QuitAfter = (typeof QuitAfterStages)[number];
 
 export interface OpeningPlan {
   quitAfter?: QuitAfter;
-  auth?: { mechanism: AuthMechanism; user: string; password: () => Promise<string> };
+  auth?: AuthPlan;
   from: string;
   to: string[];
+  /** `--xclient` / `--xforward` attributes, sent after EHLO (opening-steps.ts). */
+  xclient?: ProxyAttribute[];
+  xforward?: ProxyAttribute[];
+  /** MAIL/RCPT parameters (`--mail-param`, `--dsn-*` …). */
+  envelope?: EnvelopeRequest;
 }
 
 export interface OpeningResult {
@@ -61,19 +68,22 @@ export async function runOpening(session: SmtpSession, plan: OpeningPlan): Promi
   }
   if (reached('ehlo') || reached('tls')) return { stopped: true };
 
+  const proxied = await sendProxyCommands(session, plan);
+  if (proxied) return failed(proxied);
+
   if (plan.auth) {
-    const password = await plan.auth.password();
-    const reply = await session.authenticate(plan.auth.mechanism, plan.auth.user, password);
+    const reply = await authenticate(session, plan.auth);
     if (reply.code !== 235) return failed(reply);
   }
   if (reached('auth')) return { stopped: true };
 
   if (stopAt && stageIndex(stopAt) >= stageIndex('mail')) {
-    const mail = await session.command(`MAIL FROM:<${plan.from}>`);
+    const envelope = envelopeLines(plan.envelope, plan.from, plan.to, session.capabilities, undefined);
+    const mail = await session.command(envelope.mail);
     if (!isSuccess(mail)) return failed(mail);
     if (reached('mail')) return { stopped: true };
-    for (const to of plan.to) {
-      const rcpt = await session.command(`RCPT TO:<${to}>`);
+    for (const line of envelope.rcpt) {
+      const rcpt = await session.command(line);
       if (!isSuccess(rcpt)) return failed(rcpt);
     }
     return { stopped: true };

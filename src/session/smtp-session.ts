@@ -1,6 +1,7 @@
-import { TlsError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { ProtocolError, TlsError } from '../errors.js';
 import { SmtpClient, type SendOptions } from '../net/smtp-client.js';
-import { base64Utf8, plainInitialResponse, type AuthMechanism } from '../smtp/auth.js';
+import { saslClient, SaslAbort, type ClientMechanism } from '../smtp/sasl/client.js';
 import { parseCapabilities, hasExtension, type Capabilities } from '../smtp/capabilities.js';
 import { isSuccess, type Reply } from '../smtp/reply.js';
 import { Terminators } from '../smtp/terminators.js';
@@ -153,11 +154,11 @@ export class SmtpSession {
   }
 
   /** EHLO, falling back to HELO when the server does not know EHLO (RFC 5321 §3.2). */
-  async ehlo(): Promise<Reply> {
-    const reply = await this.command(`EHLO ${this.settings.ehloName}`);
+  async ehlo(name = this.settings.ehloName): Promise<Reply> {
+    const reply = await this.command(`EHLO ${name}`);
     if (reply.code >= 500 && reply.code < 600 && reply.code !== 554) {
       const refused = this.exchanges.findLast((e) => e.reply === reply);
-      const helo = await this.command(`HELO ${this.settings.ehloName}`);
+      const helo = await this.command(`HELO ${name}`);
       // RFC 5321 §3.2: a server without EHLO is still a working server once HELO is accepted.
       if (refused && isSuccess(helo)) refused.superseded = true;
       return helo;
@@ -188,24 +189,27 @@ export class SmtpSession {
   }
 
   /**
-   * AUTH with PLAIN or LOGIN. Credentials never go over a connection whose certificate failed
-   * verification, nor over plain text to a remote host, unless the user said --insecure.
+   * AUTH with any mechanism of src/smtp/sasl (RFC 4954): the initial response, then one
+   * answer per 334. `secret` is the password, or the bearer token for XOAUTH2. Credentials
+   * never go over a connection whose certificate failed verification, nor over plain text to
+   * a remote host, unless the user said --insecure. A mechanism that cannot go on (SCRAM's
+   * server signature is wrong) cancels with "*" (RFC 4954 §4) and fails (exit 3).
    */
-  async authenticate(mechanism: AuthMechanism, user: string, password: string): Promise<Reply> {
+  async authenticate(mechanism: ClientMechanism, user: string, secret: string): Promise<Reply> {
     this.assertCredentialsAllowed();
+    const sasl = saslClient(mechanism, user, secret, randomBytes(18).toString('base64'));
     // The client records every secret of the exchange as [redacted] (unless --show-secrets).
-    if (mechanism === 'PLAIN') {
-      const payload = plainInitialResponse(user, password);
-      let reply = await this.command(`AUTH PLAIN ${payload}`);
-      // A server that does not take an initial response asks with an empty 334 (RFC 4954 §4).
-      if (reply.code === 334) reply = await this.command(payload);
-      return reply;
+    let reply = await this.command(sasl.initialResponse === undefined ? `AUTH ${mechanism}` : `AUTH ${mechanism} ${sasl.initialResponse}`);
+    try {
+      // Bounded: no mechanism here answers more than two challenges; a server asking for more is stuck.
+      for (let step = 0; reply.code === 334 && step < 4; step++) reply = await this.command(sasl.respond(reply.lines[0] ?? ''));
+      if (reply.code === 235) sasl.succeeded();
+    } catch (error) {
+      if (!(error instanceof SaslAbort)) throw error;
+      if (reply.code === 334) await this.command('*');
+      throw new ProtocolError(error.message, { command: `AUTH ${mechanism}`, reply });
     }
-    let reply = await this.command('AUTH LOGIN');
-    if (reply.code !== 334) return reply;
-    reply = await this.command(base64Utf8(user));
-    if (reply.code !== 334) return reply;
-    return this.command(base64Utf8(password));
+    return reply;
   }
 
   /**

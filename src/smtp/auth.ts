@@ -3,6 +3,8 @@ import { isCommandSpace } from './command-verb.js';
 /**
  * SASL payloads for AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN (the de-facto
  * draft-murchison-sasl-login mechanism). Pure functions: the session decides when to send.
+ * `AuthMechanism` is what `serve` accepts and `:auth` takes; the client's full set
+ * (CRAM-MD5, SCRAM-SHA-256, XOAUTH2 too) is in sasl/client.ts.
  */
 export const AuthMechanism = { plain: 'PLAIN', login: 'LOGIN' } as const;
 export type AuthMechanism = (typeof AuthMechanism)[keyof typeof AuthMechanism];

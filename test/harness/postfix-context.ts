@@ -120,7 +120,7 @@ export function describePostfix(name: string, fn: (pf: PostfixEnv) => void): voi
   const placeholder = envFrom({
     status: 'running',
     host: '127.0.0.1',
-    ports: { default: 0, no: 0, normalize: 0, reject: 0, pipelining: 0 },
+    ports: { default: 0, no: 0, normalize: 0, reject: 0, pipelining: 0, xclient: 0 },
     mailbox: '/var/mail/testuser',
     recipient: 'testuser@example.test',
     maildir: '/var/mail/smtpdbg-virtual/reader/Maildir',

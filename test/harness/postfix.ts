@@ -11,7 +11,7 @@
  *   ```ts
  *   interface PostfixEnv {
  *     host: '127.0.0.1';
- *     ports: { default: number; no: number; normalize: number; reject: number; pipelining: number };
+ *     ports: { default: number; no: number; normalize: number; reject: number; pipelining: number; xclient: number };
  *     mailbox: '/var/mail/testuser';          // mbox, written by Postfix's local(8)
  *     recipient: 'testuser@example.test';
  *     logPath: string;                        // Postfix's maillog_file
@@ -33,6 +33,9 @@
  * - `pipelining`: as `no`, plus `-o smtpd_data_restrictions=reject_unauth_pipelining`:
  *   a DATA that arrives with more bytes behind it gets 503, so a smuggled second
  *   transaction is refused while the first message still ends at the fake end of data.
+ * - `xclient`: stock smtpd that offers XCLIENT and XFORWARD to 127.0.0.1
+ *   (`smtpd_authorized_xclient_hosts`, `smtpd_authorized_xforward_hosts`); the others
+ *   offer neither.
  * All of them offer STARTTLS with fixtures/certs/server.pem (security level `may`; copied
  * to /etc/postfix/smtpdbg/). The harness owns /etc/postfix/main.cf and master.cf: it
  * writes both whole (a foreign original is kept once as `<file>.before-smtpdbg`).
@@ -96,7 +99,7 @@ const TLS_KEY = path.join(TLS_DIR, 'server-key.pem');
 const BANNER_TIMEOUT_MS = 15_000;
 const START_ATTEMPTS = 3;
 
-export const SERVICE_NAMES = ['default', 'no', 'normalize', 'reject', 'pipelining'] as const;
+export const SERVICE_NAMES = ['default', 'no', 'normalize', 'reject', 'pipelining', 'xclient'] as const;
 export type PostfixServiceName = (typeof SERVICE_NAMES)[number];
 export type PostfixPorts = Record<PostfixServiceName, number>;
 
@@ -294,6 +297,7 @@ ${smtpd('no', forbid('no'))}
 ${smtpd('normalize', forbid('normalize'))}
 ${smtpd('reject', forbid('reject'))}
 ${smtpd('pipelining', [...forbid('no'), 'smtpd_data_restrictions=reject_unauth_pipelining'])}
+${smtpd('xclient', ['smtpd_authorized_xclient_hosts=127.0.0.1', 'smtpd_authorized_xforward_hosts=127.0.0.1'])}
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -502,8 +506,8 @@ async function freshStart(config: Config): Promise<PostfixPorts> {
   await writeFile(LOG_PATH, '');
   let failure = '';
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const [a, b, c, d, e] = await pickFreePorts(SERVICE_NAMES.length);
-    const ports: PostfixPorts = { default: a!, no: b!, normalize: c!, reject: d!, pipelining: e! };
+    const picked = await pickFreePorts(SERVICE_NAMES.length);
+    const ports = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, picked[i]!])) as PostfixPorts;
     await writeConfig('master.cf', renderMasterCf(ports));
     const started = await postfixCommand(['start'], 30_000);
     if (started.code === 0 && (await allAnswer(ports, BANNER_TIMEOUT_MS))) {

@@ -152,6 +152,22 @@ describe('CommandTracker: secrets', () => {
     expect(tracker.sent(b('MAIL FROM:<a@b>\r\n')).shown).toBeUndefined();
   });
 
+  it('SCRAM-SHA-256: the client-first and client-final (its proof), and a cancelling "*" are hidden', () => {
+    const tracker = ready();
+    expect(tracker.sent(b('AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=\r\n')).shown?.toString()).toBe('AUTH SCRAM-SHA-256 [redacted]\r\n');
+    kinds(tracker, [334]);
+    expect(tracker.sent(b('Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8scD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==\r\n')).shown?.toString()).toBe('[redacted]\r\n');
+    kinds(tracker, [334]);
+    // The empty acknowledgement of the server's signature holds nothing to hide: shown as sent.
+    expect(tracker.sent(b('\r\n')).shown).toBeUndefined();
+    kinds(tracker, [235]);
+    tracker.sent(b('AUTH CRAM-MD5\r\n'));
+    kinds(tracker, [334]);
+    expect(tracker.sent(b('*\r\n')).shown?.toString()).toBe('[redacted]\r\n');
+    kinds(tracker, [501]);
+    expect(tracker.sent(b('AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHRvawEB\r\n')).shown?.toString()).toBe('AUTH XOAUTH2 [redacted]\r\n');
+  });
+
   it('a line answering a 334, cut anywhere, shows one marker and its terminator', () => {
     const seen = shownForEverySplit('aHVudGVyMg==\r\n', (tracker) => {
       tracker.sent(b('AUTH LOGIN\r\n'));
