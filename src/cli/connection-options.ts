@@ -28,6 +28,7 @@ export interface ConnectionCliOptions extends TlsCliOptions {
   showSecrets?: boolean;
   transcript?: string;
   json?: boolean;
+  lmtp?: boolean;
 }
 
 export function addConnectionOptions(command: Command): Command {
@@ -55,8 +56,12 @@ export function addConnectionOptions(command: Command): Command {
     .option('--user <name>', 'user name for --auth (password: SMTPDBG_PASSWORD or a hidden prompt)')
     .option('--show-secrets', 'do not redact AUTH payloads in transcripts and on screen')
     .option('--transcript <file>', 'record every byte: .jsonl gives JSON Lines, any other name text')
-    .option('--json', 'print a machine-readable summary on stdout');
+    .option('--json', 'print a machine-readable summary on stdout')
+    .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the data (default port 24)');
 }
+
+/** RFC 2033 §5: LMTP must not be on port 25; 24 is its usual port (Dovecot, Cyrus). */
+const defaultPort = (options: ConnectionCliOptions) => (options.lmtp ? 24 : 25);
 
 export const parseTimeout = milliseconds('--timeout');
 
@@ -97,6 +102,7 @@ export function sessionSettingsFromOptions(target: Target, options: ConnectionCl
     ehloName: options.ehlo ?? hostname(),
     showSecrets: options.showSecrets ?? false,
     events,
+    ...(options.lmtp ? { lmtp: true } : {}),
     ...(options.ipv4 ? { family: 4 as const } : options.ipv6 ? { family: 6 as const } : {}),
   };
 }
@@ -115,8 +121,9 @@ export interface ResolvedConnection {
  * --ca names another.
  */
 export async function resolveConnection(targetText: string | undefined, options: ConnectionCliOptions, events: EventStream): Promise<ResolvedConnection> {
-  if (targetText) return { settings: sessionSettingsFromOptions(parseTarget(targetText, options.tls ? 465 : 25), options, events), embedded: undefined };
+  if (targetText) return { settings: sessionSettingsFromOptions(parseTarget(targetText, options.tls ? 465 : defaultPort(options), { unix: true }), options, events), embedded: undefined };
   if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
+  if (options.lmtp) throw new UsageError('--lmtp needs a target (host:port or unix:/path): the embedded capture server speaks SMTP');
   const settings = sessionSettingsFromOptions({ host: '127.0.0.1', port: 25 }, options, events);
   // Loaded only here: the capture server is not needed on the path to a real target.
   const { startEmbeddedServer } = await import('../session/embedded.js');

@@ -9,6 +9,7 @@ import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
 import {
   closingReply,
+  deliveryRefused,
   recipientAccepted,
   recipientOutcomes,
   recipientRefused,
@@ -19,8 +20,9 @@ import {
   type TransactionReport,
   type Variant,
 } from '../inject/transaction.js';
-import { formatTarget } from '../session/target.js';
+import { formatTarget, targetLabel } from '../session/target.js';
 import { nonStandardEods, parseEod, type EndOfData } from '../smtp/eod.js';
+import { parseChunkSizes, type ChunkPlan } from '../smtp/bdat.js';
 import { formatEscaped } from '../smtp/escapes.js';
 import type { Reply } from '../smtp/reply.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
@@ -60,6 +62,8 @@ interface Choices {
   to: string[];
   /** Where `--observe` reads back what was stored. */
   observeSource: ObserveSource | undefined;
+  /** `--bdat`: how the message is cut into chunks. */
+  bdat?: ChunkPlan;
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -87,10 +91,26 @@ function choose(options: InjectCliOptions): Choices {
   if (options.count !== undefined && eod !== 'all' && !eod.standard) throw new UsageError('--count sends standard transactions; a non-standard --eod is for single sends and --eod all');
   if (options.retry !== undefined && exclusive.length > 0) throw new UsageError(`--retry is for a single send, not ${exclusive[0]}`);
   if (options.pause?.length && options.count !== undefined) throw new UsageError('--pause is for single sends, --matrix and --eod all, not --count');
+  const bdat = chunkPlan(options, eod);
+  if (options.lmtp && (eod === 'all' || !eod.standard)) throw new UsageError('--lmtp sends standard transactions; a non-standard --eod is for SMTP servers');
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
-  return { mode, term, eod, from, to, observeSource };
+  return { mode, term, eod, from, to, observeSource, ...(bdat ? { bdat } : {}) };
+}
+
+/** `--bdat [--chunk-size N | --chunks LIST]`; the end-of-data options mean nothing with it. */
+function chunkPlan(options: InjectCliOptions, eod: EndOfData | 'all'): ChunkPlan | undefined {
+  if (!options.bdat) {
+    if (options.chunkSize !== undefined || options.chunks !== undefined) throw new UsageError(`${options.chunkSize !== undefined ? '--chunk-size' : '--chunks'} goes with --bdat`);
+    return undefined;
+  }
+  if (options.chunkSize !== undefined && options.chunks !== undefined) throw new UsageError('--chunk-size and --chunks exclude each other');
+  if (eod === 'all' || !eod.standard) throw new UsageError('--bdat sends no end of data: --eod is for DATA');
+  if (options.smuggle) throw new UsageError('--smuggle needs a non-standard --eod, which --bdat does not send');
+  if (options.chunkSize !== undefined) return { kind: 'size', size: options.chunkSize };
+  if (options.chunks !== undefined) return { kind: 'sizes', sizes: parseChunkSizes(options.chunks) };
+  return { kind: 'whole' };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
@@ -128,7 +148,7 @@ function transactionExit(report: TransactionReport): number {
   if (verdict === 'dropped' || verdict === 'timeout') return ExitCode.failure;
   if (closingReply(report)) return ExitCode.failure;
   if (report.error && !report.accepted) return exitCodeForError[report.error.code];
-  if (!report.accepted || report.recipients.some(recipientRefused)) return ExitCode.problems;
+  if (!report.accepted || report.recipients.some(recipientRefused) || report.recipients.some(deliveryRefused)) return ExitCode.problems;
   // A reply that answered nothing was reported as it came; the run cannot count as clean.
   if (report.unsolicited > 0) return ExitCode.problems;
   return ExitCode.ok;
@@ -170,7 +190,14 @@ function transactionJson(report: TransactionReport) {
     tls: report.tls ?? null,
     capabilities: report.capabilities,
     replies: report.exchanges.map((e) => ({ command: e.command, ...replyJson(e.reply) })),
-    recipients: report.recipients.map((r) => ({ address: r.address, accepted: recipientAccepted(r), reply: r.reply ? replyJson(r.reply) : null })),
+    recipients: report.recipients.map((r) => ({
+      address: r.address,
+      accepted: recipientAccepted(r),
+      reply: r.reply ? replyJson(r.reply) : null,
+      ...(report.lmtp ? { delivered: r.delivery !== undefined && !deliveryRefused(r), delivery: r.delivery ? replyJson(r.delivery) : null } : {}),
+    })),
+    lmtp: report.lmtp,
+    chunks: report.chunks?.map((c) => ({ command: c.command, octets: c.octets, last: c.last, reply: c.reply ? replyJson(c.reply) : null })) ?? null,
     sent: report.payload !== undefined,
     stoppedAt: report.stoppedAt ?? null,
     finalReply: report.finalReply ? replyJson(report.finalReply) : null,
@@ -256,7 +283,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     // --eod all or --retry open, and without a server's idle timer running meanwhile.
     const password = auth ? await readPassword(auth.user) : undefined;
     transcript = options.transcript
-      ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
+      ? new TranscriptRecorder(options.transcript, { command: 'inject', target: targetLabel(target) }, events.startedAt).attach(events)
       : undefined;
     if (choices.mode === 'single' && !options.json) {
       const screen = new EventStream(events.startedAt);
@@ -291,7 +318,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       ...(pauses.size ? { pauses } : {}),
       ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
     };
-    const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}) };
+    const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}), ...(choices.bdat ? { bdat: choices.bdat } : {}) };
     switch (choices.mode) {
       case 'single': {
         const variant: Variant = { ...base, eod: choices.eod as EndOfData, smuggle: options.smuggle ?? false };
@@ -363,13 +390,13 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   if (options.json) {
     const json = {
       command: 'inject',
-      target: `${target.host}:${target.port}`,
+      target: targetLabel(target),
       embedded: embedded !== undefined,
       mode: choices.mode,
       transactions: outcome.transactions.map(transactionJson),
       attempts: outcome.attempts.map((a) => ({ attempt: a.attempt, accepted: a.report.accepted, retry: a.retry ?? null })),
       recipients: choices.mode === 'single'
-        ? recipientOutcomes(outcome.attempts).map((r) => ({ address: r.address, delivered: r.delivered, attempt: r.attempt, reply: r.reply ? replyJson(r.reply) : null }))
+        ? recipientOutcomes(outcome.attempts).map((r) => ({ address: r.address, delivered: r.delivered, attempt: r.attempt, reply: r.reply ? replyJson(r.reply) : null, ...(r.delivery ? { delivery: replyJson(r.delivery) } : {}) }))
         : null,
       count: outcome.count ?? null,
       stored: embedded

@@ -22,7 +22,7 @@ export function registerSession(program: Command): void {
   const command = program
     .command('session')
     .description(commandList['session'].summary)
-    .argument('[target]', 'host, host:port or [v6]:port (default port 25; 465 implies --tls); none: the embedded capture server');
+    .argument('[target]', 'host, host:port, [v6]:port or unix:/path/to/socket (default port 25, 24 with --lmtp; 465 implies --tls); none: the embedded capture server');
   addConnectionOptions(configureCommand(command))
     .addOption(new Option('--quit-after <stage>', 'stop after this stage and send QUIT').choices([...QuitAfterStages]))
     .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')

@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } from '../errors.js';
 import { CommandTracker, type ReplyVerdict } from '../smtp/command-tracker.js';
@@ -16,6 +16,8 @@ import type { EventInput, EventStream, Leg } from '../transcript/events.js';
 export interface ClientConnectOptions {
   host: string;
   port: number;
+  /** Connect to this Unix-domain socket instead of host:port (which are then only labels). */
+  path?: string;
   family?: 4 | 6;
   /** Bound on connecting, on the TLS handshake and on every reply. */
   timeoutMs: number;
@@ -34,6 +36,11 @@ export interface ClientConnectOptions {
    * caller that relays everything it receives (the proxy). They never answer `readReply`.
    */
   keepUnsolicited?: boolean;
+  /**
+   * LMTP (RFC 2033 §4.2): the end of data is answered once per accepted recipient, which the
+   * reply count must know so that those replies are not taken as unsolicited.
+   */
+  lmtp?: boolean;
 }
 
 /**
@@ -55,9 +62,19 @@ interface Waiter {
   any: boolean;
 }
 
-const describeTarget = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+const describeTarget = (host: string, port: number, path?: string) => (path !== undefined ? `unix:${path}` : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
-function connectFailure(error: NodeJS.ErrnoException, target: string): SmtpdbgError {
+function connectFailure(error: NodeJS.ErrnoException, target: string, unix: boolean): SmtpdbgError {
+  if (unix) {
+    // The socket's path is the whole target: say what is wrong with it, in one line.
+    switch (error.code) {
+      case 'ENOENT': return new ConnectionError(`cannot connect to ${target}: ENOENT (no such socket)`, { cause: error });
+      case 'ECONNREFUSED': return new ConnectionError(`connection to ${target} refused: ECONNREFUSED (nothing listens on that socket)`, { cause: error });
+      case 'EACCES': return new ConnectionError(`cannot connect to ${target}: EACCES (permission denied)`, { cause: error });
+      case 'ENOTSOCK': return new ConnectionError(`cannot connect to ${target}: ENOTSOCK (not a socket)`, { cause: error });
+      default: return new ConnectionError(`cannot connect to ${target}: ${error.code ?? error.message}`, { cause: error });
+    }
+  }
   switch (error.code) {
     case 'ECONNREFUSED': return new ConnectionError(`connection to ${target} refused`, { cause: error });
     case 'ENOTFOUND': case 'EAI_AGAIN': return new ConnectionError(`cannot resolve ${target.replace(/:\d+$/, '')} (${error.code})`, { cause: error });
@@ -80,6 +97,8 @@ function connectFailure(error: NodeJS.ErrnoException, target: string): SmtpdbgEr
 export class SmtpClient {
   readonly host: string;
   readonly port: number;
+  /** The Unix-domain socket connected to, if that is what the target is. */
+  readonly path: string | undefined;
   readonly target: string;
   readonly timeoutMs: number;
   private readonly events: EventStream;
@@ -118,22 +137,24 @@ export class SmtpClient {
   private constructor(options: ClientConnectOptions, socket: Socket | TLSSocket) {
     this.host = options.host;
     this.port = options.port;
-    this.target = describeTarget(options.host, options.port);
+    this.path = options.path;
+    this.target = describeTarget(options.host, options.port, options.path);
     this.timeoutMs = options.timeoutMs;
     this.events = options.events;
     this.tags = options.tags ?? {};
     this.socket = socket;
-    this.tracker = new CommandTracker({ redact: options.redactSecrets ?? false });
+    this.tracker = new CommandTracker({ redact: options.redactSecrets ?? false, lmtp: options.lmtp ?? false });
     this.keepUnsolicited = options.keepUnsolicited ?? false;
     this.tlsSettings = options.implicitTls;
   }
 
   static async connect(options: ClientConnectOptions): Promise<SmtpClient> {
-    const target = describeTarget(options.host, options.port);
+    const target = describeTarget(options.host, options.port, options.path);
     const tls = options.implicitTls;
+    const where: NetConnectOpts = options.path !== undefined ? { path: options.path } : { host: options.host, port: options.port, ...(options.family ? { family: options.family } : {}) };
     const socket: Socket | TLSSocket = tls
-      ? tlsConnect({ host: options.host, port: options.port, family: options.family, ...tlsConnectionOptions(tls) } as ConnectionOptions)
-      : netConnect({ host: options.host, port: options.port, family: options.family });
+      ? tlsConnect({ ...where, ...tlsConnectionOptions(tls) } as ConnectionOptions)
+      : netConnect(where);
     const client = new SmtpClient(options, socket);
     if (tls) attachKeylog(socket as TLSSocket, tls);
     await new Promise<void>((resolve, reject) => {
@@ -149,7 +170,7 @@ export class SmtpClient {
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${describeTlsFailure(error, tls)}`, { cause: error }) : connectFailure(error, target));
+        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${describeTlsFailure(error, tls)}`, { cause: error }) : connectFailure(error, target, options.path !== undefined));
       });
     });
     // Commands are small writes that each wait for a reply: Nagle's algorithm would hold a
@@ -160,6 +181,7 @@ export class SmtpClient {
       type: 'connect',
       host: options.host,
       port: options.port,
+      ...(options.path !== undefined ? { path: options.path } : {}),
       remoteAddress: socket.remoteAddress,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
@@ -175,6 +197,11 @@ export class SmtpClient {
 
   get tls(): boolean {
     return this.inTls;
+  }
+
+  /** Replies owed per recipient after an LMTP end of data that have not come yet (RFC 2033 §4.2). */
+  get recipientRepliesOwed(): number {
+    return this.tracker.recipientRepliesOwed;
   }
 
   get closed(): boolean {
@@ -385,7 +412,7 @@ export class SmtpClient {
         ? new ConnectionError(this.describeLoss('reset the connection'), { cause: error, ...(this.lastReply ? { lastReply: this.lastReply } : {}) })
         : this.inTls && !error.syscall
           ? new TlsError(`TLS error from ${this.target}: ${describeTlsFailure(error, this.tlsSettings ?? {})}`, { cause: error })
-          : connectFailure(error, this.target);
+          : connectFailure(error, this.target, this.path !== undefined);
       this.fail(failure, 'error', failure.message);
     });
     // The server's FIN ('end') is the end: no reply can come after it, and a write made

@@ -18,7 +18,7 @@ import type { Reply } from './reply.js';
 /** The most of a command line kept to read its verb and the start of an AUTH secret. */
 const LINE_HEAD = 1024;
 
-type Owed = 'greeting' | 'command' | 'data' | 'bdat' | 'end-of-data' | 'auth' | 'auth-response' | 'starttls';
+type Owed = 'greeting' | 'command' | 'mail' | 'rcpt' | 'rset' | 'data' | 'bdat' | 'bdat-last' | 'end-of-data' | 'lmtp-recipient' | 'auth' | 'auth-response' | 'starttls';
 
 export type ReplyVerdict =
   /** Answers something sent (or is the greeting). */
@@ -58,6 +58,9 @@ type DataState =
 export class CommandTracker {
   private readonly redact: boolean;
   private readonly marker: Buffer;
+  private readonly lmtp: boolean;
+  /** LMTP: recipients accepted in the current transaction, each owed a reply after the data. */
+  private recipientsAccepted = 0;
   private owed: Owed[] = ['greeting'];
   private mode: 'command' | 'data' | 'bdat' = 'command';
   /** The count of replies owed can no longer be trusted (see the class comment). */
@@ -89,14 +92,20 @@ export class CommandTracker {
   private contentSent = false;
   private bdatRemaining = 0;
 
-  constructor(options: { redact: boolean; marker?: string }) {
+  constructor(options: { redact: boolean; marker?: string; lmtp?: boolean }) {
     this.redact = options.redact;
+    this.lmtp = options.lmtp ?? false;
     this.marker = Buffer.from(options.marker ?? '[redacted]', 'latin1');
   }
 
   /** Replies owed for what was sent (and the greeting), not yet received. */
   get outstanding(): number {
     return this.owed.length;
+  }
+
+  /** LMTP: per-recipient replies to the last end of data still to come (RFC 2033 §4.2). */
+  get recipientRepliesOwed(): number {
+    return this.owed.filter((o) => o === 'lmtp-recipient').length;
   }
 
   /** Feeds bytes as they are written. */
@@ -140,6 +149,19 @@ export class CommandTracker {
     switch (owed) {
       case 'data':
         if (reply.code !== 354) this.dataRefused();
+        break;
+      case 'mail':
+      case 'rset':
+        this.recipientsAccepted = 0;
+        break;
+      case 'rcpt':
+        if (reply.code >= 200 && reply.code < 300) this.recipientsAccepted++;
+        break;
+      case 'end-of-data':
+      case 'bdat-last':
+        // RFC 2033 §4.2: in LMTP this reply is the first of one per accepted recipient.
+        if (this.lmtp && this.recipientsAccepted > 1) this.owed.unshift(...Array<Owed>(this.recipientsAccepted - 1).fill('lmtp-recipient'));
+        this.recipientsAccepted = 0;
         break;
       case 'starttls':
         if (reply.code === 220) this.tlsPending = true;
@@ -309,8 +331,8 @@ export class CommandTracker {
         return;
       case 'BDAT': {
         // RFC 3030 §2: BDAT size [LAST], then exactly size octets, answered once.
-        const size = /^(\d+)(?:[ \t]+LAST)?[ \t]*$/i.exec(argument);
-        this.owe('bdat');
+        const size = /^(\d+)(?:[ \t]+(LAST))?[ \t]*$/i.exec(argument);
+        this.owe(size?.[2] ? 'bdat-last' : 'bdat');
         if (size && Number(size[1]) > 0) {
           this.mode = 'bdat';
           this.contentSent = false;
@@ -318,6 +340,15 @@ export class CommandTracker {
         }
         return;
       }
+      case 'MAIL':
+        this.owe('mail');
+        return;
+      case 'RCPT':
+        this.owe('rcpt');
+        return;
+      case 'RSET':
+        this.owe('rset');
+        return;
       default:
         this.owe('command');
     }
