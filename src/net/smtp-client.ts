@@ -110,6 +110,7 @@ export class SmtpClient {
   private queue: Array<{ reply: Reply; unsolicited: boolean }> = [];
   private readonly unsolicitedReplies = new WeakSet<Reply>();
   private readonly arrivals = new WeakMap<Reply, number>();
+  private readonly following = new WeakMap<Reply, number>();
   private arrived = 0;
   private unsolicitedCount = 0;
   private readonly unsolicitedListeners: Array<(reply: Reply) => void> = [];
@@ -199,9 +200,12 @@ export class SmtpClient {
     return this.inTls;
   }
 
-  /** Replies owed per recipient after an LMTP end of data that have not come yet (RFC 2033 §4.2). */
-  get recipientRepliesOwed(): number {
-    return this.tracker.recipientRepliesOwed;
+  /**
+   * LMTP (RFC 2033 §4.2): how many more replies, one per further recipient, follow this reply
+   * to an end of data; 0 for any other reply.
+   */
+  repliesFollowing(reply: Reply): number {
+    return this.following.get(reply) ?? 0;
   }
 
   get closed(): boolean {
@@ -452,6 +456,7 @@ export class SmtpClient {
       this.arrivals.set(reply, this.arrived++);
       this.emit({ type: 'reply', code: reply.code, lines: reply.lines, ...(reply.enhanced ? { enhanced: reply.enhanced } : {}) });
       const verdict = this.tracker.received(reply);
+      if (verdict.kind === 'expected' && verdict.moreForRecipients) this.following.set(reply, verdict.moreForRecipients);
       if (verdict.kind === 'unsolicited') this.onUnsolicitedReply(reply, verdict.why);
       else {
         if (verdict.kind === 'shutdown') {

@@ -148,7 +148,8 @@ export class LineRunner {
    */
   private async readEnd(command: string): Promise<Reply[]> {
     const replies = [await this.session.readReply(command)];
-    for (let n = 2; this.session.client.recipientRepliesOwed > 0; n++) replies.push(await this.session.readReply(`${command} (recipient ${n})`));
+    const more = this.session.client.repliesFollowing(replies[0]!);
+    for (let n = 2; n <= more + 1; n++) replies.push(await this.session.readReply(`${command} (recipient ${n})`));
     return replies;
   }
 

@@ -21,8 +21,11 @@ const LINE_HEAD = 1024;
 type Owed = 'greeting' | 'command' | 'mail' | 'rcpt' | 'rset' | 'data' | 'bdat' | 'bdat-last' | 'end-of-data' | 'lmtp-recipient' | 'auth' | 'auth-response' | 'starttls';
 
 export type ReplyVerdict =
-  /** Answers something sent (or is the greeting). */
-  | { kind: 'expected' }
+  /**
+   * Answers something sent (or is the greeting). `moreForRecipients`: in LMTP, the first
+   * reply to an end of data, followed by this many more, one per further recipient.
+   */
+  | { kind: 'expected'; moreForRecipients?: number }
   /**
    * Nothing was owed: the server is out of step. `after-starttls`: it came after the 220
    * to STARTTLS and before the handshake, where RFC 3207 §6 says nothing may be read.
@@ -103,10 +106,6 @@ export class CommandTracker {
     return this.owed.length;
   }
 
-  /** LMTP: per-recipient replies to the last end of data still to come (RFC 2033 §4.2). */
-  get recipientRepliesOwed(): number {
-    return this.owed.filter((o) => o === 'lmtp-recipient').length;
-  }
 
   /** Feeds bytes as they are written. */
   sent(bytes: Buffer): SentView {
@@ -160,8 +159,12 @@ export class CommandTracker {
       case 'end-of-data':
       case 'bdat-last':
         // RFC 2033 §4.2: in LMTP this reply is the first of one per accepted recipient.
-        if (this.lmtp && this.recipientsAccepted > 1) this.owed.unshift(...Array<Owed>(this.recipientsAccepted - 1).fill('lmtp-recipient'));
-        this.recipientsAccepted = 0;
+        if (this.lmtp) {
+          const more = Math.max(0, this.recipientsAccepted - 1);
+          this.owed.unshift(...Array<Owed>(more).fill('lmtp-recipient'));
+          this.recipientsAccepted = 0;
+          return { kind: 'expected', moreForRecipients: more };
+        }
         break;
       case 'starttls':
         if (reply.code === 220) this.tlsPending = true;

@@ -17,7 +17,7 @@
  * - Each message: `raw` is the DATA content exactly as smtp-server hands it over (after
  *   dot-unstuffing, line endings untouched), with its envelope and session facts.
  * - `lmtp: true`: smtp-server's LMTP mode (LHLO; one reply per recipient after the data,
- *   `250 delivered to <address>`, or `550 5.1.1 <address>: no such user` for the addresses in
+ *   `250 2.6.0 <address> delivered as N`, or `550 5.1.1 <address>: no such user` for the addresses in
  *   `failAfterData`). `path`: listen on that Unix-domain socket instead of a TCP port.
  */
 import { readFileSync } from 'node:fs';
@@ -124,8 +124,8 @@ export async function startSmtpServerPeer(peerOptions: SmtpServerPeerOptions = {
         if (!peerOptions.lmtp) return callback(null, `queued as ${messages.length}`);
         const failing = new Set(peerOptions.failAfterData ?? []);
         callback(null, session.envelope.rcptTo.map((r) => (failing.has(r.address)
-          ? Object.assign(new Error(`5.1.1 <${r.address}>: no such user`), { responseCode: 550 })
-          : `2.0.0 <${r.address}> delivered as ${messages.length}`)) as unknown as string);
+          ? Object.assign(new Error(`<${r.address}>: no such user`), { responseCode: 550 })
+          : `<${r.address}> delivered as ${messages.length}`)));
       });
     },
     ...(peerOptions.lmtp ? { lmtp: true } : {}),

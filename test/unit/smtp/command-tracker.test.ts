@@ -109,8 +109,7 @@ describe('CommandTracker: which replies were asked for', () => {
     expect(kinds(tracker, [250, 250, 250, 550, 250, 354])).toEqual(Array(6).fill('expected'));
     tracker.sent(b('hi\r\n.\r\n'));
     // y was refused at RCPT: x and z each get a reply, a third is out of step.
-    expect(kinds(tracker, [250])).toEqual(['expected']);
-    expect(tracker.recipientRepliesOwed).toBe(1);
+    expect(tracker.received({ code: 250 })).toEqual({ kind: 'expected', moreForRecipients: 1 });
     expect(kinds(tracker, [452, 250])).toEqual(['expected', 'unsolicited:no-command']);
   });
 
