@@ -263,6 +263,8 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     ? { from: plan.opening.from, to: recipients, lines: plan.smuggled().lines }
     : undefined;
   const payload = variant.bdat ? bdatContent(message.lines, variant) : dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
+  // Cut before connecting: sizes that do not fit the message are the user's mistake, found before any byte goes out.
+  const chunks = variant.bdat ? splitChunks(payload, variant.bdat) : undefined;
   let session: SmtpSession | undefined;
   try {
     session = await SmtpSession.connect(connectionSettings(plan, conn));
@@ -305,9 +307,8 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       report.finalReply = report.recipients.findLast((r) => r.reply !== undefined)?.reply;
       return await quitAfterRefusal(session, report);
     }
-    if (variant.bdat) {
+    if (chunks) {
       report.stoppedAt = 'BDAT';
-      const chunks = splitChunks(payload, variant.bdat);
       await pause?.('content', 'the message');
       report.stoppedAt = undefined;
       report.payload = payload;
