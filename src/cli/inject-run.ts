@@ -22,7 +22,7 @@ import {
 } from '../inject/transaction.js';
 import { formatTarget, targetLabel } from '../session/target.js';
 import { nonStandardEods, parseEod, type EndOfData } from '../smtp/eod.js';
-import { parseChunkSizes, type ChunkPlan } from '../smtp/bdat.js';
+import { BdatProbeNames, parseChunkSizes, type BdatProbeName, type ChunkPlan } from '../smtp/bdat.js';
 import { formatEscaped } from '../smtp/escapes.js';
 import type { Reply } from '../smtp/reply.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
@@ -99,6 +99,20 @@ function choose(options: InjectCliOptions): Choices {
   return { mode, term, eod, from, to, observeSource, ...(bdat ? { bdat } : {}) };
 }
 
+const probeShapes: Record<BdatProbeName, string> = {
+  'fake-eod': 'BDAT n LAST, the chunk holding .\r\n and MAIL..DATA',
+  longer: 'BDAT n LAST, n counting a NOOP line after the message',
+  shorter: 'BDAT n LAST, then MAIL..DATA past the n octets',
+  'zero-last': 'BDAT n, then BDAT 0 LAST',
+  'data-after-bdat': 'BDAT n, then DATA',
+};
+
+/** A BDAT probe where the `--eod all` report expects an end of data: its name and what it sends. */
+function bdatProbeEod(name: BdatProbeName): EndOfData {
+  // A relay that passes BDAT on passes its bytes as they are: every probe reaches the next server.
+  return { name: `bdat-${name}`, bytes: Buffer.from(probeShapes[name], 'latin1'), standard: false, producibleThroughRelay: true };
+}
+
 /** `--bdat [--chunk-size N | --chunks LIST]`; the end-of-data options mean nothing with it. */
 function chunkPlan(options: InjectCliOptions, eod: EndOfData | 'all'): ChunkPlan | undefined {
   if (!options.bdat) {
@@ -106,8 +120,9 @@ function chunkPlan(options: InjectCliOptions, eod: EndOfData | 'all'): ChunkPlan
     return undefined;
   }
   if (options.chunkSize !== undefined && options.chunks !== undefined) throw new UsageError('--chunk-size and --chunks exclude each other');
-  if (eod === 'all' || !eod.standard) throw new UsageError('--bdat sends no end of data: --eod is for DATA');
-  if (options.smuggle) throw new UsageError('--smuggle needs a non-standard --eod, which --bdat does not send');
+  if (eod !== 'all' && !eod.standard) throw new UsageError('--bdat sends no end of data: --eod is for DATA (--eod all with --bdat runs the BDAT probes)');
+  if (options.smuggle && eod !== 'all') throw new UsageError('--smuggle needs a non-standard --eod, which --bdat does not send (--eod all with --bdat runs the BDAT probes)');
+  if (eod === 'all' && (options.chunkSize !== undefined || options.chunks !== undefined)) throw new UsageError('--eod all with --bdat sends its own chunks: leave out --chunk-size and --chunks');
   if (options.chunkSize !== undefined) return { kind: 'size', size: options.chunkSize };
   if (options.chunks !== undefined) return { kind: 'sizes', sizes: parseChunkSizes(options.chunks) };
   return { kind: 'whole' };
@@ -341,7 +356,12 @@ export async function runInjectCommand(targetText: string | undefined, options: 
         const terms = [...new Set<TerminatorName>([choices.term, 'lf'])];
         let conn = 0;
         for (const term of terms) {
-          for (const eod of nonStandardEods()) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod, smuggle: true }, ++conn));
+          if (choices.bdat) {
+            // RFC 3030 chunks instead of DATA: what the server makes of sizes and bytes that disagree.
+            for (const name of BdatProbeNames) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod: bdatProbeEod(name), smuggle: true, bdatProbe: name }, ++conn));
+          } else {
+            for (const eod of nonStandardEods()) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod, smuggle: true }, ++conn));
+          }
         }
         break;
       }

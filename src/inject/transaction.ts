@@ -3,15 +3,15 @@ import { ConnectionError, InputError, ProtocolError, SmtpdbgError, TimeoutError 
 import { runOpening, type OpeningPlan } from '../session/opening.js';
 import { SmtpSession, type Exchange, type SessionSettings } from '../session/smtp-session.js';
 import { capabilityList, hasExtension, sizeLimit } from '../smtp/capabilities.js';
-import { bdatCommand, chunkBytes, splitChunks, type Chunk, type ChunkPlan } from '../smtp/bdat.js';
+import { bdatCommand, bdatProbe, chunkBytes, splitChunks, type BdatProbeName, type Chunk, type ChunkPlan } from '../smtp/bdat.js';
 import { endOfData, type EndOfData } from '../smtp/eod.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { Terminators, type TerminatorName } from '../smtp/terminators.js';
 import type { TlsSummary } from '../tls/summary.js';
-import { classifyAfterData, queueIdOf, type AfterData, type Verdict } from './classify.js';
+import { classifyAfterData, classifyBdatProbe, queueIdOf, type AfterData, type Verdict } from './classify.js';
 import { EventStream } from '../transcript/events.js';
 import type { MessageLines } from './message.js';
-import { dataPayload, describeVariant, messageWithEnd, type LineEnds } from './payload.js';
+import { dataPayload, describeVariant, messageWithEnd, smuggledTransaction, type LineEnds } from './payload.js';
 import { pauseBeforeCommands, type Pauses } from './pause.js';
 
 /** Everything about one inject that stays the same across variants, attempts and copies. */
@@ -53,6 +53,8 @@ export interface Variant extends LineEnds {
   smuggle: boolean;
   /** `--bdat`: the message goes in BDAT chunks (RFC 3030) instead of DATA; `eod` is then unused. */
   bdat?: ChunkPlan;
+  /** `--bdat --eod all`: one BDAT smuggling probe in place of the message (see bdatProbe). */
+  bdatProbe?: BdatProbeName;
 }
 
 export interface RecipientResult {
@@ -209,6 +211,21 @@ async function collectAfterData(session: SmtpSession): Promise<AfterData> {
   }
 }
 
+/** Records what a probe (a fake end of data, a BDAT probe) got back, and its verdict. */
+function finishProbe(session: SmtpSession, report: TransactionReport, after: AfterData, verdict: Verdict): TransactionReport {
+  report.verdict = verdict;
+  for (const { role, reply } of verdict.replies) session.exchanges.push({ command: role, reply });
+  // QUIT went out after the first reply, behind whatever followed the fake end: a server
+  // still answering that may have hung up before it read QUIT (Postfix's 221 2.7.0).
+  const readOn = verdict.replies.length > 1;
+  if (after.closing) session.exchanges.push({ command: readOn ? "QUIT (or the server's own goodbye)" : 'QUIT', reply: after.closing });
+  const first = after.replies[0];
+  report.finalReply = first;
+  report.accepted = positive(first);
+  report.queueId = first && report.accepted ? queueIdOf(first) : undefined;
+  return report;
+}
+
 /** QUIT after a refusal; a server that already closed (after a 421) is the report's error. */
 async function quitAfterRefusal(session: SmtpSession, report: TransactionReport): Promise<TransactionReport> {
   await session.quit();
@@ -259,10 +276,11 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     chunks: undefined,
     lmtp: plan.settings.lmtp ?? false,
   };
-  const smuggled = variant.smuggle && !variant.eod.standard
+  const smuggled = variant.smuggle && (variant.bdatProbe !== undefined || !variant.eod.standard)
     ? { from: plan.opening.from, to: recipients, lines: plan.smuggled().lines }
     : undefined;
-  const payload = variant.bdat ? bdatContent(message.lines, variant) : dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
+  const probe = variant.bdatProbe ? bdatProbe(variant.bdatProbe, bdatContent(message.lines, variant), smuggledTransaction(smuggled!), Terminators[plan.cmdTerm]) : undefined;
+  const payload = probe ? probe.bytes : variant.bdat ? bdatContent(message.lines, variant) : dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
   // Cut before connecting: sizes that do not fit the message are the user's mistake, found before any byte goes out.
   const chunks = variant.bdat ? splitChunks(payload, variant.bdat) : undefined;
   let session: SmtpSession | undefined;
@@ -277,7 +295,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       report.finalReply = opening.failedReply;
       return await quitAfterRefusal(session, report);
     }
-    if (variant.bdat && !hasExtension(session.capabilities, 'CHUNKING')) {
+    if ((variant.bdat || probe) && !hasExtension(session.capabilities, 'CHUNKING')) {
       report.stoppedAt = 'BDAT';
       report.error = new ProtocolError(`${session.client.target} does not offer CHUNKING (RFC 3030) in its ${report.lmtp ? 'LHLO' : 'EHLO'} reply: --bdat cannot be used (leave it out to send with DATA)`);
       return await quitAfterRefusal(session, report);
@@ -306,6 +324,13 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     if (!report.recipients.some(recipientAccepted)) {
       report.finalReply = report.recipients.findLast((r) => r.reply !== undefined)?.reply;
       return await quitAfterRefusal(session, report);
+    }
+    if (probe) {
+      report.stoppedAt = undefined;
+      report.payload = payload;
+      session.write(payload);
+      const after = await collectAfterData(session);
+      return finishProbe(session, report, after, classifyBdatProbe(probe.name, after, recipients.length));
     }
     if (chunks) {
       report.stoppedAt = 'BDAT';
@@ -340,17 +365,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return report;
     }
     const after = await collectAfterData(session);
-    report.verdict = classifyAfterData(after, Boolean(smuggled), recipients.length);
-    for (const { role, reply } of report.verdict.replies) session.exchanges.push({ command: role, reply });
-    // QUIT went out after the first reply, behind whatever followed the fake end: a server
-    // still answering that may have hung up before it read QUIT (Postfix's 221 2.7.0).
-    const readOn = report.verdict.replies.length > 1;
-    if (after.closing) session.exchanges.push({ command: readOn ? "QUIT (or the server's own goodbye)" : 'QUIT', reply: after.closing });
-    const first = after.replies[0];
-    report.finalReply = first;
-    report.accepted = positive(first);
-    report.queueId = first && report.accepted ? queueIdOf(first) : undefined;
-    return report;
+    return finishProbe(session, report, after, classifyAfterData(after, Boolean(smuggled), recipients.length));
   } catch (error) {
     if (!(error instanceof SmtpdbgError)) throw error;
     report.error = error;

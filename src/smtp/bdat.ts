@@ -74,3 +74,45 @@ export function chunkBytes(chunk: Chunk, terminator: Buffer = CRLF): Buffer {
   return Buffer.concat([Buffer.from(bdatCommand(chunk), 'latin1'), terminator, chunk.bytes]);
 }
 
+
+/**
+ * The BDAT smuggling probes (`inject --bdat --eod all`): what goes on the wire after RCPT
+ * when the chunk's declared size and its bytes tell different stories. `message` is the
+ * message as BDAT carries it; `smuggled` a second transaction (MAIL, RCPT, DATA, a message
+ * and its CRLF.CRLF) as a server would read commands.
+ */
+export const BdatProbeNames = ['fake-eod', 'longer', 'shorter', 'zero-last', 'data-after-bdat'] as const;
+export type BdatProbeName = (typeof BdatProbeNames)[number];
+
+export interface BdatProbe {
+  name: BdatProbeName;
+  /** The bytes written after the RCPT replies, in one write. */
+  bytes: Buffer;
+  /** What the probe sends, in a few words, for the table. */
+  shape: string;
+}
+
+export function bdatProbe(name: BdatProbeName, message: Buffer, smuggled: Buffer, terminator: Buffer = CRLF): BdatProbe {
+  const command = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), terminator]);
+  const dotLine = Buffer.from('.\r\n', 'latin1');
+  const noop = Buffer.from('NOOP\r\n', 'latin1');
+  switch (name) {
+    case 'fake-eod': {
+      // A DATA-style end and a second transaction inside the chunk, all within its size.
+      const body = Buffer.concat([message, dotLine, smuggled]);
+      return { name, bytes: Buffer.concat([command(`BDAT ${body.length} LAST`), body]), shape: `BDAT ${body.length} LAST holding .␍␊ and MAIL…DATA` };
+    }
+    case 'longer': {
+      // The size reaches past the message into a command line: all of it is content.
+      const body = Buffer.concat([message, noop]);
+      return { name, bytes: Buffer.concat([command(`BDAT ${body.length} LAST`), body]), shape: `BDAT ${body.length} LAST counting a NOOP line` };
+    }
+    case 'shorter':
+      // The size stops at the message: the second transaction after it is outside the chunk.
+      return { name, bytes: Buffer.concat([command(`BDAT ${message.length} LAST`), message, smuggled]), shape: `BDAT ${message.length} LAST, then MAIL…DATA outside it` };
+    case 'zero-last':
+      return { name, bytes: Buffer.concat([command(`BDAT ${message.length}`), message, command('BDAT 0 LAST')]), shape: `BDAT ${message.length}, then BDAT 0 LAST` };
+    case 'data-after-bdat':
+      return { name, bytes: Buffer.concat([command(`BDAT ${message.length}`), message, command('DATA')]), shape: `BDAT ${message.length}, then DATA` };
+  }
+}

@@ -31,6 +31,16 @@ const inject = async (args: string[]) => {
   expect(result.stderr).toBe('');
   return { code: result.code, json: JSON.parse(result.stdout) as InjectJson };
 };
+// Measured on Postfix 3.7.11. `reject` refuses the message whose lines end in bare LF.
+const probes = (lf: { fake: string; shorter: string; zero: string; data: string; longer: string }) => ({
+  'bdat-fake-eod crlf': 'content', 'bdat-longer crlf': 'content', 'bdat-shorter crlf': 'counted', 'bdat-zero-last crlf': 'content', 'bdat-data-after-bdat crlf': 'sequence-refused',
+  'bdat-fake-eod lf': lf.fake, 'bdat-longer lf': lf.longer, 'bdat-shorter lf': lf.shorter, 'bdat-zero-last lf': lf.zero, 'bdat-data-after-bdat lf': lf.data,
+});
+const expected = {
+  default: probes({ fake: 'content', longer: 'content', shorter: 'counted', zero: 'content', data: 'sequence-refused' }),
+  // The chunk with bare LFs is refused; what follows it is still read by its size.
+  reject: probes({ fake: 'rejected', longer: 'rejected', shorter: 'counted', zero: 'rejected', data: 'sequence-refused' }),
+};
 const chunkReplies = (json: InjectJson) => json.transactions[0]!.chunks!.map((c) => [c.command, c.reply?.code ?? null]);
 
 describePostfix('inject --bdat against Postfix 3.7', (pf) => {
@@ -98,6 +108,16 @@ describePostfix('inject --bdat against Postfix 3.7', (pf) => {
     expect(result.code).toBe(0);
     await pf.waitForMessages(5, 30_000, { to });
   });
+
+  it.each(['default', 'reject'] as const)('%s: --bdat --eod all: Postfix counts octets (no BDAT probe smuggles), exit 0', async (service) => {
+    const to = pf.uniqueRecipient();
+    const result = await runCli(['inject', `${pf.host}:${pf.ports[service]}`, '--plain', '--json', '--timeout', '15000', '--to', to, '--bdat', '--eod', 'all'], { timeoutMs: 180_000 });
+    expect(result.stderr).toBe('');
+    const json = JSON.parse(result.stdout) as { transactions: Array<{ term: string; eod: { name: string }; classification: string; afterData: Array<{ role: string; code: number }> }>; exitCode: number };
+    const table = Object.fromEntries(json.transactions.map((t) => [`${t.eod.name} ${t.term}`, t.classification]));
+    expect(table).toEqual(expected[service]);
+    expect(result.code).toBe(0);
+  }, 200_000);
 
   it('session :bdat FILE SIZE sends the file in chunks; Postfix queues it', async () => {
     const file = join(dir, 'session.eml');
