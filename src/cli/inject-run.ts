@@ -117,6 +117,8 @@ function bdatProbeEod(name: BdatProbeName): EndOfData {
 function chunkPlan(options: InjectCliOptions, eod: EndOfData | 'all'): ChunkPlan | undefined {
   if (!options.bdat) {
     if (options.chunkSize !== undefined || options.chunks !== undefined) throw new UsageError(`${options.chunkSize !== undefined ? '--chunk-size' : '--chunks'} goes with --bdat`);
+    // RFC 3030 §3: a BINARYMIME message can only go with BDAT.
+    if (options.binarymime) throw new UsageError('--binarymime goes with --bdat (a BINARYMIME message cannot be sent with DATA)');
     return undefined;
   }
   if (options.chunkSize !== undefined && options.chunks !== undefined) throw new UsageError('--chunk-size and --chunks exclude each other');
@@ -332,6 +334,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       tagConnections: transcript !== undefined && choices.mode !== 'single',
       ...(pauses.size ? { pauses } : {}),
       ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
+      ...(options.binarymime ? { binarymime: true } : {}),
     };
     const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}), ...(choices.bdat ? { bdat: choices.bdat } : {}) };
     switch (choices.mode) {

@@ -32,6 +32,7 @@ export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOption
   bdat?: boolean;
   chunkSize?: number;
   chunks?: string;
+  binarymime?: boolean;
 }
 
 const atLeast = (option: string, min: number) => wholeNumber(option, { min });
@@ -64,6 +65,7 @@ export function registerInject(program: Command): void {
     .option('--bdat', 'send the message with BDAT (CHUNKING, RFC 3030) instead of DATA: bytes exactly as they are, no dot-stuffing, no end-of-data marker; pipelined where PIPELINING is offered')
     .option('--chunk-size <octets>', 'with --bdat: chunks of this many octets (default: the whole message in one BDAT LAST)', atLeast('--chunk-size', 1))
     .option('--chunks <sizes>', 'with --bdat: chunk sizes in order, e.g. 100,7,1 (what remains goes in one last chunk)')
+    .option('--binarymime', 'with --bdat: MAIL FROM with BODY=BINARYMIME (RFC 3030 §3), where the server offers BINARYMIME')
     .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', atLeast('--max-size', 1))
     .option('--observe <source>', 'read back what the server stored or passed on: mbox:PATH, maildir:DIR, imap://user@host[:port]/MAILBOX, imaps://…, or relay:HOST:PORT (listen there as its next hop); shown byte by byte against what was sent')
     .option('--observe-timeout <ms>', 'how long --observe waits for the message to appear (default 30000)', milliseconds('--observe-timeout'))

@@ -1,4 +1,4 @@
-import { ProtocolError, SmtpdbgError } from '../errors.js';
+import { SmtpdbgError } from '../errors.js';
 import { runOpening } from '../session/opening.js';
 import { SmtpSession } from '../session/smtp-session.js';
 import { hasExtension } from '../smtp/capabilities.js';
@@ -6,7 +6,7 @@ import { chunkBytes, splitChunks } from '../smtp/bdat.js';
 import type { Reply } from '../smtp/reply.js';
 import { Terminators } from '../smtp/terminators.js';
 import { dataPayload, describeVariant } from './payload.js';
-import { bdatContent, connectionSettings, type InjectPlan, type Variant } from './transaction.js';
+import { bdatContent, connectionSettings, mailCommand, missingExtension, type InjectPlan, type Variant } from './transaction.js';
 
 export interface CountResult {
   requested: number;
@@ -88,18 +88,17 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       // The client, not the session: a long run would otherwise keep every reply in session.exchanges.
       const send = (command: string) => client.command(command, { terminator: term });
       const line = (text: string) => Buffer.concat([Buffer.from(text, 'latin1'), term]);
-      const mailCommand = `MAIL FROM:<${plan.opening.from}>`;
+      const mailLine = mailCommand(plan);
       const rcptCommands = plan.opening.to.map((to) => `RCPT TO:<${to}>`);
       // The only writes a pipelined run makes, built once per connection rather than per message.
-      const envelope = Buffer.concat([mailCommand, ...rcptCommands, 'DATA'].map(line));
+      const envelope = Buffer.concat([mailLine, ...rcptCommands, 'DATA'].map(line));
       const rsetEnvelope = Buffer.concat([line('RSET'), envelope]);
       const contentRsetEnvelope = Buffer.concat([payload, rsetEnvelope]);
       const replyCount = 2 + plan.opening.to.length;
       const pipelined = hasExtension(session.capabilities, 'PIPELINING');
       pipelining ||= pipelined;
-      if (chunks && !hasExtension(session.capabilities, 'CHUNKING')) {
-        throw new ProtocolError(`${client.target} does not offer CHUNKING (RFC 3030): --bdat cannot be used (leave it out to send with DATA)`);
-      }
+      const missing = chunks ? missingExtension(plan, session.capabilities, client.target, lmtp ? 'LHLO' : 'EHLO') : undefined;
+      if (missing) throw missing;
       let pendingContent = false;
       /** Recipients accepted for the message whose end is awaited: LMTP answers each (RFC 2033 §4.2). */
       let accepted = 0;
@@ -117,7 +116,7 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
         accepted = ok(replies[0]!) ? replies.slice(1, -1).filter(ok).length : 0;
         return settleEnvelope(replies[0]!, replies.slice(1, -1), replies[replyCount - 1]);
       };
-      const mailRcpts = Buffer.concat([mailCommand, ...rcptCommands].map(line));
+      const mailRcpts = Buffer.concat([mailLine, ...rcptCommands].map(line));
       const chunkStream = chunks ? Buffer.concat(chunks.map((chunk) => chunkBytes(chunk, term))) : undefined;
       /**
        * One message with BDAT (RFC 3030): where PIPELINING is offered, RSET, MAIL, RCPT and
@@ -133,7 +132,7 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
           for (let i = 0; i < rcptCommands.length; i++) rcpts.push(await client.readReply('RCPT'));
         } else {
           if (!first) await send('RSET');
-          mail = await send(mailCommand);
+          mail = await send(mailLine);
           if (ok(mail)) for (const command of rcptCommands) rcpts.push(await send(command));
         }
         accepted = ok(mail) ? rcpts.filter(ok).length : 0;
@@ -164,7 +163,7 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
           pendingContent = await readEnvelope();
         } else {
           if (!first) await send('RSET');
-          const mail = await send(mailCommand);
+          const mail = await send(mailLine);
           const rcpts: Reply[] = [];
           // Every recipient is tried; DATA only when one was accepted.
           if (ok(mail)) for (const command of rcptCommands) rcpts.push(await send(command));

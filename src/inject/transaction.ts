@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectionError, InputError, ProtocolError, SmtpdbgError, TimeoutError } from '../errors.js';
 import { runOpening, type OpeningPlan } from '../session/opening.js';
 import { SmtpSession, type Exchange, type SessionSettings } from '../session/smtp-session.js';
-import { capabilityList, hasExtension, sizeLimit } from '../smtp/capabilities.js';
+import { capabilityList, hasExtension, sizeLimit, type Capabilities } from '../smtp/capabilities.js';
 import { bdatCommand, bdatProbe, chunkBytes, splitChunks, type BdatProbeName, type Chunk, type ChunkPlan } from '../smtp/bdat.js';
 import { endOfData, type EndOfData } from '../smtp/eod.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
@@ -33,10 +33,34 @@ export interface InjectPlan {
   /** `--pause STAGE=MS`: waits before commands (and before the message content). */
   pauses?: Pauses;
   /**
+   * `--binarymime`: MAIL carries BODY=BINARYMIME (RFC 3030 §3), which the server must
+   * offer; the message then goes with BDAT only.
+   */
+  binarymime?: boolean;
+  /**
    * The user's own `--max-size`: a message above the server's SIZE is then sent anyway.
    * Without it, a message the server's SIZE (RFC 1870) says is too large is not sent.
    */
   explicitMaxSize?: number;
+}
+
+/** MAIL FROM, with BODY=BINARYMIME when asked for. */
+export function mailCommand(plan: InjectPlan): string {
+  return `MAIL FROM:<${plan.opening.from}>${plan.binarymime ? ' BODY=BINARYMIME' : ''}`;
+}
+
+/**
+ * What the server must offer for the way the message is sent: CHUNKING for BDAT (RFC 3030
+ * §2), and BINARYMIME too for BODY=BINARYMIME (§3). The one-line error when it does not.
+ */
+export function missingExtension(plan: InjectPlan, capabilities: Capabilities | undefined, target: string, hello: string): ProtocolError | undefined {
+  if (!hasExtension(capabilities, 'CHUNKING')) {
+    return new ProtocolError(`${target} does not offer CHUNKING (RFC 3030) in its ${hello} reply: --bdat cannot be used (leave it out to send with DATA)`);
+  }
+  if (plan.binarymime && !hasExtension(capabilities, 'BINARYMIME')) {
+    return new ProtocolError(`${target} does not offer BINARYMIME (RFC 3030 §3) in its ${hello} reply: --binarymime cannot be used`);
+  }
+  return undefined;
 }
 
 /** The settings for connection `conn`: its events carry `conn` on their way to the shared stream. */
@@ -295,9 +319,10 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       report.finalReply = opening.failedReply;
       return await quitAfterRefusal(session, report);
     }
-    if ((variant.bdat || probe) && !hasExtension(session.capabilities, 'CHUNKING')) {
+    const missing = variant.bdat || probe ? missingExtension(plan, session.capabilities, session.client.target, report.lmtp ? 'LHLO' : 'EHLO') : undefined;
+    if (missing) {
       report.stoppedAt = 'BDAT';
-      report.error = new ProtocolError(`${session.client.target} does not offer CHUNKING (RFC 3030) in its ${report.lmtp ? 'LHLO' : 'EHLO'} reply: --bdat cannot be used (leave it out to send with DATA)`);
+      report.error = missing;
       return await quitAfterRefusal(session, report);
     }
     const limit = sizeLimit(session.capabilities);
@@ -309,7 +334,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return await quitAfterRefusal(session, report);
     }
     report.stoppedAt = 'MAIL';
-    const mail = await session.command(`MAIL FROM:<${plan.opening.from}>`);
+    const mail = await session.command(mailCommand(plan));
     if (!positive(mail)) {
       report.finalReply = mail;
       return await quitAfterRefusal(session, report);

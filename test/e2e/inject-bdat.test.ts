@@ -28,7 +28,7 @@ interface ChunkServer {
  * `holdUntilLast`: no chunk is answered before the LAST one has arrived — a client that
  * waits for a reply between chunks never gets one.
  */
-async function startChunkServer(options: { pipelining: boolean; refuse?: number; holdUntilLast?: boolean }): Promise<ChunkServer> {
+async function startChunkServer(options: { pipelining: boolean; refuse?: number; holdUntilLast?: boolean; binarymime?: boolean }): Promise<ChunkServer> {
   const received: Buffer[] = [];
   const chunks: ChunkServer['chunks'] = [];
   const sockets = new Set<net.Socket>();
@@ -68,7 +68,7 @@ async function startChunkServer(options: { pipelining: boolean; refuse?: number;
         }
         pending = pending.subarray(lf + 1);
         const verb = line.split(' ')[0]!.toUpperCase();
-        if (verb === 'EHLO') socket.write(`250-chunks\r\n${options.pipelining ? '250-PIPELINING\r\n' : ''}250 CHUNKING\r\n`);
+        if (verb === 'EHLO') socket.write(`250-chunks\r\n${options.pipelining ? '250-PIPELINING\r\n' : ''}${options.binarymime ? '250-BINARYMIME\r\n' : ''}250 CHUNKING\r\n`);
         else if (verb === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
         else socket.write('250 2.0.0 Ok\r\n');
       }
@@ -169,10 +169,30 @@ describe('inject --bdat on the wire', () => {
     [['--bdat', '--eod', 'lf'], '--bdat sends no end of data: --eod is for DATA'],
     [['--bdat', '--chunks', '5,x'], '--chunks 5,x: give sizes in octets separated by commas'],
     [['--bdat', '--chunk-size', '0'], '--chunk-size'],
+    [['--binarymime'], '--binarymime goes with --bdat'],
   ])('usage: %j', async (args, message) => {
     const result = await runCli(['inject', '127.0.0.1:1', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+
+  it('--binarymime: MAIL carries BODY=BINARYMIME and NULs, 8-bit octets and bare CRs arrive exactly', async () => {
+    server = await startChunkServer({ pipelining: true, binarymime: true });
+    const binary = Buffer.concat([Buffer.from('Subject: bin\r\nContent-Transfer-Encoding: binary\r\n\r\n', 'latin1'), Buffer.from([0, 1, 0xff, 0x0d, 0x2e, 0x0d, 0x0a, 0x80]), Buffer.from('\r\n', 'latin1')]);
+    const file = join(dir, 'binary.eml');
+    writeFileSync(file, binary);
+    const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--data', file, '--bdat', '--binarymime'], { timeoutMs: 60_000 });
+    expect(result.code).toBe(0);
+    expect(server.received[0]!.toString('latin1')).toContain('MAIL FROM:<smtpdbg@localhost> BODY=BINARYMIME\r\n');
+    expect(Buffer.concat(server.chunks.map((c) => c.bytes)).equals(binary)).toBe(true);
+  });
+
+  it('--binarymime to a server with CHUNKING but without BINARYMIME: not sent, exit 3', async () => {
+    server = await startChunkServer({ pipelining: true });
+    const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--bdat', '--binarymime'], { timeoutMs: 60_000 });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain(`*** 127.0.0.1:${server.port} does not offer BINARYMIME (RFC 3030 §3) in its EHLO reply: --binarymime cannot be used`);
+    expect(server.received[0]!.toString('latin1')).not.toContain('MAIL FROM');
   });
 
   it('--chunks adding up to more than the message: exit 2 naming both sizes, before anything is sent', async () => {
