@@ -39,6 +39,11 @@ DATA content (typed lines and :data FILE alike): each line ended as :term says (
 default), bytes otherwise as given; a line starting with "." is dot-stuffed and the output
 says so, unless :stuff off or --no-dot-stuff.
 
+--lmtp (RFC 2033): LHLO instead of EHLO; after the lone "." (or :bdat's last chunk) one
+reply per accepted recipient is read and shown. :bdat sends a file's bytes exactly (no
+dot-stuffing, no end of data), each chunk announced with its size (RFC 3030).
+A unix:/path target is this machine: credentials may go over it in clear, as to loopback.
+
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back, 2 usage error, 3 connection/TLS/protocol failure.`)
     .action(async (target: string | undefined, options: SessionCliOptions) => {
