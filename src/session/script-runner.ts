@@ -216,12 +216,7 @@ export class LineRunner {
         return replies;
       }
       case 'data': {
-        let content: Buffer;
-        try {
-          content = await readFile(command.file);
-        } catch (error) {
-          throw fileError(`:data ${command.file}`, 'read', error);
-        }
+        const content = await readLocalFile(':data', command.file);
         // The same rule as inject --data: lines split by the file's own convention, a stray
         // terminator of another kind kept as content, each line ended as :term says.
         const lines = recognizeLines(content).lines;
@@ -234,12 +229,7 @@ export class LineRunner {
         return [start, ...(await this.readEnd('end of data'))];
       }
       case 'bdat': {
-        let content: Buffer;
-        try {
-          content = await readFile(command.file);
-        } catch (error) {
-          throw fileError(`:bdat ${command.file}`, 'read', error);
-        }
+        const content = await readLocalFile(':bdat', command.file);
         // The file's bytes exactly: BDAT needs no dot-stuffing and has no end-of-data marker.
         const chunks = splitChunks(content, command.chunkSize ? { kind: 'size', size: command.chunkSize } : { kind: 'whole' });
         if (!hasExtension(session.capabilities, 'CHUNKING')) {
@@ -256,6 +246,15 @@ export class LineRunner {
         return replies;
       }
     }
+  }
+}
+
+/** The file a local command sends, or the one-line error naming the command and the file. */
+async function readLocalFile(command: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw fileError(`${command} ${file}`, 'read', error);
   }
 }
 
