@@ -300,7 +300,8 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     chunks: undefined,
     lmtp: plan.settings.lmtp ?? false,
   };
-  const smuggled = variant.smuggle && (variant.bdatProbe !== undefined || !variant.eod.standard)
+  // Every BDAT probe but zero-last and data-after-bdat writes the second transaction somewhere.
+  const smuggled = variant.bdatProbe !== undefined || (variant.smuggle && !variant.eod.standard)
     ? { from: plan.opening.from, to: recipients, lines: plan.smuggled().lines }
     : undefined;
   const probe = variant.bdatProbe ? bdatProbe(variant.bdatProbe, bdatContent(message.lines, variant), smuggledTransaction(smuggled!), Terminators[plan.cmdTerm]) : undefined;
