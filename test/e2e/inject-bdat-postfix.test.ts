@@ -119,6 +119,14 @@ describePostfix('inject --bdat against Postfix 3.7', (pf) => {
     expect(result.code).toBe(0);
   }, 200_000);
 
+  it('--bdat --observe: the stored copy is compared with what the chunks carried, unchanged but for trace fields', async () => {
+    const to = pf.uniqueRecipient();
+    const result = await runCli(['inject', `${pf.host}:${pf.ports.default}`, '--plain', '--to', to, '--bdat', '--chunks', '30,7', '--observe', `mbox:${pf.mailbox}`, '--expect', 'unchanged'], { timeoutMs: 60_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('verdict: delivered unchanged except trace fields');
+    expect(result.code).toBe(0);
+  });
+
   it('session :bdat FILE SIZE sends the file in chunks; Postfix queues it', async () => {
     const file = join(dir, 'session.eml');
     writeFileSync(file, 'Subject: from session\r\n\r\n.\r\nbody\r\n');
