@@ -4,11 +4,13 @@
  * on (exit 3); credentials go over the socket in clear as they would to loopback, since the
  * socket is on this machine; the transcript and --json name the socket.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../harness/run-cli.js';
+import { BIN, runCli } from '../harness/run-cli.js';
 import { PEER_PASSWORD, PEER_USER, startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smtpdbg-unix-'));
@@ -71,6 +73,23 @@ describe('unix:/path targets', () => {
     const result = await runCli(['session', `unix:${path}`, '--plain']);
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(`*** connection to unix:${path} refused: ECONNREFUSED (nothing listens on that socket)\n`);
+  });
+
+  it('a socket this user may not open: one line naming the path, EACCES, exit 3', async () => {
+    // Root passes every permission check by its capabilities: the CLI runs without any
+    // (setpriv), still as root, so the socket is made nobody's with mode 0600.
+    const path = join(dir, 'private.sock');
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      chownSync(path, 65534, 65534);
+      chmodSync(path, 0o600);
+      const result = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', process.execPath, BIN, 'session', `unix:${path}`, '--plain'], { encoding: 'utf8', timeout: 30_000 });
+      expect(result.stderr).toBe(`*** cannot connect to unix:${path}: EACCES (permission denied)\n`);
+      expect(result.status).toBe(3);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('unix: without a path is a usage error', async () => {
