@@ -60,7 +60,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the data (default port 24)');
 }
 
-/** RFC 2033 §5: LMTP must not be on port 25; 24 is its usual port (Dovecot, Cyrus). */
+/** RFC 2033 forbids LMTP on port 25; 24 is the port LMTP servers conventionally use. */
 const defaultPort = (options: ConnectionCliOptions) => (options.lmtp ? 24 : 25);
 
 export const parseTimeout = milliseconds('--timeout');

@@ -164,7 +164,7 @@ async function readEndReplies(session: SmtpSession, report: TransactionReport, f
 }
 
 /**
- * Sends the chunks: all in one write where the server offers PIPELINING (RFC 3030 §4.2),
+ * Sends the chunks: all in one write where the server offers PIPELINING (RFC 3030 §2 allows BDAT to be pipelined, RFC 2920),
  * otherwise one at a time, stopping after a refused chunk (RFC 3030 §2: no more BDAT in
  * that transaction). Returns the reply that decides, or undefined when a chunk was refused
  * (then in `report.finalReply`).
