@@ -120,7 +120,8 @@ export async function sendCopies(plan: InjectPlan, variant: Variant, count: numb
       const chunkStream = chunks ? Buffer.concat(chunks.map((chunk) => chunkBytes(chunk, term))) : undefined;
       /**
        * One message with BDAT (RFC 3030): where PIPELINING is offered, RSET, MAIL, RCPT and
-       * every chunk in one write (RFC 3030 §2 allows BDAT to be pipelined, RFC 2920), one round trip per message.
+       * every chunk in one write (RFC 3030 §2 lets BDAT be pipelined), one round trip per
+       * message.
        */
       const sendChunked = async (): Promise<void> => {
         const rcpts: Reply[] = [];

@@ -164,9 +164,9 @@ async function readEndReplies(session: SmtpSession, report: TransactionReport, f
 }
 
 /**
- * Sends the chunks: all in one write where the server offers PIPELINING (RFC 3030 §2 allows BDAT to be pipelined, RFC 2920),
- * otherwise one at a time, stopping after a refused chunk (RFC 3030 §2: no more BDAT in
- * that transaction). Returns the reply that decides, or undefined when a chunk was refused
+ * Sends the chunks: all in one write where the server offers PIPELINING (RFC 3030 §2 lets
+ * BDAT be pipelined), otherwise one at a time, stopping after a refused chunk (RFC 3030
+ * §2: no more BDAT in that transaction). Returns the reply that decides, or undefined when a chunk was refused
  * (then in `report.finalReply`).
  */
 async function sendChunks(session: SmtpSession, report: TransactionReport, chunks: readonly Chunk[]): Promise<Reply | undefined> {
