@@ -94,6 +94,10 @@ export class CommandTracker {
   /** Content bytes went out since the last DATA or BDAT. */
   private contentSent = false;
   private bdatRemaining = 0;
+  /** A chunk held what a server reading lines would take for an end of data (see nothingOwed). */
+  private endInChunk = false;
+  /** The last two octets of chunk content, for an end of data split across writes. */
+  private chunkTail = Buffer.alloc(0);
 
   constructor(options: { redact: boolean; marker?: string; lmtp?: boolean }) {
     this.redact = options.redact;
@@ -123,6 +127,7 @@ export class CommandTracker {
         const take = Math.min(this.bdatRemaining, bytes.length - i);
         if (this.redact) out.push(bytes.subarray(i, i + take));
         this.contentSent = true;
+        this.scanChunk(bytes.subarray(i, i + take));
         this.bdatRemaining -= take;
         i += take;
         if (this.bdatRemaining === 0) this.mode = 'command';
@@ -190,7 +195,17 @@ export class CommandTracker {
     this.credit = 0;
     this.tlsPending = false;
     this.authExchange = false;
+    this.endInChunk = false;
+    this.chunkTail = Buffer.alloc(0);
     this.newLine();
+  }
+
+  /** Notes a "." alone between line ends (or NULs) in chunk content: a DATA-style end. */
+  private scanChunk(piece: Buffer): void {
+    if (this.endInChunk) return;
+    const text = Buffer.concat([this.chunkTail, piece]).toString('latin1');
+    if (/[\r\n\0]\.[\r\n\0]/.test(text)) this.endInChunk = true;
+    this.chunkTail = Buffer.from(text.slice(-2), 'latin1');
   }
 
   private nothingOwed(reply: Pick<Reply, 'code'>): ReplyVerdict {
@@ -199,6 +214,12 @@ export class CommandTracker {
     if (this.mode !== 'command' && this.contentSent) {
       // The server answered before the end of data we sent: it ended the content elsewhere
       // (or gave up on it), and reads what follows as commands. We cannot count those.
+      this.uncertain = true;
+      return { kind: 'uncounted' };
+    }
+    if (this.endInChunk) {
+      // A server that does not count BDAT octets (the bug the BDAT probes look for) may end
+      // the message at a "." line inside a chunk and answer what follows: uncountable.
       this.uncertain = true;
       return { kind: 'uncounted' };
     }

@@ -26,9 +26,10 @@ interface ChunkServer {
  * Reads commands by line and BDAT chunks by their size. `refuse`: the 1-based chunk that
  * gets a 554 (later ones in the transaction get 503, as Postfix answers them with an error).
  * `holdUntilLast`: no chunk is answered before the LAST one has arrived — a client that
- * waits for a reply between chunks never gets one.
+ * waits for a reply between chunks never gets one. `dataStyle`: the bug the BDAT probes look
+ * for — the server ignores the size and reads what follows BDAT (and DATA) up to CRLF.CRLF.
  */
-async function startChunkServer(options: { pipelining: boolean; refuse?: number; holdUntilLast?: boolean; binarymime?: boolean }): Promise<ChunkServer> {
+async function startChunkServer(options: { pipelining: boolean; refuse?: number; holdUntilLast?: boolean; binarymime?: boolean; dataStyle?: boolean }): Promise<ChunkServer> {
   const received: Buffer[] = [];
   const chunks: ChunkServer['chunks'] = [];
   const sockets = new Set<net.Socket>();
@@ -39,13 +40,28 @@ async function startChunkServer(options: { pipelining: boolean; refuse?: number;
     let chunkNo = 0;
     let failed = false;
     let held: string[] = [];
+    let inData = false;
     socket.write('220 chunks ESMTP\r\n');
     const step = () => {
       for (;;) {
+        if (inData) {
+          const end = pending.indexOf('\r\n.\r\n');
+          if (end === -1) return;
+          pending = pending.subarray(end + 5);
+          inData = false;
+          socket.write('250 2.0.0 Ok: queued as DATASTYLE\r\n');
+          continue;
+        }
         const lf = pending.indexOf(0x0a);
         if (lf === -1) return;
         const line = pending.subarray(0, lf + 1).toString('latin1').trimEnd();
         const bdat = /^BDAT (\d+)( LAST)?$/i.exec(line);
+        if (options.dataStyle && (bdat || /^DATA$/i.test(line))) {
+          pending = pending.subarray(lf + 1);
+          if (!bdat) socket.write('354 go ahead\r\n');
+          inData = true;
+          continue;
+        }
         if (bdat) {
           const size = Number(bdat[1]);
           if (pending.length < lf + 1 + size) return;
@@ -194,6 +210,29 @@ describe('inject --bdat on the wire', () => {
     expect(result.stdout).toContain(`*** 127.0.0.1:${server.port} does not offer BINARYMIME (RFC 3030 §3) in its EHLO reply: --binarymime cannot be used`);
     expect(server.received[0]!.toString('latin1')).not.toContain('MAIL FROM');
   });
+
+  it('--bdat --eod all against a server that reads BDAT like DATA: the fake end inside a chunk smuggles, the short size over-reads, exit 1', async () => {
+    server = await startChunkServer({ pipelining: true, dataStyle: true });
+    const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--json', '--bdat', '--eod', 'all', '--timeout', '2000'], { timeoutMs: 120_000 });
+    const json = JSON.parse(result.stdout) as { transactions: Array<{ term: string; eod: { name: string }; classification: string }>; exitCode: number };
+    const crlf = Object.fromEntries(json.transactions.filter((t) => t.term === 'crlf').map((t) => [t.eod.name, t.classification]));
+    expect(crlf).toEqual({
+      'bdat-fake-eod': 'smuggled',
+      'bdat-longer': 'timeout',
+      'bdat-shorter': 'over-read',
+      'bdat-zero-last': 'timeout',
+      'bdat-data-after-bdat': 'timeout',
+    });
+    expect(result.code).toBe(1);
+  }, 120_000);
+
+  it('--bdat --eod all against a server that counts octets: nothing smuggles, exit 0', async () => {
+    server = await startChunkServer({ pipelining: true });
+    const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--bdat', '--eod', 'all', '--timeout', '10000'], { timeoutMs: 120_000 });
+    expect(result.stdout).toMatch(/bdat-shorter +BDAT n LAST, then MAIL\.\.DATA past the n octets +producible +counted \(/);
+    expect(result.stdout).toContain('=== no variant smuggled');
+    expect(result.code).toBe(0);
+  }, 120_000);
 
   it('--chunks adding up to more than the message: exit 2 naming both sizes, before anything is sent', async () => {
     server = await startChunkServer({ pipelining: true });

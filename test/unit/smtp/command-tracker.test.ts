@@ -102,6 +102,14 @@ describe('CommandTracker: which replies were asked for', () => {
     expect(kinds(tracker, [250, 250, 250])).toEqual(['expected', 'expected', 'unsolicited:no-command']);
   });
 
+  it('a "." line inside a chunk (split across writes): replies past the count are uncounted, not blamed', () => {
+    const tracker = ready();
+    tracker.sent(b('BDAT 14 LAST\r\nhi\r'));
+    tracker.sent(b('\n.\r\nNOOP\r\n'));
+    // A server reading the chunk as DATA ends at the dot and answers the NOOP too.
+    expect(kinds(tracker, [250, 250])).toEqual(['expected', 'uncounted']);
+  });
+
   it('LMTP: the end of data is owed one reply per accepted recipient (RFC 2033 §4.2), no more', () => {
     const tracker = new CommandTracker({ redact: true, lmtp: true });
     expect(kinds(tracker, [220])).toEqual(['expected']);
