@@ -45,6 +45,7 @@ export interface ConnectionCliOptions extends TlsCliOptions {
   dsnOrcpt?: string[];
   requiretls?: boolean;
   forceParam?: boolean;
+  lmtp?: boolean;
 }
 
 export function addConnectionOptions(command: Command): Command {
@@ -73,6 +74,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--show-secrets', 'do not redact AUTH payloads in transcripts and on screen')
     .option('--transcript <file>', 'record every byte: .jsonl gives JSON Lines, any other name text')
     .option('--json', 'print a machine-readable summary on stdout')
+    .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the data (default port 24)')
     .option('--xclient <name=value>', 'after EHLO, XCLIENT with this attribute (Postfix: NAME, ADDR, PORT, PROTO, HELO, LOGIN …; repeatable), then EHLO again', collect)
     .option('--xforward <name=value>', 'after EHLO, XFORWARD with this attribute (Postfix: NAME, ADDR, PORT, PROTO, HELO, IDENT, SOURCE; repeatable)', collect)
     .option('--mail-param <param>', 'add KEYWORD[=value] to MAIL FROM (repeatable)', collect)
@@ -126,6 +128,9 @@ export function envelopeFromOptions(options: ConnectionCliOptions, from: string,
   return { envelope, ...(xclient.length ? { xclient } : {}), ...(xforward.length ? { xforward } : {}) };
 }
 
+/** RFC 2033 forbids LMTP on port 25; 24 is the port LMTP servers conventionally use. */
+const defaultPort = (options: ConnectionCliOptions) => (options.lmtp ? 24 : 25);
+
 export const parseTimeout = milliseconds('--timeout');
 
 export function tlsModeFromOptions(options: ConnectionCliOptions, port: number): TlsMode {
@@ -168,6 +173,7 @@ export function sessionSettingsFromOptions(target: Target, options: ConnectionCl
     ehloName: options.ehlo ?? hostname(),
     showSecrets: options.showSecrets ?? false,
     events,
+    ...(options.lmtp ? { lmtp: true } : {}),
     ...(options.ipv4 ? { family: 4 as const } : options.ipv6 ? { family: 6 as const } : {}),
   };
 }
@@ -186,8 +192,9 @@ export interface ResolvedConnection {
  * --ca names another.
  */
 export async function resolveConnection(targetText: string | undefined, options: ConnectionCliOptions, events: EventStream): Promise<ResolvedConnection> {
-  if (targetText) return { settings: sessionSettingsFromOptions(parseTarget(targetText, options.tls ? 465 : 25), options, events), embedded: undefined };
+  if (targetText) return { settings: sessionSettingsFromOptions(parseTarget(targetText, options.tls ? 465 : defaultPort(options), { unix: true }), options, events), embedded: undefined };
   if (options.tls) throw new UsageError('--tls needs a target: the embedded capture server offers STARTTLS, not implicit TLS');
+  if (options.lmtp) throw new UsageError('--lmtp needs a target (host:port or unix:/path): the embedded capture server speaks SMTP');
   const settings = sessionSettingsFromOptions({ host: '127.0.0.1', port: 25 }, options, events);
   // Loaded only here: the capture server is not needed on the path to a real target.
   const { startEmbeddedServer } = await import('../session/embedded.js');

@@ -11,6 +11,7 @@ import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
 import {
   closingReply,
+  deliveryRefused,
   recipientAccepted,
   recipientOutcomes,
   recipientRefused,
@@ -21,8 +22,9 @@ import {
   type TransactionReport,
   type Variant,
 } from '../inject/transaction.js';
-import { formatTarget } from '../session/target.js';
+import { formatTarget, targetLabel } from '../session/target.js';
 import { nonStandardEods, parseEod, type EndOfData } from '../smtp/eod.js';
+import { BdatProbeNames, parseChunkSizes, type BdatProbeName, type ChunkPlan } from '../smtp/bdat.js';
 import { formatEscaped } from '../smtp/escapes.js';
 import type { Reply } from '../smtp/reply.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
@@ -67,6 +69,8 @@ interface Choices {
   body: BodyOption | undefined;
   attachments: AttachOption[];
   misbehaviour: Misbehaviour | undefined;
+  /** `--bdat`: how the message is cut into chunks. */
+  bdat?: ChunkPlan;
 }
 
 /** Option combinations that cannot mean anything are usage errors (exit 2), before any I/O. */
@@ -101,11 +105,16 @@ function choose(options: InjectCliOptions): Choices {
   if (options.pause?.length && options.count !== undefined) throw new UsageError('--pause is for single sends, --matrix and --eod all, not --count');
   // Measured on Postfix 3.7: XFORWARD attributes apply to the next transaction only, and --count sends several per connection.
   if (options.xforward?.length && options.count !== undefined) throw new UsageError('--xforward is for single sends, --matrix and --eod all, not --count: Postfix forgets XFORWARD attributes after each transaction');
+  const bdat = chunkPlan(options, eod);
+  if (options.lmtp && (eod === 'all' || !eod.standard)) throw new UsageError('--lmtp sends standard transactions; a non-standard --eod is for SMTP servers');
   const mode: Mode = options.matrix ? 'matrix' : eod === 'all' ? 'eod-all' : options.count !== undefined ? 'count' : 'single';
   const observeSource = checkObserveOptions(options, { count: mode === 'count' });
   if (options.expect === 'no-smuggling' && !options.smuggle && mode !== 'eod-all') throw new UsageError('--expect no-smuggling goes with --smuggle or --eod all');
   const misbehaviour = chooseMisbehaviour(options, mode);
-  return { mode, term, eod, from, to, observeSource, body, attachments, misbehaviour };
+  const dataStages = ['data-start', 'mid-data'] as const;
+  const dataStage = dataStages.find((stage) => misbehaviour?.closeAfter === stage || misbehaviour?.stalls.has(stage));
+  if (bdat && dataStage) throw new UsageError(`--bdat sends no DATA: the ${dataStage} stage of --close-after/--stall-after is for DATA`);
+  return { mode, term, eod, from, to, observeSource, body, attachments, misbehaviour, ...(bdat ? { bdat } : {}) };
 }
 
 /** `--close-after`, `--stall-after`, `--tls-abort`: for one connection of a single send, with nothing else to wait for. */
@@ -122,6 +131,37 @@ function chooseMisbehaviour(options: InjectCliOptions, mode: Mode): Misbehaviour
     if (given && (closeAfter || tlsAbort)) throw new UsageError(`${closeAfter ? '--close-after' : '--tls-abort'} ends the conversation on purpose: not with ${flag}`);
   }
   return { ...(closeAfter ? { closeAfter } : {}), tlsAbort, stalls };
+}
+
+const probeShapes: Record<BdatProbeName, string> = {
+  'fake-eod': 'BDAT n LAST, the chunk holding .\r\n and MAIL..DATA',
+  longer: 'BDAT n LAST, n counting a NOOP line after the message',
+  shorter: 'BDAT n LAST, then MAIL..DATA past the n octets',
+  'zero-last': 'BDAT n, then BDAT 0 LAST',
+  'data-after-bdat': 'BDAT n, then DATA',
+};
+
+/** A BDAT probe where the `--eod all` report expects an end of data: its name and what it sends. */
+function bdatProbeEod(name: BdatProbeName): EndOfData {
+  // A relay that passes BDAT on passes its bytes as they are: every probe reaches the next server.
+  return { name: `bdat-${name}`, bytes: Buffer.from(probeShapes[name], 'latin1'), standard: false, producibleThroughRelay: true };
+}
+
+/** `--bdat [--chunk-size N | --chunks LIST]`; the end-of-data options mean nothing with it. */
+function chunkPlan(options: InjectCliOptions, eod: EndOfData | 'all'): ChunkPlan | undefined {
+  if (!options.bdat) {
+    if (options.chunkSize !== undefined || options.chunks !== undefined) throw new UsageError(`${options.chunkSize !== undefined ? '--chunk-size' : '--chunks'} goes with --bdat`);
+    // RFC 3030 §3: a BINARYMIME message can only go with BDAT.
+    if (options.bodyType === 'BINARYMIME') throw new UsageError('--body-type BINARYMIME goes with --bdat (a BINARYMIME message cannot be sent with DATA, RFC 3030 §3)');
+    return undefined;
+  }
+  if (options.chunkSize !== undefined && options.chunks !== undefined) throw new UsageError('--chunk-size and --chunks exclude each other');
+  if (eod !== 'all' && !eod.standard) throw new UsageError('--bdat sends no end of data: --eod is for DATA (--eod all with --bdat runs the BDAT probes)');
+  if (options.smuggle && eod !== 'all') throw new UsageError('--smuggle needs a non-standard --eod, which --bdat does not send (--eod all with --bdat runs the BDAT probes)');
+  if (eod === 'all' && (options.chunkSize !== undefined || options.chunks !== undefined)) throw new UsageError('--eod all with --bdat sends its own chunks: leave out --chunk-size and --chunks');
+  if (options.chunkSize !== undefined) return { kind: 'size', size: options.chunkSize };
+  if (options.chunks !== undefined) return { kind: 'sizes', sizes: parseChunkSizes(options.chunks) };
+  return { kind: 'whole' };
 }
 
 /** The message source, read before anything connects so that a bad file costs nothing. */
@@ -176,7 +216,7 @@ function transactionExit(report: TransactionReport): number {
   if (verdict === 'dropped' || verdict === 'timeout') return ExitCode.failure;
   if (closingReply(report)) return ExitCode.failure;
   if (report.error && !report.accepted) return exitCodeForError[report.error.code];
-  if (!report.accepted || report.recipients.some(recipientRefused)) return ExitCode.problems;
+  if (!report.accepted || report.recipients.some(recipientRefused) || report.recipients.some(deliveryRefused)) return ExitCode.problems;
   // A reply that answered nothing was reported as it came; the run cannot count as clean.
   if (report.unsolicited > 0) return ExitCode.problems;
   return ExitCode.ok;
@@ -220,7 +260,14 @@ function transactionJson(report: TransactionReport) {
     tls: report.tls ?? null,
     capabilities: report.capabilities,
     replies: report.exchanges.map((e) => ({ command: e.command, ...replyJson(e.reply) })),
-    recipients: report.recipients.map((r) => ({ address: r.address, accepted: recipientAccepted(r), reply: r.reply ? replyJson(r.reply) : null })),
+    recipients: report.recipients.map((r) => ({
+      address: r.address,
+      accepted: recipientAccepted(r),
+      reply: r.reply ? replyJson(r.reply) : null,
+      ...(report.lmtp ? { delivered: r.delivery !== undefined && !deliveryRefused(r), delivery: r.delivery ? replyJson(r.delivery) : null } : {}),
+    })),
+    lmtp: report.lmtp,
+    chunks: report.chunks?.map((c) => ({ command: c.command, octets: c.octets, last: c.last, reply: c.reply ? replyJson(c.reply) : null })) ?? null,
     sent: report.payload !== undefined,
     stoppedAt: report.stoppedAt ?? null,
     finalReply: report.finalReply ? replyJson(report.finalReply) : null,
@@ -311,7 +358,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
     const needsPassword = auth && auth.mechanism !== 'XOAUTH2' && !(auth.mechanism === 'auto' && token() !== undefined);
     const password = needsPassword ? await readPassword(auth.user) : undefined;
     transcript = options.transcript
-      ? new TranscriptRecorder(options.transcript, { command: 'inject', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
+      ? new TranscriptRecorder(options.transcript, { command: 'inject', target: targetLabel(target) }, events.startedAt).attach(events)
       : undefined;
     if (choices.mode === 'single' && !options.json) {
       const screen = new EventStream(events.startedAt);
@@ -348,7 +395,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       ...(options.maxSize !== undefined ? { explicitMaxSize: options.maxSize } : {}),
       ...(choices.misbehaviour ? { misbehaviour: choices.misbehaviour } : {}),
     };
-    const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}) };
+    const base = { term: choices.term, ...(options.termAfter !== undefined ? { termAfter: options.termAfter } : {}), ...(choices.bdat ? { bdat: choices.bdat } : {}) };
     switch (choices.mode) {
       case 'single': {
         const variant: Variant = { ...base, eod: choices.eod as EndOfData, smuggle: options.smuggle ?? false };
@@ -371,7 +418,12 @@ export async function runInjectCommand(targetText: string | undefined, options: 
         const terms = [...new Set<TerminatorName>([choices.term, 'lf'])];
         let conn = 0;
         for (const term of terms) {
-          for (const eod of nonStandardEods()) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod, smuggle: true }, ++conn));
+          if (choices.bdat) {
+            // RFC 3030 chunks instead of DATA: what the server makes of sizes and bytes that disagree.
+            for (const name of BdatProbeNames) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod: bdatProbeEod(name), smuggle: true, bdatProbe: name }, ++conn));
+          } else {
+            for (const eod of nonStandardEods()) outcome.transactions.push(await sendTransaction(plan, { ...base, term, eod, smuggle: true }, ++conn));
+          }
         }
         break;
       }
@@ -420,13 +472,13 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   if (options.json) {
     const json = {
       command: 'inject',
-      target: `${target.host}:${target.port}`,
+      target: targetLabel(target),
       embedded: embedded !== undefined,
       mode: choices.mode,
       transactions: outcome.transactions.map(transactionJson),
       attempts: outcome.attempts.map((a) => ({ attempt: a.attempt, accepted: a.report.accepted, retry: a.retry ?? null })),
       recipients: choices.mode === 'single'
-        ? recipientOutcomes(outcome.attempts).map((r) => ({ address: r.address, delivered: r.delivered, attempt: r.attempt, reply: r.reply ? replyJson(r.reply) : null }))
+        ? recipientOutcomes(outcome.attempts).map((r) => ({ address: r.address, delivered: r.delivered, attempt: r.attempt, reply: r.reply ? replyJson(r.reply) : null, ...(r.delivery ? { delivery: replyJson(r.delivery) } : {}) }))
         : null,
       count: outcome.count ?? null,
       stored: embedded

@@ -35,6 +35,9 @@ export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOption
   retry?: number;
   pause?: string[];
   maxSize?: number;
+  bdat?: boolean;
+  chunkSize?: number;
+  chunks?: string;
 }
 
 const atLeast = (option: string, min: number) => wholeNumber(option, { min });
@@ -43,7 +46,7 @@ export function registerInject(program: Command): void {
   const command = program
     .command('inject')
     .description(commandList['inject'].summary)
-    .argument('[target]', 'host, host:port or [v6]:port (default port 25); none: the embedded capture server, and what it stored is shown');
+    .argument('[target]', 'host, host:port, [v6]:port or unix:/path/to/socket (default port 25, 24 with --lmtp); none: the embedded capture server, and what it stored is shown');
   addConnectionOptions(configureCommand(command))
     .option('--from <address>', 'envelope sender (MAIL FROM), a@b or <a@b>; \'\' or \'<>\' for the null sender', 'smtpdbg@localhost')
     .option('--to <address>', 'envelope recipient (repeatable; default postmaster@localhost); every one is tried', collect)
@@ -69,6 +72,9 @@ export function registerInject(program: Command): void {
     .option('--close-after <stage>', `hang up without QUIT after a stage: ${MisbehaviourStages.join(', ')} (mid-data: after half the message's octets)`)
     .option('--stall-after <stage=ms>', 'send nothing for MS ms after a stage (same stages), then carry on; repeatable', collect)
     .option('--tls-abort', 'send a TLS ClientHello where the handshake starts (after the 220 to STARTTLS; with --tls at once), then close')
+    .option('--bdat', 'send the message with BDAT (CHUNKING, RFC 3030) instead of DATA: bytes exactly as they are, no dot-stuffing, no end-of-data marker; pipelined where PIPELINING is offered')
+    .option('--chunk-size <octets>', 'with --bdat: chunks of this many octets (default: the whole message in one BDAT LAST)', atLeast('--chunk-size', 1))
+    .option('--chunks <sizes>', 'with --bdat: chunk sizes in order, e.g. 100,7,1 (what remains goes in one last chunk)')
     .option('--max-size <octets>', 'largest message read from --data/--mbox, and sent even above the server\'s SIZE (default: 104857600, and the server\'s SIZE)', atLeast('--max-size', 1))
     .option('--observe <source>', 'read back what the server stored or passed on: mbox:PATH, maildir:DIR, imap://user@host[:port]/MAILBOX, imaps://…, or relay:HOST:PORT (listen there as its next hop); shown byte by byte against what was sent')
     .option('--observe-timeout <ms>', 'how long --observe waits for the message to appear (default 30000)', milliseconds('--observe-timeout'))
@@ -90,6 +96,10 @@ Examples:
   smtpdbg inject mx.example.org --stall-after mid-data=60000
                                                     silent for a minute in the middle of the message
   smtpdbg inject mx.example.org --retry 3           greylisted: retried after the delay the 451 names
+  smtpdbg inject mx.example.org --bdat --chunks 100,7 --term lf
+                                                    bare LFs in BDAT chunks of 100, 7 and the rest
+  smtpdbg inject unix:/var/run/dovecot/lmtp --lmtp --to a@example.org --to b@example.org
+                                                    LMTP over a local socket: one reply per recipient
   smtpdbg inject localhost --term cr --to me@localhost --observe mbox:/var/mail/me
                                                     what the server stored, diffed against what was sent
   smtpdbg inject mx.example.org --auth --user me     AUTH with the strongest mechanism offered (shown)
@@ -107,12 +117,19 @@ after EHLO (after XCLIENT, EHLO again, with its HELO if one was given).
 
 The end of data carries the last line's terminator (RFC 5321 §4.1.1.4); after a
 non-standard one, the standard CRLF.CRLF follows so that the transaction can finish.
+With --bdat there is no end of data: each chunk is announced with its size.
 
-Exit: 0 accepted for every recipient; 1 a recipient or the message refused, or the
+--lmtp (RFC 2033): LHLO instead of EHLO; after the message, one reply per accepted
+recipient, in RCPT order, each shown and in --json (recipients[].delivery).
+A unix:/path target is this machine: credentials may go over it in clear, as to loopback.
+
+Exit: 0 accepted for every recipient; 1 a recipient or the message refused (in LMTP,
+also a recipient's own reply after the data), or the
 server ended the message at a fake end of data (smuggled, ended-early, ended-early-refused;
 --eod all: any variant), or AUTH refused; 2 usage error, unreadable or too large input, a
 parameter or XCLIENT/XFORWARD the server does not offer; 3 connection/TLS failure, the
-server ended the conversation (421, closed, timeout), or its SCRAM signature is wrong. With --observe:
+server ended the conversation (421, closed, timeout), its SCRAM signature is wrong, or
+--bdat to a server that does not offer CHUNKING. With --observe:
 1 also when the message was split in two, or --expect does not hold; 3 when the store
 cannot be read or the message does not appear within --observe-timeout.
 With --close-after or --tls-abort: 0 when the connection was closed at that stage as

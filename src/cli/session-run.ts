@@ -4,7 +4,7 @@ import { runOpening, type QuitAfter } from '../session/opening.js';
 import { parsePauses, pauseBeforeCommands } from '../inject/pause.js';
 import { everyReplySucceeded, LineRunner, runScript } from '../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../session/smtp-session.js';
-import { formatTarget } from '../session/target.js';
+import { formatTarget, targetLabel } from '../session/target.js';
 import type { EmbeddedServer } from '../session/embedded.js';
 import { summarizeSession, watchClose } from '../session/summary.js';
 import { EventStream } from '../transcript/events.js';
@@ -77,7 +77,7 @@ async function converse(
     ? await SessionTlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false, ...(options.quitAfter ? { quitAfter: options.quitAfter } : {}) })
     : undefined;
   const transcript = options.transcript
-    ? new TranscriptRecorder(options.transcript, { command: 'session', target: `${target.host}:${target.port}` }, events.startedAt).attach(events)
+    ? new TranscriptRecorder(options.transcript, { command: 'session', target: targetLabel(target) }, events.startedAt).attach(events)
     : undefined;
   const lastClose = watchClose(events);
   const stopPrinting = options.json || interactive ? undefined : printEvents(events, process.stdout, { timestamps: options.timestamps ?? false });
@@ -161,7 +161,7 @@ async function converse(
   if (error) printError(process.stderr, error.message);
   if (options.json) {
     const summary = summarizeSession(session, {
-      target: `${target.host}:${target.port}`,
+      target: targetLabel(target),
       embedded: embedded !== undefined,
       close: lastClose(),
       error: error ? { code: error.code, message: error.message } : null,

@@ -23,7 +23,7 @@ export function registerSession(program: Command): void {
   const command = program
     .command('session')
     .description(commandList['session'].summary)
-    .argument('[target]', 'host, host:port or [v6]:port (default port 25; 465 implies --tls); none: the embedded capture server');
+    .argument('[target]', 'host, host:port, [v6]:port or unix:/path/to/socket (default port 25, 24 with --lmtp; 465 implies --tls); none: the embedded capture server');
   addConnectionOptions(configureCommand(command))
     .addOption(new Option('--quit-after <stage>', 'stop after this stage and send QUIT').choices([...QuitAfterStages]))
     .option('--from <address>', 'MAIL FROM for --quit-after mail|rcpt', 'smtpdbg@localhost')
@@ -45,6 +45,11 @@ Local commands (interactive and scripted) start with ':' so that no SMTP line is
 DATA content (typed lines and :data FILE alike): each line ended as :term says (CRLF by
 default), bytes otherwise as given; a line starting with "." is dot-stuffed and the output
 says so, unless :stuff off or --no-dot-stuff.
+
+--lmtp (RFC 2033): LHLO instead of EHLO; after the lone "." (or :bdat's last chunk) one
+reply per accepted recipient is read and shown. :bdat sends a file's bytes exactly (no
+dot-stuffing, no end of data), each chunk announced with its size (RFC 3030).
+A unix:/path target is this machine: credentials may go over it in clear, as to loopback.
 
 Scripted mode (stdin not a terminal): one line per command, each reply awaited; QUIT at EOF.
 --dane: the answer counts only with the AD bit of the DNS server, which says only that THAT

@@ -1,3 +1,4 @@
+import type { BdatProbeName } from '../smtp/bdat.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 
 /** What a server did with a non-standard end of data (`--smuggle`, `--eod all`). */
@@ -26,11 +27,28 @@ export const Classification = {
   timeout: 'timeout',
   /** 554 for commands sent too early, in place of a reply to the message. */
   syncError: 'sync-error',
+  /**
+   * BDAT `shorter`: the server took exactly the declared size and read what followed as
+   * commands (RFC 3030 §2) — right, and what a filter in front of it must do the same way.
+   */
+  counted: 'counted',
+  /** BDAT `shorter`: the server took more than the declared size into the message. */
+  overRead: 'over-read',
+  /** BDAT `data-after-bdat`: DATA in a BDAT transaction refused (RFC 3030 §2 forbids mixing). */
+  sequenceRefused: 'sequence-refused',
+  /** BDAT `data-after-bdat`: the server answered DATA with 354 inside a BDAT transaction. */
+  dataAfterBdat: 'data-after-bdat',
 } as const;
 export type Classification = (typeof Classification)[keyof typeof Classification];
 
 /** The classes that prove the server ends a message at a non-standard end of data: findings (exit 1). */
-export const findingClasses: ReadonlySet<Classification> = new Set([Classification.smuggled, Classification.endedEarlyRefused, Classification.endedEarly]);
+export const findingClasses: ReadonlySet<Classification> = new Set([
+  Classification.smuggled,
+  Classification.endedEarlyRefused,
+  Classification.endedEarly,
+  Classification.overRead,
+  Classification.dataAfterBdat,
+]);
 
 /**
  * The replies after the message was written, in order, up to (not including) the 221 that
@@ -166,4 +184,44 @@ export function classifyAfterData(after: AfterData, smuggle: boolean, smuggledTo
     Classification.content,
     `one message accepted (${formatReplyShort(first)})${ended}; the server did not end the message at the fake end. The replies do not show what it stored there (the fake end kept, rewritten or dropped): read the delivered copy${id ? ` (queue id ${id})` : ''}`,
   );
+}
+
+/**
+ * What a server did with a BDAT probe (see bdatProbe): `fake-eod` and `longer` are read as
+ * the DATA probes are (a server that counts octets answers the chunk once); `shorter` the
+ * other way round (a server that counts reads the second transaction as commands);
+ * `zero-last` and `data-after-bdat` by the reply to their second command.
+ */
+export function classifyBdatProbe(probe: BdatProbeName, after: AfterData, smuggledTo: number): Verdict {
+  switch (probe) {
+    case 'fake-eod':
+      return classifyAfterData(after, true, smuggledTo);
+    case 'longer':
+      return classifyAfterData(after, false, smuggledTo);
+    case 'shorter': {
+      const verdict = classifyAfterData(after, true, smuggledTo);
+      if (verdict.classification === Classification.smuggled || verdict.classification === Classification.endedEarlyRefused) {
+        return { ...verdict, classification: Classification.counted, detail: `the server took exactly the declared size and read what followed as commands (RFC 3030 §2): ${describeReplies(verdict.replies, after.closing)}` };
+      }
+      if (verdict.classification === Classification.content) {
+        return { ...verdict, classification: Classification.overRead, detail: `one reply for the chunk and nothing for the transaction after it: the server took more than the declared size into the message: ${describeReplies(verdict.replies, after.closing)}` };
+      }
+      return verdict;
+    }
+    case 'zero-last':
+    case 'data-after-bdat': {
+      const second = probe === 'zero-last' ? 'BDAT 0 LAST' : 'DATA after BDAT';
+      const replies: AfterReply[] = after.replies.map((reply, i) => ({ role: i === 0 ? 'BDAT' : i === 1 ? second : Role.afterFakeEnd, reply }));
+      const acceptedMessages = probe === 'zero-last' && replies[1] && isPositive(replies[1].reply) ? 1 : 0;
+      const verdict = (classification: Classification, detail: string): Verdict => ({ classification, detail, replies, acceptedMessages });
+      const said = describeReplies(replies, after.closing);
+      const reply = replies[1]?.reply;
+      if (!reply) {
+        return after.end === 'timeout' ? verdict(Classification.timeout, `no reply to ${second}: ${said}`) : verdict(Classification.dropped, `the server closed the connection before answering ${second}: ${said}`);
+      }
+      if (probe === 'zero-last') return isPositive(reply) ? verdict(Classification.content, `the empty last chunk ended the message: ${said}`) : verdict(Classification.rejected, said);
+      if (reply.code === 354) return verdict(Classification.dataAfterBdat, `the server took DATA inside a BDAT transaction (RFC 3030 §2 forbids it): ${said}`);
+      return verdict(Classification.sequenceRefused, `DATA refused inside a BDAT transaction, as RFC 3030 §2 requires: ${said}`);
+    }
+  }
 }

@@ -86,14 +86,18 @@ export function dataPayload(lines: readonly Buffer[], options: DataOptions, smug
   const parts = messageParts(lines, options);
   if (!options.eod.standard) {
     if (smuggle) {
-      const commands = [`MAIL FROM:<${smuggle.from}>`, ...smuggle.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
-      parts.push(Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'latin1'));
-      parts.push(...messageParts(smuggle.lines, { term: 'crlf', dotStuff: true, eod: standardEndOfData }));
+      parts.push(smuggledTransaction(smuggle));
     } else {
       parts.push(STANDARD_EOD);
     }
   }
   return Buffer.concat(parts);
+}
+
+/** The second transaction as a server reads commands: MAIL, RCPT, DATA, its message and CRLF.CRLF. */
+export function smuggledTransaction(smuggle: SmuggledTransaction): Buffer {
+  const commands = [`MAIL FROM:<${smuggle.from}>`, ...smuggle.to.map((to) => `RCPT TO:<${to}>`), 'DATA'];
+  return Buffer.concat([Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'latin1'), ...messageParts(smuggle.lines, { term: 'crlf', dotStuff: true, eod: standardEndOfData })]);
 }
 
 export const termWords: Record<TerminatorName, string> = { crlf: 'CRLF', cr: 'CR', lf: 'LF' };

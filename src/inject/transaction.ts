@@ -1,17 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectionError, InputError, SmtpdbgError, TimeoutError, UsageError } from '../errors.js';
+import { ConnectionError, InputError, ProtocolError, SmtpdbgError, TimeoutError, UsageError } from '../errors.js';
 import { envelopeOrNote } from '../session/opening-steps.js';
 import { runOpening, type OpeningPlan } from '../session/opening.js';
 import { SmtpSession, type Exchange, type SessionSettings } from '../session/smtp-session.js';
-import { capabilityList, sizeLimit } from '../smtp/capabilities.js';
-import type { EndOfData } from '../smtp/eod.js';
+import { capabilityList, hasExtension, sizeLimit, type Capabilities } from '../smtp/capabilities.js';
+import { bdatCommand, bdatProbe, chunkBytes, splitChunks, type BdatProbeName, type Chunk, type ChunkPlan } from '../smtp/bdat.js';
+import { endOfData, type EndOfData } from '../smtp/eod.js';
 import { formatReplyShort, type Reply } from '../smtp/reply.js';
 import { Terminators, type TerminatorName } from '../smtp/terminators.js';
 import type { TlsSummary } from '../tls/summary.js';
-import { classifyAfterData, queueIdOf, type AfterData, type Verdict } from './classify.js';
+import { classifyAfterData, classifyBdatProbe, queueIdOf, type AfterData, type Verdict } from './classify.js';
 import { EventStream } from '../transcript/events.js';
 import type { MessageLines } from './message.js';
-import { dataPayload, describeVariant, type LineEnds } from './payload.js';
+import { dataPayload, describeVariant, messageWithEnd, smuggledTransaction, type LineEnds } from './payload.js';
 import { pauseBeforeCommands, type Pauses } from './pause.js';
 import { MisbehavingConnection, type Misbehaviour, type MisbehaviourLog } from './misbehaviour.js';
 import { TlsMode } from '../session/tls-mode.js';
@@ -43,6 +44,15 @@ export interface InjectPlan {
   misbehaviour?: Misbehaviour;
 }
 
+/**
+ * BDAT needs CHUNKING (RFC 3030 §2); the one-line error when the server does not offer it.
+ * (BODY=BINARYMIME, which also needs BINARYMIME, is checked with the other MAIL parameters.)
+ */
+export function missingExtension(capabilities: Capabilities | undefined, target: string, hello: string): ProtocolError | undefined {
+  if (hasExtension(capabilities, 'CHUNKING')) return undefined;
+  return new ProtocolError(`${target} does not offer CHUNKING (RFC 3030) in its ${hello} reply: --bdat cannot be used (leave it out to send with DATA)`);
+}
+
 /** The settings for connection `conn`: its events carry `conn` on their way to the shared stream. */
 export function connectionSettings(plan: InjectPlan, conn: number): SessionSettings {
   if (!plan.tagConnections) return plan.settings;
@@ -55,16 +65,31 @@ export function connectionSettings(plan: InjectPlan, conn: number): SessionSetti
 export interface Variant extends LineEnds {
   eod: EndOfData;
   smuggle: boolean;
+  /** `--bdat`: the message goes in BDAT chunks (RFC 3030) instead of DATA; `eod` is then unused. */
+  bdat?: ChunkPlan;
+  /** `--bdat --eod all`: one BDAT smuggling probe in place of the message (see bdatProbe). */
+  bdatProbe?: BdatProbeName;
 }
 
 export interface RecipientResult {
   address: string;
   /** The reply to its RCPT; undefined when the RCPT was never sent. */
   reply: Reply | undefined;
+  /** LMTP (RFC 2033 §4.2): this recipient's own reply after the end of the message. */
+  delivery?: Reply;
 }
 
 /** Where a transaction stopped before its message was written. */
-export type Stage = 'connect' | 'opening' | 'size' | 'MAIL' | 'RCPT' | 'DATA';
+export type Stage = 'connect' | 'opening' | 'size' | 'MAIL' | 'RCPT' | 'DATA' | 'BDAT';
+
+/** One BDAT chunk as sent and answered. */
+export interface ChunkResult {
+  command: string;
+  octets: number;
+  last: boolean;
+  /** Undefined when the chunk was not answered (the conversation ended first). */
+  reply: Reply | undefined;
+}
 
 export interface TransactionReport {
   variant: string;
@@ -96,12 +121,70 @@ export interface TransactionReport {
   unsolicited: number;
   /** What was done on purpose (--close-after, --stall-after, --tls-abort). */
   misbehaviour?: MisbehaviourLog;
+  /** `--bdat`: each chunk sent, with its reply; undefined for DATA. */
+  chunks: ChunkResult[] | undefined;
+  /** LMTP: one reply per accepted recipient after the data, in RCPT order (see RecipientResult.delivery). */
+  lmtp: boolean;
 }
 
 export const positive = (reply: Pick<Reply, 'code'> | undefined): boolean => reply !== undefined && reply.code >= 200 && reply.code < 300;
 
 export const recipientAccepted = (r: RecipientResult) => positive(r.reply);
 export const recipientRefused = (r: RecipientResult) => r.reply !== undefined && !positive(r.reply);
+/** LMTP: accepted at RCPT, then refused in its own reply after the data. */
+export const deliveryRefused = (r: RecipientResult) => r.delivery !== undefined && !positive(r.delivery);
+
+/** The message as BDAT carries it: every line with its terminator, no dot-stuffing, no end of data. */
+export function bdatContent(lines: readonly Buffer[], ends: LineEnds): Buffer {
+  return messageWithEnd(lines, { ...ends, dotStuff: false, eod: endOfData('none', Buffer.alloc(0)) });
+}
+
+/**
+ * Reads the replies to the end of a message: one, or in LMTP one per recipient accepted at
+ * RCPT, in RCPT order (RFC 2033 §4.2), each recorded under its recipient. `first` names
+ * the exchange of the first reply (`end of data`, `BDAT 7 LAST`). Returns the reply that
+ * says whether the message was taken: in LMTP the first success, else the first reply
+ * (each refusal stays on its recipient).
+ */
+async function readEndReplies(session: SmtpSession, report: TransactionReport, first: string): Promise<Reply> {
+  if (!report.lmtp) return session.readReply(first);
+  const accepted = report.recipients.filter(recipientAccepted);
+  for (const [i, recipient] of accepted.entries()) {
+    recipient.delivery = await session.readReply(`${i === 0 ? first : 'end of data'} (<${recipient.address}>)`);
+  }
+  return accepted.find((r) => positive(r.delivery))?.delivery ?? accepted[0]!.delivery!;
+}
+
+/**
+ * Sends the chunks: all in one write where the server offers PIPELINING (RFC 3030 §2 lets
+ * BDAT be pipelined), otherwise one at a time, stopping after a refused chunk (RFC 3030
+ * §2: no more BDAT in that transaction). Returns the reply that decides, or undefined when a chunk was refused
+ * (then in `report.finalReply`).
+ */
+async function sendChunks(session: SmtpSession, report: TransactionReport, chunks: readonly Chunk[]): Promise<Reply | undefined> {
+  const results: ChunkResult[] = chunks.map((chunk) => ({ command: bdatCommand(chunk), octets: chunk.bytes.length, last: chunk.last, reply: undefined }));
+  report.chunks = results;
+  const term = session.commandTerminator;
+  const pipelined = hasExtension(session.capabilities, 'PIPELINING');
+  if (pipelined) session.write(Buffer.concat(chunks.map((chunk) => chunkBytes(chunk, term))));
+  let refused: Reply | undefined;
+  for (const [i, chunk] of chunks.entries()) {
+    if (!pipelined) session.write(chunkBytes(chunk, term));
+    const result = results[i]!;
+    if (chunk.last && !refused) {
+      const reply = await readEndReplies(session, report, result.command);
+      result.reply = report.lmtp ? report.recipients.find(recipientAccepted)?.delivery : reply;
+      return reply;
+    }
+    result.reply = await session.readReply(result.command);
+    if (!positive(result.reply)) {
+      refused ??= result.reply;
+      if (!pipelined) break;
+    }
+  }
+  report.finalReply = refused;
+  return undefined;
+}
 
 /**
  * The 421 with which the server ended the conversation (RFC 5321 §3.8), whether it came
@@ -142,6 +225,21 @@ async function collectAfterData(session: SmtpSession): Promise<AfterData> {
   } finally {
     session.close();
   }
+}
+
+/** Records what a probe (a fake end of data, a BDAT probe) got back, and its verdict. */
+function finishProbe(session: SmtpSession, report: TransactionReport, after: AfterData, verdict: Verdict): TransactionReport {
+  report.verdict = verdict;
+  for (const { role, reply } of verdict.replies) session.exchanges.push({ command: role, reply });
+  // QUIT went out after the first reply, behind whatever followed the fake end: a server
+  // still answering that may have hung up before it read QUIT (Postfix's 221 2.7.0).
+  const readOn = verdict.replies.length > 1;
+  if (after.closing) session.exchanges.push({ command: readOn ? "QUIT (or the server's own goodbye)" : 'QUIT', reply: after.closing });
+  const first = after.replies[0];
+  report.finalReply = first;
+  report.accepted = positive(first);
+  report.queueId = first && report.accepted ? queueIdOf(first) : undefined;
+  return report;
 }
 
 /** QUIT after a refusal; a server that already closed (after a 421) is the report's error. */
@@ -191,11 +289,17 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     tls: undefined,
     capabilities: { beforeTls: null, afterTls: null },
     unsolicited: 0,
+    chunks: undefined,
+    lmtp: plan.settings.lmtp ?? false,
   };
-  const smuggled = variant.smuggle && !variant.eod.standard
+  // Every BDAT probe but zero-last and data-after-bdat writes the second transaction somewhere.
+  const smuggled = variant.bdatProbe !== undefined || (variant.smuggle && !variant.eod.standard)
     ? { from: plan.opening.from, to: recipients, lines: plan.smuggled().lines }
     : undefined;
-  const payload = dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
+  const probe = variant.bdatProbe ? bdatProbe(variant.bdatProbe, bdatContent(message.lines, variant), smuggledTransaction(smuggled!), Terminators[plan.cmdTerm]) : undefined;
+  const payload = probe ? probe.bytes : variant.bdat ? bdatContent(message.lines, variant) : dataPayload(message.lines, { ...variant, dotStuff: plan.dotStuff }, smuggled);
+  // Cut before connecting: sizes that do not fit the message are the user's mistake, found before any byte goes out.
+  const chunks = variant.bdat ? splitChunks(payload, variant.bdat) : undefined;
   let session: SmtpSession | undefined;
   const misbehave = plan.misbehaviour ? new MisbehavingConnection(plan.misbehaviour) : undefined;
   if (misbehave) report.misbehaviour = misbehave.log;
@@ -216,6 +320,12 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       await misbehave.afterOpening();
       return report;
     }
+    const missing = variant.bdat || probe ? missingExtension(session.capabilities, session.client.target, report.lmtp ? 'LHLO' : 'EHLO') : undefined;
+    if (missing) {
+      report.stoppedAt = 'BDAT';
+      report.error = missing;
+      return await quitAfterRefusal(session, report);
+    }
     const limit = sizeLimit(session.capabilities);
     if (plan.explicitMaxSize === undefined && limit && payload.length > limit) {
       report.stoppedAt = 'size';
@@ -227,7 +337,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
     report.stoppedAt = 'MAIL';
     // A message sent above the server's SIZE on purpose (--max-size) declares no SIZE=, which would only get it refused at MAIL.
     const declared = limit && payload.length > limit ? undefined : payload.length;
-    const envelope = envelopeOrNote(plan.opening, recipients, session.capabilities, declared);
+    const envelope = envelopeOrNote(plan.opening, recipients, session.capabilities, declared, chunks || probe ? 'BDAT' : 'DATA');
     if (envelope instanceof UsageError) {
       report.error = envelope;
       return await quitAfterRefusal(session, report);
@@ -250,6 +360,27 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return await quitAfterRefusal(session, report);
     }
     if (await misbehave?.after('rcpt')) return report;
+    if (probe) {
+      report.stoppedAt = undefined;
+      report.payload = payload;
+      session.write(payload);
+      const after = await collectAfterData(session);
+      return finishProbe(session, report, after, classifyBdatProbe(probe.name, after, recipients.length));
+    }
+    if (chunks) {
+      report.stoppedAt = 'BDAT';
+      await pause?.('content', 'the message');
+      report.stoppedAt = undefined;
+      report.payload = payload;
+      const end = await sendChunks(session, report, chunks);
+      if (end) {
+        report.finalReply = end;
+        report.accepted = positive(end);
+        report.queueId = report.accepted ? queueIdOf(end) : undefined;
+      }
+      await session.quit();
+      return report;
+    }
     report.stoppedAt = 'DATA';
     const data = await session.command('DATA');
     if (data.code !== 354) {
@@ -272,7 +403,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       session.write(payload);
     }
     if (variant.eod.standard) {
-      const end = await session.readReply('end of data');
+      const end = await readEndReplies(session, report, 'end of data');
       report.finalReply = end;
       report.accepted = positive(end);
       report.queueId = report.accepted ? queueIdOf(end) : undefined;
@@ -280,17 +411,7 @@ export async function sendTransaction(plan: InjectPlan, variant: Variant, conn =
       return report;
     }
     const after = await collectAfterData(session);
-    report.verdict = classifyAfterData(after, Boolean(smuggled), recipients.length);
-    for (const { role, reply } of report.verdict.replies) session.exchanges.push({ command: role, reply });
-    // QUIT went out after the first reply, behind whatever followed the fake end: a server
-    // still answering that may have hung up before it read QUIT (Postfix's 221 2.7.0).
-    const readOn = report.verdict.replies.length > 1;
-    if (after.closing) session.exchanges.push({ command: readOn ? "QUIT (or the server's own goodbye)" : 'QUIT', reply: after.closing });
-    const first = after.replies[0];
-    report.finalReply = first;
-    report.accepted = positive(first);
-    report.queueId = first && report.accepted ? queueIdOf(first) : undefined;
-    return report;
+    return finishProbe(session, report, after, classifyAfterData(after, Boolean(smuggled), recipients.length));
   } catch (error) {
     if (!(error instanceof SmtpdbgError)) throw error;
     report.error = error;
@@ -321,8 +442,10 @@ export interface RecipientOutcome {
   /** The last reply to its RCPT, in the last attempt that sent one. */
   reply: Reply | undefined;
   attempt: number;
-  /** Its RCPT was accepted in an attempt whose message was accepted. */
+  /** Its RCPT was accepted in an attempt whose message was accepted (and, in LMTP, its own reply after the data was a success). */
   delivered: boolean;
+  /** LMTP: its own reply after the data. */
+  delivery?: Reply;
 }
 
 /** Where each recipient ended up over the attempts of a `--retry` run (one attempt: that one). */
@@ -333,7 +456,7 @@ export function recipientOutcomes(attempts: readonly Attempt[]): RecipientOutcom
       const known = outcomes.get(r.address);
       if (known?.delivered) continue;
       if (known && r.reply === undefined) continue;
-      outcomes.set(r.address, { address: r.address, reply: r.reply, attempt, delivered: report.accepted && recipientAccepted(r) });
+      outcomes.set(r.address, { address: r.address, reply: r.reply, attempt, delivered: report.accepted && recipientAccepted(r) && !deliveryRefused(r), ...(r.delivery ? { delivery: r.delivery } : {}) });
     }
   }
   return [...outcomes.values()];
@@ -377,9 +500,10 @@ const temporary = (reply: Reply | undefined) => reply !== undefined && reply.cod
 export function retryDecision(report: TransactionReport): RetryDecision | undefined {
   const describe = (reply: Pick<Reply, 'code' | 'lines'>) => formatReplyShort(reply);
   if (report.accepted) {
-    const later = report.recipients.filter((r) => temporary(r.reply));
+    const later = report.recipients.filter((r) => temporary(r.reply) || temporary(r.delivery));
     if (later.length === 0) return undefined;
-    return { reason: `${describe(later[0]!.reply!)} (for ${later.map((r) => `<${r.address}>`).join(', ')})`, recipients: later.map((r) => r.address), reply: later[0]!.reply };
+    const reply = temporary(later[0]!.reply) ? later[0]!.reply! : later[0]!.delivery!;
+    return { reason: `${describe(reply)} (for ${later.map((r) => `<${r.address}>`).join(', ')})`, recipients: later.map((r) => r.address), reply };
   }
   const open = report.recipients.filter((r) => r.reply === undefined || positive(r.reply) || temporary(r.reply)).map((r) => r.address);
   if (open.length === 0) return undefined;

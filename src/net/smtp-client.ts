@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ConnectionError, ProtocolError, SmtpdbgError, TimeoutError, TlsError } from '../errors.js';
 import { CommandTracker, type ReplyVerdict } from '../smtp/command-tracker.js';
@@ -17,6 +17,8 @@ import type { EventInput, EventStream, Leg } from '../transcript/events.js';
 export interface ClientConnectOptions {
   host: string;
   port: number;
+  /** Connect to this Unix-domain socket instead of host:port (which are then only labels). */
+  path?: string;
   family?: 4 | 6;
   /** Bound on connecting, on the TLS handshake and on every reply. */
   timeoutMs: number;
@@ -35,6 +37,11 @@ export interface ClientConnectOptions {
    * caller that relays everything it receives (the proxy). They never answer `readReply`.
    */
   keepUnsolicited?: boolean;
+  /**
+   * LMTP (RFC 2033 §4.2): the end of data is answered once per accepted recipient, which the
+   * reply count must know so that those replies are not taken as unsolicited.
+   */
+  lmtp?: boolean;
 }
 
 /**
@@ -56,9 +63,19 @@ interface Waiter {
   any: boolean;
 }
 
-const describeTarget = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+const describeTarget = (host: string, port: number, path?: string) => (path !== undefined ? `unix:${path}` : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
-function connectFailure(error: NodeJS.ErrnoException, target: string): SmtpdbgError {
+function connectFailure(error: NodeJS.ErrnoException, target: string, unix: boolean): SmtpdbgError {
+  if (unix) {
+    // The socket's path is the whole target: say what is wrong with it, in one line.
+    switch (error.code) {
+      case 'ENOENT': return new ConnectionError(`cannot connect to ${target}: ENOENT (no such socket)`, { cause: error });
+      case 'ECONNREFUSED': return new ConnectionError(`connection to ${target} refused: ECONNREFUSED (nothing listens on that socket)`, { cause: error });
+      case 'EACCES': return new ConnectionError(`cannot connect to ${target}: EACCES (permission denied)`, { cause: error });
+      case 'ENOTSOCK': return new ConnectionError(`cannot connect to ${target}: ENOTSOCK (not a socket)`, { cause: error });
+      default: return new ConnectionError(`cannot connect to ${target}: ${error.code ?? error.message}`, { cause: error });
+    }
+  }
   switch (error.code) {
     case 'ECONNREFUSED': return new ConnectionError(`connection to ${target} refused`, { cause: error });
     case 'ENOTFOUND': case 'EAI_AGAIN': return new ConnectionError(`cannot resolve ${target.replace(/:\d+$/, '')} (${error.code})`, { cause: error });
@@ -81,6 +98,8 @@ function connectFailure(error: NodeJS.ErrnoException, target: string): SmtpdbgEr
 export class SmtpClient {
   readonly host: string;
   readonly port: number;
+  /** The Unix-domain socket connected to, if that is what the target is. */
+  readonly path: string | undefined;
   readonly target: string;
   readonly timeoutMs: number;
   private readonly events: EventStream;
@@ -92,6 +111,7 @@ export class SmtpClient {
   private queue: Array<{ reply: Reply; unsolicited: boolean }> = [];
   private readonly unsolicitedReplies = new WeakSet<Reply>();
   private readonly arrivals = new WeakMap<Reply, number>();
+  private readonly following = new WeakMap<Reply, number>();
   private arrived = 0;
   private unsolicitedCount = 0;
   private readonly unsolicitedListeners: Array<(reply: Reply) => void> = [];
@@ -119,22 +139,24 @@ export class SmtpClient {
   private constructor(options: ClientConnectOptions, socket: Socket | TLSSocket) {
     this.host = options.host;
     this.port = options.port;
-    this.target = describeTarget(options.host, options.port);
+    this.path = options.path;
+    this.target = describeTarget(options.host, options.port, options.path);
     this.timeoutMs = options.timeoutMs;
     this.events = options.events;
     this.tags = options.tags ?? {};
     this.socket = socket;
-    this.tracker = new CommandTracker({ redact: options.redactSecrets ?? false });
+    this.tracker = new CommandTracker({ redact: options.redactSecrets ?? false, lmtp: options.lmtp ?? false });
     this.keepUnsolicited = options.keepUnsolicited ?? false;
     this.tlsSettings = options.implicitTls;
   }
 
   static async connect(options: ClientConnectOptions): Promise<SmtpClient> {
-    const target = describeTarget(options.host, options.port);
+    const target = describeTarget(options.host, options.port, options.path);
     const tls = options.implicitTls;
+    const where: NetConnectOpts = options.path !== undefined ? { path: options.path } : { host: options.host, port: options.port, ...(options.family ? { family: options.family } : {}) };
     const socket: Socket | TLSSocket = tls
-      ? tlsConnect({ host: options.host, port: options.port, family: options.family, ...tlsConnectionOptions(tls) } as ConnectionOptions)
-      : netConnect({ host: options.host, port: options.port, family: options.family });
+      ? tlsConnect({ ...where, ...tlsConnectionOptions(tls) } as ConnectionOptions)
+      : netConnect(where);
     const client = new SmtpClient(options, socket);
     if (tls) attachKeylog(socket as TLSSocket, tls);
     if (tls) client.watchStapledOcsp(socket as TLSSocket);
@@ -151,7 +173,7 @@ export class SmtpClient {
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${describeTlsFailure(error, tls)}`, { cause: error }) : connectFailure(error, target));
+        reject(tls && !error.syscall ? new TlsError(`TLS handshake with ${target} failed: ${describeTlsFailure(error, tls)}`, { cause: error }) : connectFailure(error, target, options.path !== undefined));
       });
     });
     // Commands are small writes that each wait for a reply: Nagle's algorithm would hold a
@@ -162,6 +184,7 @@ export class SmtpClient {
       type: 'connect',
       host: options.host,
       port: options.port,
+      ...(options.path !== undefined ? { path: options.path } : {}),
       remoteAddress: socket.remoteAddress,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
@@ -190,6 +213,14 @@ export class SmtpClient {
   /** The peer chain as DER, the cipher by OpenSSL's name and the ephemeral key; null before TLS. */
   tlsPeerDetails(): TlsPeerDetails | null {
     return this.inTls ? readPeerDetails(this.socket as TLSSocket, this.stapledOcsp) : null;
+  }
+
+  /**
+   * LMTP (RFC 2033 §4.2): how many more replies, one per further recipient, follow this reply
+   * to an end of data; 0 for any other reply.
+   */
+  repliesFollowing(reply: Reply): number {
+    return this.following.get(reply) ?? 0;
   }
 
   get closed(): boolean {
@@ -419,7 +450,7 @@ export class SmtpClient {
         ? new ConnectionError(this.describeLoss('reset the connection'), { cause: error, ...(this.lastReply ? { lastReply: this.lastReply } : {}) })
         : this.inTls && !error.syscall
           ? new TlsError(`TLS error from ${this.target}: ${describeTlsFailure(error, this.tlsSettings ?? {})}`, { cause: error })
-          : connectFailure(error, this.target);
+          : connectFailure(error, this.target, this.path !== undefined);
       this.fail(failure, 'error', failure.message);
     });
     // The server's FIN ('end') is the end: no reply can come after it, and a write made
@@ -459,6 +490,7 @@ export class SmtpClient {
       this.arrivals.set(reply, this.arrived++);
       this.emit({ type: 'reply', code: reply.code, lines: reply.lines, ...(reply.enhanced ? { enhanced: reply.enhanced } : {}) });
       const verdict = this.tracker.received(reply);
+      if (verdict.kind === 'expected' && verdict.moreForRecipients) this.following.set(reply, verdict.moreForRecipients);
       if (verdict.kind === 'unsolicited') this.onUnsolicitedReply(reply, verdict.why);
       else {
         if (verdict.kind === 'shutdown') {

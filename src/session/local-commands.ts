@@ -13,6 +13,7 @@ export type LocalCommand =
   | { kind: 'raw'; bytes: Buffer }
   | { kind: 'term'; terminator: TerminatorName }
   | { kind: 'data'; file: string }
+  | { kind: 'bdat'; file: string; chunkSize: number | undefined }
   | { kind: 'stuff'; on: boolean }
   | { kind: 'quit' }
   | { kind: 'close' }
@@ -29,6 +30,7 @@ export const localCommandHelp: ReadonlyArray<readonly [string, string]> = [
   [':raw ESCAPED', 'send exact bytes; escapes \\r \\n \\t \\0 \\xHH \\\\ (no terminator added)'],
   [':term crlf|cr|lf', 'terminator for the following typed lines'],
   [':data FILE', 'send DATA, then FILE\'s lines ended as :term says (dot-stuffed), then CRLF.CRLF'],
+  [':bdat FILE [SIZE]', 'send FILE\'s bytes exactly with BDAT (RFC 3030), in chunks of SIZE octets (default one), the last with LAST'],
   [':stuff on|off', 'dot-stuff DATA lines starting with "." (on by default, RFC 5321 §4.5.2)'],
   [':sleep MS', 'wait MS milliseconds before the next line (meet an idle timeout)'],
   [':close', 'hang up without QUIT'],
@@ -63,6 +65,15 @@ export function parseLocalCommand(line: string): LocalCommand {
     case 'data':
       if (!rest.trim()) throw new UsageError(':data needs a file name');
       return { kind: 'data', file: rest.trim() };
+    case 'bdat': {
+      // The size, if any, is the last word: a file name may hold spaces.
+      const sized = /^(.*\S)\s+(\d+)$/.exec(rest.trim());
+      const file = sized ? sized[1]! : rest.trim();
+      if (!file) throw new UsageError(':bdat needs a file name: :bdat FILE [SIZE]');
+      const chunkSize = sized ? Number(sized[2]) : undefined;
+      if (chunkSize === 0) throw new UsageError(':bdat SIZE must be at least 1 octet');
+      return { kind: 'bdat', file, chunkSize };
+    }
     case 'stuff':
       if (args[0] !== 'on' && args[0] !== 'off') throw new UsageError(':stuff needs on or off');
       return { kind: 'stuff', on: args[0] === 'on' };

@@ -4,6 +4,7 @@ import { ConnectionError, fileError, UsageError } from '../errors.js';
 import { messageWithEnd } from '../inject/payload.js';
 import type { Pause } from '../inject/pause.js';
 import { standardEndOfData } from '../smtp/eod.js';
+import { bdatCommand, chunkBytes, splitChunks } from '../smtp/bdat.js';
 import { isSuccess, type Reply } from '../smtp/reply.js';
 import { recognizeLines, Terminators, type TerminatorName } from '../smtp/terminators.js';
 import { hasExtension } from '../smtp/capabilities.js';
@@ -138,7 +139,18 @@ export class LineRunner {
     }
     this.session.write(Buffer.concat([Buffer.from('.', 'latin1'), this.term]));
     this.inData = false;
-    return [await this.session.readReply('end of data')];
+    return this.readEnd('end of data');
+  }
+
+  /**
+   * The reply to the end of a message, and in LMTP the one more per accepted recipient
+   * that the first announces (RFC 2033 §4.2: one reply per successful RCPT, in order).
+   */
+  private async readEnd(command: string): Promise<Reply[]> {
+    const replies = [await this.session.readReply(command)];
+    const more = this.session.client.repliesFollowing(replies[0]!);
+    for (let n = 2; n <= more + 1; n++) replies.push(await this.session.readReply(`${command} (recipient ${n})`));
+    return replies;
   }
 
   private async local(line: string): Promise<Reply[]> {
@@ -204,12 +216,7 @@ export class LineRunner {
         return replies;
       }
       case 'data': {
-        let content: Buffer;
-        try {
-          content = await readFile(command.file);
-        } catch (error) {
-          throw fileError(`:data ${command.file}`, 'read', error);
-        }
+        const content = await readLocalFile(':data', command.file);
         // The same rule as inject --data: lines split by the file's own convention, a stray
         // terminator of another kind kept as content, each line ended as :term says.
         const lines = recognizeLines(content).lines;
@@ -219,9 +226,35 @@ export class LineRunner {
         session.write(messageWithEnd(lines, { term: this.terminator, dotStuff: this.dotStuff, eod: standardEndOfData }));
         const stuffed = this.dotStuff ? lines.filter((l) => l[0] === 0x2e).length : 0;
         if (stuffed) session.client.emit({ type: 'info', message: `dot-stuffed ${stuffed} line${stuffed === 1 ? '' : 's'} of ${command.file} starting with "." (RFC 5321 §4.5.2)` });
-        return [start, await session.readReply('end of data')];
+        return [start, ...(await this.readEnd('end of data'))];
+      }
+      case 'bdat': {
+        const content = await readLocalFile(':bdat', command.file);
+        // The file's bytes exactly: BDAT needs no dot-stuffing and has no end-of-data marker.
+        const chunks = splitChunks(content, command.chunkSize ? { kind: 'size', size: command.chunkSize } : { kind: 'whole' });
+        if (!hasExtension(session.capabilities, 'CHUNKING')) {
+          session.client.emit({ type: 'info', message: `${session.client.target} does not advertise CHUNKING (RFC 3030): sending BDAT anyway` });
+        }
+        const replies: Reply[] = [];
+        for (const chunk of chunks) {
+          session.write(chunkBytes(chunk, this.term));
+          const answer = chunk.last ? await this.readEnd(bdatCommand(chunk)) : [await session.readReply(bdatCommand(chunk))];
+          replies.push(...answer);
+          // RFC 3030 §2: after a refused chunk, no more BDAT in this transaction.
+          if (!isSuccess(answer[0]!)) break;
+        }
+        return replies;
       }
     }
+  }
+}
+
+/** The file a local command sends, or the one-line error naming the command and the file. */
+async function readLocalFile(command: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw fileError(`${command} ${file}`, 'read', error);
   }
 }
 

@@ -26,6 +26,8 @@ export interface SessionSettings {
   ehloName: string;
   showSecrets: boolean;
   events: EventStream;
+  /** LMTP (RFC 2033): LHLO instead of EHLO, and one reply per accepted recipient after the data. */
+  lmtp?: boolean;
 }
 
 export interface Exchange {
@@ -68,6 +70,8 @@ export class SmtpSession {
     const client = await SmtpClient.connect({
       host: settings.target.host,
       port: settings.target.port,
+      ...(settings.target.path !== undefined ? { path: settings.target.path } : {}),
+      ...(settings.lmtp ? { lmtp: true } : {}),
       timeoutMs: settings.timeoutMs,
       events: settings.events,
       redactSecrets: !settings.showSecrets,
@@ -153,10 +157,13 @@ export class SmtpSession {
     return reply;
   }
 
-  /** EHLO, falling back to HELO when the server does not know EHLO (RFC 5321 §3.2). */
+  /**
+   * EHLO, falling back to HELO when the server does not know EHLO (RFC 5321 §3.2). In LMTP,
+   * LHLO, which has no fallback (RFC 2033 §4.1).
+   */
   async ehlo(name = this.settings.ehloName): Promise<Reply> {
-    const reply = await this.command(`EHLO ${name}`);
-    if (reply.code >= 500 && reply.code < 600 && reply.code !== 554) {
+    const reply = await this.command(`${this.settings.lmtp ? 'LHLO' : 'EHLO'} ${name}`);
+    if (!this.settings.lmtp && reply.code >= 500 && reply.code < 600 && reply.code !== 554) {
       const refused = this.exchanges.findLast((e) => e.reply === reply);
       const helo = await this.command(`HELO ${name}`);
       // RFC 5321 §3.2: a server without EHLO is still a working server once HELO is accepted.
@@ -214,7 +221,8 @@ export class SmtpSession {
 
   /**
    * Credentials go in clear only to this machine, decided on the address connected to: a
-   * name such as `127.0.0.1.attacker.example` looks local and is not.
+   * name such as `127.0.0.1.attacker.example` looks local and is not. A Unix-domain socket
+   * is on this machine by construction.
    */
   assertCredentialsAllowed(): void {
     if (this.settings.insecure) return;
@@ -222,7 +230,7 @@ export class SmtpSession {
     if (summary && !summary.verified) {
       throw new TlsError(`refusing to send credentials: the certificate of ${this.client.target} failed verification (${summary.verifyError}); use --insecure to send them anyway`);
     }
-    if (!summary && !isLoopbackAddress(this.client.remoteAddress)) {
+    if (!summary && this.client.path === undefined && !isLoopbackAddress(this.client.remoteAddress)) {
       const address = this.client.remoteAddress && this.client.remoteAddress !== this.client.host ? ` (${this.client.remoteAddress})` : '';
       throw new TlsError(`refusing to send credentials over an unencrypted connection to ${this.client.target}${address}, which is not this machine; use STARTTLS, or --insecure to send them anyway`);
     }

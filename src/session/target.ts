@@ -4,13 +4,25 @@ import { UsageError } from '../errors.js';
 export interface Target {
   host: string;
   port: number;
+  /** A Unix-domain socket (`unix:/path`): host and port are then placeholders. */
+  path?: string;
 }
+
+export const UNIX_PREFIX = 'unix:';
 
 /**
  * `host`, `host:port`, `[v6]:port`, or a bare IPv6 address. The port defaults to 25, or to
- * the caller's default (465 implies implicit TLS elsewhere).
+ * the caller's default (465 implies implicit TLS elsewhere). With `unix`, also
+ * `unix:/path/to/socket` (Dovecot's or Postfix's local listeners).
  */
-export function parseTarget(text: string, defaultPort = 25): Target {
+export function parseTarget(text: string, defaultPort = 25, options: { unix?: boolean } = {}): Target {
+  if (text.startsWith(UNIX_PREFIX)) {
+    if (!options.unix) throw new UsageError(`target ${text}: a Unix-domain socket is not taken here (host:port)`);
+    const path = text.slice(UNIX_PREFIX.length);
+    if (!path) throw new UsageError(`target ${text}: unix: needs a socket path, e.g. unix:/var/run/dovecot/lmtp`);
+    // No name to verify or send as SNI: the socket is on this machine.
+    return { host: 'localhost', port: 0, path };
+  }
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   if (bracketed) {
     const host = bracketed[1]!;
@@ -25,7 +37,13 @@ export function parseTarget(text: string, defaultPort = 25): Target {
 
 /** `host:port`, with an IPv6 address in brackets (`[::1]:25`), as parseTarget reads it back. */
 export function formatTarget(target: Target): string {
+  if (target.path !== undefined) return `${UNIX_PREFIX}${target.path}`;
   return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}
+
+/** How JSON summaries and transcript headers name the target: `host:port` as before, or `unix:/path`. */
+export function targetLabel(target: Target): string {
+  return target.path !== undefined ? `${UNIX_PREFIX}${target.path}` : `${target.host}:${target.port}`;
 }
 
 function validHost(host: string): string {

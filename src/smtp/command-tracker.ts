@@ -18,11 +18,14 @@ import type { Reply } from './reply.js';
 /** The most of a command line kept to read its verb and the start of an AUTH secret. */
 const LINE_HEAD = 1024;
 
-type Owed = 'greeting' | 'command' | 'data' | 'bdat' | 'end-of-data' | 'auth' | 'auth-response' | 'starttls';
+type Owed = 'greeting' | 'command' | 'mail' | 'rcpt' | 'rset' | 'data' | 'bdat' | 'bdat-last' | 'end-of-data' | 'lmtp-recipient' | 'auth' | 'auth-response' | 'starttls';
 
 export type ReplyVerdict =
-  /** Answers something sent (or is the greeting). */
-  | { kind: 'expected' }
+  /**
+   * Answers something sent (or is the greeting). `moreForRecipients`: in LMTP, the first
+   * reply to an end of data, followed by this many more, one per further recipient.
+   */
+  | { kind: 'expected'; moreForRecipients?: number }
   /**
    * Nothing was owed: the server is out of step. `after-starttls`: it came after the 220
    * to STARTTLS and before the handshake, where RFC 3207 §6 says nothing may be read.
@@ -58,6 +61,9 @@ type DataState =
 export class CommandTracker {
   private readonly redact: boolean;
   private readonly marker: Buffer;
+  private readonly lmtp: boolean;
+  /** LMTP: recipients accepted in the current transaction, each owed a reply after the data. */
+  private recipientsAccepted = 0;
   private owed: Owed[] = ['greeting'];
   private mode: 'command' | 'data' | 'bdat' = 'command';
   /** The count of replies owed can no longer be trusted (see the class comment). */
@@ -88,9 +94,14 @@ export class CommandTracker {
   /** Content bytes went out since the last DATA or BDAT. */
   private contentSent = false;
   private bdatRemaining = 0;
+  /** A chunk held what a server reading lines would take for an end of data (see nothingOwed). */
+  private endInChunk = false;
+  /** The last two octets of chunk content, for an end of data split across writes. */
+  private chunkTail = Buffer.alloc(0);
 
-  constructor(options: { redact: boolean; marker?: string }) {
+  constructor(options: { redact: boolean; marker?: string; lmtp?: boolean }) {
     this.redact = options.redact;
+    this.lmtp = options.lmtp ?? false;
     this.marker = Buffer.from(options.marker ?? '[redacted]', 'latin1');
   }
 
@@ -98,6 +109,7 @@ export class CommandTracker {
   get outstanding(): number {
     return this.owed.length;
   }
+
 
   /** Feeds bytes as they are written. */
   sent(bytes: Buffer): SentView {
@@ -115,6 +127,7 @@ export class CommandTracker {
         const take = Math.min(this.bdatRemaining, bytes.length - i);
         if (this.redact) out.push(bytes.subarray(i, i + take));
         this.contentSent = true;
+        this.scanChunk(bytes.subarray(i, i + take));
         this.bdatRemaining -= take;
         i += take;
         if (this.bdatRemaining === 0) this.mode = 'command';
@@ -141,6 +154,23 @@ export class CommandTracker {
       case 'data':
         if (reply.code !== 354) this.dataRefused();
         break;
+      case 'mail':
+      case 'rset':
+        this.recipientsAccepted = 0;
+        break;
+      case 'rcpt':
+        if (reply.code >= 200 && reply.code < 300) this.recipientsAccepted++;
+        break;
+      case 'end-of-data':
+      case 'bdat-last':
+        // RFC 2033 §4.2: in LMTP this reply is the first of one per accepted recipient.
+        if (this.lmtp) {
+          const more = Math.max(0, this.recipientsAccepted - 1);
+          this.owed.unshift(...Array<Owed>(more).fill('lmtp-recipient'));
+          this.recipientsAccepted = 0;
+          return { kind: 'expected', moreForRecipients: more };
+        }
+        break;
       case 'starttls':
         if (reply.code === 220) this.tlsPending = true;
         break;
@@ -165,7 +195,17 @@ export class CommandTracker {
     this.credit = 0;
     this.tlsPending = false;
     this.authExchange = false;
+    this.endInChunk = false;
+    this.chunkTail = Buffer.alloc(0);
     this.newLine();
+  }
+
+  /** Notes a "." alone between line ends (or NULs) in chunk content: a DATA-style end. */
+  private scanChunk(piece: Buffer): void {
+    if (this.endInChunk) return;
+    const text = Buffer.concat([this.chunkTail, piece]).toString('latin1');
+    if (/[\r\n\0]\.[\r\n\0]/.test(text)) this.endInChunk = true;
+    this.chunkTail = Buffer.from(text.slice(-2), 'latin1');
   }
 
   private nothingOwed(reply: Pick<Reply, 'code'>): ReplyVerdict {
@@ -174,6 +214,12 @@ export class CommandTracker {
     if (this.mode !== 'command' && this.contentSent) {
       // The server answered before the end of data we sent: it ended the content elsewhere
       // (or gave up on it), and reads what follows as commands. We cannot count those.
+      this.uncertain = true;
+      return { kind: 'uncounted' };
+    }
+    if (this.endInChunk) {
+      // A server that does not count BDAT octets (the bug the BDAT probes look for) may end
+      // the message at a "." line inside a chunk and answer what follows: uncountable.
       this.uncertain = true;
       return { kind: 'uncounted' };
     }
@@ -309,8 +355,8 @@ export class CommandTracker {
         return;
       case 'BDAT': {
         // RFC 3030 §2: BDAT size [LAST], then exactly size octets, answered once.
-        const size = /^(\d+)(?:[ \t]+LAST)?[ \t]*$/i.exec(argument);
-        this.owe('bdat');
+        const size = /^(\d+)(?:[ \t]+(LAST))?[ \t]*$/i.exec(argument);
+        this.owe(size?.[2] ? 'bdat-last' : 'bdat');
         if (size && Number(size[1]) > 0) {
           this.mode = 'bdat';
           this.contentSent = false;
@@ -318,6 +364,15 @@ export class CommandTracker {
         }
         return;
       }
+      case 'MAIL':
+        this.owe('mail');
+        return;
+      case 'RCPT':
+        this.owe('rcpt');
+        return;
+      case 'RSET':
+        this.owe('rset');
+        return;
       default:
         this.owe('command');
     }

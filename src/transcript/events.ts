@@ -21,6 +21,8 @@ export interface ConnectEvent extends EventBase {
   type: 'connect';
   host: string;
   port: number;
+  /** A Unix-domain socket connected to (host and port are then placeholders). */
+  path?: string;
   /** The address actually connected to (after DNS), and the local end. */
   remoteAddress?: string;
   localAddress?: string;

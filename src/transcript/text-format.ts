@@ -168,7 +168,7 @@ export class TextTranscriptFormatter {
       }
       case 'connect':
         out.push(...this.flushHeld());
-        out.push(this.infoLine(prefix, `${event.leg === 'client' ? 'client connected from' : 'connected to'} ${event.host}:${event.port}${event.remoteAddress && event.remoteAddress !== event.host ? ` (${event.remoteAddress})` : ''}`));
+        out.push(this.infoLine(prefix, `${event.leg === 'client' ? 'client connected from' : 'connected to'} ${event.path !== undefined ? `unix:${event.path}` : `${event.host}:${event.port}`}${event.remoteAddress && event.remoteAddress !== event.host ? ` (${event.remoteAddress})` : ''}`));
         break;
       case 'tls':
         out.push(...this.flushHeld());

@@ -40,6 +40,14 @@ function endShown(report: TransactionReport): string {
   return report.eod.standard ? end : `${end} (${report.eod.name}), then ␍␊.␍␊`;
 }
 
+/** `--bdat`: each chunk's size and reply, in order (no end of data: the sizes delimit the message). */
+function chunksShown(report: TransactionReport, chalk: ChalkInstance): string {
+  const chunks = report.chunks ?? [];
+  const octets = chunks.reduce((n, c) => n + c.octets, 0);
+  const each = chunks.map((c) => `${c.command} → ${c.reply ? replyText(chalk, c.reply) : chalk.dim('(no reply)')}`);
+  return `BDAT: ${octets} octets in ${chunks.length} chunk${chunks.length === 1 ? '' : 's'}, no dot-stuffing: ${each.join('; ')}`;
+}
+
 export interface TransactionView {
   /** Error messages the conversation already showed as it happened: not repeated. */
   shownErrors?: ReadonlySet<string>;
@@ -65,6 +73,7 @@ function notSent(report: TransactionReport, chalk: ChalkInstance): string {
     case 'MAIL': return reply ? `not sent: MAIL FROM refused: ${replyText(chalk, reply)}` : 'not sent: the conversation failed at MAIL';
     case 'RCPT': return reply ? 'not sent: no recipient was accepted' : 'not sent: the conversation failed at RCPT';
     case 'DATA': return reply ? `not sent: DATA refused: ${replyText(chalk, reply)}` : 'not sent: the conversation failed at DATA';
+    case 'BDAT': return 'not sent with BDAT';
     default: return 'not sent';
   }
 }
@@ -73,12 +82,17 @@ function recipientLines(report: TransactionReport, chalk: ChalkInstance, attempt
   const several = attempts !== undefined && attempts.length > 1;
   const outcomes = several
     ? recipientOutcomes(attempts)
-    : report.recipients.map((r) => ({ address: r.address, reply: r.reply, attempt: 1, delivered: report.accepted && positive(r.reply) }));
-  const worthShowing = outcomes.length > 1 || several || outcomes.some((o) => o.reply !== undefined && !positive(o.reply));
+    : report.recipients.map((r) => ({ address: r.address, reply: r.reply, attempt: 1, delivered: report.accepted && positive(r.reply) && (r.delivery === undefined || positive(r.delivery)), ...(r.delivery ? { delivery: r.delivery } : {}) }));
+  // LMTP: each recipient has its own outcome after the data (RFC 2033 §4.2), always worth a line.
+  const worthShowing = report.lmtp || outcomes.length > 1 || several || outcomes.some((o) => o.reply !== undefined && !positive(o.reply));
   if (!worthShowing) return [];
   return outcomes.map((o) => {
     const when = several ? ` (attempt ${o.attempt})` : '';
     if (o.reply === undefined) return `recipient <${o.address}>: ${chalk.yellow('not tried')} (the conversation ended before its RCPT)${when}`;
+    if (o.delivery) {
+      const after = positive(o.delivery) ? chalk.green('delivered') : chalk.red('refused after the data');
+      return `recipient <${o.address}>: ${after}: ${replyText(chalk, o.delivery)} (RCPT: ${replyText(chalk, o.reply)})${when}`;
+    }
     const status = positive(o.reply) ? chalk.green(o.delivered || report.payload === undefined ? 'accepted' : 'accepted at RCPT, message not accepted') : chalk.red('refused');
     return `recipient <${o.address}>: ${status}: ${replyText(chalk, o.reply)}${when}`;
   });
@@ -88,13 +102,13 @@ export function formatTransaction(report: TransactionReport, chalk: ChalkInstanc
   const info = (text: string) => chalk.dim(Markers.info) + text;
   const out: string[] = [];
   const sent = report.payload !== undefined;
-  if (sent) out.push(info(`message: ${report.variant} (${report.source})`), info(`end of data: ${endShown(report)}`));
+  if (sent) out.push(info(`message: ${report.variant} (${report.source})`), info(report.chunks ? chunksShown(report, chalk) : `end of data: ${endShown(report)}`));
   out.push(...recipientLines(report, chalk, view.attempts).map(info));
   if (!sent) {
     out.push(info(notSent(report, chalk)));
   } else if (report.finalReply) {
     const outcome = report.accepted ? chalk.green('accepted') : chalk.red('not accepted');
-    const taken = report.recipients.filter((r) => positive(r.reply)).length;
+    const taken = report.recipients.filter((r) => positive(r.reply) && (r.delivery === undefined || positive(r.delivery))).length;
     const forWhom = report.accepted && taken < report.recipients.length ? ` for ${taken} of ${report.recipients.length} recipients` : '';
     out.push(info(`${outcome}${forWhom}: ${replyText(chalk, report.finalReply)}${report.queueId ? `; queue id ${chalk.bold(report.queueId)}` : ''}`));
   }

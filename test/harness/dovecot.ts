@@ -3,9 +3,13 @@
  * its own instance from a configuration written to a temporary directory (IMAP with
  * STARTTLS and IMAPS, fixtures/certs/server.pem, one user with a Maildir), on free ports,
  * and stops it. Needs root (Dovecot drops to its own users); `.ci/run` installs it.
+ *
+ * `{ lmtp: true }` adds Dovecot's LMTP server (dovecot-lmtpd) on a TCP port and a Unix
+ * socket (`lmtp.port`, `lmtp.path`): mail for the user (any domain) lands in its Maildir,
+ * any other recipient gets `550 5.1.1 … User doesn't exist`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +24,8 @@ export interface DovecotInstance {
   host: '127.0.0.1';
   /** IMAP with STARTTLS, and IMAPS (implicit TLS). */
   ports: { imap: number; imaps: number };
+  /** With `{ lmtp: true }`: Dovecot's LMTP server on this TCP port and Unix socket. */
+  lmtp: { port: number; path: string } | undefined;
   user: string;
   password: string;
   /** The user's Maildir (new/, cur/, tmp/), owned by the mail user. */
@@ -29,11 +35,18 @@ export interface DovecotInstance {
   stop(): Promise<void>;
 }
 
-export async function dovecotUnavailableReason(): Promise<string | undefined> {
+export async function dovecotUnavailableReason(lmtp = false): Promise<string | undefined> {
   try {
     await run('dovecot', ['--version']);
   } catch {
     return 'dovecot is not installed (.ci/run installs dovecot-imapd)';
+  }
+  if (lmtp) {
+    try {
+      await access('/usr/lib/dovecot/lmtp');
+    } catch {
+      return 'Dovecot\'s LMTP server is not installed (.ci/run installs dovecot-lmtpd)';
+    }
   }
   if (process.getuid?.() !== 0) return 'not running as root: Dovecot must start as root';
   return undefined;
@@ -71,7 +84,7 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess,
  * `maildir` names an existing Maildir to serve (Postfix's, owned by nobody); without it the
  * instance makes its own in its temporary directory.
  */
-export async function startDovecot(options: { maildir?: string } = {}): Promise<DovecotInstance> {
+export async function startDovecot(options: { maildir?: string; lmtp?: boolean } = {}): Promise<DovecotInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'smtpdbg-dovecot-'));
   // Dovecot's auth and mail processes run as other users: they must reach the files inside.
   await chmod(dir, 0o755);
@@ -85,12 +98,29 @@ export async function startDovecot(options: { maildir?: string } = {}): Promise<
   for (const sub of ['new', 'cur', 'tmp']) await mkdir(join(maildir, sub), { recursive: true });
   for (const path of [join(dir, 'home'), home, maildir, join(maildir, 'new'), join(maildir, 'cur'), join(maildir, 'tmp')]) await chown(path, owner.uid, owner.gid);
   const ports = { imap: await freePort(), imaps: await freePort() };
+  const lmtp = options.lmtp ? { port: await freePort(), path: join(dir, 'run', 'lmtp') } : undefined;
+  // LMTP recipients are full addresses: the user name is the part before the @, in any domain.
+  const lmtpConfig = lmtp
+    ? `
+auth_username_format = %Ln
+postmaster_address = postmaster@localhost
+service lmtp {
+  unix_listener lmtp {
+    mode = 0666
+  }
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = ${lmtp.port}
+  }
+}
+`
+    : '';
   await writeFile(join(dir, 'passwd'), `${user}:{PLAIN}${password}\n`);
   const config = `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 listen = 127.0.0.1
-protocols = imap
+protocols = imap${lmtp ? ' lmtp' : ''}
 log_path = ${dir}/dovecot.log
 ssl = yes
 ssl_cert = <${CERT_DIR}server.pem
@@ -118,7 +148,7 @@ service imap-login {
     ssl = yes
   }
 }
-`;
+${lmtpConfig}`;
   await writeFile(join(dir, 'dovecot.conf'), config);
   await mkdir(join(dir, 'state'), { recursive: true });
   let output = '';
@@ -128,6 +158,7 @@ service imap-login {
   try {
     await waitForPort(ports.imap, 15_000, child, () => output);
     await waitForPort(ports.imaps, 15_000, child, () => output);
+    if (lmtp) await waitForPort(lmtp.port, 15_000, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -136,6 +167,7 @@ service imap-login {
   return {
     host: '127.0.0.1',
     ports,
+    lmtp,
     user,
     password,
     maildir,

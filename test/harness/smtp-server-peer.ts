@@ -16,6 +16,9 @@
  *   `allowInsecureAuth`, and is optional for MAIL unless `authRequired`.
  * - Each message: `raw` is the DATA content exactly as smtp-server hands it over (after
  *   dot-unstuffing, line endings untouched), with its envelope and session facts.
+ * - `lmtp: true`: smtp-server's LMTP mode (LHLO; one reply per recipient after the data,
+ *   `250 2.6.0 <address> delivered as N`, or `550 5.1.1 <address>: no such user` for the addresses in
+ *   `failAfterData`). `path`: listen on that Unix-domain socket instead of a TCP port.
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
@@ -71,6 +74,12 @@ export interface SmtpServerPeerOptions {
   key?: string;
   /** Any other smtp-server option, applied last. */
   options?: Partial<SMTPServerOptions>;
+  /** LMTP mode (RFC 2033). */
+  lmtp?: boolean;
+  /** LMTP: recipients whose own reply after the data is a 550. */
+  failAfterData?: string[];
+  /** Listen on this Unix-domain socket (`port` is then 0). */
+  path?: string;
 }
 
 export async function startSmtpServerPeer(peerOptions: SmtpServerPeerOptions = {}): Promise<SmtpServerPeer> {
@@ -112,9 +121,14 @@ export async function startSmtpServerPeer(peerOptions: SmtpServerPeerOptions = {
           secure: session.secure,
           ehloName: session.hostNameAppearsAs,
         });
-        callback(null, `queued as ${messages.length}`);
+        if (!peerOptions.lmtp) return callback(null, `queued as ${messages.length}`);
+        const failing = new Set(peerOptions.failAfterData ?? []);
+        callback(null, session.envelope.rcptTo.map((r) => (failing.has(r.address)
+          ? Object.assign(new Error(`<${r.address}>: no such user`), { responseCode: 550 })
+          : `<${r.address}> delivered as ${messages.length}`)));
       });
     },
+    ...(peerOptions.lmtp ? { lmtp: true } : {}),
     ...peerOptions.options,
   };
   const server = new SMTPServer(options);
@@ -129,9 +143,10 @@ export async function startSmtpServerPeer(peerOptions: SmtpServerPeerOptions = {
   });
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    if (peerOptions.path !== undefined) server.listen(peerOptions.path, () => resolve());
+    else server.listen(0, '127.0.0.1', () => resolve());
   });
-  const port = (server.server.address() as AddressInfo).port;
+  const port = peerOptions.path !== undefined ? 0 : (server.server.address() as AddressInfo).port;
   return {
     host: '127.0.0.1',
     port,

@@ -11,6 +11,7 @@ function report(partial: Partial<TransactionReport>): TransactionReport {
     eod: { name: 'crlf', bytes: Buffer.from('\r\n.\r\n'), standard: true, producibleThroughRelay: true },
     source: 's', exchanges: [], recipients: [], finalReply: undefined, stoppedAt: undefined, accepted: false, queueId: undefined,
     verdict: undefined, payload: undefined, error: undefined, tls: undefined, capabilities: { beforeTls: null, afterTls: null }, unsolicited: 0,
+    chunks: undefined, lmtp: false,
     ...partial,
   };
 }

@@ -102,6 +102,34 @@ describe('CommandTracker: which replies were asked for', () => {
     expect(kinds(tracker, [250, 250, 250])).toEqual(['expected', 'expected', 'unsolicited:no-command']);
   });
 
+  it('a "." line inside a chunk (split across writes): replies past the count are uncounted, not blamed', () => {
+    const tracker = ready();
+    tracker.sent(b('BDAT 14 LAST\r\nhi\r'));
+    tracker.sent(b('\n.\r\nNOOP\r\n'));
+    // A server reading the chunk as DATA ends at the dot and answers the NOOP too.
+    expect(kinds(tracker, [250, 250])).toEqual(['expected', 'uncounted']);
+  });
+
+  it('LMTP: the end of data is owed one reply per accepted recipient (RFC 2033 §4.2), no more', () => {
+    const tracker = new CommandTracker({ redact: true, lmtp: true });
+    expect(kinds(tracker, [220])).toEqual(['expected']);
+    tracker.sent(b('LHLO me\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@b>\r\nRCPT TO:<y@b>\r\nRCPT TO:<z@b>\r\nDATA\r\n'));
+    expect(kinds(tracker, [250, 250, 250, 550, 250, 354])).toEqual(Array(6).fill('expected'));
+    tracker.sent(b('hi\r\n.\r\n'));
+    // y was refused at RCPT: x and z each get a reply, a third is out of step.
+    expect(tracker.received({ code: 250 })).toEqual({ kind: 'expected', moreForRecipients: 1 });
+    expect(kinds(tracker, [452, 250])).toEqual(['expected', 'unsolicited:no-command']);
+  });
+
+  it('LMTP with BDAT: the reply to BDAT LAST is the first of one per recipient; an SMTP tracker owes one', () => {
+    for (const [lmtp, extra] of [[true, 'expected'], [false, 'unsolicited:no-command']] as const) {
+      const tracker = new CommandTracker({ redact: true, lmtp });
+      expect(kinds(tracker, [220])).toEqual(['expected']);
+      tracker.sent(b('MAIL FROM:<a@b>\r\nRCPT TO:<x@b>\r\nRCPT TO:<y@b>\r\nBDAT 3\r\n.\r\nBDAT 2 LAST\r\n\r\n'));
+      expect(kinds(tracker, [250, 250, 250, 250, 250, 250])).toEqual([...Array(5).fill('expected'), extra]);
+    }
+  });
+
   it('a reply after the 220 to STARTTLS is unsolicited of its own kind; after TLS, nothing is owed', () => {
     const tracker = ready();
     tracker.sent(b('STARTTLS\r\n'));
