@@ -22,9 +22,11 @@ const runs = [
   ['lint-corpus.mjs'],
   // The cost of reading back what Postfix stored (it loads the TypeScript test harness).
   ['observe.mjs'],
+  // BDAT against DATA into Postfix, and LMTP into Dovecot (TCP and its Unix socket).
+  ['bdat-lmtp.mjs'],
 ];
 /** Scripts that import the TypeScript test harness run with tsx's loader. */
-const nodeOptions = (script) => (script === 'observe.mjs' ? ['--import', 'tsx'] : []);
+const nodeOptions = (script) => (['observe.mjs', 'bdat-lmtp.mjs'].includes(script) ? ['--import', 'tsx'] : []);
 let failed = 0;
 for (const [script, ...args] of runs) {
   console.log(`\n# bench/${script} ${args.join(' ')}\n`);
