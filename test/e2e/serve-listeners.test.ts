@@ -172,6 +172,28 @@ s.quit()
 });
 
 describe('serve --listen unix:PATH', () => {
+  it('our own client over the socket: session upgrades with STARTTLS inside it, inject stores the message byte-exact with bare CRs kept', async () => {
+    const socketPath = path.join(dir, 'own-client.sock');
+    const mbox = path.join(dir, 'own-client.mbox');
+    const certOut = path.join(dir, 'own-client.pem');
+    const serve = await startServe(['--listen', `unix:${socketPath}`, '--mbox', mbox, '--cert-out', certOut]);
+    const session = await runCli(['session', `unix:${socketPath}`, '--ca', certOut, '--servername', 'localhost', '--json'], { stdin: 'NOOP\n', timeoutMs: 30_000 });
+    expect(session.code).toBe(0);
+    const summary = JSON.parse(session.stdout) as { target: string; tls: { protocol: string; verified: boolean } | null };
+    expect(summary.target).toBe(`unix:${socketPath}`);
+    expect(summary.tls).toMatchObject({ verified: true });
+    const inject = await runCli(['inject', `unix:${socketPath}`, '--plain', '--term', 'cr', '--from', 'unix@example.test', '--to', 'r@example.test'], { timeoutMs: 30_000 });
+    expect(inject.code).toBe(0);
+    const stored = await waitFor(async () => (existsSync(mbox) ? mboxEntries(await readFile(mbox)).find((e) => e.sender === 'unix@example.test') : undefined), 10_000, 'the message in the mbox');
+    // --term cr: every line of the message ends in a bare CR, and serve keeps them as they came.
+    expect(stored.body).toMatch(/^Date: [^\r\n]+\rFrom: /);
+    expect(stored.body).not.toContain('\n\r');
+    const out = serve.stdout();
+    expect(await serve.stop()).toBe(0);
+    expect(out).toContain(`=== connection on unix:${socketPath}`);
+    expect(out).toMatch(/=== TLS started: TLSv1\.3/);
+  });
+
   it('replaces a socket left by a server that is gone, and refuses a regular file or a live socket with one line (exit 3), touching neither', async () => {
     const stale = path.join(dir, 'stale.sock');
     // A socket file nobody accepts on: bound, never listened on, its process long gone.
