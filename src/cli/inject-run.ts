@@ -237,9 +237,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   if (TlsFacts.wanted(options) && choices.mode !== 'single') throw new UsageError(`${tlsFactNames} are for single sends, not --matrix, --eod all or --count`);
   if (TlsFacts.wanted(options) && options.plain) throw new UsageError(`${tlsFactNames} need TLS; they cannot be used with --plain`);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
-  const tlsFacts = TlsFacts.wanted(options)
-    ? await TlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false, optionNames: tlsFactNames })
-    : undefined;
+  const tlsFacts = TlsFacts.wanted(options) ? await TlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: false }) : undefined;
   // The store is opened before anything is sent: its snapshot is taken, and an IMAP login
   // that fails costs nothing sent.
   let observePlan: ObservePlan | undefined;

@@ -75,12 +75,11 @@ export class TlsFacts {
    * no waiting). `settings.tls` is replaced by settings that ask for OCSP stapling (--ocsp)
    * and report each handshake here.
    */
-  static async prepare(options: TlsFactsCliOptions, settings: SessionSettings, events: EventStream, context: { json: boolean; embedded: boolean; plain: boolean; quitAfter?: string; optionNames?: string }): Promise<TlsFacts> {
+  static async prepare(options: TlsFactsCliOptions, settings: SessionSettings, events: EventStream, context: { json: boolean; embedded: boolean; plain: boolean; quitAfter?: string }): Promise<TlsFacts> {
     if (options.dnsServer !== undefined && !options.dane) throw new UsageError('--dns-server is for --dane (the TLSA lookup)');
-    const names = context.optionNames ?? '--showcerts, --save-certs, --ocsp and --dane';
-    if (context.plain) throw new UsageError(`${names} need TLS; they cannot be used with --plain`);
+    if (context.plain) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane need TLS; they cannot be used with --plain');
     if ((context.quitAfter === 'banner' || context.quitAfter === 'ehlo') && settings.tlsMode !== TlsMode.implicit) {
-      throw new UsageError(`${names} need the TLS handshake: --quit-after ${context.quitAfter} stops before STARTTLS (use --quit-after tls)`);
+      throw new UsageError(`--showcerts, --save-certs, --ocsp and --dane need the TLS handshake: --quit-after ${context.quitAfter} stops before STARTTLS (use --quit-after tls)`);
     }
     let tlsa: TlsaLookup | undefined;
     if (options.dane) {
