@@ -52,9 +52,9 @@ function isoTime(date: Date, what: string): string {
   return date.toISOString();
 }
 
-/** A serial number as upper-case hex without leading zero octets, as Node prints them. */
+/** A serial number as upper-case hex without leading zeros (compared with the leaf's, normalised alike). */
 function serialHex(bytes: ArrayBuffer): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase().replace(/^(?:00)+(?=.)/, '') || '0';
+  return Buffer.from(bytes).toString('hex').toUpperCase().replace(/^0+(?=.)/, '');
 }
 
 function singleResponse(single: Asn1SingleResponse): SingleResponse {

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certificateFields, DerError } from '../../../src/tls/certificate-fields.js';
@@ -79,6 +82,25 @@ describe('OCSP responses made by openssl ocsp', () => {
     const later = new Date(Date.now() + 8 * 86_400_000);
     expect(checkOcspResponse(good, [der('server'), der('ca')], [], later).problems.join('\n')).toMatch(/^the response is out of date \(next update was /);
   });
+
+  it('a serial number whose first octet is below 0x10 (Node prints it with a leading 0) still matches', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smtpdbg-ocsp-serial-'));
+    try {
+      const file = (name: string) => join(dir, name);
+      const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 20_000 });
+      openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('key.pem'), '-subj', '/CN=serial.localhost', '-out', file('req.pem'));
+      openssl('x509', '-req', '-in', file('req.pem'), '-CA', certFile('ca.pem'), '-CAkey', certFile('ca-key.pem'), '-set_serial', '0x0A1B2C3D', '-days', '2', '-out', file('cert.pem'));
+      const cert = new X509Certificate(readFileSync(file('cert.pem')));
+      expect(cert.serialNumber).toMatch(/^0A1B2C3D$/i);
+      writeFileSync(file('index.txt'), `V\t301231000000Z\t\t0A1B2C3D\tunknown\t/CN=serial.localhost\n`);
+      openssl('ocsp', '-index', file('index.txt'), '-rsigner', certFile('ca.pem'), '-rkey', certFile('ca-key.pem'), '-CA', certFile('ca.pem'), '-issuer', certFile('ca.pem'),
+        '-cert', file('cert.pem'), '-no_nonce', '-ndays', '1', '-respout', file('resp.der'));
+      const report = checkOcspResponse(readFileSync(file('resp.der')), [cert.raw, der('ca')], [], now);
+      expect(report).toMatchObject({ status: 'good', matchesLeaf: true, signatureVerified: true, problems: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('a response about another certificate of the same issuer does not match', () => {
     const report = checkOcspResponse(good, [der('expired'), der('ca')], [], now);
