@@ -23,8 +23,14 @@ export function decodeDer<T>(bytes: ArrayBufferView | ArrayBuffer, type: new () 
   }
 }
 
-/** The DER encoding of a decoded ASN.1 value (a Name, a Certificate the responder sent). */
-export const encodeDer = (value: unknown): Buffer => Buffer.from(AsnConvert.serialize(value));
+/** The DER encoding of a decoded ASN.1 value (a Name, a Certificate the responder sent); a DerError when it has none. */
+export function encodeDer(value: unknown): Buffer {
+  try {
+    return Buffer.from(AsnConvert.serialize(value));
+  } catch (error) {
+    throw new DerError(`cannot encode a decoded value again (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
 
 /** Signature algorithms by OID (RFC 4055, RFC 5758, RFC 8410), with the hash they sign with. */
 const signatureAlgorithms: Record<string, { name: string; hash: string | null }> = {
