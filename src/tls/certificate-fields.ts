@@ -1,5 +1,7 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { createRequire } from 'node:module';
+import type * as Asn1Ocsp from '@peculiar/asn1-ocsp';
+import type * as Asn1Schema from '@peculiar/asn1-schema';
+import type * as Asn1X509 from '@peculiar/asn1-x509';
 
 /**
  * Fields of an X.509 certificate (RFC 5280 §4.1) that Node 20's X509Certificate does not
@@ -7,6 +9,25 @@ import { Certificate, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
  * subject public key, which OCSP's CertID hashes (RFC 6960 §4.1.1). The DER is decoded by
  * the @peculiar ASN.1 schemas; this file only names what they return.
  */
+
+const load = createRequire(import.meta.url);
+
+/**
+ * The ASN.1 schemas, loaded on first use: loading them takes about as long as starting
+ * smtpdbg itself (0.1 s), and a run needs them only once it describes a peer certificate,
+ * after a TLS handshake (a plain session never does).
+ */
+export const asn1 = {
+  get schema(): typeof Asn1Schema {
+    return load('@peculiar/asn1-schema') as typeof Asn1Schema;
+  },
+  get x509(): typeof Asn1X509 {
+    return load('@peculiar/asn1-x509') as typeof Asn1X509;
+  },
+  get ocsp(): typeof Asn1Ocsp {
+    return load('@peculiar/asn1-ocsp') as typeof Asn1Ocsp;
+  },
+};
 
 /** The bytes are not the ASN.1 structure expected (truncated, wrong type, bad date…). */
 export class DerError extends Error {}
@@ -17,7 +38,7 @@ export class DerError extends Error {}
  */
 export function decodeDer<T>(bytes: ArrayBufferView | ArrayBuffer, type: new () => T, what: string): T {
   try {
-    return AsnConvert.parse(bytes, type);
+    return asn1.schema.AsnConvert.parse(bytes, type);
   } catch (error) {
     throw new DerError(`${what} is not valid DER (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
@@ -26,7 +47,7 @@ export function decodeDer<T>(bytes: ArrayBufferView | ArrayBuffer, type: new () 
 /** The DER encoding of a decoded ASN.1 value (a Name, a Certificate the responder sent); a DerError when it has none. */
 export function encodeDer(value: unknown): Buffer {
   try {
-    return Buffer.from(AsnConvert.serialize(value));
+    return Buffer.from(asn1.schema.AsnConvert.serialize(value));
   } catch (error) {
     throw new DerError(`cannot encode a decoded value again (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
@@ -60,7 +81,7 @@ export interface SignatureAlgorithm {
 }
 
 /** An AlgorithmIdentifier (RFC 5280 §4.1.1.2) in words. */
-export function signatureAlgorithm(identifier: AlgorithmIdentifier): SignatureAlgorithm {
+export function signatureAlgorithm(identifier: Asn1X509.AlgorithmIdentifier): SignatureAlgorithm {
   const oid = identifier.algorithm;
   const known = signatureAlgorithms[oid];
   return { oid, name: known?.name ?? oid, hash: known && known.name !== 'RSASSA-PSS' ? known.hash : undefined };
@@ -78,7 +99,7 @@ export interface CertificateFields {
 
 /** Reads the fields above from a certificate's DER; throws DerError when it is not one. */
 export function certificateFields(der: Buffer): CertificateFields {
-  const cert = decodeDer(der, Certificate, 'the certificate');
+  const cert = decodeDer(der, asn1.x509.Certificate, 'the certificate');
   const tbs = cert.tbsCertificate;
   return {
     signatureAlgorithm: signatureAlgorithm(cert.signatureAlgorithm),

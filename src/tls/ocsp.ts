@@ -1,7 +1,6 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { BasicOCSPResponse, id_pkix_ocsp_basic, OCSPResponse, type SingleResponse as Asn1SingleResponse } from '@peculiar/asn1-ocsp';
-import { id_kp_OCSPSigning } from '@peculiar/asn1-x509';
-import { certificateFields, decodeDer, DerError, encodeDer, signatureAlgorithm, type SignatureAlgorithm } from './certificate-fields.js';
+import type { SingleResponse as Asn1SingleResponse } from '@peculiar/asn1-ocsp';
+import { asn1, certificateFields, decodeDer, DerError, encodeDer, signatureAlgorithm, type SignatureAlgorithm } from './certificate-fields.js';
 import { oneLineName } from './fingerprint.js';
 
 /**
@@ -79,6 +78,7 @@ function singleResponse(single: Asn1SingleResponse): SingleResponse {
 
 /** Decodes an OCSPResponse (RFC 6960 §4.2.1); throws DerError on anything else. */
 export function parseOcspResponse(der: Buffer): OcspResponse {
+  const { OCSPResponse, BasicOCSPResponse, id_pkix_ocsp_basic } = asn1.ocsp;
   const outer = decodeDer(der, OCSPResponse, 'OCSPResponse');
   const code = Number(outer.responseStatus);
   const responseStatus = responseStatuses[code] ?? `status ${code}`;
@@ -142,7 +142,7 @@ function checkSignature(basic: NonNullable<OcspResponse['basic']>, issuer: X509C
   for (const der of basic.certs) {
     const cert = x509OrUndefined(der);
     if (!cert || cert.fingerprint256 === issuer.fingerprint256) continue;
-    const delegated = cert.verify(issuer.publicKey) && (cert.keyUsage ?? []).includes(id_kp_OCSPSigning);
+    const delegated = cert.verify(issuer.publicKey) && (cert.keyUsage ?? []).includes(asn1.x509.id_kp_OCSPSigning);
     if (delegated) signers.push({ cert, label: `the responder ${oneLineName(cert.subject)}, delegated by the issuer` });
   }
   for (const { cert, label } of signers) {
