@@ -48,6 +48,7 @@ import { printError, printEvents } from '../ui/line-printer.js';
 import { authFromOptions, envelopeFromOptions, extensionsJson, oauthToken, resolveConnection } from './connection-options.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import type { InjectCliOptions } from './inject.js';
+import { TlsFacts } from './tls-facts.js';
 import { readPassword } from './password.js';
 import { checkObserveOptions, contentOfPayload, observeExitCode, observeSent, openObservePlan, sentMessage, traceMessage, lfStore, type ObservePlan } from './inject-observe.js';
 import type { ObserveSource } from '../observe/mailbox-sources.js';
@@ -329,7 +330,14 @@ export async function runInjectCommand(targetText: string | undefined, options: 
   if (choices.observeSource && targetText === undefined) {
     throw new UsageError('--observe reads back from a real server\'s store: give a target (the embedded server already shows what it stored)');
   }
+  // --showcerts, --save-certs, --ocsp: each handshake's chain and stapled OCSP response, shown
+  // and checked as session does; several connections (--matrix, --eod all, --count) would
+  // print as many chains. Usage is checked before the embedded server starts.
+  const tlsFactNames = '--showcerts, --save-certs and --ocsp';
+  if (TlsFacts.wanted(options) && choices.mode !== 'single') throw new UsageError(`${tlsFactNames} are for single sends, not --matrix, --eod all or --count`);
+  if (TlsFacts.wanted(options) && options.plain) throw new UsageError(`${tlsFactNames} need TLS; they cannot be used with --plain`);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
+  const tlsFacts = TlsFacts.wanted(options) ? await TlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: false }) : undefined;
   // The store is opened before anything is sent: its snapshot is taken, and an IMAP login
   // that fails costs nothing sent.
   let observePlan: ObservePlan | undefined;
@@ -469,6 +477,13 @@ export async function runInjectCommand(targetText: string | undefined, options: 
 
   const lintMessage = embedded ? (await import('../mbox/index.js')).lintMessage : undefined;
   const stored: StoredMessage[] = (embedded?.server.messages ?? []).map((m) => ({ message: m, findings: lintMessage?.(m.data) }));
+  // A certificate the stapled OCSP response says is revoked makes the run exit 1, as in
+  // session. A --save-certs file that cannot be written ends the run here, before the
+  // report, with the write-error line of every output (exit 2).
+  const tlsProblems = tlsFacts?.problems() ?? [];
+  for (const problem of tlsProblems) printError(process.stderr, problem);
+  if (tlsProblems.length) exitCode = Math.max(exitCode, ExitCode.problems);
+  tlsFacts?.saveCertificates();
   if (options.json) {
     const json = {
       command: 'inject',
@@ -503,6 +518,7 @@ export async function runInjectCommand(targetText: string | undefined, options: 
       ...extensionsJson(auth, extensions, outcome.transactions.flatMap((t) => t.exchanges.map((e) => e.command))),
       error: fatal ? { code: fatal.code, message: fatal.message } : null,
       exitCode,
+      ...tlsFacts?.json(),
     };
     stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     if (fatal) printError(process.stderr, fatal.message);

@@ -7,9 +7,10 @@ import { MisbehaviourStages } from '../inject/misbehaviour.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
 import type { ObserveCliOptions } from './inject-observe.js';
+import type { TlsFactsCliOptions } from './tls-facts.js';
 import { milliseconds, wholeNumber } from './option-parsers.js';
 
-export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOptions {
+export interface InjectCliOptions extends ConnectionCliOptions, ObserveCliOptions, Omit<TlsFactsCliOptions, 'dane' | 'dnsServer'> {
   timestamps?: boolean;
   from: string;
   to?: string[];
@@ -81,6 +82,9 @@ export function registerInject(program: Command): void {
     .option('--observe-delete', 'with an imap:// source: delete the copies found once read')
     .option('--no-trace-header', 'with --observe: mark the message only on its last body line, not with an X-Smtpdbg-Trace header field')
     .addOption(new Option('--expect <outcome>', 'with --observe: exit 1 unless the message was stored unchanged but for trace fields (unchanged), or in one piece (no-smuggling)').choices(['unchanged', 'no-smuggling']))
+    .option('--showcerts', "single sends: print the server's certificate chain as PEM after the TLS summary (as session --showcerts)")
+    .option('--save-certs <dir>', "single sends: write the server's chain to DIR/0.pem (its own), 1.pem …")
+    .option('--ocsp', 'single sends: ask the server to staple an OCSP response and check it as session --ocsp does (revoked: exit 1)')
     .addHelpText('after', `
 Examples:
   smtpdbg inject --term cr                          a CR-terminated message to the embedded server

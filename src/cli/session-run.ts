@@ -14,7 +14,7 @@ import { authFromOptions, envelopeFromOptions, extensionsJson, oauthToken, resol
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 import { readPassword } from './password.js';
 import type { SessionCliOptions } from './session.js';
-import { SessionTlsFacts } from './session-tls-facts.js';
+import { TlsFacts } from './tls-facts.js';
 
 async function* stdinLines(): AsyncGenerator<string> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
@@ -71,10 +71,9 @@ async function converse(
 ): Promise<number> {
   const target = settings.target;
   // --showcerts, --save-certs, --ocsp, --dane (TLSA is looked up before connecting).
-  if (interactive && SessionTlsFacts.wanted(options)) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane are for scripted sessions (stdin not a terminal)');
-  if (options.ocsp) settings.tls = { ...settings.tls, requestOcsp: true };
-  const tlsFacts = SessionTlsFacts.wanted(options)
-    ? await SessionTlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false, ...(options.quitAfter ? { quitAfter: options.quitAfter } : {}) })
+  if (interactive && TlsFacts.wanted(options)) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane are for scripted sessions (stdin not a terminal)');
+  const tlsFacts = TlsFacts.wanted(options)
+    ? await TlsFacts.prepare(options, settings, events, { json: options.json ?? false, embedded: embedded !== undefined, plain: options.plain ?? false, ...(options.quitAfter ? { quitAfter: options.quitAfter } : {}) })
     : undefined;
   const transcript = options.transcript
     ? new TranscriptRecorder(options.transcript, { command: 'session', target: targetLabel(target) }, events.startedAt).attach(events)
@@ -116,10 +115,8 @@ async function converse(
       };
       // Every connection of the run (:reconnect opens more) waits where --pause says.
       const open = async () => {
-        tlsFacts?.connecting();
         const opened = await SmtpSession.connect(settings);
         session = opened;
-        tlsFacts?.connected(opened.client);
         const pause = pauses.size ? pauseBeforeCommands(opened, pauses) : undefined;
         return { opened, pause };
       };

@@ -6,7 +6,7 @@ import { QuitAfterStages } from '../session/opening.js';
 import { localCommandHelp } from '../session/local-commands.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
-import type { TlsFactsCliOptions } from './session-tls-facts.js';
+import type { TlsFactsCliOptions } from './tls-facts.js';
 
 export interface SessionCliOptions extends ConnectionCliOptions, TlsFactsCliOptions {
   quitAfter?: string;

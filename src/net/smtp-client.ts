@@ -193,6 +193,7 @@ export class SmtpClient {
       client.inTls = true;
       client.tlsSummary = describeTlsSocket(socket as TLSSocket, tls);
       client.emit({ type: 'tls', summary: client.tlsSummary });
+      tls.onPeerDetails?.(client.tlsPeerDetails()!);
     }
     client.listen();
     return client;
@@ -395,6 +396,7 @@ export class SmtpClient {
     this.inTls = true;
     this.tlsSummary = describeTlsSocket(secure, settings);
     this.emit({ type: 'tls', summary: this.tlsSummary });
+    settings.onPeerDetails?.(this.tlsPeerDetails()!);
     this.listen();
     return this.tlsSummary;
   }

@@ -1,10 +1,57 @@
-import { children, expectUniversal, isContext, parseDer, readBitString, readOid, Tag, type Asn1Node } from './asn1.js';
+import { createRequire } from 'node:module';
+import type * as Asn1Ocsp from '@peculiar/asn1-ocsp';
+import type * as Asn1Schema from '@peculiar/asn1-schema';
+import type * as Asn1X509 from '@peculiar/asn1-x509';
 
 /**
  * Fields of an X.509 certificate (RFC 5280 §4.1) that Node 20's X509Certificate does not
- * expose: its signature algorithm, and the exact DER of its issuer name and subject public
- * key, which OCSP's CertID hashes (RFC 6960 §4.1.1).
+ * expose: its signature algorithm, and the exact DER of its issuer name and the bits of its
+ * subject public key, which OCSP's CertID hashes (RFC 6960 §4.1.1). The DER is decoded by
+ * the @peculiar ASN.1 schemas; this file only names what they return.
  */
+
+const load = createRequire(import.meta.url);
+
+/**
+ * The ASN.1 schemas, loaded on first use: loading them takes about as long as starting
+ * smtpdbg itself (0.1 s), and a run needs them only once it describes a peer certificate,
+ * after a TLS handshake (a plain session never does).
+ */
+export const asn1 = {
+  get schema(): typeof Asn1Schema {
+    return load('@peculiar/asn1-schema') as typeof Asn1Schema;
+  },
+  get x509(): typeof Asn1X509 {
+    return load('@peculiar/asn1-x509') as typeof Asn1X509;
+  },
+  get ocsp(): typeof Asn1Ocsp {
+    return load('@peculiar/asn1-ocsp') as typeof Asn1Ocsp;
+  },
+};
+
+/** The bytes are not the ASN.1 structure expected (truncated, wrong type, bad date…). */
+export class DerError extends Error {}
+
+/**
+ * `bytes` decoded as the ASN.1 type `type`. Whatever the decoder rejects, and whatever it
+ * throws on hostile input, becomes a DerError naming `what`.
+ */
+export function decodeDer<T>(bytes: ArrayBufferView | ArrayBuffer, type: new () => T, what: string): T {
+  try {
+    return asn1.schema.AsnConvert.parse(bytes, type);
+  } catch (error) {
+    throw new DerError(`${what} is not valid DER (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
+
+/** The DER encoding of a decoded ASN.1 value (a Name, a Certificate the responder sent); a DerError when it has none. */
+export function encodeDer(value: unknown): Buffer {
+  try {
+    return Buffer.from(asn1.schema.AsnConvert.serialize(value));
+  } catch (error) {
+    throw new DerError(`cannot encode a decoded value again (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
 
 /** Signature algorithms by OID (RFC 4055, RFC 5758, RFC 8410), with the hash they sign with. */
 const signatureAlgorithms: Record<string, { name: string; hash: string | null }> = {
@@ -34,15 +81,15 @@ export interface SignatureAlgorithm {
 }
 
 /** An AlgorithmIdentifier (RFC 5280 §4.1.1.2) in words. */
-export function signatureAlgorithm(identifier: Asn1Node): SignatureAlgorithm {
-  const oid = readOid(expectUniversal(children(expectUniversal(identifier, Tag.sequence, 'AlgorithmIdentifier'))[0], Tag.oid, 'algorithm'));
+export function signatureAlgorithm(identifier: Asn1X509.AlgorithmIdentifier): SignatureAlgorithm {
+  const oid = identifier.algorithm;
   const known = signatureAlgorithms[oid];
   return { oid, name: known?.name ?? oid, hash: known && known.name !== 'RSASSA-PSS' ? known.hash : undefined };
 }
 
 export interface CertificateFields {
   signatureAlgorithm: SignatureAlgorithm;
-  /** The DER of the issuer Name, as the certificate holds it. */
+  /** The DER of the issuer Name. */
   issuerDer: Buffer;
   /** The DER of the subject Name. */
   subjectDer: Buffer;
@@ -50,18 +97,15 @@ export interface CertificateFields {
   publicKeyBits: Buffer;
 }
 
-/** Reads the fields above from a certificate's DER; throws Asn1Error when it is not one. */
+/** Reads the fields above from a certificate's DER; throws DerError when it is not one. */
 export function certificateFields(der: Buffer): CertificateFields {
-  const [tbs, algorithm] = children(expectUniversal(parseDer(der), Tag.sequence, 'Certificate'));
-  const fields = children(expectUniversal(tbs, Tag.sequence, 'TBSCertificate'));
-  // version [0] EXPLICIT is absent in v1 certificates; the rest are in a fixed order.
-  const rest = isContext(fields[0], 0) ? fields.slice(1) : fields;
-  const [, , issuer, , subject, spki] = rest;
-  const spkiParts = children(expectUniversal(spki, Tag.sequence, 'SubjectPublicKeyInfo'));
+  const cert = decodeDer(der, asn1.x509.Certificate, 'the certificate');
+  const tbs = cert.tbsCertificate;
   return {
-    signatureAlgorithm: signatureAlgorithm(expectUniversal(algorithm, Tag.sequence, 'signatureAlgorithm')),
-    issuerDer: expectUniversal(issuer, Tag.sequence, 'issuer').der,
-    subjectDer: expectUniversal(subject, Tag.sequence, 'subject').der,
-    publicKeyBits: readBitString(expectUniversal(spkiParts[1], Tag.bitString, 'subjectPublicKey')),
+    signatureAlgorithm: signatureAlgorithm(cert.signatureAlgorithm),
+    // DER has one encoding per value (X.690 §10), so the decoded name encodes back to the bytes the certificate holds.
+    issuerDer: encodeDer(tbs.issuer),
+    subjectDer: encodeDer(tbs.subject),
+    publicKeyBits: Buffer.from(tbs.subjectPublicKeyInfo.subjectPublicKey),
   };
 }

@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, rootCertificates, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { Asn1Error } from './asn1.js';
-import { certificateFields } from './certificate-fields.js';
+import { certificateFields, DerError } from './certificate-fields.js';
 import { pemCertificates, spkiSha256 } from './fingerprint.js';
 import { keyExchangeName, publicKeyName, readEphemeralKey } from './peer-details.js';
 import type { TlsSettings } from './options.js';
@@ -40,7 +39,7 @@ function certificateSignature(der: Buffer): string | null {
   try {
     return certificateFields(der).signatureAlgorithm.name;
   } catch (error) {
-    if (error instanceof Asn1Error) return null;
+    if (error instanceof DerError) return null;
     throw error;
   }
 }

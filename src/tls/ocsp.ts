@@ -1,13 +1,12 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import {
-  Asn1Error, children, expectUniversal, isContext, parseDer, readBitString, readGeneralizedTime, readIntegerHex, readOid, readSmallInteger, Tag, type Asn1Node,
-} from './asn1.js';
-import { certificateFields, signatureAlgorithm, type SignatureAlgorithm } from './certificate-fields.js';
+import type { SingleResponse as Asn1SingleResponse } from '@peculiar/asn1-ocsp';
+import { asn1, certificateFields, decodeDer, DerError, encodeDer, signatureAlgorithm, type SignatureAlgorithm } from './certificate-fields.js';
 import { oneLineName } from './fingerprint.js';
 
 /**
  * OCSP responses as a server staples them in its TLS handshake (RFC 6066 §8, the
- * "status_request" extension), parsed and checked without I/O (RFC 6960 §4.2).
+ * "status_request" extension), decoded with the @peculiar/asn1-ocsp schemas and checked
+ * without I/O (RFC 6960 §4.2).
  */
 
 /** OCSPResponseStatus (RFC 6960 §4.2.1). */
@@ -15,8 +14,6 @@ const responseStatuses = ['successful', 'malformedRequest', 'internalError', 'tr
 /** CRLReason (RFC 5280 §5.3.1). */
 const revocationReasons = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', '(unused 7)', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
 const hashAlgorithms: Record<string, string> = { '1.3.14.3.2.26': 'sha1', '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512' };
-const BASIC_RESPONSE = '1.3.6.1.5.5.7.48.1.1';
-const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 
 export type CertStatus = 'good' | 'revoked' | 'unknown';
 
@@ -39,7 +36,7 @@ export interface OcspResponse {
   basic: {
     producedAt: string;
     responses: SingleResponse[];
-    /** What the signature covers: the DER of tbsResponseData. */
+    /** What the signature covers: the DER of tbsResponseData, as received. */
     signed: Buffer;
     signatureAlgorithm: SignatureAlgorithm;
     signature: Buffer;
@@ -48,62 +45,58 @@ export interface OcspResponse {
   } | null;
 }
 
-function singleResponse(node: Asn1Node): SingleResponse {
-  const [certId, certStatus, thisUpdate, ...optional] = children(expectUniversal(node, Tag.sequence, 'SingleResponse'));
-  const [hashAlgorithm, nameHash, keyHash, serial] = children(expectUniversal(certId, Tag.sequence, 'CertID'));
-  const hashOid = readOid(expectUniversal(children(expectUniversal(hashAlgorithm, Tag.sequence, 'hashAlgorithm'))[0], Tag.oid, 'hashAlgorithm'));
-  if (!certStatus || certStatus.tagClass !== 2 || certStatus.tag > 2) throw new Asn1Error('certStatus is not good [0], revoked [1] or unknown [2]');
-  const status = (['good', 'revoked', 'unknown'] as const)[certStatus.tag]!;
-  let revokedAt: string | null = null;
-  let revocationReason: string | null = null;
-  if (status === 'revoked') {
-    // revoked [1] IMPLICIT RevokedInfo: a SEQUENCE of revocationTime and an optional [0] reason.
-    const [time, reason] = children(certStatus);
-    revokedAt = readGeneralizedTime(expectUniversal(time, Tag.generalizedTime, 'revocationTime'));
-    if (isContext(reason, 0)) {
-      const code = readSmallInteger(expectUniversal(children(reason)[0], Tag.enumerated, 'revocationReason'));
-      revocationReason = revocationReasons[code] ?? `reason ${code}`;
-    }
-  }
-  const next = optional.find((n) => isContext(n, 0));
+/** A GeneralizedTime the decoder returned, as ISO 8601; a date it could not make sense of is a DerError. */
+function isoTime(date: Date, what: string): string {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new DerError(`${what} is not a valid date`);
+  return date.toISOString();
+}
+
+/** A serial number as upper-case hex without leading zeros (compared with the leaf's, normalised alike). */
+function serialHex(bytes: ArrayBuffer): string {
+  return Buffer.from(bytes).toString('hex').toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+function singleResponse(single: Asn1SingleResponse): SingleResponse {
+  const { certID, certStatus } = single;
+  // certStatus is a CHOICE of good [0], revoked [1] and unknown [2]: the decoder sets the one present.
+  const status: CertStatus | undefined = certStatus.revoked ? 'revoked' : certStatus.unknown !== undefined ? 'unknown' : certStatus.good !== undefined ? 'good' : undefined;
+  if (!status) throw new DerError('certStatus is not good [0], revoked [1] or unknown [2]');
+  const reason = certStatus.revoked?.revocationReason?.reason;
+  const hashOid = certID.hashAlgorithm.algorithm;
   return {
     hashAlgorithm: hashAlgorithms[hashOid] ?? hashOid,
-    issuerNameHash: expectUniversal(nameHash, Tag.octetString, 'issuerNameHash').contents.toString('hex'),
-    issuerKeyHash: expectUniversal(keyHash, Tag.octetString, 'issuerKeyHash').contents.toString('hex'),
-    serialNumber: readIntegerHex(expectUniversal(serial, Tag.integer, 'serialNumber')),
+    issuerNameHash: Buffer.from(certID.issuerNameHash.buffer).toString('hex'),
+    issuerKeyHash: Buffer.from(certID.issuerKeyHash.buffer).toString('hex'),
+    serialNumber: serialHex(certID.serialNumber),
     status,
-    revokedAt,
-    revocationReason,
-    thisUpdate: readGeneralizedTime(expectUniversal(thisUpdate, Tag.generalizedTime, 'thisUpdate')),
-    nextUpdate: next ? readGeneralizedTime(expectUniversal(children(next)[0], Tag.generalizedTime, 'nextUpdate')) : null,
+    revokedAt: certStatus.revoked ? isoTime(certStatus.revoked.revocationTime, 'revocationTime') : null,
+    revocationReason: reason === undefined ? null : revocationReasons[reason] ?? `reason ${reason}`,
+    thisUpdate: isoTime(single.thisUpdate, 'thisUpdate'),
+    nextUpdate: single.nextUpdate ? isoTime(single.nextUpdate, 'nextUpdate') : null,
   };
 }
 
-/** Parses an OCSPResponse (RFC 6960 §4.2.1); throws Asn1Error on anything else. */
+/** Decodes an OCSPResponse (RFC 6960 §4.2.1); throws DerError on anything else. */
 export function parseOcspResponse(der: Buffer): OcspResponse {
-  const [status, bytes] = children(expectUniversal(parseDer(der), Tag.sequence, 'OCSPResponse'));
-  const code = readSmallInteger(expectUniversal(status, Tag.enumerated, 'responseStatus'));
+  const { OCSPResponse, BasicOCSPResponse, id_pkix_ocsp_basic } = asn1.ocsp;
+  const outer = decodeDer(der, OCSPResponse, 'OCSPResponse');
+  const code = Number(outer.responseStatus);
   const responseStatus = responseStatuses[code] ?? `status ${code}`;
-  if (code !== 0 || !isContext(bytes, 0)) return { responseStatus, basic: null };
-  const [type, response] = children(expectUniversal(children(bytes)[0], Tag.sequence, 'ResponseBytes'));
-  const typeOid = readOid(expectUniversal(type, Tag.oid, 'responseType'));
-  if (typeOid !== BASIC_RESPONSE) throw new Asn1Error(`response type ${typeOid} is not the basic OCSP response`);
-  const basic = parseDer(expectUniversal(response, Tag.octetString, 'response').contents);
-  const [tbs, algorithm, signature, certs] = children(expectUniversal(basic, Tag.sequence, 'BasicOCSPResponse'));
-  const data = children(expectUniversal(tbs, Tag.sequence, 'ResponseData'));
-  // version [0] EXPLICIT DEFAULT v1, then responderID: byName [1] or byKey [2].
-  const fields = isContext(data[0], 0) ? data.slice(1) : data;
-  const [responder, producedAt, responses] = fields;
-  if (!isContext(responder, 1) && !isContext(responder, 2)) throw new Asn1Error('responderID is neither byName [1] nor byKey [2]');
+  if (code !== 0 || !outer.responseBytes) return { responseStatus, basic: null };
+  const { responseType, response } = outer.responseBytes;
+  if (responseType !== id_pkix_ocsp_basic) throw new DerError(`response type ${responseType} is not the basic OCSP response`);
+  const basic = decodeDer(response.buffer, BasicOCSPResponse, 'BasicOCSPResponse');
+  const data = basic.tbsResponseData;
+  if (!basic.tbsResponseDataRaw) throw new DerError('BasicOCSPResponse: the signed ResponseData is missing');
   return {
     responseStatus,
     basic: {
-      producedAt: readGeneralizedTime(expectUniversal(producedAt, Tag.generalizedTime, 'producedAt')),
-      responses: children(expectUniversal(responses, Tag.sequence, 'responses')).map(singleResponse),
-      signed: tbs!.der,
-      signatureAlgorithm: signatureAlgorithm(expectUniversal(algorithm, Tag.sequence, 'signatureAlgorithm')),
-      signature: readBitString(expectUniversal(signature, Tag.bitString, 'signature')),
-      certs: isContext(certs, 0) ? children(expectUniversal(children(certs)[0], Tag.sequence, 'certs')).map((c) => c.der) : [],
+      producedAt: isoTime(data.producedAt, 'producedAt'),
+      responses: data.responses.map(singleResponse),
+      signed: Buffer.from(basic.tbsResponseDataRaw),
+      signatureAlgorithm: signatureAlgorithm(basic.signatureAlgorithm),
+      signature: Buffer.from(basic.signature),
+      certs: (basic.certs ?? []).map(encodeDer),
     },
   };
 }
@@ -149,7 +142,7 @@ function checkSignature(basic: NonNullable<OcspResponse['basic']>, issuer: X509C
   for (const der of basic.certs) {
     const cert = x509OrUndefined(der);
     if (!cert || cert.fingerprint256 === issuer.fingerprint256) continue;
-    const delegated = cert.verify(issuer.publicKey) && (cert.keyUsage ?? []).includes(OCSP_SIGNING);
+    const delegated = cert.verify(issuer.publicKey) && (cert.keyUsage ?? []).includes(asn1.x509.id_kp_OCSPSigning);
     if (delegated) signers.push({ cert, label: `the responder ${oneLineName(cert.subject)}, delegated by the issuer` });
   }
   for (const { cert, label } of signers) {

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_MIN_VERSION } from 'node:tls';
 import { fileError, InputError, UsageError } from '../errors.js';
 import { parsePin, pemCertificates } from './fingerprint.js';
+import type { TlsPeerDetails } from './peer-details.js';
 
 /** What the user asked for about TLS, after reading files; shared by session, inject and proxy. */
 export interface TlsSettings {
@@ -23,6 +24,11 @@ export interface TlsSettings {
   pins?: string[];
   /** Ask the server to staple an OCSP response (RFC 6066 §8, status_request). */
   requestOcsp?: boolean;
+  /**
+   * Called after each handshake made with these settings, once its TLS event is out, with
+   * what the client learnt of the peer (--showcerts, --ocsp and --dane of session and inject).
+   */
+  onPeerDetails?: (details: TlsPeerDetails) => void;
 }
 
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';

@@ -6,15 +6,15 @@ import { formatDnsServer, parseDnsServer, systemDnsServer } from '../dns/server-
 import { SmtpdbgError, UsageError } from '../errors.js';
 import { OutputError } from '../io/output-failure.js';
 import { DnsClient, type TlsaRecord } from '../net/dns-client.js';
-import type { SmtpClient } from '../net/smtp-client.js';
 import type { SessionSettings } from '../session/smtp-session.js';
 import { TlsMode } from '../session/tls-mode.js';
 import { describeDane, matchDane, type DaneVerdict } from '../tls/dane.js';
 import { certificatePem, oneLineName, pemCertificates } from '../tls/fingerprint.js';
 import { checkOcspResponse, describeOcsp, type OcspReport } from '../tls/ocsp.js';
+import type { TlsPeerDetails } from '../tls/peer-details.js';
 import type { EventStream } from '../transcript/events.js';
 
-/** session's options about the peer's certificates (--showcerts, --save-certs, --ocsp, --dane). */
+/** The options of session and inject about the peer's certificates (--showcerts, --save-certs, --ocsp, --dane). */
 export interface TlsFactsCliOptions {
   showcerts?: boolean;
   saveCerts?: string;
@@ -46,15 +46,13 @@ export interface DaneReport extends TlsaLookup {
 
 
 /**
- * Watches every TLS handshake of a session and, for the options given, prints the chain as
- * PEM, checks the stapled OCSP response and matches the chain against the TLSA records
- * looked up before connecting. The facts are read from the client that made the handshake
- * (its certificate bytes are not in the event stream); a handshake made while connecting
- * (implicit TLS) is reported as soon as the connection is handed over.
+ * Watches every TLS handshake of a session or an inject run and, for the options given,
+ * prints the chain as PEM, checks the stapled OCSP response and matches the chain against
+ * the TLSA records looked up before connecting. The facts come from the client that made the
+ * handshake (the certificate bytes are not in the event stream), through the TLS settings'
+ * onPeerDetails, right after the handshake's TLS event: these lines follow its summary.
  */
-export class SessionTlsFacts {
-  private client: SmtpClient | undefined;
-  private pending = false;
+export class TlsFacts {
   private chainDer: Buffer[] = [];
   private ocspReport: OcspReport | undefined;
   private verdict: DaneVerdict | null = null;
@@ -72,8 +70,12 @@ export class SessionTlsFacts {
     return Boolean(options.showcerts || options.saveCerts !== undefined || options.ocsp || options.dane || options.dnsServer !== undefined);
   }
 
-  /** Checks the options and looks up TLSA for --dane (before connecting: matching then needs no waiting). */
-  static async prepare(options: TlsFactsCliOptions, settings: SessionSettings, events: EventStream, context: { json: boolean; embedded: boolean; plain: boolean; quitAfter?: string }): Promise<SessionTlsFacts> {
+  /**
+   * Checks the options and looks up TLSA for --dane (before connecting: matching then needs
+   * no waiting). `settings.tls` is replaced by settings that ask for OCSP stapling (--ocsp)
+   * and report each handshake here.
+   */
+  static async prepare(options: TlsFactsCliOptions, settings: SessionSettings, events: EventStream, context: { json: boolean; embedded: boolean; plain: boolean; quitAfter?: string }): Promise<TlsFacts> {
     if (options.dnsServer !== undefined && !options.dane) throw new UsageError('--dns-server is for --dane (the TLSA lookup)');
     if (context.plain) throw new UsageError('--showcerts, --save-certs, --ocsp and --dane need TLS; they cannot be used with --plain');
     if ((context.quitAfter === 'banner' || context.quitAfter === 'ehlo') && settings.tlsMode !== TlsMode.implicit) {
@@ -96,37 +98,21 @@ export class SessionTlsFacts {
         tlsa.error = error.message;
       }
     }
-    return new SessionTlsFacts(options, settings, events, context.json, tlsa);
+    const facts = new TlsFacts(options, settings, events, context.json, tlsa);
+    settings.tls = { ...settings.tls, ...(options.ocsp ? { requestOcsp: true } : {}), onPeerDetails: (details) => facts.report(details) };
+    return facts;
   }
 
-  /** Starts watching handshakes; called after the printer subscribed, so that these lines follow the TLS summary. */
+  /** Shows the TLSA lookup; called after the printer subscribed. */
   watch(): void {
-    if (this.tlsa) this.info(describeLookup(this.tlsa));
-    this.events.subscribe((event) => {
-      if (event.type !== 'tls') return;
-      if (this.client) this.report(this.client);
-      else this.pending = true;
-    });
+    if (this.tlsa) this.info(describeLookup(this.tlsa), false);
   }
 
-  /** A connection is being opened: its handshake (implicit TLS) is reported once it is handed over. */
-  connecting(): void {
-    this.client = undefined;
+  private info(message: string, tls = true): void {
+    this.events.emit({ type: 'info', t: this.events.now(), tls, message });
   }
 
-  connected(client: SmtpClient): void {
-    this.client = client;
-    if (this.pending) this.report(client);
-  }
-
-  private info(message: string): void {
-    this.events.emit({ type: 'info', t: this.events.now(), tls: this.client?.tls ?? false, message });
-  }
-
-  private report(client: SmtpClient): void {
-    this.pending = false;
-    const details = client.tlsPeerDetails();
-    if (!details) return;
+  private report(details: TlsPeerDetails): void {
     this.handshakes++;
     this.chainDer = details.chainDer;
     if (this.options.showcerts && !this.jsonOutput) {
