@@ -88,6 +88,10 @@ export interface CaptureServerOptions {
    * connections, TLS, closes, errors and notes (one per stored message) are emitted.
    */
   byteEvents?: boolean;
+  /** Speak LMTP (RFC 2033) instead of SMTP: LHLO, and one reply per recipient after the data. */
+  lmtp?: boolean;
+  /** Advertise and accept XCLIENT and XFORWARD (Postfix); off by default. */
+  xclient?: boolean;
 }
 
 export interface CaptureServer {
@@ -194,6 +198,8 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
         showSecrets: options.showSecrets ?? false,
         maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
         byteEvents: options.byteEvents ?? true,
+        lmtp: options.lmtp ?? false,
+        xclient: options.xclient ?? false,
       });
       const { remoteAddress, remotePort, localAddress, localPort } = socket;
       emit({
