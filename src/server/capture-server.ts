@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInboundEngine } from '../inbound/engine.js';
+import { describeAttributes } from '../smtp/forward-attributes.js';
 import type { InboundTls } from '../net/inbound-socket.js';
 import { serverCertificate } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
@@ -114,6 +115,16 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
+/** How the message came, when not by plain DATA: its BDAT chunks, and the XCLIENT/XFORWARD attributes in force. */
+function describeHandover(message: MessageSummary): string {
+  const chunks = message.chunks;
+  return [
+    chunks ? `, by BDAT in ${chunks.length} chunk${chunks.length === 1 ? '' : 's'} (${chunks.join(' + ')} octets)` : '',
+    message.xclient ? `, XCLIENT ${describeAttributes(message.xclient)}` : '',
+    message.xforward ? `, XFORWARD ${describeAttributes(message.xforward)}` : '',
+  ].join('');
+}
+
 export async function startCaptureServer(options: CaptureServerOptions = {}): Promise<CaptureServer> {
   const hostname = options.hostname ?? 'localhost';
   const events = options.events ?? new EventStream();
@@ -155,7 +166,7 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       else await mbox.appendBody(message.from, message.receivedAt, content);
     }
     if (keepMessages && 'data' in message) messages.push(message);
-    emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.size} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${mbox ? `, appended to ${mbox.path}` : ''}` });
+    emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.size} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${describeHandover(message)}${mbox ? `, appended to ${mbox.path}` : ''}` });
     if (options.lint && Buffer.isBuffer(content)) {
       const findings = options.lint(content);
       if (findings.length === 0) emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: lint-mbox: no findings` });
