@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
+import { parseTranscript } from '../../src/transcript/reader.js';
+import { connectRaw, type RawClient } from '../harness/raw-server.js';
+import { startProxy } from './proxy-cli.js';
+
+let dir: string;
+let upstream: CaptureServer;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'smtpdbg-proxy-bdat-'));
+  upstream = await startCaptureServer({ tls: false, hostname: 'upstream.test' });
+});
+afterAll(async () => {
+  await upstream.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function replies(client: RawClient, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(await client.readReply(10_000));
+  return out;
+}
+
+/** A fake end of data and a command inside a chunk: relayed as content, never acted on. */
+const CHUNK_1 = 'Subject: relayed\r\n\r\nx\r\n.\r\nRSET\r\n';
+const CHUNK_2 = 'bare\nLF\r\n';
+
+describe('proxy relays BDAT (RFC 3030)', () => {
+  it('passes CHUNKING on, relays each chunk exactly by its count, one reply per chunk, and records the chunk boundaries', async () => {
+    const transcript = path.join(dir, 'bdat.jsonl');
+    const proxy = await startProxy(['--upstream', `127.0.0.1:${upstream.port}`, '--upstream-tls', 'none', '--transcript', transcript]);
+    try {
+      const client = await connectRaw(proxy.port);
+      await client.readReply(10_000);
+      await client.send('EHLO app.test\r\n');
+      expect(await client.readReply(10_000)).toContain('250-CHUNKING\r\n');
+      const before = upstream.messages.length;
+      await client.send(`MAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT ${CHUNK_1.length}\r\n${CHUNK_1}BDAT ${CHUNK_2.length} LAST\r\n${CHUNK_2}NOOP\r\n`);
+      const got = await replies(client, 5);
+      expect(got[2]).toBe(`250 2.0.0 Ok: ${CHUNK_1.length} octets received (chunk 1)\r\n`);
+      expect(got[3]).toMatch(/^250 2\.0\.0 Ok: queued as /);
+      expect(got[4]).toBe('250 2.0.0 Ok\r\n');
+      expect(upstream.messages[before]!.data.toString('latin1')).toBe(CHUNK_1 + CHUNK_2);
+      expect(upstream.messages[before]!.chunks).toEqual([CHUNK_1.length, CHUNK_2.length]);
+      client.close();
+      await proxy.stop();
+      const events = parseTranscript(await readFile(transcript, 'utf8')).entries.map((e) => e.event);
+      const notes = events.filter((e) => e.type === 'info' && e.leg === 'client').map((e) => (e as { message: string }).message);
+      expect(notes).toContain(`BDAT chunk 1: ${CHUNK_1.length} octets`);
+      expect(notes).toContain(`BDAT chunk 2: ${CHUNK_2.length} octets (LAST)`);
+      const sent = events.filter((e) => e.leg === 'upstream' && e.type === 'send').map((e) => (e as { data: Buffer }).data.toString('latin1')).join('');
+      expect(sent).toContain(`BDAT ${CHUNK_1.length}\r\n${CHUNK_1}BDAT ${CHUNK_2.length} LAST\r\n${CHUNK_2}NOOP\r\n`);
+      expect(proxy.stdout()).toContain(`BDAT chunk 2: ${CHUNK_2.length} octets (LAST)`);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
