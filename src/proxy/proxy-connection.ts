@@ -502,7 +502,7 @@ export class ProxyConnection {
         this.input = 'commands';
         this.emitClient({ type: 'recv', data: END_OF_DATA });
         if (!this.relayOrNote(Buffer.concat([...this.content.splice(0), END_OF_DATA]))) return;
-        await this.relayReplies(this.endOfDataReplies(), 'the end of data');
+        await this.relayReplies(this.oweEndOfDataReplies(), 'the end of data');
         this.recipients = 0;
         return;
       }
@@ -512,7 +512,7 @@ export class ProxyConnection {
         this.input = 'commands';
         if (this.content.length > 0 && !this.relayOrNote(Buffer.concat(this.content.splice(0)))) return;
         if (!chunk) return;
-        const first = await this.relayReplies(chunk.last ? this.endOfDataReplies() : 1, `BDAT chunk ${chunk.number}`);
+        const first = await this.relayReplies(chunk.last ? this.oweEndOfDataReplies() : 1, `BDAT chunk ${chunk.number}`);
         // RFC 3030 §2: after LAST, or a chunk refused, the transaction is over.
         if (chunk.last || !first || first.code >= 300) {
           this.chunks = 0;
@@ -578,9 +578,14 @@ export class ProxyConnection {
     }
   }
 
-  /** One reply to an end of data in SMTP; in LMTP one per accepted recipient (RFC 2033 §4.2). */
-  private endOfDataReplies(): number {
-    return this.lmtp ? Math.max(1, this.recipients) : 1;
+  /**
+   * One reply to an end of data in SMTP; in LMTP one per accepted recipient (RFC 2033 §4.2),
+   * which the upstream leg is told to expect so that it takes none of them as out of step.
+   */
+  private oweEndOfDataReplies(): number {
+    const count = this.lmtp ? Math.max(1, this.recipients) : 1;
+    if (count > 1) this.upstream?.expectMoreReplies(count - 1);
+    return count;
   }
 
   /**
