@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
+import { describePostfix } from '../harness/postfix-context.js';
 import { connectRaw, type RawClient } from '../harness/raw-server.js';
 import { startProxy } from './proxy-cli.js';
 
@@ -58,4 +59,30 @@ describe('proxy relays BDAT (RFC 3030)', () => {
       await proxy.stop();
     }
   });
+});
+
+describePostfix('proxy relays BDAT to Postfix (CHUNKING offered by default)', (pf) => {
+  it('chunks holding a fake end of data and a command reach the mailbox as one message, each chunk answered by Postfix', async () => {
+    const proxy = await startProxy(['--upstream', `127.0.0.1:${pf.ports.default}`, '--upstream-tls', 'none']);
+    try {
+      const to = pf.uniqueRecipient('bdat');
+      const first = `Subject: bdat via proxy\r\nX-Tag: ${to}\r\n\r\none\r\n.\r\nMAIL FROM:<evil@x.test>\r\n`;
+      const second = 'two\r\n';
+      const client = await connectRaw(proxy.port);
+      await client.readReply(15_000);
+      await client.send('EHLO app.test\r\n');
+      expect(await client.readReply(15_000)).toMatch(/^250[ -]CHUNKING\r\n/m);
+      await client.send(`MAIL FROM:<a@example.test>\r\nRCPT TO:<${to}>\r\nBDAT ${first.length}\r\n${first}BDAT ${second.length} LAST\r\n${second}`);
+      const got = await replies(client, 4);
+      expect(got[2]).toMatch(/^250 2\.0\.0 Ok: \d+ bytes\r\n$/);
+      expect(got[3]).toMatch(/^250 2\.0\.0 Ok: \d+ bytes queued as \w+\r\n$/);
+      client.close();
+      const [message] = await pf.waitForMessages(1, 30_000, { to });
+      const text = message!.toString('latin1');
+      // local(8) stores LF line ends and quotes the "." line nowhere: the fake end of data is content.
+      expect(text).toContain('one\n.\nMAIL FROM:<evil@x.test>\ntwo\n');
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
 });
