@@ -98,3 +98,29 @@ s.quit()
     }
   });
 });
+
+describe('proxy passes XCLIENT and XFORWARD through (Postfix)', () => {
+  it('relays both, the 220 that answers XCLIENT included, to serve --xclient, which records the attributes with the message', async () => {
+    const upstream = await startCaptureServer({ tls: false, xclient: true });
+    const proxy = await startProxy(['--upstream', `127.0.0.1:${upstream.port}`, '--upstream-tls', 'none']);
+    try {
+      const client = await connectRaw(proxy.port);
+      await client.readReply(10_000);
+      await client.send('EHLO filter.test\r\n');
+      expect(await client.readReply(10_000)).toContain('250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT\r\n');
+      await client.send('XCLIENT ADDR=192.0.2.5 NAME=real+2Eclient\r\nEHLO filter.test\r\nXFORWARD IDENT=abc123\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nDATA\r\n');
+      const got: string[] = [];
+      for (let i = 0; i < 6; i++) got.push(await client.readReply(10_000));
+      expect(got[0]).toBe('220 localhost ESMTP smtpdbg capture server: accepts any recipient, relays nothing\r\n');
+      expect(got[2]).toBe('250 2.0.0 Ok\r\n');
+      expect(got[5]).toMatch(/^354 /);
+      await client.send('hi\r\n.\r\n');
+      expect(await client.readReply(10_000)).toMatch(/^250 2\.0\.0 Ok: queued as /);
+      expect(upstream.messages.at(-1)).toMatchObject({ xclient: { ADDR: '192.0.2.5', NAME: 'real.client' }, xforward: { IDENT: 'abc123' } });
+      client.close();
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+});
