@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
 import { describePostfix } from '../harness/postfix-context.js';
-import { connectRaw, type RawClient } from '../harness/raw-server.js';
+import { connectRaw } from '../harness/raw-server.js';
+import { readReplies } from './read-replies.js';
 import { startProxy } from './proxy-cli.js';
 
 let dir: string;
@@ -19,11 +20,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function replies(client: RawClient, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await client.readReply(10_000));
-  return out;
-}
 
 /** A fake end of data and a command inside a chunk: relayed as content, never acted on. */
 const CHUNK_1 = 'Subject: relayed\r\n\r\nx\r\n.\r\nRSET\r\n';
@@ -40,7 +36,7 @@ describe('proxy relays BDAT (RFC 3030)', () => {
       expect(await client.readReply(10_000)).toContain('250-CHUNKING\r\n');
       const before = upstream.messages.length;
       await client.send(`MAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT ${CHUNK_1.length}\r\n${CHUNK_1}BDAT ${CHUNK_2.length} LAST\r\n${CHUNK_2}NOOP\r\n`);
-      const got = await replies(client, 5);
+      const got = await readReplies(client, 5);
       expect(got[2]).toBe(`250 2.0.0 Ok: ${CHUNK_1.length} octets received (chunk 1)\r\n`);
       expect(got[3]).toMatch(/^250 2\.0\.0 Ok: queued as /);
       expect(got[4]).toBe('250 2.0.0 Ok\r\n');
@@ -73,7 +69,7 @@ describePostfix('proxy relays BDAT to Postfix (CHUNKING offered by default)', (p
       await client.send('EHLO app.test\r\n');
       expect(await client.readReply(15_000)).toMatch(/^250[ -]CHUNKING\r\n/m);
       await client.send(`MAIL FROM:<a@example.test>\r\nRCPT TO:<${to}>\r\nBDAT ${first.length}\r\n${first}BDAT ${second.length} LAST\r\n${second}`);
-      const got = await replies(client, 4);
+      const got = await readReplies(client, 4);
       expect(got[2]).toMatch(/^250 2\.0\.0 Ok: \d+ bytes\r\n$/);
       expect(got[3]).toMatch(/^250 2\.0\.0 Ok: \d+ bytes queued as \w+\r\n$/);
       client.close();

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
+import { connectRaw, waitFor } from '../harness/raw-server.js';
+import { readReplies } from './read-replies.js';
 import { startServe } from './serve-cli.js';
 
-async function replies(client: RawClient, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await client.readReply(10_000));
-  return out;
-}
 
 const ENVELOPE = 'EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\n';
 
@@ -18,9 +14,9 @@ describe('BDAT scenarios', () => {
       await client.readReply();
       const body = 'Subject: lf\r\n\r\nbare\nline\r\n';
       await client.send(`${ENVELOPE}DATA\r\n`);
-      await replies(client, 4);
+      await readReplies(client, 4);
       await client.send(`${body}.\r\n${ENVELOPE.slice('EHLO c\r\n'.length)}BDAT ${body.length} LAST\r\n${body}`);
-      const got = await replies(client, 4);
+      const got = await readReplies(client, 4);
       expect(got[0]).toBe('550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, which cannot be sent via DATA and receiving system does not support BDAT\r\n');
       expect(got[3]).toMatch(/^250 2\.0\.0 Ok: queued as /);
       client.close();
@@ -38,7 +34,7 @@ describe('BDAT scenarios', () => {
         await client.readReply();
         // Announced 5, sent 11: "world\r\n" follows the chunk where a command should.
         await client.send(`${ENVELOPE}BDAT 5 LAST\r\nhello world\r\n`);
-        const got = await replies(client, 5);
+        const got = await readReplies(client, 5);
         expect(got[3]).toMatch(/^250 2\.0\.0 Ok: queued as /);
         if (serve === strict) {
           expect(got[4]).toBe('500 5.5.2 Error: BDAT chunk length mismatch: the octets after the chunk are not a command\r\n');

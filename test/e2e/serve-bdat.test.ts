@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
 import { EventStream, type SessionEvent } from '../../src/transcript/events.js';
 import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
+import { readReplies } from './read-replies.js';
 import { mboxEntries, startServe } from './serve-cli.js';
 
 let dir: string;
@@ -15,12 +16,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Reads `n` replies and returns their codes (and texts). */
-async function replies(client: RawClient, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await client.readReply(10_000));
-  return out;
-}
 
 async function ready(port: number): Promise<RawClient> {
   const client = await connectRaw(port);
@@ -61,7 +56,7 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
     const client = await ready(server.port);
     const before = server.messages.length;
     await client.send(`EHLO c\r\nMAIL FROM:<a@b.test> BODY=BINARYMIME\r\nRCPT TO:<x@y.test>\r\nBDAT ${CHUNK_1.length}\r\n${CHUNK_1}BDAT ${CHUNK_2.length} LAST\r\n${CHUNK_2}NOOP\r\n`);
-    const got = await replies(client, 6);
+    const got = await readReplies(client, 6);
     expect(got[3]).toBe(`250 2.0.0 Ok: ${CHUNK_1.length} octets received (chunk 1)\r\n`);
     expect(got[4]).toMatch(/^250 2\.0\.0 Ok: queued as [0-9A-F]{12} \(kept here, never relayed\)\r\n$/);
     expect(got[5]).toBe('250 2.0.0 Ok\r\n');
@@ -81,7 +76,7 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
   it('answers BDAT without MAIL with 503 and still reads its octets, so the next command is understood', async () => {
     const client = await ready(server.port);
     await client.send('EHLO c\r\nBDAT 12\r\nRSET\r\nQUIT\r\nNOOP\r\n');
-    const got = await replies(client, 3);
+    const got = await readReplies(client, 3);
     expect(got[1]).toBe('503 5.5.1 Error: need MAIL command\r\n');
     expect(got[2]).toBe('250 2.0.0 Ok\r\n');
     client.close();
@@ -90,7 +85,7 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
   it('refuses DATA after BDAT in the same transaction with 503, and RSET ends the transaction', async () => {
     const client = await ready(server.port);
     await client.send('EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT 3\r\nabcDATA\r\nRSET\r\nMAIL FROM:<a@b.test>\r\n');
-    const got = await replies(client, 7);
+    const got = await readReplies(client, 7);
     expect(got[3]).toBe('250 2.0.0 Ok: 3 octets received (chunk 1)\r\n');
     expect(got[4]).toBe('503 5.5.1 Error: DATA after BDAT in the same transaction\r\n');
     expect(got[5]).toBe('250 2.0.0 Ok\r\n');
@@ -101,7 +96,7 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
   it('answers a chunk size that is not a number with 501 and closes (the chunk cannot be skipped)', async () => {
     const client = await ready(server.port);
     await client.send('EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT ten\r\n0123456789');
-    const got = await replies(client, 4);
+    const got = await readReplies(client, 4);
     expect(got[3]).toBe('501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n');
     await client.waitForClose(10_000);
   });
@@ -110,7 +105,7 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
     const client = await ready(server.port);
     const before = server.messages.length;
     await client.send('EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT 4\r\nabc\nBDAT 0 LAST\r\nMAIL FROM:<a@b.test> BODY=BINARYMIME\r\nRCPT TO:<x@y.test>\r\nDATA\r\n');
-    const got = await replies(client, 8);
+    const got = await readReplies(client, 8);
     expect(got[4]).toMatch(/^250 2\.0\.0 Ok: queued as /);
     expect(server.messages[before]!.data.toString('latin1')).toBe('abc\n');
     expect(got[7]).toBe('503 5.5.1 Error: BODY=BINARYMIME requires BDAT\r\n');
@@ -121,7 +116,7 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
     const client = await ready(server.port);
     const big = 'x'.repeat(150);
     await client.send(`EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT 150\r\n${big}BDAT 150\r\n${big}BDAT 5 LAST\r\nhello`);
-    const got = await replies(client, 6);
+    const got = await readReplies(client, 6);
     expect(got[3]).toBe('250 2.0.0 Ok: 150 octets received (chunk 1)\r\n');
     expect(got[4]).toBe('552 5.3.4 Message size exceeds fixed maximum message size (200)\r\n');
     expect(got[5]).toBe('503 5.5.1 Error: need MAIL command\r\n');
@@ -136,7 +131,7 @@ describe('serve (the built CLI) shows chunk boundaries', () => {
     try {
       const client = await ready(serve.port);
       await client.send(`EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT ${CHUNK_1.length}\r\n${CHUNK_1}BDAT 7 LAST\r\nlast\r\n.QUIT\r\n`);
-      await replies(client, 6);
+      await readReplies(client, 6);
       const out = await waitFor(() => (/octets from <a@b\.test>/.test(serve.stdout()) ? serve.stdout() : undefined), 10_000, 'the message line');
       expect(out).toContain(`BDAT chunk 1: ${CHUNK_1.length} octets`);
       expect(out).toContain('BDAT chunk 2: 7 octets (LAST)');

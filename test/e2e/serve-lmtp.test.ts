@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
-import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
+import { connectRaw, waitFor } from '../harness/raw-server.js';
+import { readReplies } from './read-replies.js';
 import { mboxEntries, python, run, startServe } from './serve-cli.js';
 
 let dir: string;
@@ -14,11 +15,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function replies(client: RawClient, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await client.readReply(10_000));
-  return out;
-}
 
 describe('serve --lmtp (RFC 2033) over raw sockets', () => {
   let server: CaptureServer;
@@ -34,7 +30,7 @@ describe('serve --lmtp (RFC 2033) over raw sockets', () => {
     const client = await connectRaw(server.port);
     expect(await client.readReply()).toBe('220 lmtp.smtpdbg.test LMTP smtpdbg capture server: accepts any recipient, relays nothing\r\n');
     await client.send('EHLO c\r\nHELO c\r\nLHLO c\r\n');
-    const [ehlo, helo, lhlo] = await replies(client, 3);
+    const [ehlo, helo, lhlo] = await readReplies(client, 3);
     expect(ehlo).toBe('500 5.5.1 Error: this server speaks LMTP: send LHLO, not EHLO\r\n');
     expect(helo).toBe('500 5.5.1 Error: this server speaks LMTP: send LHLO, not HELO\r\n');
     expect(lhlo).toMatch(/^250-lmtp\.smtpdbg\.test greets c\r\n250-PIPELINING\r\n/);
@@ -46,11 +42,11 @@ describe('serve --lmtp (RFC 2033) over raw sockets', () => {
     const client = await connectRaw(server.port);
     await client.readReply();
     await client.send('LHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<one@x.test>\r\nRCPT TO:<>\r\nRCPT TO:<two@x.test>\r\nDATA\r\n');
-    const envelope = await replies(client, 6);
+    const envelope = await readReplies(client, 6);
     expect(envelope[3]).toMatch(/^501 /);
     expect(envelope[5]).toMatch(/^354 /);
     await client.send('Subject: lmtp\r\n\r\nhi\r\n.\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<three@x.test>\r\nRCPT TO:<four@x.test>\r\nBDAT 4 LAST\r\nhi\r\nNOOP\r\n');
-    const after = await replies(client, 8);
+    const after = await readReplies(client, 8);
     expect(after[0]).toMatch(/^250 2\.1\.5 <one@x\.test> Ok: queued as ([0-9A-F]{12}) /);
     expect(after[1]).toMatch(/^250 2\.1\.5 <two@x\.test> Ok: queued as /);
     expect(after[5]).toMatch(/^250 2\.1\.5 <three@x\.test> Ok: queued as /);
@@ -112,9 +108,9 @@ s.quit()
       const client = await connectRaw(serve.port);
       await client.readReply();
       await client.send('LHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<ok@x.test>\r\nRCPT TO:<unknown@x.test>\r\nRCPT TO:<third@x.test>\r\nDATA\r\n');
-      await replies(client, 6);
+      await readReplies(client, 6);
       await client.send('hi\r\n.\r\n');
-      const got = await replies(client, 3);
+      const got = await readReplies(client, 3);
       expect(got[0]).toMatch(/^250 2\.1\.5 <ok@x\.test> Ok: queued as /);
       expect(got[1]).toBe("550 5.1.1 <unknown@x.test> User doesn't exist\r\n");
       expect(got[2]).toBe('451 4.3.0 Temporary failure\r\n');

@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
-import { connectRaw, waitFor, type RawClient } from '../harness/raw-server.js';
+import { connectRaw, waitFor } from '../harness/raw-server.js';
+import { readReplies } from './read-replies.js';
 import { startServe } from './serve-cli.js';
 
-async function replies(client: RawClient, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await client.readReply(10_000));
-  return out;
-}
 
 describe('XCLIENT and XFORWARD (Postfix) in serve', () => {
   let plain: CaptureServer;
@@ -22,7 +18,7 @@ describe('XCLIENT and XFORWARD (Postfix) in serve', () => {
     const client = await connectRaw(plain.port);
     await client.readReply();
     await client.send('EHLO c\r\nXCLIENT ADDR=192.0.2.1\r\nXFORWARD ADDR=192.0.2.1\r\n');
-    const [ehlo, xclient, xforward] = await replies(client, 3);
+    const [ehlo, xclient, xforward] = await readReplies(client, 3);
     expect(ehlo).not.toMatch(/XCLIENT|XFORWARD/);
     expect(xclient).toBe('550 5.7.0 Error: insufficient authorization\r\n');
     expect(xforward).toBe('550 5.7.0 Error: insufficient authorization\r\n');
@@ -35,11 +31,11 @@ describe('XCLIENT and XFORWARD (Postfix) in serve', () => {
       const client = await connectRaw(serve.port);
       await client.readReply();
       await client.send('EHLO proxy.test\r\n');
-      const [ehlo] = await replies(client, 1);
+      const [ehlo] = await readReplies(client, 1);
       expect(ehlo).toContain('250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT\r\n');
       expect(ehlo).toContain('250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n');
       await client.send('XCLIENT NAME=client+2Eexample ADDR=192.0.2.7 HELO=[UNAVAILABLE]\r\nMAIL FROM:<a@b.test>\r\nEHLO again.test\r\nXFORWARD ADDR=198.51.100.9 SOURCE=REMOTE\r\nMAIL FROM:<a@b.test>\r\nXCLIENT ADDR=192.0.2.8\r\nRSET\r\nXCLIENT BOGUS=1\r\n');
-      const got = await replies(client, 8);
+      const got = await readReplies(client, 8);
       expect(got[0]).toBe('220 localhost ESMTP smtpdbg capture server: accepts any recipient, relays nothing\r\n');
       expect(got[1]).toBe('503 5.5.1 Error: send HELO/EHLO first\r\n');
       expect(got[2]).toMatch(/^250-localhost greets again\.test\r\n/);
