@@ -554,7 +554,8 @@ export class ProxyConnection {
     }
     if (this.settings.upstreamTls === UpstreamTls.starttls && !upstream.tls && verb !== 'QUIT') {
       const heloName = verb === 'HELO' ? text.slice(5).trim() : '';
-      const ehloLine = verb === 'EHLO' ? bytes : Buffer.from(`EHLO ${heloName || this.settings.hostname}\r\n`, 'latin1');
+      // An LMTP client's LHLO goes up as it is: an LMTP server answers EHLO with 500 (RFC 2033 §4.1).
+      const ehloLine = verb === 'EHLO' || verb === 'LHLO' ? bytes : Buffer.from(`EHLO ${heloName || this.settings.hostname}\r\n`, 'latin1');
       if (!(await this.upgradeUpstream(upstream, ehloLine))) return;
     }
     if (verb === 'DATA') this.accepted.dataCommand();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer } from '../../src/server/capture-server.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
-import { connectRaw } from '../harness/raw-server.js';
+import { connectRaw, waitFor } from '../harness/raw-server.js';
 import { startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { python, run } from './serve-cli.js';
 import { startProxy } from './proxy-cli.js';
@@ -92,6 +92,25 @@ s.quit()
       expect(got[6]).toBe('250 2.0.0 Ok\r\n');
       expect(upstream.messages.at(-1)!.data.toString('latin1')).toBe('hi\n');
       client.close();
+    } finally {
+      await proxy.stop();
+      await upstream.close();
+    }
+  });
+});
+
+describe('proxy in front of an LMTP server with STARTTLS upstream', () => {
+  it("sends the application's LHLO (not EHLO) before the upstream STARTTLS, and again inside TLS", async () => {
+    const upstream = await startCaptureServer({ lmtp: true });
+    const proxy = await startProxy(['--upstream', `127.0.0.1:${upstream.port}`, '--insecure-upstream']);
+    try {
+      const client = await connectRaw(proxy.port);
+      await client.readReply(10_000);
+      await client.send('LHLO app.test\r\n');
+      expect(await client.readReply(10_000)).toMatch(/^250-localhost greets app\.test\r\n/);
+      client.close();
+      await waitFor(() => /upstream\]  -> LHLO app\.test␍␊[^]*TLS[^]*upstream\]  ~> LHLO app\.test␍␊/.test(proxy.stdout()), 10_000, 'LHLO before and inside TLS');
+      expect(proxy.stdout()).not.toContain('-> EHLO');
     } finally {
       await proxy.stop();
       await upstream.close();
