@@ -12,7 +12,7 @@ export type ParsedAttributes =
   | { ok: true; attributes: Record<string, string> }
   | { ok: false; reason: string };
 
-/** xtext (RFC 3461 §4) to text; undefined when a "+" is not followed by two hex digits. */
+/** xtext (RFC 3461 §4) to text; undefined when a "+" is not followed by two upper-case hex digits. */
 export function decodeXtext(text: string): string | undefined {
   let out = '';
   for (let i = 0; i < text.length; i++) {
@@ -22,7 +22,7 @@ export function decodeXtext(text: string): string | undefined {
       continue;
     }
     const hex = text.slice(i + 1, i + 3);
-    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+    if (!/^[0-9A-F]{2}$/.test(hex)) return undefined;
     out += String.fromCharCode(parseInt(hex, 16));
     i += 2;
   }

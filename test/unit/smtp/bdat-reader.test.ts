@@ -86,6 +86,7 @@ describe('XCLIENT / XFORWARD attributes', () => {
     expect(decodeXtext('a+2Bb+3D')).toBe('a+b=');
     expect(decodeXtext('a+2')).toBeUndefined();
     expect(decodeXtext('a+ZZ')).toBeUndefined();
+    expect(decodeXtext('a+2b')).toBeUndefined();
   });
 
   it('parses NAME=value pairs, names in any case, values decoded; unknown names and missing "=" are refused', () => {
