@@ -3,6 +3,7 @@ import { IdleTimer } from '../inbound/idle-timer.js';
 import { InputHolds } from '../inbound/input-holds.js';
 import { discardAfterStartTls, recordedLine } from '../inbound/recording.js';
 import type { InboundSocket, InboundTls } from '../net/inbound-socket.js';
+import { parseBdatArgument } from '../smtp/bdat-command.js';
 import { splitCommandLine } from '../smtp/command-verb.js';
 import { dotUnstuff } from '../smtp/dot-stuffing.js';
 import { COMMAND_LINE_LIMIT, ServerReader, TEXT_LINE_LIMIT, type ChunkEnd, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
@@ -118,6 +119,12 @@ interface IncomingChunk {
 
 /** The end-of-data indicator (RFC 5321 §4.1.1.4) that ends the stored raw message. */
 const DOT_CRLF = Buffer.from('.\r\n');
+
+/** The octets announced by a BDAT argument (0 when it cannot be read). */
+function chunkSize(argument: string): number {
+  const parsed = parseBdatArgument(argument);
+  return parsed.ok ? parsed.size : (parsed.size ?? 0);
+}
 
 /**
  * Queue ids (shown in the 250 after DATA) are 12 hex digits: 24 random bits per process and
@@ -417,7 +424,8 @@ export class ServerSession implements HandlerContext {
       afterChunk: this.afterChunk,
       state: this.state,
       occurrence,
-      pipelined: this.reader.buffered > 0,
+      // A BDAT's own chunk follows it at once (RFC 3030 §2): only what lies beyond it was sent ahead.
+      pipelined: this.reader.buffered > (verb === 'BDAT' ? chunkSize(argument) : 0),
       sinceLastReplyMs,
       helo: this.helo,
       from: this.from,

@@ -51,3 +51,24 @@ describe('BDAT scenarios', () => {
     }
   });
 });
+
+describe('BDAT under pipelining-strict', () => {
+  it("a chunk sent in the same write as its BDAT is not pipelining (RFC 3030 §2); a command behind the chunk is", async () => {
+    const serve = await startServe(['--scenario', 'pipelining-strict']);
+    try {
+      const client = await connectRaw(serve.port);
+      await client.readReply();
+      for (const line of ['EHLO c', 'MAIL FROM:<a@b.test>', 'RCPT TO:<x@y.test>']) {
+        await client.send(`${line}\r\n`);
+        await client.readReply(10_000);
+      }
+      await client.send('BDAT 5\r\nhello');
+      expect(await client.readReply(10_000)).toBe('250 2.0.0 Ok: 5 octets received (chunk 1)\r\n');
+      await client.send('BDAT 3 LAST\r\nbyeNOOP\r\n');
+      expect(await client.readReply(10_000)).toBe('554 5.5.0 Error: SMTP protocol synchronization\r\n');
+      await client.waitForClose(10_000);
+    } finally {
+      await serve.stop();
+    }
+  });
+});
