@@ -14,6 +14,8 @@ import { reply } from './replies.js';
 export type CommandHandler = (session: HandlerContext, argument: string, decision: Decision | undefined) => Promise<void> | void;
 
 const badSequence = (what: string) => reply(503, '5.5.1', `Error: ${what}`);
+/** RFC 2033 §4.1: an LMTP client greets with LHLO. */
+const greetFirst = (session: HandlerContext) => badSequence(`send ${session.settings.lmtp ? 'LHLO' : 'HELO/EHLO'} first`);
 
 /** EHLO keywords (RFC 5321 §4.1.1.1 and the extension RFCs named beside each). */
 function ehloKeywords(session: HandlerContext): readonly string[] {
@@ -74,7 +76,7 @@ export function parsePath(argument: string, keyword: 'FROM' | 'TO'): { address: 
 }
 
 const mail: CommandHandler = (session, argument, decision) => {
-  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  if (session.state === 'greeting') return session.finish(decision, greetFirst(session));
   if (session.state !== 'ready') return session.finish(decision, badSequence('nested MAIL command'));
   const path = parsePath(argument, 'FROM');
   if (!path) return session.finish(decision, reply(501, '5.5.4', 'Syntax: MAIL FROM:<address>'));
@@ -179,7 +181,7 @@ export async function authResponse(session: HandlerContext, response: string): P
 }
 
 const auth: CommandHandler = (session, argument, decision) => {
-  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  if (session.state === 'greeting') return session.finish(decision, greetFirst(session));
   // RFC 4954 §4: AUTH is not allowed during a mail transaction, nor after success.
   if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
   if (session.authenticatedAs !== undefined) return session.finish(decision, badSequence('already authenticated'));
@@ -216,7 +218,7 @@ const bdat: CommandHandler = async (session, argument, decision) => {
   const size = parsed.ok ? parsed.size : parsed.size!;
   const last = parsed.ok && parsed.last;
   const refusal = !parsed.ok ? reply(501, '5.5.4', `Syntax: BDAT chunk-size [LAST] (${parsed.reason})`)
-    : session.state === 'greeting' ? badSequence(`send ${session.settings.lmtp ? 'LHLO' : 'HELO/EHLO'} first`)
+    : session.state === 'greeting' ? greetFirst(session)
     : session.state === 'ready' ? badSequence('need MAIL command')
     : session.state === 'mail' ? badSequence('need RCPT command')
     : undefined;
@@ -245,7 +247,7 @@ const xclient: CommandHandler = (session, argument, decision) => {
 /** Postfix's XFORWARD: attributes of the original client for the next transaction only. */
 const xforward: CommandHandler = (session, argument, decision) => {
   if (!offers(session, 'XFORWARD')) return refuseForwarding(session, 'XFORWARD', decision);
-  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  if (session.state === 'greeting') return session.finish(decision, greetFirst(session));
   if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
   const parsed = parseForwardAttributes(argument, XFORWARD_ATTRIBUTES);
   if (!parsed.ok) return session.finish(decision, reply(501, '5.5.4', `Bad XFORWARD attribute: ${parsed.reason}`));

@@ -29,8 +29,9 @@ describe('serve --lmtp (RFC 2033) over raw sockets', () => {
   it('greets as LMTP, answers EHLO and HELO with 500 and LHLO with its keywords', async () => {
     const client = await connectRaw(server.port);
     expect(await client.readReply()).toBe('220 lmtp.smtpdbg.test LMTP smtpdbg capture server: accepts any recipient, relays nothing\r\n');
-    await client.send('EHLO c\r\nHELO c\r\nLHLO c\r\n');
-    const [ehlo, helo, lhlo] = await readReplies(client, 3);
+    await client.send('MAIL FROM:<a@b.test>\r\nEHLO c\r\nHELO c\r\nLHLO c\r\n');
+    const [mail, ehlo, helo, lhlo] = await readReplies(client, 4);
+    expect(mail).toBe('503 5.5.1 Error: send LHLO first\r\n');
     expect(ehlo).toBe('500 5.5.1 Error: this server speaks LMTP: send LHLO, not EHLO\r\n');
     expect(helo).toBe('500 5.5.1 Error: this server speaks LMTP: send LHLO, not HELO\r\n');
     expect(lhlo).toMatch(/^250-lmtp\.smtpdbg\.test greets c\r\n250-PIPELINING\r\n/);
