@@ -125,6 +125,20 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
 });
 
 describe('serve (the built CLI) shows chunk boundaries', () => {
+  it('--json: the message event says it came by BDAT, with its chunk sizes', async () => {
+    const serve = await startServe(['--json']);
+    try {
+      const client = await ready(serve.port);
+      await client.send('EHLO c\r\nMAIL FROM:<j@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT 3\r\nabcBDAT 2 LAST\r\nde');
+      await readReplies(client, 5);
+      const line = await waitFor(() => serve.stdout().split('\n').find((l) => l.includes('"type":"message"')), 10_000, 'the message event');
+      expect(JSON.parse(line)).toMatchObject({ from: 'j@b.test', size: 5, transfer: 'bdat', chunks: [3, 2] });
+      client.close();
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('prints each chunk with its size, and the chunk octets as received', async () => {
     const mbox = path.join(dir, 'cli.mbox');
     const serve = await startServe(['--mbox', mbox]);
@@ -137,6 +151,31 @@ describe('serve (the built CLI) shows chunk boundaries', () => {
       expect(out).toContain('BDAT chunk 2: 7 octets (LAST)');
       client.close();
       expect(mboxEntries(await readFile(mbox))[0]!.body).toBe(`${CHUNK_1}last\r\n.\n`);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('streams a BDAT message past 256 KiB through the temporary file to the mbox, byte-exact, one 250 per chunk', async () => {
+    const mbox = path.join(dir, 'large.mbox');
+    const serve = await startServe(['--mbox', mbox, '--quiet']);
+    try {
+      const line = `${'y'.repeat(76)}\r\n`;
+      const chunk = line.repeat(3000);
+      const client = await ready(serve.port);
+      await client.send('EHLO c\r\nMAIL FROM:<big@b.test>\r\nRCPT TO:<x@y.test>\r\n');
+      await readReplies(client, 3);
+      for (let i = 1; i <= 3; i++) {
+        await client.send(`BDAT ${chunk.length}${i === 3 ? ' LAST' : ''}\r\n`);
+        await client.send(chunk);
+        expect(await client.readReply(20_000)).toMatch(i === 3 ? /^250 2\.0\.0 Ok: queued as / : /^250 2\.0\.0 Ok: \d+ octets received/);
+      }
+      client.close();
+      const entries = mboxEntries(await readFile(mbox));
+      expect(entries).toHaveLength(1);
+      expect(entries[0]!.body.length).toBe(chunk.length * 3);
+      expect(entries[0]!.body === chunk.repeat(3)).toBe(true);
+      await waitFor(() => serve.stdout().includes(`by BDAT in 3 chunks (${chunk.length} + ${chunk.length} + ${chunk.length} octets)`), 10_000, 'the message line');
     } finally {
       await serve.stop();
     }
