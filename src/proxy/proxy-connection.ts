@@ -67,7 +67,8 @@ export type RelayState = 'connecting' | 'relaying' | 'draining' | 'closed';
 
 /**
  * What the application's next bytes are: command lines, the response to a 334 of an AUTH
- * exchange (RFC 4954 §4, a secret to redact), or message content after a 354.
+ * exchange (RFC 4954 §4, a secret to redact), message content after a 354, or the octets of
+ * a BDAT chunk (RFC 3030 §2).
  */
 type ClientInput = 'commands' | 'auth-response' | 'content' | 'chunk';
 
@@ -592,13 +593,14 @@ export class ProxyConnection {
   /**
    * BDAT (RFC 3030 §2): the command and exactly its announced octets go up as they are,
    * counted by the reader so that nothing in them is taken for a command; the reply is
-   * awaited once they are all relayed. False when the size cannot be read: the line is then
+   * awaited once they are all relayed. False when the size is not a number: the line is then
    * relayed as any other (the server will refuse it, and the chunk cannot be found anyway).
    */
   private startChunk(text: string, bytes: Buffer, shown: Buffer | undefined): boolean {
     const parsed = parseBdatArgument(splitCommandLine(text).argument);
-    if (!parsed.ok) return false;
-    const chunk: RelayedChunk = { number: ++this.chunks, size: parsed.size, last: parsed.last };
+    // A readable size with a bad rest (`BDAT 7 FIRST`) is still followed by 7 octets.
+    if (parsed.size === undefined) return false;
+    const chunk: RelayedChunk = { number: ++this.chunks, size: parsed.size, last: parsed.ok && parsed.last };
     this.emitClient({ type: 'info', message: `BDAT chunk ${chunk.number}: ${chunk.size} octets${chunk.last ? ' (LAST)' : ''}` });
     // Its octets are read (and recorded) even when they cannot be relayed, so never taken for commands.
     this.chunk = this.relayOrNote(bytes, shown) ? chunk : undefined;

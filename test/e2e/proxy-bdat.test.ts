@@ -57,6 +57,23 @@ describe('proxy relays BDAT (RFC 3030)', () => {
   });
 });
 
+describe('proxy relays a malformed BDAT in step', () => {
+  it('BDAT with a readable size and a bad rest: its octets still go up as the chunk, so the next command stays a command', async () => {
+    const proxy = await startProxy(['--upstream', `127.0.0.1:${upstream.port}`, '--upstream-tls', 'none']);
+    try {
+      const client = await connectRaw(proxy.port);
+      await client.readReply(10_000);
+      await client.send('EHLO app.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nBDAT 6 FIRST\r\nQUIT\r\nNOOP\r\n');
+      const got = await readReplies(client, 5);
+      expect(got[3]).toBe('501 5.5.4 Syntax: BDAT chunk-size [LAST] (unexpected "FIRST" after the chunk size (only LAST may follow))\r\n');
+      expect(got[4]).toBe('250 2.0.0 Ok\r\n');
+      client.close();
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
 describePostfix('proxy relays BDAT to Postfix (CHUNKING offered by default)', (pf) => {
   it('chunks holding a fake end of data and a command reach the mailbox as one message, each chunk answered by Postfix', async () => {
     const proxy = await startProxy(['--upstream', `127.0.0.1:${pf.ports.default}`, '--upstream-tls', 'none']);
