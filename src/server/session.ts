@@ -115,6 +115,8 @@ interface IncomingChunk {
   decision: Decision | undefined;
   /** The chunk's unfinished line for recv events. */
   line: Buffer;
+  /** What the DATA progress rule counts: the message's, or the chunk's own when it is refused. */
+  progress: Progress;
 }
 
 /** The end-of-data indicator (RFC 5321 §4.1.1.4) that ends the stored raw message. */
@@ -137,16 +139,20 @@ function nextQueueId(): string {
   return (QUEUE_ID_BASE + queueCounter).toString(16).toUpperCase().padStart(12, '0');
 }
 
-/** A message being received (from the 354 to the end of data, or from the first BDAT to the LAST). */
-interface IncomingMessage {
-  transfer: 'data' | 'bdat';
-  /** BDAT: the size of each chunk so far. */
-  chunkSizes: number[];
+/** Content arriving under the DATA progress rule (see armDataTimer). */
+interface Progress {
   startedAt: number;
   /** When DATA ends the connection unless more octets arrive (the DATA progress rule). */
   deadline: number;
   /** Octets received, still dot-stuffed: what the size limit and the DATA rate count. */
   received: number;
+}
+
+/** A message being received (from the 354 to the end of data, or from the first BDAT to the LAST). */
+interface IncomingMessage extends Progress {
+  transfer: 'data' | 'bdat';
+  /** BDAT: the size of each chunk so far. */
+  chunkSizes: number[];
   oversize: boolean;
   /** The stuffed content, when it is held whole (`keepContent`). */
   chunks: Buffer[] | undefined;
@@ -332,6 +338,11 @@ export class ServerSession implements HandlerContext {
     this.armLineTimer();
   }
 
+  /** The content being read under the DATA progress rule: a BDAT chunk's, or DATA's. */
+  private get progress(): Progress | undefined {
+    return this.chunk?.progress ?? (this.state === 'data' ? this.data : undefined);
+  }
+
   /** After a 354 or a BDAT command the bytes are content, not command lines. */
   private get readingContent(): boolean {
     return this.state === 'data' || this.chunk !== undefined;
@@ -382,10 +393,10 @@ export class ServerSession implements HandlerContext {
    * banked for a slow finish.
    */
   private armDataTimer(): void {
-    const message = this.data;
+    const message = this.progress;
     if (!message) return;
     this.dataTimer = setTimeout(() => {
-      if (this.closed || this.data !== message) return;
+      if (this.closed || this.progress !== message) return;
       if (Date.now() < message.deadline) {
         this.armDataTimer();
         return;
@@ -394,7 +405,8 @@ export class ServerSession implements HandlerContext {
       const rule = dataMinRate > 0
         ? `it may fall at most ${dataTimeoutMs} ms behind ${dataMinRate} octets/s (--data-timeout, --data-min-rate)`
         : `the limit is ${dataTimeoutMs} ms (--data-timeout)`;
-      this.info(`DATA too slow: ${message.received} octets in ${Date.now() - message.startedAt} ms; ${rule}`);
+      const what = this.chunk ? `BDAT chunk of ${this.chunk.size} octets` : 'DATA';
+      this.info(`${what} too slow: ${message.received} octets in ${Date.now() - message.startedAt} ms; ${rule}`);
       this.sendReply(this.timeoutReply());
       this.close('local', 'DATA too slow', 'end');
     }, Math.max(1, message.deadline - Date.now()));
@@ -584,23 +596,25 @@ export class ServerSession implements HandlerContext {
 
   beginChunk(size: number, last: boolean, refusal: ReplySpec | undefined, decision: Decision | undefined): void {
     let number = 0;
+    const { dataTimeoutMs } = this.settings;
+    const now = Date.now();
+    let progress: Progress = { startedAt: now, deadline: dataTimeoutMs > 0 ? now + dataTimeoutMs : Infinity, received: 0 };
     if (!refusal) {
       const first = this.data === undefined;
       if (first) this.data = this.openMessage('bdat');
       const message = this.data!;
       number = message.chunkSizes.push(size);
       this.state = 'bdat';
-      // The DATA progress rule holds for each chunk; between chunks the idle timer does.
-      const { dataTimeoutMs } = this.settings;
-      if (dataTimeoutMs > 0) {
-        message.deadline = Date.now() + dataTimeoutMs;
-        this.armDataTimer();
-      }
+      // The DATA progress rule holds for each chunk (a refused one too, so that no chunk can
+      // be dripped forever); between chunks the idle timer does.
+      message.deadline = progress.deadline;
+      progress = message;
       this.reader.startChunk(size, first);
     } else {
       this.reader.startChunk(size, false);
     }
-    this.chunk = { number, size, last, refusal, decision, line: Buffer.alloc(0) };
+    this.chunk = { number, size, last, refusal, decision, line: Buffer.alloc(0), progress };
+    if (dataTimeoutMs > 0) this.armDataTimer();
     if (this.settings.byteEvents) {
       this.info(refusal
         ? `BDAT chunk of ${size} octets${last ? ' (LAST)' : ''}, refused with ${refusal.code}: its octets are read and dropped (RFC 3030 §2)`
@@ -611,15 +625,18 @@ export class ServerSession implements HandlerContext {
   private async collect(bytes: Buffer): Promise<void> {
     const chunk = this.chunk;
     if (this.settings.byteEvents) this.emitDataLines(chunk ?? this.data, bytes);
+    const progress = this.progress;
+    if (progress) {
+      progress.received += bytes.length;
+      const { dataTimeoutMs, dataMinRate } = this.settings;
+      if (dataTimeoutMs > 0 && dataMinRate > 0) {
+        const now = Date.now();
+        progress.deadline = Math.min(now + dataTimeoutMs, progress.deadline + (bytes.length * 1000) / dataMinRate);
+      }
+    }
     if (chunk?.refusal) return;
     const message = this.data;
     if (!message) return;
-    message.received += bytes.length;
-    const { dataTimeoutMs, dataMinRate } = this.settings;
-    if (dataTimeoutMs > 0 && dataMinRate > 0) {
-      const now = Date.now();
-      message.deadline = Math.min(now + dataTimeoutMs, message.deadline + (bytes.length * 1000) / dataMinRate);
-    }
     if (message.oversize) return;
     if (message.received > this.settings.maxMessageSize) {
       // The rest is read and counted, not kept: the 552 comes at the end of data.

@@ -125,6 +125,20 @@ describe('serve receives BDAT (RFC 3030) over raw sockets', () => {
 });
 
 describe('serve (the built CLI) shows chunk boundaries', () => {
+  it('a chunk that does not arrive in time is cut by --data-timeout, even one refused with 503 (no chunk can be dripped forever)', async () => {
+    const serve = await startServe(['--data-timeout', '500', '--data-min-rate', '0']);
+    try {
+      const client = await ready(serve.port);
+      await client.send('EHLO c\r\nBDAT 100\r\nonly a few');
+      const got = await readReplies(client, 2);
+      expect(got[1]).toBe('421 4.4.2 localhost Error: timeout exceeded\r\n');
+      await client.waitForClose(10_000);
+      await waitFor(() => serve.stdout().includes('BDAT chunk of 100 octets too slow: 10 octets in'), 10_000, 'the note');
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('--json: the message event says it came by BDAT, with its chunk sizes', async () => {
     const serve = await startServe(['--json']);
     try {
