@@ -215,7 +215,8 @@ const bdat: CommandHandler = async (session, argument, decision) => {
     session.closeAfterReply('BDAT with a chunk size that is not a number');
     return;
   }
-  const size = parsed.ok ? parsed.size : parsed.size!;
+  // Known here: only a size that is not a number has none, and that case returned above.
+  const size = parsed.size!;
   const last = parsed.ok && parsed.last;
   const refusal = !parsed.ok ? reply(501, '5.5.4', `Syntax: BDAT chunk-size [LAST] (${parsed.reason})`)
     : session.state === 'greeting' ? greetFirst(session)
