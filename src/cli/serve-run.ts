@@ -55,6 +55,8 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     ...(options.lint ? { lint: (await import('../mbox/index.js')).lintMessage } : {}),
     ...(scenario ? { behaviour: scenario.behaviour } : {}),
     tls: options.starttls,
+    ...(options.lmtp || scenario?.lmtp ? { lmtp: true } : {}),
+    ...(options.xclient ? { xclient: true } : {}),
     showSecrets: options.showSecrets ?? false,
     ...(options.mbox !== undefined ? { mboxPath: options.mbox, fsync: options.fsync ?? false } : {}),
     ...tlsFiles,

@@ -47,6 +47,8 @@ export interface ServeCliOptions {
   delay: number;
   maxConnections: number;
   maxErrors: number;
+  lmtp?: boolean;
+  xclient?: boolean;
 }
 
 /** The spelling of a listen address, the same for serve and proxy (shown in their help). */
@@ -104,22 +106,26 @@ function checkScenarioOptions(command: Command, scenario: BuiltInScenario | unde
 const SCENARIO_HELP = `
 Scenarios (--scenario NAME; --list-scenarios says what each one imitates):
   auth-fail-close, idle-421 (--idle MS), greylist (--greylist-delay MS), ehlo-close,
-  tls-abort, bare-lf-reject, bare-lf-normalize, cr-merge, slow (--delay MS), pipelining-strict
+  tls-abort, bare-lf-reject, bare-lf-normalize, cr-merge, slow (--delay MS), pipelining-strict,
+  chunking-strict, bdat-reject, xclient, lmtp-partial (speaks LMTP)
 
 Scenario files (--scenario FILE): JSON, // and /* */ comments allowed. The first rule that
 matches decides; with none, the server answers as usual.
   { "description": "…",
     "capabilities": { "remove": ["PIPELINING"], "add": ["X-DEMO"] },   EHLO keywords
     "idleTimeoutMs": 10000,                                             like --idle-timeout
+    "lmtp": true,                                                       like --lmtp
     "rules": [ RULE, … ] }
   RULE matches with:
     "on"          "command" (default), "connect", "auth" (exchange complete), "message"
-                  (end of data) or "idle" (idle timeout)
+                  (end of data), "recipient" (LMTP: one recipient's reply after the
+                  data; "reply" only) or "idle" (idle timeout)
     "verb"        command verb, any case                                 (command)
-    "match"       regex, case-insensitive, on the command line, the AUTH
-                  user or the message content                   (command, auth, message)
-    "state"       greeting|ready|mail|rcpt|data|auth, or a list of them  (command)
-    "occurrence"  N: the Nth time on this connection; "N+": from the Nth (command, message)
+    "match"       regex, case-insensitive, on the command line, the AUTH user,
+                  the message content or the recipient   (command, auth, message, recipient)
+    "state"       greeting|ready|mail|rcpt|data|bdat|auth, or a list of them  (command)
+    "occurrence"  N: the Nth time on this connection, the Nth recipient (recipient);
+                  "N+": from the Nth                     (command, message, recipient)
     "tls"         true: only inside TLS; false: only before it
     "pipelined"   true: only when more commands arrived behind it        (command)
   and answers with (at least one):
@@ -163,6 +169,8 @@ export function registerServe(program: Command): void {
     .option('--delay <ms>', 'slow: wait this long before every reply', milliseconds('--delay', 0), DEFAULT_SCENARIO_OPTIONS.delayMs)
     .option('--max-connections <n>', 'connections at once; one more gets 421 4.7.0 and is closed (0: no limit)', wholeNumber('--max-connections', { min: 0 }), DEFAULT_MAX_CONNECTIONS)
     .option('--max-errors <n>', 'error replies per connection before 421 4.7.0 and a close (0: no cap)', wholeNumber('--max-errors', { min: 0 }), DEFAULT_MAX_ERRORS)
+    .option('--lmtp', 'speak LMTP (RFC 2033): LHLO instead of EHLO/HELO, one reply per recipient after the data')
+    .option('--xclient', 'advertise and accept XCLIENT and XFORWARD (Postfix): attributes are shown; XCLIENT starts the session over with a new 220')
     .addHelpText('after', `
 The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, stores
 each message in --mbox FILE when given and never forwards anything. A message streams to a

@@ -324,6 +324,11 @@ export class SmtpClient {
   }
 
   /** True for a reply that answered nothing we sent (only readReplyIfAny hands them out). */
+  /** LMTP (RFC 2033 §4.2): `count` more replies answer the end of data just written. */
+  expectMoreReplies(count: number): void {
+    this.tracker.oweMoreReplies(count);
+  }
+
   isUnsolicited(reply: Reply): boolean {
     return this.unsolicitedReplies.has(reply);
   }

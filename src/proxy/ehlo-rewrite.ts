@@ -6,8 +6,8 @@ import type { Reply } from '../smtp/reply.js';
  * proxy terminates TLS itself, so the EHLO reply it passes on must offer STARTTLS while
  * the application's connection is plain and must not once it is encrypted (RFC 3207 §4.2:
  * "A server MUST NOT return the STARTTLS extension in response to an EHLO command received
- * after a TLS handshake has completed"). CHUNKING (RFC 3030) and BINARYMIME, which needs it,
- * are withheld: BDAT carries bytes that are not lines, and the proxy relays lines.
+ * after a TLS handshake has completed"). CHUNKING (RFC 3030) passes: the proxy counts each
+ * BDAT chunk's octets and relays them as they are.
  */
 export interface EhloRewrite {
   /** The reply bytes to send to the application (CRLF line ends, RFC 5321 §4.2). */
@@ -16,8 +16,6 @@ export interface EhloRewrite {
   changes: string[];
 }
 
-const WITHHELD = ['CHUNKING', 'BINARYMIME'] as const;
-
 export function rewriteEhloReply(reply: Pick<Reply, 'code' | 'lines'>, clientLegTls: boolean): EhloRewrite {
   const [greeting = '', ...extensions] = reply.lines;
   const changes: string[] = [];
@@ -25,10 +23,6 @@ export function rewriteEhloReply(reply: Pick<Reply, 'code' | 'lines'>, clientLeg
     const keyword = extensionKeyword(line);
     if (keyword === 'STARTTLS' && clientLegTls) {
       changes.push('STARTTLS removed (TLS with the client is already active)');
-      return false;
-    }
-    if ((WITHHELD as readonly string[]).includes(keyword)) {
-      changes.push(`${keyword} withheld (the proxy relays DATA, not BDAT)`);
       return false;
     }
     return true;

@@ -5,6 +5,7 @@ import { InputHolds } from '../inbound/input-holds.js';
 import { discardAfterStartTls, recordedLine } from '../inbound/recording.js';
 import type { InboundSocket, InboundSocketLoss, InboundTls } from '../net/inbound-socket.js';
 import { SmtpClient } from '../net/smtp-client.js';
+import { parseBdatArgument } from '../smtp/bdat-command.js';
 import { splitCommandLine } from '../smtp/command-verb.js';
 import { hasExtension, parseCapabilities } from '../smtp/capabilities.js';
 import { formatReply, reply } from '../smtp/reply-format.js';
@@ -65,9 +66,17 @@ export type RelayState = 'connecting' | 'relaying' | 'draining' | 'closed';
 
 /**
  * What the application's next bytes are: command lines, the response to a 334 of an AUTH
- * exchange (RFC 4954 §4, a secret to redact), or message content after a 354.
+ * exchange (RFC 4954 §4, a secret to redact), message content after a 354, or the octets of
+ * a BDAT chunk (RFC 3030 §2).
  */
-type ClientInput = 'commands' | 'auth-response' | 'content';
+type ClientInput = 'commands' | 'auth-response' | 'content' | 'chunk';
+
+/** A BDAT chunk being relayed (RFC 3030 §2): its octets are counted, never parsed. */
+interface RelayedChunk {
+  number: number;
+  size: number;
+  last: boolean;
+}
 
 /** The upstream leg: not yet connected, connected, or gone (closed by either side, or failed). */
 type UpstreamLeg = 'connecting' | 'open' | 'gone';
@@ -113,6 +122,20 @@ export class ProxyConnection {
    * reply that comes while nothing waits is relayed as it came.
    */
   private expected: ((reply: Reply | undefined) => void) | undefined;
+  /**
+   * LMTP (RFC 2033 §4.2): after the end of data one reply per accepted recipient. Replies
+   * still owed for the current command beyond the one awaited, and those that came before
+   * the relay asked for them (kept in order instead of being taken as unsolicited).
+   */
+  private owed = 0;
+  private early: Reply[] = [];
+  /** The application spoke LMTP (LHLO accepted). */
+  private lmtp = false;
+  /** Recipients accepted in the current transaction: how many replies an LMTP end of data gets. */
+  private recipients = 0;
+  /** BDAT chunks relayed in the current transaction, and the one being relayed. */
+  private chunks = 0;
+  private chunk: RelayedChunk | undefined;
   private readonly idle: IdleTimer;
   private graceTimer: NodeJS.Timeout | undefined;
   private resolveDone!: () => void;
@@ -267,6 +290,10 @@ export class ProxyConnection {
       waiter(reply);
       return;
     }
+    if (this.early.length < this.owed) {
+      this.early.push(reply);
+      return;
+    }
     // Nobody asked: a 421 before the server closes (RFC 5321 §3.8), or the replies to an end
     // of data that the server saw and the proxy did not. Relayed as they are.
     this.relayReply(reply);
@@ -274,6 +301,27 @@ export class ProxyConnection {
       this.input = 'commands';
       this.reader.feed(this.reader.discardBuffered());
       this.emitClient({ type: 'info', message: `the server replied ${formatReplyShort(reply)} inside DATA: it took an end of data that is not CRLF.CRLF (a bare LF?); reading commands again` });
+    }
+  }
+
+  /**
+   * Relays the `count` replies owed for one command (several only for an LMTP end of data)
+   * as they come; returns the first, or undefined when the upstream connection is gone.
+   */
+  private async relayReplies(count: number, waitingFor: string): Promise<Reply | undefined> {
+    let first: Reply | undefined;
+    try {
+      for (let i = 0; i < count; i++) {
+        this.owed = count - i - 1;
+        const reply = this.early.shift() ?? (await this.nextUpstreamReply(waitingFor));
+        if (!reply) return first;
+        first ??= reply;
+        this.relayReply(reply);
+      }
+      return first;
+    } finally {
+      this.owed = 0;
+      this.early = [];
     }
   }
 
@@ -462,8 +510,22 @@ export class ProxyConnection {
         this.input = 'commands';
         this.emitClient({ type: 'recv', data: END_OF_DATA });
         if (!this.relayOrNote(Buffer.concat([...this.content.splice(0), END_OF_DATA]))) return;
-        const reply = await this.nextUpstreamReply('the end of data');
-        if (reply) this.relayReply(reply);
+        await this.relayReplies(this.oweEndOfDataReplies(), 'the end of data');
+        this.recipients = 0;
+        return;
+      }
+      case 'chunk-end': {
+        const chunk = this.chunk;
+        this.chunk = undefined;
+        this.input = 'commands';
+        if (this.content.length > 0 && !this.relayOrNote(Buffer.concat(this.content.splice(0)))) return;
+        if (!chunk) return;
+        const first = await this.relayReplies(chunk.last ? this.oweEndOfDataReplies() : 1, `BDAT chunk ${chunk.number}`);
+        // RFC 3030 §2: after LAST, or a chunk refused, the transaction is over.
+        if (chunk.last || !first || first.code >= 300) {
+          this.chunks = 0;
+          this.recipients = 0;
+        }
         return;
       }
       case 'line':
@@ -500,21 +562,58 @@ export class ProxyConnection {
     }
     if (this.settings.upstreamTls === UpstreamTls.starttls && !upstream.tls && verb !== 'QUIT') {
       const heloName = verb === 'HELO' ? text.slice(5).trim() : '';
-      const ehloLine = verb === 'EHLO' ? bytes : Buffer.from(`EHLO ${heloName || this.settings.hostname}\r\n`, 'latin1');
+      // An LMTP client's LHLO goes up as it is: an LMTP server answers EHLO with 500 (RFC 2033 §4.1).
+      const ehloLine = verb === 'EHLO' || verb === 'LHLO' ? bytes : Buffer.from(`EHLO ${heloName || this.settings.hostname}\r\n`, 'latin1');
       if (!(await this.upgradeUpstream(upstream, ehloLine))) return;
     }
     if (verb === 'DATA') this.accepted.dataCommand();
+    if (verb === 'MAIL' || verb === 'RSET' || verb === 'EHLO' || verb === 'HELO' || verb === 'LHLO') {
+      this.recipients = 0;
+      this.chunks = 0;
+    }
+    if (verb === 'BDAT' && this.startChunk(text, bytes, shown)) return;
     if (!this.relayOrNote(bytes, shown)) return;
     const reply = await this.nextUpstreamReply(verb || 'the AUTH response');
     if (!reply) return;
+    if (verb === 'LHLO' && reply.code === 250) this.lmtp = true;
+    if (verb === 'RCPT' && reply.code >= 200 && reply.code < 300) this.recipients++;
     this.input = (verb === 'AUTH' || inAuthExchange) && reply.code === 334 ? 'auth-response' : 'commands';
-    if (verb === 'EHLO' && reply.code === 250) this.relayEhlo(reply);
+    if ((verb === 'EHLO' || verb === 'LHLO') && reply.code === 250) this.relayEhlo(reply);
     else this.relayReply(reply);
     // RFC 5321 §4.1.1.4: only after 354 are the following bytes message content.
     if (verb === 'DATA' && reply.code === 354) {
       this.input = 'content';
       this.reader.startData();
     }
+  }
+
+  /**
+   * One reply to an end of data in SMTP; in LMTP one per accepted recipient (RFC 2033 §4.2),
+   * which the upstream leg is told to expect so that it takes none of them as out of step.
+   */
+  private oweEndOfDataReplies(): number {
+    const count = this.lmtp ? Math.max(1, this.recipients) : 1;
+    if (count > 1) this.upstream?.expectMoreReplies(count - 1);
+    return count;
+  }
+
+  /**
+   * BDAT (RFC 3030 §2): the command and exactly its announced octets go up as they are,
+   * counted by the reader so that nothing in them is taken for a command; the reply is
+   * awaited once they are all relayed. False when the size is not a number: the line is then
+   * relayed as any other (the server will refuse it, and the chunk cannot be found anyway).
+   */
+  private startChunk(text: string, bytes: Buffer, shown: Buffer | undefined): boolean {
+    const parsed = parseBdatArgument(splitCommandLine(text).argument);
+    // A readable size with a bad rest (`BDAT 7 FIRST`) is still followed by 7 octets.
+    if (parsed.size === undefined) return false;
+    const chunk: RelayedChunk = { number: ++this.chunks, size: parsed.size, last: parsed.ok && parsed.last };
+    this.emitClient({ type: 'info', message: `BDAT chunk ${chunk.number}: ${chunk.size} octets${chunk.last ? ' (LAST)' : ''}` });
+    // Its octets are read (and recorded) even when they cannot be relayed, so never taken for commands.
+    this.chunk = this.relayOrNote(bytes, shown) ? chunk : undefined;
+    this.input = 'chunk';
+    this.reader.startChunk(chunk.size, chunk.number === 1);
+    return true;
   }
 
   private relayEhlo(reply: Reply): void {

@@ -20,6 +20,8 @@ export type SessionState =
   /** At least one RCPT accepted. */
   | 'rcpt'
   | 'data'
+  /** BDAT chunks accepted (RFC 3030 §2), the one marked LAST not yet. */
+  | 'bdat'
   /** Inside an AUTH exchange (RFC 4954 §4), waiting for a response line. */
   | 'auth';
 
@@ -67,6 +69,11 @@ export interface CommandContext extends ConnectionContext {
   from: string | undefined;
   to: readonly string[];
   authenticated: boolean;
+  /**
+   * True when this line came right after the octets of a BDAT chunk: if the chunk's announced
+   * size was wrong, this "command" is really message content (RFC 3030 §2).
+   */
+  afterChunk: boolean;
 }
 
 export interface MessageContext extends ConnectionContext {
@@ -78,6 +85,8 @@ export interface MessageContext extends ConnectionContext {
   stuffed: Buffer;
   /** How many messages this connection has sent, this one included. */
   occurrence: number;
+  /** How the content came: after DATA (dot-stuffed, RFC 5321) or in BDAT chunks (RFC 3030). */
+  transfer: 'data' | 'bdat';
   bareCrLines: readonly number[];
   bareLfLines: readonly number[];
   longLines: readonly number[];
@@ -92,6 +101,14 @@ export interface AuthContext extends ConnectionContext {
   mechanism: AuthMechanism;
   /** The authentication identity the client gave (never the secret). */
   user: string;
+}
+
+export interface RecipientContext extends ConnectionContext {
+  /** The recipient's address, as given in its RCPT. */
+  recipient: string;
+  /** Its place among the accepted recipients, from 1 (RFC 2033 §4.2: replies come in this order). */
+  position: number;
+  from: string;
 }
 
 type Maybe<T> = T | undefined | Promise<T | undefined>;
@@ -109,6 +126,11 @@ export interface ServerBehaviour {
   capabilities?(context: ConnectionContext, keywords: readonly string[]): readonly string[];
   /** After the end of data, before the message is stored and answered. */
   onMessage?(context: MessageContext): Maybe<MessageDecision>;
+  /**
+   * LMTP only (RFC 2033 §4.2): after the end of data, the reply for one accepted recipient;
+   * undefined keeps the default 250. A recipient answered 4xx/5xx is not stored with the message.
+   */
+  onRecipientResult?(context: RecipientContext): Maybe<ReplySpec>;
   /** When the idle timeout fires; the default is 421 4.4.2 and close. */
   onIdle?(context: ConnectionContext): Maybe<Decision>;
 }

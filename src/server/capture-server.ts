@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInboundEngine } from '../inbound/engine.js';
+import { describeAttributes } from '../smtp/forward-attributes.js';
 import type { InboundTls } from '../net/inbound-socket.js';
 import type { BoundListener, InboundListen } from '../inbound/engine.js';
 import { serverCertificate, type ListenAddress } from '../net/listener.js';
@@ -96,6 +97,10 @@ export interface CaptureServerOptions {
    * connections, TLS, closes, errors and notes (one per stored message) are emitted.
    */
   byteEvents?: boolean;
+  /** Speak LMTP (RFC 2033) instead of SMTP: LHLO, and one reply per recipient after the data. */
+  lmtp?: boolean;
+  /** Advertise and accept XCLIENT and XFORWARD (Postfix); off by default. */
+  xclient?: boolean;
 }
 
 export interface CaptureServer {
@@ -119,6 +124,16 @@ export interface CaptureServer {
   holdInput(held: boolean): void;
   /** Sends 421 to open connections, stops listening, finishes mbox writes. */
   close(): Promise<void>;
+}
+
+/** How the message came, when not by plain DATA: its BDAT chunks, and the XCLIENT/XFORWARD attributes in force. */
+function describeHandover(message: MessageSummary): string {
+  const chunks = message.chunks;
+  return [
+    chunks ? `, by BDAT in ${chunks.length} chunk${chunks.length === 1 ? '' : 's'} (${chunks.join(' + ')} octets)` : '',
+    message.xclient ? `, XCLIENT ${describeAttributes(message.xclient)}` : '',
+    message.xforward ? `, XFORWARD ${describeAttributes(message.xforward)}` : '',
+  ].join('');
 }
 
 export async function startCaptureServer(options: CaptureServerOptions = {}): Promise<CaptureServer> {
@@ -164,7 +179,7 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
       else await mbox.appendBody(message.from, message.receivedAt, content);
     }
     if (keepMessages && 'data' in message) messages.push(message);
-    emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.size} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${mbox ? `, appended to ${mbox.path}` : ''}` });
+    emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: ${message.size} octets from <${message.from}> to ${message.to.map((r) => `<${r}>`).join(', ')}${describeHandover(message)}${mbox ? `, appended to ${mbox.path}` : ''}` });
     if (options.lint && Buffer.isBuffer(content)) {
       const findings = options.lint(content);
       if (findings.length === 0) emit({ type: 'info', conn: message.conn, tls: message.tls, message: `message ${message.id}: lint-mbox: no findings` });
@@ -206,6 +221,8 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
         showSecrets: options.showSecrets ?? false,
         maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
         byteEvents: options.byteEvents ?? true,
+        lmtp: options.lmtp ?? false,
+        xclient: options.xclient ?? false,
       });
       const { remoteAddress, remotePort, localAddress, localPort } = socket;
       // A Unix-socket client has no address: the connection is named by the socket it came in on.

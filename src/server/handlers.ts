@@ -1,4 +1,6 @@
 import { AuthMechanism, base64Utf8, parseAuthMechanism } from '../smtp/auth.js';
+import { parseBdatArgument } from '../smtp/bdat-command.js';
+import { describeAttributes, parseForwardAttributes, XCLIENT_ATTRIBUTES, XFORWARD_ATTRIBUTES } from '../smtp/forward-attributes.js';
 import type { Decision } from './behaviour.js';
 import { MAX_RECIPIENTS } from './defaults.js';
 import type { HandlerContext } from './handler-context.js';
@@ -12,6 +14,8 @@ import { reply } from './replies.js';
 export type CommandHandler = (session: HandlerContext, argument: string, decision: Decision | undefined) => Promise<void> | void;
 
 const badSequence = (what: string) => reply(503, '5.5.1', `Error: ${what}`);
+/** RFC 2033 §4.1: an LMTP client greets with LHLO. */
+const greetFirst = (session: HandlerContext) => badSequence(`send ${session.settings.lmtp ? 'LHLO' : 'HELO/EHLO'} first`);
 
 /** EHLO keywords (RFC 5321 §4.1.1.1 and the extension RFCs named beside each). */
 function ehloKeywords(session: HandlerContext): readonly string[] {
@@ -24,15 +28,36 @@ function ehloKeywords(session: HandlerContext): readonly string[] {
     'ENHANCEDSTATUSCODES', // RFC 2034
     '8BITMIME', // RFC 6152
     'SMTPUTF8', // RFC 6531
+    // RFC 3030: content is stored byte for byte, so binary content (BINARYMIME) fits too.
+    'CHUNKING',
+    'BINARYMIME',
+    ...(options.xclient ? [`XCLIENT ${XCLIENT_ATTRIBUTES.join(' ')}`, `XFORWARD ${XFORWARD_ATTRIBUTES.join(' ')}`] : []),
     'HELP',
   ];
   return options.behaviour.capabilities?.(session.connection, keywords) ?? keywords;
 }
 
-function greet(session: HandlerContext, argument: string, decision: Decision | undefined, extended: boolean): void {
+/**
+ * Whether the EHLO reply offers `keyword` (a scenario may have removed or added it): a
+ * command of an extension that is not offered is answered as a server without it answers.
+ */
+function offers(session: HandlerContext, keyword: string): boolean {
+  return ehloKeywords(session).some((k) => k.split(' ')[0]!.toUpperCase() === keyword);
+}
+
+/** The verb as a client sent it, in a 500: its case may be the very thing being debugged. */
+export const unrecognized = (given: string) => reply(500, '5.5.1', `Command unrecognized: ${JSON.stringify(given.slice(0, 40))}`);
+
+function greet(session: HandlerContext, argument: string, decision: Decision | undefined, verb: 'EHLO' | 'HELO' | 'LHLO'): void {
+  // RFC 2033 §4.1: an LMTP server answers HELO and EHLO with 500; an SMTP server knows no LHLO.
+  if ((verb === 'LHLO') !== session.settings.lmtp) {
+    session.finish(decision, verb === 'LHLO' ? unrecognized(verb) : reply(500, '5.5.1', `Error: this server speaks LMTP: send LHLO, not ${verb}`));
+    return;
+  }
+  const extended = verb !== 'HELO';
   const name = argument.trim();
   if (name === '') {
-    session.finish(decision, reply(501, '5.5.4', `Syntax: ${extended ? 'EHLO' : 'HELO'} hostname`));
+    session.finish(decision, reply(501, '5.5.4', `Syntax: ${verb} hostname`));
     return;
   }
   // RFC 5321 §4.1.4: EHLO in the middle of a transaction resets it, like RSET.
@@ -51,10 +76,11 @@ export function parsePath(argument: string, keyword: 'FROM' | 'TO'): { address: 
 }
 
 const mail: CommandHandler = (session, argument, decision) => {
-  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  if (session.state === 'greeting') return session.finish(decision, greetFirst(session));
   if (session.state !== 'ready') return session.finish(decision, badSequence('nested MAIL command'));
   const path = parsePath(argument, 'FROM');
   if (!path) return session.finish(decision, reply(501, '5.5.4', 'Syntax: MAIL FROM:<address>'));
+  let binaryMime = false;
   for (const parameter of path.parameters) {
     const [name = '', value] = parameter.split('=', 2);
     switch (name.toUpperCase()) {
@@ -66,7 +92,10 @@ const mail: CommandHandler = (session, argument, decision) => {
         }
         break;
       case 'BODY':
-        if (!/^(7BIT|8BITMIME)$/i.test(value ?? '')) return session.finish(decision, reply(501, '5.5.4', 'Bad BODY parameter'));
+        if (!/^(7BIT|8BITMIME|BINARYMIME)$/i.test(value ?? '')) return session.finish(decision, reply(501, '5.5.4', 'Bad BODY parameter'));
+        // RFC 3030 §3: only when offered.
+        if (/^BINARYMIME$/i.test(value ?? '') && !offers(session, 'BINARYMIME')) return session.finish(decision, reply(555, '5.5.4', 'Unsupported option: BODY=BINARYMIME'));
+        binaryMime = /^BINARYMIME$/i.test(value ?? '');
         break;
       case 'SMTPUTF8':
       case 'AUTH':
@@ -77,6 +106,7 @@ const mail: CommandHandler = (session, argument, decision) => {
     }
   }
   session.from = path.address;
+  session.binaryMime = binaryMime;
   session.state = 'mail';
   session.finish(decision, reply(250, '2.1.0', 'Ok'));
 };
@@ -94,8 +124,12 @@ const rcpt: CommandHandler = (session, argument, decision) => {
 };
 
 const data: CommandHandler = (session, argument, decision) => {
+  // RFC 3030 §2: a transaction's content comes by DATA or by BDAT, never both.
+  if (session.state === 'bdat') return session.finish(decision, badSequence('DATA after BDAT in the same transaction'));
   if (session.state !== 'rcpt') return session.finish(decision, badSequence(session.state === 'mail' ? 'need RCPT command' : 'need MAIL command'));
   if (argument !== '') return session.finish(decision, reply(501, '5.5.4', 'Syntax: DATA takes no argument'));
+  // RFC 3030 §3: BINARYMIME content cannot be sent by DATA.
+  if (session.binaryMime) return session.finish(decision, badSequence('BODY=BINARYMIME requires BDAT'));
   session.finish(decision, reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'));
   session.beginData();
 };
@@ -147,7 +181,7 @@ export async function authResponse(session: HandlerContext, response: string): P
 }
 
 const auth: CommandHandler = (session, argument, decision) => {
-  if (session.state === 'greeting') return session.finish(decision, badSequence('send HELO/EHLO first'));
+  if (session.state === 'greeting') return session.finish(decision, greetFirst(session));
   // RFC 4954 §4: AUTH is not allowed during a mail transaction, nor after success.
   if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
   if (session.authenticatedAs !== undefined) return session.finish(decision, badSequence('already authenticated'));
@@ -161,14 +195,86 @@ const auth: CommandHandler = (session, argument, decision) => {
   session.sendReply(reply(334, undefined, name === AuthMechanism.login ? base64Utf8('Username:') : ''));
 };
 
+/**
+ * BDAT (RFC 3030 §2). Its octets follow the command whatever the answer, so every answer that
+ * knows the chunk size is given after reading them; only a size that is not a number, which
+ * leaves the end of the chunk unknown, is answered at once and the connection closed.
+ * Called before the behaviour's decision is applied: the decision waits for the octets too.
+ */
+const bdat: CommandHandler = async (session, argument, decision) => {
+  if (!offers(session, 'CHUNKING')) {
+    // A server without CHUNKING does not know the chunk follows: its octets are read as commands.
+    if (await session.preempt(decision)) return;
+    return session.finish(decision, unrecognized('BDAT'));
+  }
+  const parsed = parseBdatArgument(argument);
+  if (!parsed.ok && parsed.size === undefined) {
+    if (await session.preempt(decision)) return;
+    session.info(`BDAT: ${parsed.reason}; the chunk's end cannot be found, so nothing after it could be read as a command: closing (RFC 3030 §2)`);
+    session.sendReply(reply(501, '5.5.4', 'Syntax: BDAT chunk-size [LAST]'));
+    session.closeAfterReply('BDAT with a chunk size that is not a number');
+    return;
+  }
+  // Known here: only a size that is not a number has none, and that case returned above.
+  const size = parsed.size!;
+  const last = parsed.ok && parsed.last;
+  const refusal = !parsed.ok ? reply(501, '5.5.4', `Syntax: BDAT chunk-size [LAST] (${parsed.reason})`)
+    : session.state === 'greeting' ? greetFirst(session)
+    : session.state === 'ready' ? badSequence('need MAIL command')
+    : session.state === 'mail' ? badSequence('need RCPT command')
+    : undefined;
+  session.beginChunk(size, last, refusal, decision);
+};
+
+/**
+ * Postfix's XCLIENT: the client (a proxy or filter) says who the real client is. Like
+ * Postfix, the server answers with a new 220 greeting and starts the session over (the
+ * client must EHLO again); it is refused inside a mail transaction.
+ */
+const xclient: CommandHandler = (session, argument, decision) => {
+  if (!offers(session, 'XCLIENT')) return refuseForwarding(session, 'XCLIENT', decision);
+  if (session.state !== 'ready' && session.state !== 'greeting') return session.finish(decision, badSequence('MAIL transaction in progress'));
+  const parsed = parseForwardAttributes(argument, XCLIENT_ATTRIBUTES);
+  if (!parsed.ok) return session.finish(decision, reply(501, '5.5.4', `Bad XCLIENT attribute: ${parsed.reason}`));
+  session.xclient = parsed.attributes;
+  session.info(`XCLIENT: ${describeAttributes(parsed.attributes)} (the client speaks for another; the session starts over)`);
+  session.resetTransaction();
+  session.helo = undefined;
+  session.authenticatedAs = undefined;
+  session.state = 'greeting';
+  session.finish(decision, session.greeting());
+};
+
+/** Postfix's XFORWARD: attributes of the original client for the next transaction only. */
+const xforward: CommandHandler = (session, argument, decision) => {
+  if (!offers(session, 'XFORWARD')) return refuseForwarding(session, 'XFORWARD', decision);
+  if (session.state === 'greeting') return session.finish(decision, greetFirst(session));
+  if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
+  const parsed = parseForwardAttributes(argument, XFORWARD_ATTRIBUTES);
+  if (!parsed.ok) return session.finish(decision, reply(501, '5.5.4', `Bad XFORWARD attribute: ${parsed.reason}`));
+  Object.assign(session.xforward, parsed.attributes);
+  session.info(`XFORWARD: ${describeAttributes(parsed.attributes)}`);
+  session.finish(decision, reply(250, '2.0.0', 'Ok'));
+};
+
+/** What Postfix answers a client not in its authorized_xclient_hosts / xforward_hosts. */
+function refuseForwarding(session: HandlerContext, verb: string, decision: Decision | undefined): void {
+  session.info(`${verb} is not offered: it is accepted with serve --xclient or --scenario xclient`);
+  session.finish(decision, reply(550, '5.7.0', 'Error: insufficient authorization'));
+}
+
 const quit: CommandHandler = (session) => {
   session.sendReply(reply(221, '2.0.0', 'Bye'));
   session.closeAfterReply('closed after QUIT');
 };
 
 export const commandHandlers: Partial<Record<string, CommandHandler>> = {
-  EHLO: (session, argument, decision) => greet(session, argument, decision, true),
-  HELO: (session, argument, decision) => greet(session, argument, decision, false),
+  EHLO: (session, argument, decision) => greet(session, argument, decision, 'EHLO'),
+  HELO: (session, argument, decision) => greet(session, argument, decision, 'HELO'),
+  LHLO: (session, argument, decision) => greet(session, argument, decision, 'LHLO'),
+  BDAT: bdat,
+  XCLIENT: xclient,
+  XFORWARD: xforward,
   MAIL: mail,
   RCPT: rcpt,
   DATA: data,
@@ -183,7 +289,7 @@ export const commandHandlers: Partial<Record<string, CommandHandler>> = {
     session.finish(decision, reply(214, '2.0.0',
       'smtpdbg capture server: shows the bytes it receives and keeps every message here.',
       'It accepts any recipient and any credentials, and never relays anything.',
-      'Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT')),
+      `Commands: ${session.settings.lmtp ? 'LHLO' : 'EHLO HELO'} STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT${session.settings.xclient ? ' XCLIENT XFORWARD' : ''}`)),
   // RFC 5321 §3.5.3: 252 when the server will not verify but would accept the address.
   VRFY: (session, _argument, decision) => session.finish(decision, reply(252, '2.5.0', 'Cannot VRFY user; any recipient is accepted (nothing is relayed)')),
   QUIT: quit,

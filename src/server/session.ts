@@ -3,14 +3,15 @@ import { IdleTimer } from '../inbound/idle-timer.js';
 import { InputHolds } from '../inbound/input-holds.js';
 import { discardAfterStartTls, recordedLine } from '../inbound/recording.js';
 import type { InboundSocket, InboundTls } from '../net/inbound-socket.js';
+import { parseBdatArgument } from '../smtp/bdat-command.js';
 import { splitCommandLine } from '../smtp/command-verb.js';
 import { dotUnstuff } from '../smtp/dot-stuffing.js';
-import { COMMAND_LINE_LIMIT, ServerReader, TEXT_LINE_LIMIT, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
+import { COMMAND_LINE_LIMIT, ServerReader, TEXT_LINE_LIMIT, type ChunkEnd, type CommandLine, type DataEnd } from '../smtp/server-reader.js';
 import type { EventInput } from '../transcript/events.js';
 import type { ConnectionContext, Decision, MessageDecision, ReplySpec, SessionState } from './behaviour.js';
 import { DotUnstuffer } from './dot-unstuffer.js';
-import type { AuthExchange, HandlerContext, HandlerSettings } from './handler-context.js';
-import { authResponse, commandHandlers, type CommandHandler } from './handlers.js';
+import type { AuthExchange, ForwardedAttributes, HandlerContext, HandlerSettings } from './handler-context.js';
+import { authResponse, commandHandlers, unrecognized, type CommandHandler } from './handlers.js';
 import type { MboxrdBody } from './mboxrd.js';
 import { formatReply, reply } from './replies.js';
 import { StorageFailure } from './storage.js';
@@ -25,6 +26,12 @@ export interface MessageSummary {
   to: string[];
   /** Octets of the content after dot-unstuffing, as stored. */
   size: number;
+  /** How the content came: DATA, or BDAT chunks (RFC 3030) with their sizes in order. */
+  transfer: 'data' | 'bdat';
+  chunks?: number[];
+  /** XCLIENT / XFORWARD attributes in force for this message (Postfix), when given. */
+  xclient?: ForwardedAttributes;
+  xforward?: ForwardedAttributes;
   tls: boolean;
   helo: string | undefined;
   /** The authentication identity, when the client authenticated (never the secret). */
@@ -40,7 +47,7 @@ export interface MessageSummary {
 export interface ReceivedMessage extends MessageSummary {
   /** The content after dot-unstuffing, as stored (a behaviour may have changed it). */
   data: Buffer;
-  /** The DATA bytes as received, end-of-data indicator included. */
+  /** The DATA bytes as received, end-of-data indicator included (BDAT: the chunks' octets, concatenated). */
   raw: Buffer;
 }
 
@@ -97,8 +104,29 @@ const LATE_INPUT_SHOWN = 4096;
 const YIELD_EVERY = 64;
 /** Recv events for DATA are cut at line ends, or at this size for a line that never ends. */
 const DATA_EVENT_LIMIT = 4096;
+/** A BDAT chunk being read. */
+interface IncomingChunk {
+  /** 1-based within the transaction. */
+  number: number;
+  size: number;
+  last: boolean;
+  /** The answer when the chunk is read and dropped (503, 501: RFC 3030 §2, the stream stays in step). */
+  refusal: ReplySpec | undefined;
+  decision: Decision | undefined;
+  /** The chunk's unfinished line for recv events. */
+  line: Buffer;
+  /** What the DATA progress rule counts: the message's, or the chunk's own when it is refused. */
+  progress: Progress;
+}
+
 /** The end-of-data indicator (RFC 5321 §4.1.1.4) that ends the stored raw message. */
 const DOT_CRLF = Buffer.from('.\r\n');
+
+/** The octets announced by a BDAT argument (0 when it cannot be read). */
+function chunkSize(argument: string): number {
+  const parsed = parseBdatArgument(argument);
+  return parsed.ok ? parsed.size : (parsed.size ?? 0);
+}
 
 /**
  * Queue ids (shown in the 250 after DATA) are 12 hex digits: 24 random bits per process and
@@ -111,17 +139,25 @@ function nextQueueId(): string {
   return (QUEUE_ID_BASE + queueCounter).toString(16).toUpperCase().padStart(12, '0');
 }
 
-/** A message being received (from the 354 to the end of data). */
-interface IncomingMessage {
+/** Content arriving under the DATA progress rule (see armDataTimer). */
+interface Progress {
   startedAt: number;
   /** When DATA ends the connection unless more octets arrive (the DATA progress rule). */
   deadline: number;
   /** Octets received, still dot-stuffed: what the size limit and the DATA rate count. */
   received: number;
+}
+
+/** A message being received (from the 354 to the end of data, or from the first BDAT to the LAST). */
+interface IncomingMessage extends Progress {
+  transfer: 'data' | 'bdat';
+  /** BDAT: the size of each chunk so far. */
+  chunkSizes: number[];
   oversize: boolean;
   /** The stuffed content, when it is held whole (`keepContent`). */
   chunks: Buffer[] | undefined;
-  unstuffer: DotUnstuffer;
+  /** DATA only: BDAT content is not dot-stuffed (RFC 3030 §2). */
+  unstuffer: DotUnstuffer | undefined;
   /** Where the content streams to, when it is stored and not held whole. */
   body: MboxrdBody | undefined;
   /** Octets of content after dot-unstuffing. */
@@ -150,6 +186,9 @@ export class ServerSession implements HandlerContext {
   from: string | undefined;
   to: string[] = [];
   auth: AuthExchange | undefined;
+  binaryMime = false;
+  xforward: ForwardedAttributes = {};
+  xclient: ForwardedAttributes = {};
   private readonly reader = new ServerReader();
   private readonly counts = new Map<string, number>();
   /** `closed` once either side ended the conversation; the socket may still linger. */
@@ -166,6 +205,9 @@ export class ServerSession implements HandlerContext {
   private lateInputShown = 0;
   private messageCount = 0;
   private data: IncomingMessage | undefined;
+  private chunk: IncomingChunk | undefined;
+  /** The last item was a BDAT chunk's end: the next line should be a command (RFC 3030 §2). */
+  private afterChunk = false;
 
   constructor(private readonly socket: InboundSocket, settings: SessionOptions) {
     this.conn = settings.conn;
@@ -210,8 +252,11 @@ export class ServerSession implements HandlerContext {
       }
     }
     const decision = await this.settings.behaviour.onConnect?.(this.connection);
-    const banner = reply(220, undefined, `${this.settings.hostname} ESMTP smtpdbg capture server: accepts any recipient, relays nothing`);
-    await this.act(decision, banner);
+    await this.act(decision, this.greeting());
+  }
+
+  greeting(): ReplySpec {
+    return reply(220, undefined, `${this.settings.hostname} ${this.settings.lmtp ? 'LMTP' : 'ESMTP'} smtpdbg capture server: accepts any recipient, relays nothing`);
   }
 
   /** Bytes from the client. */
@@ -289,8 +334,12 @@ export class ServerSession implements HandlerContext {
           clearTimeout(this.lineTimer);
           this.lineTimer = undefined;
           await this.handleLine(item);
+          this.afterChunk = false;
         } else if (item.type === 'data') await this.collect(item.bytes);
-        else await this.finishData(item);
+        else if (item.type === 'chunk-end') {
+          await this.finishChunk(item);
+          this.afterChunk = true;
+        } else await this.finishData(item);
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -304,8 +353,24 @@ export class ServerSession implements HandlerContext {
     this.armLineTimer();
   }
 
+  /** The content being read under the DATA progress rule: a BDAT chunk's, or DATA's. */
+  private get progress(): Progress | undefined {
+    return this.chunk?.progress ?? (this.state === 'data' ? this.data : undefined);
+  }
+
+  /** After a 354 or a BDAT command the bytes are content, not command lines. */
+  private get readingContent(): boolean {
+    return this.state === 'data' || this.chunk !== undefined;
+  }
+
   private async onIdle(): Promise<void> {
     this.info(`idle for ${this.settings.idleTimeoutMs} ms`);
+    const chunk = this.chunk;
+    if (chunk) {
+      // RFC 3030 §2: the server waits for exactly the announced octets; a client that sent
+      // fewer waits for a reply that cannot come.
+      this.info(`BDAT chunk ${chunk.number} still expects ${this.reader.chunkRemaining} of its ${chunk.size} announced octets: if the client is waiting for a reply, its announced size was larger than what it sent`);
+    }
     const decision = await this.settings.behaviour.onIdle?.(this.connection);
     // RFC 5321 §4.5.3.2: a server may close an idle connection, after a 421.
     await this.act({ close: 'after-reply', ...decision }, this.timeoutReply());
@@ -323,10 +388,10 @@ export class ServerSession implements HandlerContext {
    */
   private armLineTimer(): void {
     const ms = this.settings.lineTimeoutMs;
-    if (ms <= 0 || this.state === 'data' || this.reader.buffered === 0 || this.lineTimer) return;
+    if (ms <= 0 || this.readingContent || this.reader.buffered === 0 || this.lineTimer) return;
     this.lineTimer = setTimeout(() => {
       this.lineTimer = undefined;
-      if (this.closed || this.busy || this.state === 'data' || this.reader.buffered === 0) return;
+      if (this.closed || this.busy || this.readingContent || this.reader.buffered === 0) return;
       this.info(`a command line was not complete ${ms} ms after it began (${this.reader.buffered} octets so far; --line-timeout)`);
       this.sendReply(this.timeoutReply());
       this.close('local', 'command line too slow', 'end');
@@ -343,10 +408,10 @@ export class ServerSession implements HandlerContext {
    * banked for a slow finish.
    */
   private armDataTimer(): void {
-    const message = this.data;
+    const message = this.progress;
     if (!message) return;
     this.dataTimer = setTimeout(() => {
-      if (this.closed || this.data !== message) return;
+      if (this.closed || this.progress !== message) return;
       if (Date.now() < message.deadline) {
         this.armDataTimer();
         return;
@@ -355,7 +420,8 @@ export class ServerSession implements HandlerContext {
       const rule = dataMinRate > 0
         ? `it may fall at most ${dataTimeoutMs} ms behind ${dataMinRate} octets/s (--data-timeout, --data-min-rate)`
         : `the limit is ${dataTimeoutMs} ms (--data-timeout)`;
-      this.info(`DATA too slow: ${message.received} octets in ${Date.now() - message.startedAt} ms; ${rule}`);
+      const what = this.chunk ? `BDAT chunk of ${this.chunk.size} octets` : 'DATA';
+      this.info(`${what} too slow: ${message.received} octets in ${Date.now() - message.startedAt} ms; ${rule}`);
       this.sendReply(this.timeoutReply());
       this.close('local', 'DATA too slow', 'end');
     }, Math.max(1, message.deadline - Date.now()));
@@ -382,25 +448,31 @@ export class ServerSession implements HandlerContext {
       argument,
       line: item.line,
       terminator: item.terminator,
+      afterChunk: this.afterChunk,
       state: this.state,
       occurrence,
-      pipelined: this.reader.buffered > 0,
+      // A BDAT's own chunk follows it at once (RFC 3030 §2): only what lies beyond it was sent ahead.
+      pipelined: this.reader.buffered > (verb === 'BDAT' ? chunkSize(argument) : 0),
       sinceLastReplyMs,
       helo: this.helo,
       from: this.from,
       to: this.to,
       authenticated: this.authenticatedAs !== undefined,
     }) : undefined;
-    if (decision && await this.preempt(decision)) return;
-    if (item.length > COMMAND_LINE_LIMIT && verb !== 'AUTH') {
+    // BDAT's octets follow its line whatever the answer: its handler applies the decision once
+    // they are read (RFC 3030 §2), so that they are never taken for commands.
+    if (verb !== 'BDAT' && decision && await this.preempt(decision)) return;
+    if (this.afterChunk && !commandHandlers[verb]) {
+      this.info(`the line after BDAT chunk ${this.chunkCount} is not a command: the chunk's announced size was probably smaller than the octets the client sent (RFC 3030 §2), and the rest is being read as commands`);
+    }
+    if (item.length > COMMAND_LINE_LIMIT && verb !== 'AUTH' && verb !== 'BDAT') {
       // RFC 5321 §4.5.3.1.4 and §4.2.2 (500 "line too long").
       this.finish(decision, reply(500, '5.5.2', `Line too long (${item.length} octets, limit ${COMMAND_LINE_LIMIT})`));
       return;
     }
     const handler: CommandHandler | undefined = commandHandlers[verb];
     if (!handler) {
-      // The verb as the client sent it: its case may be the very thing being debugged.
-      this.finish(decision, verb === '' ? reply(500, '5.5.2', 'Error: bad syntax') : reply(500, '5.5.1', `Command unrecognized: ${JSON.stringify(given.slice(0, 40))}`));
+      this.finish(decision, verb === '' ? reply(500, '5.5.2', 'Error: bad syntax') : unrecognized(given));
       return;
     }
     const pending = handler(this, argument, decision);
@@ -470,7 +542,13 @@ export class ServerSession implements HandlerContext {
   resetTransaction(): void {
     this.from = undefined;
     this.to = [];
-    if (this.state === 'mail' || this.state === 'rcpt') this.state = 'ready';
+    this.binaryMime = false;
+    this.xforward = {};
+    if (this.data?.transfer === 'bdat') {
+      void this.data.body?.dispose();
+      this.data = undefined;
+    }
+    if (this.state === 'mail' || this.state === 'rcpt' || this.state === 'bdat') this.state = 'ready';
   }
 
   /** RFC 3207 §4.2: after the handshake the client starts over with EHLO. */
@@ -503,33 +581,77 @@ export class ServerSession implements HandlerContext {
 
   beginData(): void {
     this.state = 'data';
+    this.data = this.openMessage('data');
+    if (this.settings.dataTimeoutMs > 0) this.armDataTimer();
+    this.reader.startData();
+  }
+
+  private openMessage(transfer: 'data' | 'bdat'): IncomingMessage {
     const { keepContent, dataTimeoutMs } = this.settings;
     const now = Date.now();
-    this.data = {
+    return {
+      transfer,
+      chunkSizes: [],
       startedAt: now,
       deadline: dataTimeoutMs > 0 ? now + dataTimeoutMs : Infinity,
       received: 0,
       oversize: false,
       chunks: keepContent ? [] : undefined,
-      unstuffer: new DotUnstuffer(),
+      unstuffer: transfer === 'data' ? new DotUnstuffer() : undefined,
       body: keepContent ? undefined : this.settings.openBody(`${this.conn}-${this.messageCount + 1}`),
       size: 0,
       line: Buffer.alloc(0),
     };
+  }
+
+  /** Chunks of the BDAT transaction in progress, the one being read included. */
+  private get chunkCount(): number {
+    return this.data?.transfer === 'bdat' ? this.data.chunkSizes.length : 0;
+  }
+
+  beginChunk(size: number, last: boolean, refusal: ReplySpec | undefined, decision: Decision | undefined): void {
+    let number = 0;
+    const { dataTimeoutMs } = this.settings;
+    const now = Date.now();
+    let progress: Progress = { startedAt: now, deadline: dataTimeoutMs > 0 ? now + dataTimeoutMs : Infinity, received: 0 };
+    if (!refusal) {
+      const first = this.data === undefined;
+      if (first) this.data = this.openMessage('bdat');
+      const message = this.data!;
+      number = message.chunkSizes.push(size);
+      this.state = 'bdat';
+      // The DATA progress rule holds for each chunk (a refused one too, so that no chunk can
+      // be dripped forever); between chunks the idle timer does.
+      message.deadline = progress.deadline;
+      progress = message;
+      this.reader.startChunk(size, first);
+    } else {
+      this.reader.startChunk(size, false);
+    }
+    this.chunk = { number, size, last, refusal, decision, line: Buffer.alloc(0), progress };
     if (dataTimeoutMs > 0) this.armDataTimer();
-    this.reader.startData();
+    if (this.settings.byteEvents) {
+      this.info(refusal
+        ? `BDAT chunk of ${size} octets${last ? ' (LAST)' : ''}, refused with ${refusal.code}: its octets are read and dropped (RFC 3030 §2)`
+        : `BDAT chunk ${number}: ${size} octets${last ? ' (LAST)' : ''}`);
+    }
   }
 
   private async collect(bytes: Buffer): Promise<void> {
+    const chunk = this.chunk;
+    if (this.settings.byteEvents) this.emitDataLines(chunk ?? this.data, bytes);
+    const progress = this.progress;
+    if (progress) {
+      progress.received += bytes.length;
+      const { dataTimeoutMs, dataMinRate } = this.settings;
+      if (dataTimeoutMs > 0 && dataMinRate > 0) {
+        const now = Date.now();
+        progress.deadline = Math.min(now + dataTimeoutMs, progress.deadline + (bytes.length * 1000) / dataMinRate);
+      }
+    }
+    if (chunk?.refusal) return;
     const message = this.data;
     if (!message) return;
-    message.received += bytes.length;
-    const { dataTimeoutMs, dataMinRate } = this.settings;
-    if (dataTimeoutMs > 0 && dataMinRate > 0) {
-      const now = Date.now();
-      message.deadline = Math.min(now + dataTimeoutMs, message.deadline + (bytes.length * 1000) / dataMinRate);
-    }
-    if (this.settings.byteEvents) this.emitDataLines(message, bytes);
     if (message.oversize) return;
     if (message.received > this.settings.maxMessageSize) {
       // The rest is read and counted, not kept: the 552 comes at the end of data.
@@ -543,16 +665,21 @@ export class ServerSession implements HandlerContext {
       message.chunks.push(bytes);
       return;
     }
-    const content = message.unstuffer.push(bytes);
+    // RFC 3030 §2: BDAT content is taken as it is, with no dot-stuffing to undo.
+    const content = message.unstuffer ? message.unstuffer.push(bytes) : [bytes];
     for (const piece of content) message.size += piece.length;
     // Awaited: a disk slower than the client holds the client back (the reader fills, and
     // reading pauses) instead of filling memory.
     if (message.body) await message.body.write(content);
   }
 
-  /** Recv events go out line by line so a reporter can show each line with its terminator. */
-  private emitDataLines(message: IncomingMessage, bytes: Buffer): void {
-    let pending = message.line.length > 0 ? Buffer.concat([message.line, bytes]) : bytes;
+  /**
+   * Recv events go out line by line so a reporter can show each line with its terminator;
+   * `holder` keeps the unfinished line (the message's for DATA, the chunk's for BDAT).
+   */
+  private emitDataLines(holder: { line: Buffer } | undefined, bytes: Buffer): void {
+    if (!holder) return;
+    let pending = holder.line.length > 0 ? Buffer.concat([holder.line, bytes]) : bytes;
     for (let crlf = pending.indexOf('\r\n'); crlf !== -1; crlf = pending.indexOf('\r\n')) {
       this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending.subarray(0, crlf + 2)) });
       pending = pending.subarray(crlf + 2);
@@ -561,7 +688,7 @@ export class ServerSession implements HandlerContext {
       this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from(pending) });
       pending = Buffer.alloc(0);
     }
-    message.line = Buffer.from(pending);
+    holder.line = Buffer.from(pending);
   }
 
   private async finishData(end: DataEnd): Promise<void> {
@@ -569,39 +696,104 @@ export class ServerSession implements HandlerContext {
     this.data = undefined;
     clearTimeout(this.dataTimer);
     if (!message) return;
+    if (this.settings.byteEvents) {
+      if (message.line.length > 0) this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: message.line });
+      this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from('.\r\n') });
+    }
     try {
-      await this.answerData(message, end);
+      await this.answerMessage(message, end, undefined);
     } finally {
       await message.body?.dispose();
     }
   }
 
-  private async answerData(message: IncomingMessage, end: DataEnd): Promise<void> {
-    if (this.settings.byteEvents) {
-      if (message.line.length > 0) this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: message.line });
-      this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: Buffer.from('.\r\n') });
+  /** A BDAT chunk's octets are all read: answered now (RFC 3030 §2: one reply per BDAT). */
+  private async finishChunk(end: ChunkEnd): Promise<void> {
+    const chunk = this.chunk;
+    this.chunk = undefined;
+    clearTimeout(this.dataTimer);
+    if (!chunk) return;
+    // The chunk's last line is shown on its own: a chunk boundary is not a line end.
+    if (this.settings.byteEvents && chunk.line.length > 0) this.settings.emit({ type: 'recv', conn: this.conn, tls: this.tls, data: chunk.line });
+    if (chunk.refusal) {
+      await this.act(chunk.decision, chunk.refusal);
+      return;
     }
+    const message = this.data;
+    if (!message) return;
+    // A reply the behaviour puts in place of the default ends the transaction: what the
+    // client does next is its answer to that reply, not more of this message.
+    if (await this.preempt(chunk.decision)) {
+      this.resetTransaction();
+      return;
+    }
+    if (message.oversize && !chunk.last) {
+      // RFC 3030 §2: after a failed chunk the client sends no more; chunks it had already
+      // pipelined get 503 (no transaction) and are dropped.
+      this.resetTransaction();
+      this.finish(chunk.decision, this.oversizeReply());
+      return;
+    }
+    if (!chunk.last) {
+      this.finish(chunk.decision, reply(250, '2.0.0', `Ok: ${chunk.size} octets received (chunk ${chunk.number})`));
+      return;
+    }
+    this.data = undefined;
+    try {
+      await this.answerMessage(message, end, chunk.decision);
+    } finally {
+      await message.body?.dispose();
+    }
+  }
+
+  private oversizeReply(): ReplySpec {
+    // RFC 1870 §6.3 and RFC 5321 §4.5.3.1.10: the whole message is refused.
+    return reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${this.settings.maxMessageSize})`);
+  }
+
+  /**
+   * The answer to a complete message: one reply in SMTP; in LMTP one per accepted recipient,
+   * in RCPT order (RFC 2033 §4.2). `commandDecision` is BDAT LAST's (its close still applies).
+   */
+  private async answerMessage(message: IncomingMessage, end: DataEnd | ChunkEnd, commandDecision: Decision | undefined): Promise<void> {
     const from = this.from ?? '';
     // Handed over, not copied: this.to gets a new array below and the old one is not touched again.
     const to = this.to;
+    const { xclient } = this;
+    const xforward = this.xforward;
     this.state = 'ready';
     this.from = undefined;
     this.to = [];
-    if (end.bareCrLines.length > 0) this.info(`bare CR in DATA line(s) ${end.bareCrLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
-    if (end.bareLfLines.length > 0) this.info(`bare LF in DATA line(s) ${end.bareLfLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
-    if (end.longLines.length > 0) this.info(`DATA line(s) ${end.longLines.join(', ')} longer than ${TEXT_LINE_LIMIT} octets (RFC 5321 §4.5.3.1.6)`);
-    if (message.oversize) {
-      // RFC 1870 §6.3 and RFC 5321 §4.5.3.1.10: the whole message is refused.
-      this.sendReply(reply(552, '5.3.4', `Message size exceeds fixed maximum message size (${this.settings.maxMessageSize})`));
-      return;
+    this.binaryMime = false;
+    this.xforward = {};
+    const where = message.transfer === 'data' ? 'DATA line(s)' : 'line(s) of the BDAT content';
+    if (end.bareCrLines.length > 0) this.info(`bare CR in ${where} ${end.bareCrLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
+    if (end.bareLfLines.length > 0) this.info(`bare LF in ${where} ${end.bareLfLines.join(', ')} (RFC 5321 §2.3.8: only CRLF ends a line)`);
+    if (end.longLines.length > 0) this.info(`${where} ${end.longLines.join(', ')} longer than ${TEXT_LINE_LIMIT} octets (RFC 5321 §4.5.3.1.6)`);
+    const answerAll = (decision: Decision | undefined, spec: ReplySpec) => {
+      if (this.settings.lmtp) for (let i = 1; i < to.length; i++) this.sendReply(spec);
+      this.finish(decision, spec);
+    };
+    if (message.oversize) return answerAll(commandDecision, this.oversizeReply());
+    // LMTP: each recipient's fate is decided before storing, so that the stored envelope
+    // holds only the recipients that got a 250.
+    const results: Array<ReplySpec | undefined> = [];
+    if (this.settings.lmtp && this.settings.behaviour.onRecipientResult) {
+      for (const [i, recipient] of to.entries()) results.push(await this.settings.behaviour.onRecipientResult({ ...this.connection, recipient, position: i + 1, from }));
     }
+    const refused = (i: number) => (results[i]?.code ?? 250) >= 400;
+    const delivered = to.filter((_, i) => !refused(i));
     const summary = {
       conn: this.conn,
       from,
-      to,
+      to: delivered,
       tls: this.tls,
       helo: this.helo,
       authenticatedAs: this.authenticatedAs,
+      transfer: message.transfer,
+      ...(message.transfer === 'bdat' ? { chunks: message.chunkSizes } : {}),
+      ...(Object.keys(xclient).length > 0 ? { xclient } : {}),
+      ...(Object.keys(xforward).length > 0 ? { xforward } : {}),
       // The reader makes these arrays anew for every message, so they can be handed over.
       bareCrLines: end.bareCrLines,
       bareLfLines: end.bareLfLines,
@@ -612,31 +804,41 @@ export class ServerSession implements HandlerContext {
     let stored: { message: MessageSummary | ReceivedMessage; content: StoredContent } | undefined;
     if (message.chunks) {
       // One copy of the message: the stored raw bytes, with the content (still dot-stuffed) a view of it.
-      const raw = Buffer.concat([...message.chunks, DOT_CRLF]);
-      const stuffed = raw.subarray(0, raw.length - DOT_CRLF.length);
-      const content = dotUnstuff(stuffed);
-      decision = await this.settings.behaviour.onMessage?.({ ...this.connection, from, to, data: content, stuffed, occurrence, bareCrLines: end.bareCrLines, bareLfLines: end.bareLfLines, longLines: end.longLines });
-      if (decision && await this.preempt(decision)) return;
-      if (decision?.store !== false) {
+      const raw = message.transfer === 'data' ? Buffer.concat([...message.chunks, DOT_CRLF]) : Buffer.concat(message.chunks);
+      const stuffed = message.transfer === 'data' ? raw.subarray(0, raw.length - DOT_CRLF.length) : raw;
+      const content = message.transfer === 'data' ? dotUnstuff(stuffed) : raw;
+      decision = await this.settings.behaviour.onMessage?.({ ...this.connection, from, to, data: content, stuffed, occurrence, transfer: message.transfer, bareCrLines: end.bareCrLines, bareLfLines: end.bareLfLines, longLines: end.longLines });
+      if (decision && await this.preempt(decision)) {
+        // In LMTP the replacement reply stands for every recipient (preempt sent the first).
+        if (decision.reply && this.settings.lmtp) for (let i = 1; i < to.length; i++) this.sendReply(decision.reply);
+        return;
+      }
+      if (decision?.store !== false && delivered.length > 0) {
         const data = decision?.store ?? content;
         stored = { message: { ...summary, id: nextQueueId(), size: data.length, receivedAt: new Date(), data, raw }, content: data };
       }
     } else {
       await message.body?.end();
-      stored = { message: { ...summary, id: nextQueueId(), size: message.size, receivedAt: new Date() }, content: message.body };
+      if (delivered.length > 0) stored = { message: { ...summary, id: nextQueueId(), size: message.size, receivedAt: new Date() }, content: message.body };
     }
+    decision ??= commandDecision;
     const id = stored?.message.id ?? nextQueueId();
+    let failure: ReplySpec | undefined;
     if (stored) {
       try {
         if (message.body?.failure) throw message.body.failure;
         await this.settings.deliver(stored.message, stored.content);
       } catch (error) {
         if (!(error instanceof StorageFailure)) throw error;
-        this.refuseUnstored(stored.message, error);
-        return;
+        failure = this.refuseUnstored(stored.message, error);
       }
     }
-    this.finish(decision, reply(250, '2.0.0', `Ok: queued as ${id} (kept here, never relayed)`));
+    if (!this.settings.lmtp) return this.finish(decision, failure ?? reply(250, '2.0.0', `Ok: queued as ${id} (kept here, never relayed)`));
+    to.forEach((recipient, i) => {
+      const spec = results[i] ?? failure ?? reply(250, '2.1.5', `<${recipient}> Ok: queued as ${id} (kept here, never relayed)`);
+      if (i === to.length - 1) this.finish(decision, spec);
+      else this.sendReply(spec);
+    });
   }
 
   /**
@@ -644,12 +846,12 @@ export class ServerSession implements HandlerContext {
    * (RFC 5321 §4.2.2 "insufficient system storage", RFC 3463 X.3.1), else 451 (X.3.0), so the
    * client keeps it and tries again later.
    */
-  private refuseUnstored(message: MessageSummary, failure: StorageFailure): void {
+  private refuseUnstored(message: MessageSummary, failure: StorageFailure): ReplySpec {
     const answer = failure.noSpace
       ? reply(452, '4.3.1', 'Insufficient system storage: message not stored, try again later')
       : reply(451, '4.3.0', 'Error: local write error, message not stored, try again later');
     this.settings.emit({ type: 'error', conn: this.conn, tls: this.tls, code: failure.errno, message: `message from <${message.from}> (${message.size} octets) not stored: ${failure.message}; answered ${answer.code} ${answer.enhanced}` });
-    this.sendReply(answer);
+    return answer;
   }
 
   /** `mayHoldSecret`: an AUTH command or a line of its exchange (the only lines redacted). */

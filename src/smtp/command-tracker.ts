@@ -185,6 +185,14 @@ export class CommandTracker {
   }
 
   /**
+   * LMTP (RFC 2033 §4.2): the end of data just sent is answered once per accepted recipient;
+   * the replies beyond the first one counted are owed too.
+   */
+  oweMoreReplies(count: number): void {
+    for (let i = 0; i < count; i++) this.owed.push('end-of-data');
+  }
+
+  /**
    * After the TLS handshake the conversation starts again (RFC 3207 §4.2): nothing is owed,
    * and what was unknown before it no longer matters.
    */

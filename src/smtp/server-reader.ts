@@ -53,7 +53,12 @@ export interface DataEnd {
   size: number;
 }
 
-export type ReaderItem = CommandLine | DataChunk | DataEnd;
+/** The end of a BDAT chunk (RFC 3030 §2): its announced octets were all handed out. */
+export interface ChunkEnd extends Omit<DataEnd, 'type'> {
+  type: 'chunk-end';
+}
+
+export type ReaderItem = CommandLine | DataChunk | DataEnd | ChunkEnd;
 
 /** Reported line lists are capped so that a hostile message cannot grow them without end. */
 const MAX_REPORTED_LINES = 100;
@@ -71,7 +76,9 @@ const END_OF_DATA = Buffer.from('\r\n.\r\n', 'latin1');
 
 export class ServerReader {
   private buffer: Buffer = Buffer.alloc(0);
-  private mode: 'command' | 'data' = 'command';
+  private mode: 'command' | 'data' | 'chunk' = 'command';
+  /** Octets of the current BDAT chunk still to hand out. */
+  private chunkLeft = 0;
 
   // Command-line state: bytes of an over-long line already dropped.
   private droppedLength = 0;
@@ -99,11 +106,32 @@ export class ServerReader {
     return this.buffer.length + this.held.length;
   }
 
+  /** Octets of the current BDAT chunk not received yet. */
+  get chunkRemaining(): number {
+    return this.mode === 'chunk' ? this.chunkLeft : 0;
+  }
+
   /** Switches to DATA content; call after the 354 reply (RFC 5321 §4.1.1.4). */
   startData(): void {
     this.mode = 'data';
     this.matched = 2;
     this.held = Buffer.alloc(0);
+    this.resetAccounting();
+  }
+
+  /**
+   * The next `size` octets are a BDAT chunk (RFC 3030 §2): handed out exactly as they are,
+   * with no end-of-data search and no dot-unstuffing, then a ChunkEnd. `first` starts the
+   * line accounting anew (the first chunk of a transaction); later chunks continue it, so
+   * the flags of the last ChunkEnd cover the whole message.
+   */
+  startChunk(size: number, first: boolean): void {
+    this.mode = 'chunk';
+    this.chunkLeft = size;
+    if (first) this.resetAccounting();
+  }
+
+  private resetAccounting(): void {
     this.dataSize = 0;
     this.lineNumber = 1;
     this.lineLength = 0;
@@ -131,7 +159,23 @@ export class ServerReader {
   /** The next complete item, or undefined when more bytes are needed. */
   next(): ReaderItem | undefined {
     if (this.pendingEnd) return this.endItem();
+    if (this.mode === 'chunk') return this.nextChunk();
     return this.mode === 'command' ? this.nextLine() : this.nextData();
+  }
+
+  private nextChunk(): DataChunk | ChunkEnd | undefined {
+    if (this.chunkLeft === 0) {
+      this.mode = 'command';
+      return { ...this.endItem(), type: 'chunk-end' };
+    }
+    if (this.buffer.length === 0) return undefined;
+    const take = Math.min(this.chunkLeft, this.buffer.length);
+    const bytes = Buffer.from(this.buffer.subarray(0, take));
+    this.buffer = this.buffer.subarray(take);
+    this.chunkLeft -= take;
+    for (const b of bytes) this.track(b);
+    this.dataSize += take;
+    return { type: 'data', bytes };
   }
 
   /**

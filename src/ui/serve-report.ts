@@ -179,6 +179,8 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
           type: 'message', conn: m.conn, id: m.id, from: m.from, to: m.to, size: m.size, tls: m.tls,
           helo: m.helo ?? null, authenticatedAs: m.authenticatedAs ?? null, receivedAt: m.receivedAt.toISOString(),
           bareCrLines: m.bareCrLines, bareLfLines: m.bareLfLines, longLines: m.longLines,
+          transfer: m.transfer, ...(m.chunks ? { chunks: m.chunks } : {}),
+          ...(m.xclient ? { xclient: m.xclient } : {}), ...(m.xforward ? { xforward: m.xforward } : {}),
         }),
       stopped: (signal) => {
         writeJson({ type: 'stopped', signal });

@@ -53,10 +53,11 @@ describe('serve --list-scenarios', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const names = [...result.stdout.matchAll(/^(\S+) {2,}/gm)].map((m) => m[1]);
-    expect(names).toEqual(['auth-fail-close', 'idle-421', 'greylist', 'ehlo-close', 'tls-abort', 'bare-lf-reject', 'bare-lf-normalize', 'cr-merge', 'slow', 'pipelining-strict']);
+    expect(names).toEqual(['auth-fail-close', 'idle-421', 'greylist', 'ehlo-close', 'tls-abort', 'bare-lf-reject', 'bare-lf-normalize', 'cr-merge', 'slow', 'pipelining-strict', 'chunking-strict', 'bdat-reject', 'xclient', 'lmtp-partial']);
     expect(result.stdout).toMatch(/^auth-fail-close .*\n +imitates: Mailgun/m);
     expect(result.stdout).toContain('imitates: Postfix with smtpd_forbid_bare_newline = reject');
     expect(result.stdout).toMatch(/postgrey/);
+    expect(result.stdout).toContain('imitates: Exchange Online (Office 365): "SMTPSEND.BareLinefeedsAreIllegal"');
   });
 
   it('names no file that is not shipped, in the list or in the help', async () => {

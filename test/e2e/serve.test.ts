@@ -84,6 +84,8 @@ describe('capture server over raw sockets', () => {
       '250-ENHANCEDSTATUSCODES',
       '250-8BITMIME',
       '250-SMTPUTF8',
+      '250-CHUNKING',
+      '250-BINARYMIME',
       '250 HELP',
       '',
     ].join('\r\n'));

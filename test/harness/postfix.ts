@@ -79,6 +79,13 @@ const MAILDIR_OWNER = 65534;
  */
 const RELAY_DOMAIN = 'relay.test';
 const RELAY_PORT = 12526;
+/**
+ * Mail for @lmtp.test goes to 127.0.0.1:port over LMTP (Postfix's lmtp(8) client, RFC 2033),
+ * and mail for @xforward.test over SMTP with XFORWARD (smtp_send_xforward_command = yes),
+ * where a test listens (`serve --lmtp`, `serve --xclient`). Fixed ports, as for RELAY_PORT.
+ */
+export const LMTP_RELAY = { domain: 'lmtp.test', port: 12527 } as const;
+export const XFORWARD_RELAY = { domain: 'xforward.test', port: 12528 } as const;
 const LOG_PATH = '/var/log/smtpdbg-postfix.log';
 
 const CONFIG_DIR = '/etc/postfix';
@@ -273,7 +280,7 @@ virtual_mailbox_maps = static:reader/Maildir/
 virtual_uid_maps = static:${MAILDIR_OWNER}
 virtual_gid_maps = static:${MAILDIR_OWNER}
 # ${RELAY_DOMAIN}: passed on to a test's listener (loopback only; every other domain still errors).
-transport_maps = inline:{ ${RELAY_DOMAIN}=smtp:[127.0.0.1]:${RELAY_PORT} }
+transport_maps = inline:{ ${RELAY_DOMAIN}=smtp:[127.0.0.1]:${RELAY_PORT}, ${LMTP_RELAY.domain}=lmtp:inet:127.0.0.1:${LMTP_RELAY.port}, ${XFORWARD_RELAY.domain}=xforward:[127.0.0.1]:${XFORWARD_RELAY.port} }
 # A next hop that is not listening yet is tried again soon, not in minutes.
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
@@ -312,6 +319,9 @@ proxymap  unix  -       -       n       -       -       proxymap
 proxywrite unix -       -       n       -       1       proxymap
 smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
+xforward  unix  -       -       n       -       -       smtp
+  -o syslog_name=postfix/xforward
+  -o smtp_send_xforward_command=yes
 showq     unix  n       -       n       -       -       showq
 error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error

@@ -20,10 +20,10 @@ import type { Scenario } from './scenario.js';
  * The first rule that matches decides; when none does, the server answers as usual.
  */
 
-const RULE_EVENTS = ['connect', 'command', 'auth', 'message', 'idle'] as const;
+const RULE_EVENTS = ['connect', 'command', 'auth', 'message', 'recipient', 'idle'] as const;
 type RuleEvent = (typeof RULE_EVENTS)[number];
 
-const STATES: readonly SessionState[] = ['greeting', 'ready', 'mail', 'rcpt', 'data', 'auth'];
+const STATES: readonly SessionState[] = ['greeting', 'ready', 'mail', 'rcpt', 'data', 'bdat', 'auth'];
 
 /** Which match keys each event takes; the action keys are the same for all. */
 const MATCH_KEYS: Record<RuleEvent, readonly string[]> = {
@@ -31,6 +31,8 @@ const MATCH_KEYS: Record<RuleEvent, readonly string[]> = {
   command: ['verb', 'match', 'state', 'occurrence', 'tls', 'pipelined'],
   auth: ['match', 'tls'],
   message: ['match', 'occurrence', 'tls'],
+  // LMTP: `match` is the recipient's address, `occurrence` its place among the accepted ones.
+  recipient: ['match', 'occurrence', 'tls'],
   idle: ['tls'],
 };
 const ACTION_KEYS = ['reply', 'raw', 'delayMs', 'close', 'abortTls'] as const;
@@ -252,6 +254,9 @@ class RuleReader {
       decision.abortTls = true;
     }
     if (Object.keys(decision).length === 0) this.fail(where, `no action: give at least one of ${ACTION_KEYS.join(', ')}`);
+    if (event === 'recipient' && (!decision.reply || Object.keys(decision).length > 1)) {
+      this.fail(where, 'a "recipient" rule gives the reply for one LMTP recipient: "reply" or "raw", and nothing else');
+    }
     if (decision.close === 'now' && decision.reply) this.fail(`${where}.close`, '"now" closes without a reply; use "after-reply" to send the reply first');
     return { on: event, test: (facts) => tests.every((t) => t(facts)), decision };
   }
@@ -261,7 +266,7 @@ class RuleReader {
 export function parseScenarioFile(text: string, file: string): Scenario {
   const reader: RuleReader = new RuleReader(file);
   const json = parseJsonc(text, file);
-  const top = reader.object(json, 'top level', ['description', 'capabilities', 'idleTimeoutMs', 'rules', 'comment']);
+  const top = reader.object(json, 'top level', ['description', 'capabilities', 'idleTimeoutMs', 'lmtp', 'rules', 'comment']);
   if (top.description !== undefined) reader.string(top.description, 'description');
   if (top.comment !== undefined) reader.string(top.comment, 'comment');
   if (!Array.isArray(top.rules)) reader.fail('rules', `expected an array of rules, got ${describe(top.rules ?? null)}`);
@@ -274,6 +279,7 @@ export function parseScenarioFile(text: string, file: string): Scenario {
     if (capabilities.add !== undefined) add = reader.strings(capabilities.add, 'capabilities.add');
   }
   const idleTimeoutMs = top.idleTimeoutMs === undefined ? undefined : reader.count(top.idleTimeoutMs, 'idleTimeoutMs', 0);
+  const lmtp = top.lmtp === undefined ? false : reader.boolean(top.lmtp, 'lmtp');
 
   const decide = (on: RuleEvent, facts: Facts): Decision | undefined => rules.find((r) => r.on === on && r.test(facts))?.decision;
   const has = (on: RuleEvent) => rules.some((r) => r.on === on);
@@ -285,13 +291,14 @@ export function parseScenarioFile(text: string, file: string): Scenario {
     } : {}),
     ...(has('auth') ? { onAuth: (c) => decide('auth', { text: c.user, tls: c.tls }) } : {}),
     ...(has('message') ? { onMessage: (m) => decide('message', { text: m.data.toString('latin1'), occurrence: m.occurrence, tls: m.tls }) } : {}),
+    ...(has('recipient') ? { onRecipientResult: (r) => decide('recipient', { text: r.recipient, occurrence: r.position, tls: r.tls })?.reply } : {}),
     ...(has('idle') ? { onIdle: (c) => decide('idle', { tls: c.tls }) } : {}),
     ...(remove.length > 0 || add.length > 0 ? {
       // A keyword is its first word (RFC 5321 §4.1.1.1: "SIZE 1000" is the SIZE keyword).
       capabilities: (_c, keywords) => [...keywords.filter((k) => !remove.includes(k.split(' ')[0]!.toUpperCase())), ...add],
     } : {}),
   };
-  return idleTimeoutMs === undefined ? { behaviour } : { behaviour, idleTimeoutMs };
+  return { behaviour, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }), ...(lmtp ? { lmtp } : {}) };
 }
 
 export function readScenarioFile(file: string): Scenario {

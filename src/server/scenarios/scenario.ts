@@ -17,6 +17,8 @@ export interface Scenario {
   behaviour: ServerBehaviour;
   /** Overrides the server's idle timeout (idle-421 shortens it to --idle). */
   idleTimeoutMs?: number;
+  /** Speak LMTP (RFC 2033), as `serve --lmtp` does. */
+  lmtp?: boolean;
 }
 
 export interface BuiltInScenario {

@@ -12,7 +12,7 @@ function command(line: string, overrides: Partial<CommandContext> = {}): Command
     argument: space === -1 ? '' : line.slice(space + 1),
     line: Buffer.from(line, 'latin1'),
     terminator: 'crlf', state: 'ready', occurrence: 1, pipelined: false, sinceLastReplyMs: 0,
-    helo: undefined, from: undefined, to: [], authenticated: false,
+    helo: undefined, from: undefined, to: [], authenticated: false, afterChunk: false,
     ...overrides,
   };
 }
@@ -92,7 +92,7 @@ describe('parseScenarioFile', () => {
 
   it('matches messages, AUTH identities, the connection and idleness', async () => {
     const message = (text: string, occurrence: number): MessageContext => ({
-      ...connection, from: '', to: ['x@example.test'], data: Buffer.from(text), stuffed: Buffer.from(text), occurrence,
+      ...connection, from: '', to: ['x@example.test'], data: Buffer.from(text), stuffed: Buffer.from(text), occurrence, transfer: 'data',
       bareCrLines: [], bareLfLines: [], longLines: [],
     });
     expect(await behaviour.onMessage!(message('Subject: no\r\n\r\n', 1))).toBeUndefined();
@@ -111,8 +111,8 @@ describe('parseScenarioFile', () => {
   it.each([
     ['[]', 'f.json: top level: expected an object, got an array'],
     ['{ "rules": [ 1 ] }', 'f.json: rules[0]: expected an object, got 1'],
-    ['{ "rules": [ { "on": "later", "close": "now" } ] }', 'f.json: rules[0].on: expected one of connect, command, auth, message, idle, got "later"'],
-    ['{ "rules": [ { "verb": "X", "state": ["mail", "nowhere"], "close": "now" } ] }', 'f.json: rules[0].state[1]: expected one of greeting, ready, mail, rcpt, data, auth, got "nowhere"'],
+    ['{ "rules": [ { "on": "later", "close": "now" } ] }', 'f.json: rules[0].on: expected one of connect, command, auth, message, recipient, idle, got "later"'],
+    ['{ "rules": [ { "verb": "X", "state": ["mail", "nowhere"], "close": "now" } ] }', 'f.json: rules[0].state[1]: expected one of greeting, ready, mail, rcpt, data, bdat, auth, got "nowhere"'],
     ['{ "rules": [ { "verb": "X", "delayMs": -1 } ] }', 'f.json: rules[0].delayMs: expected a whole number ≥ 0, got -1'],
     ['{ "rules": [ { "verb": "X", "reply": "250 a", "raw": "250 b" } ] }', 'f.json: rules[0]: give "reply" or "raw", not both'],
     ['{ "rules": [ { "verb": "X", "reply": "250 a", "close": "now" } ] }', 'f.json: rules[0].close: "now" closes without a reply; use "after-reply" to send the reply first'],
@@ -120,5 +120,27 @@ describe('parseScenarioFile', () => {
     ['{\n  "rules": [,]\n}', "f.json:2:13: invalid JSON: Unexpected token ','"],
   ])('rejects %s', (text, message) => {
     expect(() => parseScenarioFile(text, 'f.json')).toThrow(message);
+  });
+});
+
+describe('LMTP recipient rules', () => {
+  it('"lmtp": true, and "recipient" rules give one recipient its reply by address or position', async () => {
+    const scenario = parseScenarioFile(JSON.stringify({
+      lmtp: true,
+      rules: [
+        { on: 'recipient', match: '^full@', reply: '452 4.2.2 Mailbox full' },
+        { on: 'recipient', occurrence: 3, reply: '550 5.1.1 Unknown' },
+      ],
+    }), 'f.json');
+    expect(scenario.lmtp).toBe(true);
+    const result = (recipient: string, position: number) => scenario.behaviour.onRecipientResult!({ ...connection, recipient, position, from: '' });
+    expect(await result('full@x.test', 1)).toMatchObject({ code: 452 });
+    expect(await result('ok@x.test', 2)).toBeUndefined();
+    expect(await result('ok@x.test', 3)).toMatchObject({ code: 550 });
+  });
+
+  it('refuses a recipient rule that would close or delay, naming the rule', () => {
+    expect(() => parseScenarioFile('{ "rules": [ { "on": "recipient", "reply": "452 4.2.2 Full", "close": "after-reply" } ] }', 'f.json'))
+      .toThrow('f.json: rules[0]: a "recipient" rule gives the reply for one LMTP recipient: "reply" or "raw", and nothing else');
   });
 });

@@ -42,7 +42,7 @@ function command(overrides: Partial<CommandContext>): CommandContext {
     conn: 1, hostname: 'mx.test', remoteAddress: '127.0.0.1', remotePort: 40000, tls: false,
     verb: 'RCPT', argument: 'TO:<b@example.test>', line: latin1('RCPT TO:<b@example.test>'), terminator: 'crlf',
     state: 'mail', occurrence: 1, pipelined: false, sinceLastReplyMs: 0,
-    helo: 'c.test', from: 'a@example.test', to: [], authenticated: false,
+    helo: 'c.test', from: 'a@example.test', to: [], authenticated: false, afterChunk: false,
     ...overrides,
   };
 }

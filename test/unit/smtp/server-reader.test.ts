@@ -23,7 +23,7 @@ function play(chunks: Buffer[]): Transcript {
         if (text.toUpperCase() === 'DATA') reader.startData();
       } else if (item.type === 'data') {
         content.push(item.bytes);
-      } else {
+      } else if (item.type === 'data-end') {
         out.messages.push({ content: Buffer.concat(content).toString('latin1'), end: item });
         content = [];
       }
