@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInboundEngine } from '../inbound/engine.js';
-import { describeAttributes } from '../smtp/forward-attributes.js';
+import { describeAttributes } from '../smtp/xclient.js';
 import type { InboundTls } from '../net/inbound-socket.js';
 import type { BoundListener, InboundListen } from '../inbound/engine.js';
 import { serverCertificate, type ListenAddress } from '../net/listener.js';

@@ -1,6 +1,6 @@
 import { AuthMechanism, base64Utf8, parseAuthMechanism } from '../smtp/auth.js';
 import { parseBdatArgument } from '../smtp/bdat-command.js';
-import { describeAttributes, parseForwardAttributes, XCLIENT_ATTRIBUTES, XFORWARD_ATTRIBUTES } from '../smtp/forward-attributes.js';
+import { describeAttributes, parseForwardAttributes, XCLIENT_ATTRIBUTES, XFORWARD_ATTRIBUTES } from '../smtp/xclient.js';
 import type { Decision } from './behaviour.js';
 import { MAX_RECIPIENTS } from './defaults.js';
 import type { HandlerContext } from './handler-context.js';

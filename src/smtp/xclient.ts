@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { Capabilities } from './capabilities.js';
-import { xtextEncode } from './envelope-params.js';
+import { xtextDecode, xtextEncode } from './envelope-params.js';
 
 /**
  * Postfix's XCLIENT and XFORWARD commands, built without I/O. Both take
@@ -75,4 +75,35 @@ export function proxyCommands(verb: ProxyVerb, attributes: readonly ProxyAttribu
   }
   if (line !== verb) lines.push(line);
   return lines;
+}
+
+// The server side (serve): reading the attributes a client sends.
+
+/** The attributes Postfix 3.7 accepts, in the order it advertises them. */
+export const XCLIENT_ATTRIBUTES = ['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'DESTADDR', 'DESTPORT'] as const;
+export const XFORWARD_ATTRIBUTES = ['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'IDENT', 'SOURCE'] as const;
+
+export type ParsedAttributes =
+  | { ok: true; attributes: Record<string, string> }
+  | { ok: false; reason: string };
+
+export function parseForwardAttributes(argument: string, allowed: readonly string[]): ParsedAttributes {
+  const words = argument.trim().split(/[ \t]+/).filter(Boolean);
+  if (words.length === 0) return { ok: false, reason: 'no attributes' };
+  const attributes: Record<string, string> = {};
+  for (const word of words) {
+    const equals = word.indexOf('=');
+    const name = (equals === -1 ? word : word.slice(0, equals)).toUpperCase();
+    if (equals === -1) return { ok: false, reason: `attribute ${JSON.stringify(word.slice(0, 40))} has no "="` };
+    if (!allowed.includes(name)) return { ok: false, reason: `unknown attribute name ${JSON.stringify(name.slice(0, 40))}` };
+    const value = xtextDecode(word.slice(equals + 1));
+    if (value === undefined) return { ok: false, reason: `the value of ${name} is not valid xtext (RFC 3461 §4)` };
+    attributes[name] = value;
+  }
+  return { ok: true, attributes };
+}
+
+/** `NAME="value" ADDR="…"` for display, values quoted so that spaces and controls show. */
+export function describeAttributes(attributes: Record<string, string>): string {
+  return Object.entries(attributes).map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(' ');
 }

@@ -1,4 +1,4 @@
-import { XCLIENT_ATTRIBUTES, XFORWARD_ATTRIBUTES } from '../../smtp/forward-attributes.js';
+import { XCLIENT_ATTRIBUTES, XFORWARD_ATTRIBUTES } from '../../smtp/xclient.js';
 import type { BuiltInScenario } from './scenario.js';
 
 /** Postfix with the client in smtpd_authorized_xclient_hosts and smtpd_authorized_xforward_hosts. */
