@@ -3,7 +3,7 @@ import { spkiSha256, writeCertificateFile } from '../tls/fingerprint.js';
 import { UsageError } from '../errors.js';
 import { startProxy } from '../proxy/proxy-server.js';
 import { UpstreamTls } from '../proxy/proxy-connection.js';
-import { isLoopback, parseTarget } from '../session/target.js';
+import { formatTarget, isLoopback, parseTarget } from '../session/target.js';
 import { parsePins, readPemFile, tlsSettingsFromOptions, type TlsSettings } from '../tls/options.js';
 import { EventStream } from '../transcript/events.js';
 import { TranscriptRecorder } from '../transcript/recorder.js';
@@ -41,7 +41,7 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
     ...(options.listenTls ?? []).map((text) => parseListenSpec(text, '--listen-tls', true)),
   ];
   const listen = given.length > 0 ? given : [parseListenSpec('127.0.0.1:2526', '--listen', false)];
-  const upstream = parseTarget(options.upstream, 25);
+  const upstream = parseTarget(options.upstream, 25, { unix: true });
   const mode = upstreamTlsMode(options.upstreamTls, upstream.port);
   if (Boolean(options.cert) !== Boolean(options.key)) throw new UsageError('--cert and --key go together');
   if (options.ipv4 && options.ipv6) throw new UsageError('-4 and -6 exclude each other');
@@ -61,7 +61,7 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
   const own = options.cert && options.key ? { cert: readPemFile(options.cert, '--cert'), key: readPemFile(options.key, '--key') } : {};
 
   const events = new EventStream();
-  const upstreamText = `${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`;
+  const upstreamText = formatTarget(upstream);
   const transcript = options.transcript
     ? new TranscriptRecorder(options.transcript, { command: 'proxy', target: upstreamText, listen: [...(options.listen ?? []), ...(options.listenTls ?? []).map((l) => `tls:${l}`)].join(' ') || '127.0.0.1:2526', upstreamTls: mode }, events.startedAt)
     : undefined;
@@ -71,6 +71,7 @@ export async function runProxyCommand(options: ProxyCliOptions): Promise<number>
       listen,
       upstreamHost: upstream.host,
       upstreamPort: upstream.port,
+      ...(upstream.path !== undefined ? { upstreamPath: upstream.path } : {}),
       ...(options.ipv4 ? { family: 4 as const } : options.ipv6 ? { family: 6 as const } : {}),
       upstreamTls: mode,
       tls,

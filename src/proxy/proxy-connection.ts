@@ -31,6 +31,8 @@ export type UpstreamTls = (typeof UpstreamTls)[keyof typeof UpstreamTls];
 export interface ProxySettings {
   upstreamHost: string;
   upstreamPort: number;
+  /** `--upstream unix:/path`: the server's Unix-domain socket (host and port are then unused). */
+  upstreamPath?: string;
   family?: 4 | 6;
   upstreamTls: UpstreamTls;
   /** SNI, CA and name for verifying the upstream certificate, built as `session` builds them. */
@@ -181,6 +183,7 @@ export class ProxyConnection {
       upstream = await SmtpClient.connect({
         host: settings.upstreamHost,
         port: settings.upstreamPort,
+        ...(settings.upstreamPath !== undefined ? { path: settings.upstreamPath } : {}),
         ...(settings.family ? { family: settings.family } : {}),
         timeoutMs: settings.timeoutMs,
         ...(settings.upstreamTls === UpstreamTls.implicit ? { implicitTls: settings.tls } : {}),
