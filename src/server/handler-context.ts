@@ -1,12 +1,8 @@
-import type { AuthMechanism } from '../smtp/auth.js';
+import type { AuthExchange } from './auth-exchange.js';
+import type { AuthUsers } from './auth-users.js';
 import type { ConnectionContext, Decision, ReplySpec, ServerBehaviour, SessionState } from './behaviour.js';
 
-/** An AUTH exchange in progress (RFC 4954 §4). */
-export interface AuthExchange {
-  mechanism: AuthMechanism;
-  /** Responses received so far (decoded); LOGIN needs two. */
-  responses: string[];
-}
+export type { AuthExchange };
 
 /** The settings a command handler reads. */
 export interface HandlerSettings {
@@ -15,6 +11,8 @@ export interface HandlerSettings {
   /** STARTTLS may be offered (a certificate is configured and the connection is plain). */
   tlsAvailable: boolean;
   behaviour: ServerBehaviour;
+  /** `--auth-users`: the accounts AUTH is checked against; undefined: any credentials. */
+  authUsers?: AuthUsers;
 }
 
 /**
