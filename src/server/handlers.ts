@@ -1,6 +1,6 @@
 import { base64Utf8 } from '../smtp/auth.js';
 import { offeredMechanisms, parseServerMechanism, serverSasl, type AuthExchange } from './auth-exchange.js';
-import type { Decision } from './behaviour.js';
+import type { Decision, ReplySpec } from './behaviour.js';
 import { MAX_RECIPIENTS } from './defaults.js';
 import type { HandlerContext } from './handler-context.js';
 import { reply } from './replies.js';
@@ -115,6 +115,14 @@ function decodeBase64(text: string): string | undefined {
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
+/**
+ * A 334 challenge (RFC 4954 §4): `continue-req = "334" SP [base64] CRLF`. The space stays
+ * when the challenge is empty, as Postfix sends it; the reply formatter would trim it.
+ */
+function challenge(text: string): ReplySpec {
+  return text === '' ? { code: 334, lines: [''], raw: Buffer.from('334 \r\n', 'latin1') } : reply(334, undefined, base64Utf8(text));
+}
+
 /** Ends the exchange with a reply that is not a 235: the client may start another. */
 function endAuth(session: HandlerContext, decision: Decision | undefined, spec: ReturnType<typeof reply>): void {
   session.auth = undefined;
@@ -140,7 +148,7 @@ export async function authResponse(session: HandlerContext, response: string): P
   const decoded = decodeBase64(response);
   if (decoded === undefined) return endAuth(session, undefined, reply(501, '5.5.2', 'Cannot decode response (not base64)'));
   const step = exchange.sasl.respond(decoded);
-  if (step.kind === 'challenge') return session.sendReply(reply(334, undefined, base64Utf8(step.text)));
+  if (step.kind === 'challenge') return session.sendReply(challenge(step.text));
   if (step.kind === 'malformed') {
     session.info(`AUTH ${exchange.sasl.mechanism}: ${step.why}`);
     return endAuth(session, undefined, reply(501, '5.5.2', `Malformed ${exchange.sasl.mechanism} response`));
@@ -166,7 +174,7 @@ export async function authResponse(session: HandlerContext, response: string): P
 function lastChallenge(session: HandlerContext, exchange: AuthExchange, text: string, pending: NonNullable<AuthExchange['pending']>): void {
   session.auth = { ...exchange, pending };
   session.state = 'auth';
-  session.sendReply(reply(334, undefined, base64Utf8(text)));
+  session.sendReply(challenge(text));
 }
 
 function authenticated(session: HandlerContext, user: string, note: string, decision: Decision | undefined): void {
@@ -198,7 +206,7 @@ const auth: CommandHandler = (session, argument, decision) => {
   session.state = 'auth';
   // RFC 4954 §4: "=" is an empty initial response.
   if (initial !== undefined) return authResponse(session, initial === '=' ? '' : initial);
-  session.sendReply(reply(334, undefined, base64Utf8(sasl.firstChallenge)));
+  session.sendReply(challenge(sasl.firstChallenge));
 };
 
 const quit: CommandHandler = (session) => {
