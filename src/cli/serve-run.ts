@@ -95,6 +95,7 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     dataMinRate: options.dataMinRate,
     scenario: scenario?.behaviour.name,
     loopback: server.listeners.every((l) => l.address.kind === 'unix' || isLoopback(l.address.host)),
+    ...(authUsers ? { authUsers: authUsers.file } : {}),
   });
   const signal = await stopped;
   await server.close();

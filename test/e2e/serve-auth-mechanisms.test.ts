@@ -51,6 +51,7 @@ describe('serve without --auth-users: any credentials, the user shown', () => {
   });
 
   it('offers PLAIN LOGIN CRAM-MD5 XOAUTH2, not SCRAM-SHA-256, and says why it refuses SCRAM', async () => {
+    expect(serve.stdout()).toContain('=== accepts any recipient and any credentials;');
     const client = await connectRaw(serve.port);
     expect(await ehlo(client)).toContain('250-AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2\r\n');
     await client.send(`AUTH SCRAM-SHA-256 ${b64('n,,n=alice,r=abcdef')}\r\n`);
@@ -161,7 +162,8 @@ describe('serve --auth-users FILE: credentials checked, SCRAM-SHA-256 offered', 
     for (const secret of secrets) expect(serve.stdout()).not.toContain(secret);
   };
 
-  it('offers SCRAM-SHA-256 too', async () => {
+  it('offers SCRAM-SHA-256 too, and says at start which file it checks', async () => {
+    expect(serve.stdout()).toContain(`"authUsers":${JSON.stringify(USERS)}`);
     const client = await connectRaw(serve.port);
     expect(await ehlo(client)).toContain('250-AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2 SCRAM-SHA-256\r\n');
     client.close();
@@ -237,6 +239,7 @@ describe('serve --auth-users with a scenario', () => {
   it('auth-fail-close still answers every complete exchange (SCRAM-SHA-256, CRAM-MD5) with 535 and a close', async () => {
     const serve = await startServe(['--no-starttls', '--auth-users', USERS, '--scenario', 'auth-fail-close']);
     try {
+      expect(serve.stdout()).toContain(`=== accepts any recipient and the credentials in ${USERS} (SCRAM-SHA-256 offered);`);
       for (const mechanism of ['scram-sha-256', 'cram-md5']) {
         const result = await authSession(serve.port, mechanism, 'alice', PASSWORD);
         // The scenario's point: the 535 comes with a close, which the client reports (exit 3).
