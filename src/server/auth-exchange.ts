@@ -60,12 +60,16 @@ function equalSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The verdict on a password the client sent (PLAIN, LOGIN) or a token (XOAUTH2). */
-function checkSecret(users: AuthUsers | undefined, user: string, given: string, what: string): AuthVerdict {
+/**
+ * The verdict on a user's credentials: `matches` says whether what the client sent fits the
+ * password of FILE (compared as sent by PLAIN, LOGIN and XOAUTH2, through a digest or a
+ * proof by CRAM-MD5 and SCRAM-SHA-256).
+ */
+function verdictFor(users: AuthUsers | undefined, user: string, what: 'password' | 'token', matches: (expected: string) => boolean): AuthVerdict {
   if (!users) return { ok: true, how: 'any credentials are accepted' };
   const expected = users.password(user);
   if (expected === undefined) return { ok: false, why: `${JSON.stringify(user)} is not in ${users.file}` };
-  return equalSecret(given, expected) ? { ok: true, how: `${what} checked against ${users.file}` } : { ok: false, why: `wrong ${what} (${users.file})` };
+  return matches(expected) ? { ok: true, how: `${what} checked against ${users.file}` } : { ok: false, why: `wrong ${what} (${users.file})` };
 }
 
 const SCRAM_ITERATIONS = 4096; // RFC 7677 §4: at least 4096
@@ -80,7 +84,7 @@ export function serverSasl(mechanism: ServerMechanism, users: AuthUsers | undefi
           const parts = response.split('\0');
           if (parts.length !== 3) return { kind: 'malformed', why: 'PLAIN is authzid NUL user NUL password (RFC 4616 §2)' };
           const [, user = '', password = ''] = parts;
-          return { kind: 'complete', user, verdict: checkSecret(users, user, password, 'password') };
+          return { kind: 'complete', user, verdict: verdictFor(users, user, 'password', (expected) => equalSecret(password, expected)) };
         },
       };
     case 'LOGIN': {
@@ -92,7 +96,7 @@ export function serverSasl(mechanism: ServerMechanism, users: AuthUsers | undefi
             user = response;
             return { kind: 'challenge', text: 'Password:' };
           }
-          return { kind: 'complete', user, verdict: checkSecret(users, user, response, 'password') };
+          return { kind: 'complete', user, verdict: verdictFor(users, user, 'password', (expected) => equalSecret(response, expected)) };
         },
       };
     }
@@ -103,10 +107,7 @@ export function serverSasl(mechanism: ServerMechanism, users: AuthUsers | undefi
         respond: (response) => {
           const checked = verifyCramMd5(response, challenge, (user) => users?.password(user));
           if (!checked) return { kind: 'malformed', why: 'CRAM-MD5 is user SP digest (RFC 2195 §2)' };
-          const { user, ok } = checked;
-          if (!users) return { kind: 'complete', user, verdict: { ok: true, how: 'any credentials are accepted' } };
-          if (users.password(user) === undefined) return { kind: 'complete', user, verdict: { ok: false, why: `${JSON.stringify(user)} is not in ${users.file}` } };
-          return { kind: 'complete', user, verdict: ok ? { ok: true, how: `password checked against ${users.file}` } : { ok: false, why: `wrong password (${users.file})` } };
+          return { kind: 'complete', user: checked.user, verdict: verdictFor(users, checked.user, 'password', () => checked.ok) };
         },
       };
     }
@@ -116,7 +117,7 @@ export function serverSasl(mechanism: ServerMechanism, users: AuthUsers | undefi
         respond: (response) => {
           const parsed = parseXoauth2(response);
           if (!parsed) return { kind: 'malformed', why: 'XOAUTH2 is user=U ^A auth=Bearer TOKEN ^A ^A' };
-          const verdict = checkSecret(users, parsed.user, parsed.token, 'token');
+          const verdict = verdictFor(users, parsed.user, 'token', (expected) => equalSecret(parsed.token, expected));
           return { kind: 'complete', user: parsed.user, verdict: verdict.ok ? verdict : { ...verdict, challenge: xoauth2ErrorChallenge() } };
         },
       };
@@ -130,7 +131,6 @@ export function serverSasl(mechanism: ServerMechanism, users: AuthUsers | undefi
 function scramSasl(users: AuthUsers): ServerSasl {
   let state: ScramServerState | undefined;
   let keys: ReturnType<typeof scramKeys> | undefined;
-  let known = false;
   return {
     mechanism: 'SCRAM-SHA-256', takesInitialResponse: true, firstChallenge: '',
     respond: (response) => {
@@ -145,17 +145,16 @@ function scramSasl(users: AuthUsers): ServerSasl {
         }
         state = first.state;
         const password = users.password(state.user);
-        known = password !== undefined;
         // An unknown user still gets a server-first-message (salted with a random password),
         // so the exchange ends where a wrong password ends it.
         keys = scramKeys(password ?? randomBytes(16).toString('hex'), salt);
         return { kind: 'challenge', text: first.message };
       }
-      const user = state.user;
       const final = scramServerFinal(state, response, keys!);
-      if (!known) return { kind: 'complete', user, verdict: { ok: false, why: `${JSON.stringify(user)} is not in ${users.file}` } };
-      if (!final.ok) return { kind: 'complete', user, verdict: { ok: false, why: `${final.message === 'e=invalid-proof' ? 'wrong password' : final.message} (${users.file})` } };
-      return { kind: 'complete', user, verdict: { ok: true, how: `proof checked against ${users.file}, signature sent`, final: final.message } };
+      // Only a wrong proof is a wrong password; another e= is a client-final-message that does not fit this exchange.
+      if (!final.ok && final.message !== 'e=invalid-proof') return { kind: 'malformed', why: `SCRAM-SHA-256: ${final.message} (RFC 5802 §7)` };
+      const verdict = verdictFor(users, state.user, 'password', () => final.ok);
+      return { kind: 'complete', user: state.user, verdict: verdict.ok ? { ok: true, how: `proof checked against ${users.file}, signature sent`, final: final.message } : verdict };
     },
   };
 }
