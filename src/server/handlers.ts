@@ -124,7 +124,7 @@ function challenge(text: string): ReplySpec {
 }
 
 /** Ends the exchange with a reply that is not a 235: the client may start another. */
-function endAuth(session: HandlerContext, decision: Decision | undefined, spec: ReturnType<typeof reply>): void {
+function endAuth(session: HandlerContext, decision: Decision | undefined, spec: ReplySpec): void {
   session.auth = undefined;
   session.state = 'ready';
   session.finish(decision, spec);
