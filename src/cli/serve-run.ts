@@ -21,6 +21,7 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
   if (options.fsync && options.mbox === undefined) throw new UsageError('--fsync applies to --mbox FILE, which is not given');
   if (options.certOut !== undefined && !anyTls) throw new UsageError('--cert-out has no certificate to write with --no-starttls');
   if (options.requestClientCert && !anyTls) throw new UsageError('--request-client-cert needs TLS: STARTTLS (the default) or an implicit-TLS listener');
+  const authUsers = options.authUsers === undefined ? undefined : (await import('../server/auth-users.js')).readAuthUsers(options.authUsers);
   const scenario = options.scenario === undefined
     ? undefined
     : resolveScenario(options.scenario, { idleMs: options.idle, greylistDelayMs: options.greylistDelay, delayMs: options.delay });
@@ -58,6 +59,7 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     ...(options.lmtp || scenario?.lmtp ? { lmtp: true } : {}),
     ...(options.xclient ? { xclient: true } : {}),
     showSecrets: options.showSecrets ?? false,
+    ...(authUsers ? { authUsers } : {}),
     ...(options.mbox !== undefined ? { mboxPath: options.mbox, fsync: options.fsync ?? false } : {}),
     ...tlsFiles,
   });
@@ -95,6 +97,7 @@ export async function runServeCommand(options: ServeCliOptions): Promise<number>
     dataMinRate: options.dataMinRate,
     scenario: scenario?.behaviour.name,
     loopback: server.listeners.every((l) => l.address.kind === 'unix' || isLoopback(l.address.host)),
+    ...(authUsers ? { authUsers: authUsers.file } : {}),
   });
   const signal = await stopped;
   await server.close();

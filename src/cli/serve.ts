@@ -36,6 +36,7 @@ export interface ServeCliOptions {
   dataMinRate: number;
   starttls: boolean;
   showSecrets?: boolean;
+  authUsers?: string;
   json?: boolean;
   quiet?: boolean;
   lint?: boolean;
@@ -158,6 +159,7 @@ export function registerServe(program: Command): void {
     .option('--data-min-rate <octets>', 'the DATA rate that never runs out of time (0: --data-timeout is a fixed deadline for the whole message)', wholeNumber('--data-min-rate', { min: 0 }), DEFAULT_DATA_MIN_RATE)
     .option('--no-starttls', 'do not offer STARTTLS')
     .option('--show-secrets', 'show AUTH payloads instead of redacting them')
+    .option('--auth-users <file>', 'check AUTH against FILE (user:password lines) instead of accepting any credentials, and offer SCRAM-SHA-256 (see below)')
     .option('--json', 'print one JSON object per event instead of text')
     .option(...timestampsOption)
     .option('--quiet', 'do not print the bytes of each command, reply and DATA line; only connections, messages and errors (for load)')
@@ -172,8 +174,14 @@ export function registerServe(program: Command): void {
     .option('--lmtp', 'speak LMTP (RFC 2033): LHLO instead of EHLO/HELO, one reply per recipient after the data')
     .option('--xclient', 'advertise and accept XCLIENT and XFORWARD (Postfix): attributes are shown; XCLIENT starts the session over with a new 220')
     .addHelpText('after', `
-The server accepts any sender, any recipient and any AUTH PLAIN/LOGIN credentials, stores
-each message in --mbox FILE when given and never forwards anything. A message streams to a
+The server accepts any sender, any recipient and any AUTH credentials, stores each message
+in --mbox FILE when given and never forwards anything.
+AUTH: PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 are offered; any user, password, digest or token is
+accepted and the user is shown. --auth-users FILE (one user:password a line, # comments)
+checks them instead: a wrong password or an unknown user gets 535 5.7.8, and XOAUTH2 takes
+the password as the only valid token (a refused token gets the JSON 334, then 535).
+SCRAM-SHA-256 is offered only with --auth-users, since its server must prove it knows the
+password. Secrets are shown as <redacted> unless --show-secrets. A message streams to a
 temporary file in $TMPDIR as it arrives (past 256 KiB) and is appended to the mbox when
 complete: memory does not grow with the message.
 A 250 after DATA means the whole message is in the mbox (written; with --fsync also synced

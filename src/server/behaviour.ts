@@ -1,4 +1,4 @@
-import type { AuthMechanism } from '../smtp/auth.js';
+import type { ServerMechanism } from './auth-exchange.js';
 import type { ReplySpec } from '../smtp/reply-format.js';
 import type { LineTerminator } from '../smtp/server-reader.js';
 
@@ -98,7 +98,7 @@ export interface MessageDecision extends Decision {
 }
 
 export interface AuthContext extends ConnectionContext {
-  mechanism: AuthMechanism;
+  mechanism: ServerMechanism;
   /** The authentication identity the client gave (never the secret). */
   user: string;
 }

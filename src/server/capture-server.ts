@@ -7,6 +7,7 @@ import type { InboundTls } from '../net/inbound-socket.js';
 import type { BoundListener, InboundListen } from '../inbound/engine.js';
 import { serverCertificate, type ListenAddress } from '../net/listener.js';
 import { EventStream, type EventInput, type SessionEvent } from '../transcript/events.js';
+import type { AuthUsers } from './auth-users.js';
 import { defaultBehaviour, type ServerBehaviour } from './behaviour.js';
 import {
   DEFAULT_DATA_MIN_RATE,
@@ -74,6 +75,8 @@ export interface CaptureServerOptions {
   tls?: boolean;
   /** Show AUTH payloads in events instead of redacting them. */
   showSecrets?: boolean;
+  /** Check AUTH against these accounts (and offer SCRAM-SHA-256); default: any credentials. */
+  authUsers?: AuthUsers;
   /** How long a TLS handshake may take. Default 10000. */
   handshakeTimeoutMs?: number;
   /** Connections served at once; one more gets 421 4.7.0 and is closed. Default 100; 0: no limit. */
@@ -219,6 +222,7 @@ export async function startCaptureServer(options: CaptureServerOptions = {}): Pr
         tls: tlsEnabled ? tls : undefined,
         closeGraceMs,
         showSecrets: options.showSecrets ?? false,
+        ...(options.authUsers ? { authUsers: options.authUsers } : {}),
         maxErrors: options.maxErrors ?? DEFAULT_MAX_ERRORS,
         byteEvents: options.byteEvents ?? true,
         lmtp: options.lmtp ?? false,

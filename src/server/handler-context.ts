@@ -1,12 +1,8 @@
-import type { AuthMechanism } from '../smtp/auth.js';
+import type { AuthExchange } from './auth-exchange.js';
+import type { AuthUsers } from './auth-users.js';
 import type { ConnectionContext, Decision, ReplySpec, ServerBehaviour, SessionState } from './behaviour.js';
 
-/** An AUTH exchange in progress (RFC 4954 §4). */
-export interface AuthExchange {
-  mechanism: AuthMechanism;
-  /** Responses received so far (decoded); LOGIN needs two. */
-  responses: string[];
-}
+export type { AuthExchange };
 
 /** The settings a command handler reads. */
 export interface HandlerSettings {
@@ -19,6 +15,8 @@ export interface HandlerSettings {
   lmtp: boolean;
   /** Advertise XCLIENT and XFORWARD (Postfix) in the EHLO reply and accept them. */
   xclient: boolean;
+  /** `--auth-users`: the accounts AUTH is checked against; undefined: any credentials. */
+  authUsers?: AuthUsers;
 }
 
 /** Attributes a client gave with XCLIENT or XFORWARD (Postfix), names upper-cased, values xtext-decoded. */

@@ -1,7 +1,8 @@
-import { AuthMechanism, base64Utf8, parseAuthMechanism } from '../smtp/auth.js';
+import { base64Utf8 } from '../smtp/auth.js';
 import { parseBdatArgument } from '../smtp/bdat-command.js';
 import { describeAttributes, parseForwardAttributes, XCLIENT_ATTRIBUTES, XFORWARD_ATTRIBUTES } from '../smtp/xclient.js';
-import type { Decision } from './behaviour.js';
+import { offeredMechanisms, parseServerMechanism, serverSasl, type AuthExchange } from './auth-exchange.js';
+import type { Decision, ReplySpec } from './behaviour.js';
 import { MAX_RECIPIENTS } from './defaults.js';
 import type { HandlerContext } from './handler-context.js';
 import { reply } from './replies.js';
@@ -24,7 +25,8 @@ function ehloKeywords(session: HandlerContext): readonly string[] {
     'PIPELINING', // RFC 2920
     `SIZE ${options.maxMessageSize}`, // RFC 1870
     ...(options.tlsAvailable && !session.tls ? ['STARTTLS'] : []), // RFC 3207
-    'AUTH PLAIN LOGIN', // RFC 4954; any credentials are accepted
+    // RFC 4954 §3; any credentials are accepted unless --auth-users names the accounts.
+    `AUTH ${offeredMechanisms(options.authUsers).join(' ')}`,
     'ENHANCEDSTATUSCODES', // RFC 2034
     '8BITMIME', // RFC 6152
     'SMTPUTF8', // RFC 6531
@@ -147,36 +149,73 @@ function decodeBase64(text: string): string | undefined {
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
-/** Consumes one AUTH response (RFC 4954 §4); PLAIN needs one, LOGIN two. */
+/**
+ * A 334 challenge (RFC 4954 §4): `continue-req = "334" SP [base64] CRLF`. The space stays
+ * when the challenge is empty, as Postfix sends it; the reply formatter would trim it.
+ */
+function challenge(text: string): ReplySpec {
+  return text === '' ? { code: 334, lines: [''], raw: Buffer.from('334 \r\n', 'latin1') } : reply(334, undefined, base64Utf8(text));
+}
+
+/** Ends the exchange with a reply that is not a 235: the client may start another. */
+function endAuth(session: HandlerContext, decision: Decision | undefined, spec: ReplySpec): void {
+  session.auth = undefined;
+  session.state = 'ready';
+  session.finish(decision, spec);
+}
+
+/**
+ * Consumes one AUTH response (RFC 4954 §4): "*" cancels, a line that is not base64 ends the
+ * exchange with 501, anything else goes to the mechanism (src/server/auth-exchange.ts).
+ */
 export async function authResponse(session: HandlerContext, response: string): Promise<void> {
   const exchange = session.auth;
   if (!exchange) return;
-  if (response === '*') {
-    session.auth = undefined;
-    session.state = 'ready';
-    session.sendReply(reply(501, '5.7.0', 'Authentication cancelled'));
-    return;
+  if (response === '*') return endAuth(session, undefined, reply(501, '5.7.0', 'Authentication cancelled'));
+  const pending = exchange.pending;
+  if (pending) {
+    // RFC 4954 §4: the line answering the 334 that carried the mechanism's last data (SCRAM's
+    // server signature, XOAUTH2's error) gets the outcome.
+    if (pending.code === 535) return endAuth(session, pending.decision, reply(535, '5.7.8', pending.message));
+    return authenticated(session, pending.user, pending.message, pending.decision);
   }
   const decoded = decodeBase64(response);
-  if (decoded === undefined) {
-    session.auth = undefined;
-    session.state = 'ready';
-    session.sendReply(reply(501, '5.5.2', 'Cannot decode response (not base64)'));
-    return;
+  if (decoded === undefined) return endAuth(session, undefined, reply(501, '5.5.2', 'Cannot decode response (not base64)'));
+  const step = exchange.sasl.respond(decoded);
+  if (step.kind === 'challenge') return session.sendReply(challenge(step.text));
+  if (step.kind === 'malformed') {
+    session.info(`AUTH ${exchange.sasl.mechanism}: ${step.why}`);
+    return endAuth(session, undefined, reply(501, '5.5.2', `Malformed ${exchange.sasl.mechanism} response`));
   }
-  exchange.responses.push(decoded);
-  if (exchange.mechanism === AuthMechanism.login && exchange.responses.length < 2) {
-    session.sendReply(reply(334, undefined, base64Utf8('Password:')));
-    return;
-  }
-  // PLAIN is "authzid NUL authcid NUL passwd" (RFC 4616 §2); LOGIN's first answer is the user.
-  const user = exchange.mechanism === AuthMechanism.plain ? (decoded.split('\0')[1] ?? '') : (exchange.responses[0] ?? '');
+  const { user, verdict } = step;
+  const mechanism = exchange.sasl.mechanism;
   session.auth = undefined;
   session.state = 'ready';
-  const decision = await session.settings.behaviour.onAuth?.({ ...session.connection, mechanism: exchange.mechanism, user });
+  // A scenario's rule for "auth" sees every complete exchange and may answer in its place.
+  const decision = await session.settings.behaviour.onAuth?.({ ...session.connection, mechanism, user });
   if (await session.preempt(decision)) return;
+  if (!verdict.ok) {
+    session.info(`AUTH ${mechanism} as ${JSON.stringify(user)} refused: ${verdict.why}`);
+    if (verdict.challenge === undefined) return session.finish(decision, reply(535, '5.7.8', 'Authentication credentials invalid'));
+    return lastChallenge(session, exchange, verdict.challenge, { code: 535, user, message: 'Authentication credentials invalid', decision });
+  }
+  const note = `authenticated as ${JSON.stringify(user)} with ${mechanism} (${verdict.how})`;
+  if (verdict.final === undefined) return authenticated(session, user, note, decision);
+  lastChallenge(session, exchange, verdict.final, { code: 235, user, message: note, decision });
+}
+
+/** A 334 with the mechanism's last data; the client's answer to it gets `pending`. */
+function lastChallenge(session: HandlerContext, exchange: AuthExchange, text: string, pending: NonNullable<AuthExchange['pending']>): void {
+  session.auth = { ...exchange, pending };
+  session.state = 'auth';
+  session.sendReply(challenge(text));
+}
+
+function authenticated(session: HandlerContext, user: string, note: string, decision: Decision | undefined): void {
+  session.auth = undefined;
+  session.state = 'ready';
   session.authenticatedAs = user;
-  session.info(`authenticated as ${JSON.stringify(user)} with ${exchange.mechanism} (any credentials are accepted)`);
+  session.info(note);
   session.finish(decision, reply(235, '2.7.0', 'Authentication successful'));
 }
 
@@ -186,13 +225,22 @@ const auth: CommandHandler = (session, argument, decision) => {
   if (session.state !== 'ready') return session.finish(decision, badSequence('MAIL transaction in progress'));
   if (session.authenticatedAs !== undefined) return session.finish(decision, badSequence('already authenticated'));
   const [mechanism = '', initial] = argument.split(/[ \t]+/, 2);
-  const name = parseAuthMechanism(mechanism);
-  if (name === undefined) return session.finish(decision, reply(504, '5.5.4', 'Unrecognized authentication type'));
-  session.auth = { mechanism: name, responses: [] };
+  const users = session.settings.authUsers;
+  const name = parseServerMechanism(mechanism, users);
+  if (name === undefined) {
+    // SCRAM's server must know the password (RFC 5802 §3): without a users file it is not offered.
+    const why = mechanism.toUpperCase() === 'SCRAM-SHA-256' ? ' (SCRAM-SHA-256 needs --auth-users)' : '';
+    return session.finish(decision, reply(504, '5.5.4', `Unrecognized authentication type${why}`));
+  }
+  const sasl = serverSasl(name, users, session.settings.hostname);
+  if (initial !== undefined && !sasl.takesInitialResponse) {
+    return session.finish(decision, reply(501, '5.5.2', `${name} takes no initial response (the server speaks first)`));
+  }
+  session.auth = { sasl };
   session.state = 'auth';
   // RFC 4954 §4: "=" is an empty initial response.
   if (initial !== undefined) return authResponse(session, initial === '=' ? '' : initial);
-  session.sendReply(reply(334, undefined, name === AuthMechanism.login ? base64Utf8('Username:') : ''));
+  session.sendReply(challenge(sasl.firstChallenge));
 };
 
 /**
@@ -288,7 +336,9 @@ export const commandHandlers: Partial<Record<string, CommandHandler>> = {
   HELP: (session, _argument, decision) =>
     session.finish(decision, reply(214, '2.0.0',
       'smtpdbg capture server: shows the bytes it receives and keeps every message here.',
-      'It accepts any recipient and any credentials, and never relays anything.',
+      session.settings.authUsers
+        ? 'It accepts any recipient, checks AUTH against its list of accounts, and never relays anything.'
+        : 'It accepts any recipient and any credentials, and never relays anything.',
       `Commands: ${session.settings.lmtp ? 'LHLO' : 'EHLO HELO'} STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT${session.settings.xclient ? ' XCLIENT XFORWARD' : ''}`)),
   // RFC 5321 §3.5.3: 252 when the server will not verify but would accept the address.
   VRFY: (session, _argument, decision) => session.finish(decision, reply(252, '2.5.0', 'Cannot VRFY user; any recipient is accepted (nothing is relayed)')),

@@ -33,6 +33,8 @@ export interface ServeStartInfo {
   /** The scenario's name (a built-in one, or the scenario file's). */
   scenario: string | undefined;
   loopback: boolean;
+  /** --auth-users FILE: AUTH is checked against its accounts instead of accepting anything. */
+  authUsers?: string;
 }
 
 export interface ServeReporter {
@@ -237,7 +239,8 @@ export function createServeReporter(events: EventStream, stream: NodeJS.WriteStr
     listening(start) {
       for (const listener of start.listeners) if (listener.implicitTls) implicitEndpoints.add(endpointOfListener(listener));
       info(`smtpdbg serve listening on ${describeListeners(start.listeners)} as ${start.hostname}`);
-      info(`accepts any recipient and any credentials; NEVER relays: nothing is forwarded anywhere`);
+      const credentials = start.authUsers === undefined ? 'any credentials' : `the credentials in ${start.authUsers} (SCRAM-SHA-256 offered)`;
+      info(`accepts any recipient and ${credentials}; NEVER relays: nothing is forwarded anywhere`);
       if (!start.loopback) info(`warning: not only loopback addresses (${describeListeners(start.listeners)}); other machines can connect`);
       const certificate = start.certificate === undefined
         ? undefined
