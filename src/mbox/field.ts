@@ -156,6 +156,30 @@ export class Field implements Line {
     return out;
   }
 
+  /**
+   * True when the value has a ":" followed by white space (a fold's line end counts as the
+   * white space after it): where a merged field's name would end (`merged-field`). Read in
+   * place, bytes or decoded string, without writing a settled value out again as bytes.
+   */
+  hasColonThenSpace(): boolean {
+    const src = this.src;
+    if (src && !this.more) {
+      const end = this.valueEnd;
+      for (let i = this.valueStart; i + 1 < end; i++) {
+        if (src[i] !== 0x3a) continue;
+        const next = src[i + 1];
+        if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && src[i + 2] === 0x0a)) return true;
+      }
+      return false;
+    }
+    const value = this.value;
+    for (let i = value.indexOf(':'); i >= 0 && i + 1 < value.length; i = value.indexOf(':', i + 1)) {
+      const next = value.charCodeAt(i + 1);
+      if (next === 0x20 || next === 0x09) return true;
+    }
+    return false;
+  }
+
   /** A continuation line's bytes join the value. */
   append(bytes: Uint8Array): void {
     if (this.src) {

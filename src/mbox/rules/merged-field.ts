@@ -232,6 +232,8 @@ const valueBytes = new ValueBytes();
  * space are not read (`Field.noColonSpace`). Returns true when it reported a merge.
  */
 export function checkMergedValue(sink: RuleSink, f: Field): boolean {
+  // Most values have no ": " at all: answered before a settled value is written out as bytes.
+  if (!f.hasColonThenSpace()) return false;
   const { buf, start, end } = f.valueBytes(valueBytes);
   const colon = colonThenSpace(buf, start, end);
   const m = colon < 0 ? undefined : findMerge(buf, start, end, colon, f, false, colonThenSpace);
