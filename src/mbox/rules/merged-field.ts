@@ -294,14 +294,16 @@ function report(sink: RuleSink, line: Line, offset: number, m: Merge, host: stri
 const rewrittenQuoted = /(?:^|[\s,])"([A-Za-z][A-Za-z0-9-]*):[^"]*"\s*@/g;
 const rewrittenRoute = /(?:^|[\s,])([A-Za-z][A-Za-z0-9-]*)@[^\s,:<>@"]+:/g;
 
+const rewrittenShapes = [
+  [rewrittenQuoted, 'the quoted local part'],
+  [rewrittenRoute, 'the route'],
+] as const;
+
 /** Reports a merge that an MTA rewrote in the address field `f`; true when it did. */
 export function checkRewrittenMerge(sink: RuleSink, f: Field): boolean {
   const value = f.value;
   if (!value.includes(':')) return false;
-  for (const [re, shape] of [
-    [rewrittenQuoted, 'the quoted local part'],
-    [rewrittenRoute, 'the route'],
-  ] as const) {
+  for (const [re, shape] of rewrittenShapes) {
     re.lastIndex = 0;
     for (let m = re.exec(value); m; m = re.exec(value)) {
       if (!knownNames.has(m[1]!.toLowerCase())) continue;
