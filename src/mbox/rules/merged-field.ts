@@ -1,4 +1,4 @@
-import { ValueBytes, type Field, type FieldName, type RuleSink } from '../field.js';
+import { colonThenSpace, ValueBytes, type Field, type FieldName, type RuleSink } from '../field.js';
 import { isWsp, latin1, type Line, type SourceLine } from '../line.js';
 import { Severity } from '../types.js';
 import { Role } from './field-roles.js';
@@ -206,19 +206,6 @@ function findMerge(b: Uint8Array, valueStart: number, end: number, colon: number
 /** Index of the next ":" followed by SP or HTAB in `b[from..end)`, or -1. */
 function nextColonWsp(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) if (b[i] === 0x3a && isWsp(b[i + 1])) return i;
-  return -1;
-}
-
-/**
- * Index of the first ":" followed by white space in `b[from..end)`, or -1: in a field's
- * value bytes, where a fold's line end stands for the white space after it.
- */
-function colonThenSpace(b: Uint8Array, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) {
-    if (b[i] !== 0x3a) continue;
-    const next = b[i + 1];
-    if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && b[i + 2] === 0x0a)) return i;
-  }
   return -1;
 }
 
