@@ -7,7 +7,9 @@
 // the issue's 400 MB/s scaled to this machine by the peers it was stated with.
 // Options: --size-mb N (default 512; 256 for --mix real-world), --runs N (default 3),
 // --mix all|large|real-world, --file PATH, --keep, --lint-only (no grep and Python rows: for
-// the peak RSS of big files). The shared corpora are found beside the clone or at $SMTPDBG_CORPORA.
+// the peak RSS of big files), --baseline DIR (a row for the lint-mbox of another built
+// checkout, e.g. an earlier commit's, in the same interleaved rounds: its ratio is the speed
+// change; the machines are shared, so only ratios of one run mean something). The shared corpora are found beside the clone or at $SMTPDBG_CORPORA.
 // Run `npx tsc -p tsconfig.json` first. The generated file is deleted at the end unless --keep
 // (a --file is never deleted).
 import { spawnSync } from 'node:child_process';
@@ -19,7 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { argValue, markdownTable, median, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = scriptArgs(import.meta.url, { valued: ['--size-mb', '--runs', '--mix', '--file'], flags: ['--keep', '--lint-only'] });
+const args = scriptArgs(import.meta.url, { valued: ['--size-mb', '--runs', '--mix', '--file', '--baseline'], flags: ['--keep', '--lint-only'] });
+const baseline = argValue(args, '--baseline', '');
+if (baseline !== '' && !existsSync(join(baseline, 'bin/smtpdbg.js'))) {
+  console.error(`bench: --baseline ${baseline}: no bin/smtpdbg.js there (a checkout built with npx tsc)`);
+  process.exit(2);
+}
 const runs = Number(argValue(args, '--runs', '3'));
 // A file named with --file is the user's: it is never deleted.
 const keep = args.includes('--keep') || args.includes('--file');
@@ -114,10 +121,11 @@ generate();
 const bytes = statSync(file).size;
 const mb = bytes / 1e6;
 spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
-const lint = (jobs) => ['node', join(root, 'bin/smtpdbg.js'), 'lint-mbox', ...(jobs ? ['--jobs', jobs] : []), '--format', 'ndjson', file];
+const lint = (jobs, checkout = root) => ['node', join(checkout, 'bin/smtpdbg.js'), 'lint-mbox', ...(jobs ? ['--jobs', jobs] : []), '--format', 'ndjson', file];
 const defaultJobs = Math.min(availableParallelism(), 4);
 const cases = [
   { name: `\`smtpdbg lint-mbox --format ndjson > /dev/null\` (default: ${defaultJobs} worker threads)`, argv: lint(), toDevNull: true },
+  ...(baseline === '' ? [] : [{ name: `the same, built from ${baseline} (baseline)`, argv: lint(undefined, resolve(baseline)), toDevNull: true }]),
   { name: '`smtpdbg lint-mbox --jobs 1 --format ndjson > /dev/null` (one thread)', argv: lint('1'), toDevNull: true },
   ...(lintOnly
     ? []

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { prestartRangeWorkers, worthSplitting } from '../mbox/range-threads.js';
+import { prestartRangeWorkers, worthSplitting } from '../lint/range-threads.js';
 
 /**
  * Two workers lint a header-dense 4 GB archive about 1.9 times as fast as one thread on

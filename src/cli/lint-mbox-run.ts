@@ -56,10 +56,10 @@ function standardOutput(writeAll: (fd: number, bytes: Uint8Array, name: string) 
 /** `smtpdbg lint-mbox`: lints the files (or standard input) and returns the exit code. */
 export async function runLintMbox(files: string[], options: LintMboxCliOptions): Promise<number> {
   const [{ lintFiles }, { ruleCatalog }, report, { writeAll }] = await Promise.all([
-    import('../mbox/lint-files.js'),
+    import('../lint/lint-files.js'),
     import('../mbox/rules/catalog.js'),
     import('../ui/lint-report.js'),
-    import('../mbox/output-writes.js'),
+    import('../lint/output-writes.js'),
   ]);
   const out = standardOutput(writeAll);
   const print = (text: string): void => out.write(Buffer.from(text));

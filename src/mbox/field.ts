@@ -156,6 +156,21 @@ export class Field implements Line {
     return out;
   }
 
+  /**
+   * True when the value has a ":" followed by white space (a fold's line end counts as the
+   * white space after it): where a merged field's name would end (`merged-field`). Read in
+   * place, bytes or decoded string, without writing a settled value out again as bytes.
+   */
+  hasColonThenSpace(): boolean {
+    if (this.src && !this.more) return colonThenSpace(this.src, this.valueStart, this.valueEnd) >= 0;
+    const value = this.value;
+    for (let i = value.indexOf(':'); i >= 0 && i + 1 < value.length; i = value.indexOf(':', i + 1)) {
+      const next = value.charCodeAt(i + 1);
+      if (next === 0x20 || next === 0x09) return true;
+    }
+    return false;
+  }
+
   /** A continuation line's bytes join the value. */
   append(bytes: Uint8Array): void {
     if (this.src) {
@@ -221,6 +236,19 @@ export class Field implements Line {
     }
     return false;
   }
+}
+
+/**
+ * Index of the first ":" followed by white space in `b[from..end)`, or -1: in a field's
+ * value bytes, where a fold's line end stands for the white space after it.
+ */
+export function colonThenSpace(b: Uint8Array, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) {
+    if (b[i] !== 0x3a) continue;
+    const next = b[i + 1];
+    if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && b[i + 2] === 0x0a)) return i;
+  }
+  return -1;
 }
 
 /** Where problems go; the message linter implements it and fills in message context. */

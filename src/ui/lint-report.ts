@@ -1,11 +1,11 @@
 import type { ChalkInstance } from 'chalk';
 import type { GroupRow } from '../mbox/group-by.js';
-import type { LintFilesResult, Progress } from '../mbox/lint-files.js';
+import type { LintFilesResult, Progress } from '../lint/lint-files.js';
 import type { RuleMeta } from '../mbox/rules/catalog.js';
-import type { ByteSink } from '../mbox/byte-sink.js';
-import type { StreamedFormat } from '../mbox/finding-encoder.js';
-import { FindingJson, lineKey } from '../mbox/finding-json.js';
-import type { FindingLayout } from '../mbox/pending-findings.js';
+import type { ByteSink } from '../lint/byte-sink.js';
+import type { StreamedFormat } from '../lint/finding-encoder.js';
+import { FindingJson, lineKey } from '../lint/finding-json.js';
+import type { FindingLayout } from '../lint/pending-findings.js';
 import { Eol, type Finding, type Severity } from '../mbox/types.js';
 import { colourSegment } from './colors.js';
 import { alignColumns } from './table.js';

@@ -12,7 +12,7 @@ import { longLineMbox, prng } from '../unit/mbox/helpers.js';
  * fixture and corpus message put together, and on mutated copies of them.
  */
 const root = join(import.meta.dirname, '../..');
-const corpora = join(root, '../shared/corpora');
+const corpora = process.env.SMTPDBG_CORPORA || join(root, '../shared/corpora');
 let tmp: string;
 let combined: string;
 let crlf: string;

@@ -11,6 +11,8 @@ import { at, codeAt, colon, comma, commentSource, dot, dquote, langle, phraseAto
 export interface AddressCheck extends AddressList {
   /** The obsolete forms the value uses, for one `address-obsolete` finding; only when it has no problem. */
   readonly obsolete: string | undefined;
+  /** How many groups (`name: …;`) the list holds. */
+  readonly groups: number;
 }
 
 /**
@@ -38,6 +40,7 @@ function elementEnd(s: string, i: number, semicolons: boolean): number {
 class AddressListParser {
   private s = '';
   private mailboxes = 0;
+  private groups = 0;
   private problem: string | undefined = undefined;
   private obsolete: string[] = [];
   private groupName = '';
@@ -48,6 +51,7 @@ class AddressListParser {
   check(s: string, bcc: boolean): AddressCheck {
     this.s = s;
     this.mailboxes = 0;
+    this.groups = 0;
     this.problem = undefined;
     this.obsolete = [];
     const start = skipCfws(s, 0);
@@ -56,7 +60,7 @@ class AddressListParser {
     else if (start === s.length) this.problem = bcc ? undefined : `"${this.text(0, s.length)}": a comment and no address`;
     else this.list(start, false);
     const obsolete = this.problem === undefined && this.obsolete.length > 0 ? this.obsolete.join('; ') : undefined;
-    return { mailboxes: this.mailboxes, problem: this.problem, obsolete };
+    return { mailboxes: this.mailboxes, problem: this.problem, obsolete, groups: this.groups };
   }
 
   /**
@@ -141,6 +145,7 @@ class AddressListParser {
       this.groupName = this.text(i, k);
       const end = this.list(k + 1, true);
       this.group = true;
+      this.groups++;
       return end;
     }
     if (stop === at) {

@@ -1,4 +1,4 @@
-import { stripComments } from './value-lexer.js';
+import { openCommentStart, stripComments } from './value-lexer.js';
 import type { RuleId } from './catalog.js';
 
 /**
@@ -63,7 +63,13 @@ function zoneProblem(zone: string | undefined): string | undefined {
  */
 export function fullDateCheck(value: string): DateCheck {
   const m = dateTime.exec(stripComments(value));
-  if (!m) return { problems: [['date-invalid', `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`]], trailing: '' };
+  // A comment left open swallows the rest of the value for a reader (RFC 5322 §3.2.2).
+  const open = openCommentStart(value);
+  const openComment = open < 0 ? undefined : `the comment "${value.slice(open).trim().slice(0, 40)}" is not closed`;
+  if (!m) {
+    const detail = `"${value.trim().slice(0, 80)}" is not an RFC 5322 date-time`;
+    return { problems: [['date-invalid', openComment === undefined ? detail : `${detail}; ${openComment}`]], trailing: '' };
+  }
   const [, wd, dd, mon, yy, hh, mi, ss, ampm, zone, rest] = m;
   const invalid: string[] = [];
   const month = months.indexOf(mon!.toLowerCase() as (typeof months)[number]);
@@ -78,6 +84,7 @@ export function fullDateCheck(value: string): DateCheck {
   if (hh!.length === 1) invalid.push(`hour "${hh}" is not two digits`);
   if (Number(hh) > 23 || Number(mi) > 59 || Number(ss ?? 0) > 60) invalid.push(`time ${hh}:${mi}${ss ? `:${ss}` : ''} is out of range`);
   if (ampm !== undefined) invalid.push(`"${ampm}": RFC 5322 times are 24-hour, without AM or PM`);
+  if (openComment !== undefined) invalid.push(openComment);
   const zoneIssue = zoneProblem(zone);
   const trailing = rest!.trim();
   if (invalid.length > 0) {

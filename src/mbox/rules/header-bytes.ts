@@ -21,10 +21,31 @@ export interface Classified {
   readonly role: number;
 }
 
+/**
+ * Every answer is made by this one constructor, so that all have one hidden class: answers
+ * made as object literals and spread copies (`{ ...field, colon }`) had several, and the
+ * header line code optimized for one was thrown away at the first line classified with
+ * another (`--trace-deopt`: "wrong map" in addHeaderLine, Field.begin and checkFieldName,
+ * three to four times per worker).
+ */
+class ClassifiedLine implements Classified {
+  constructor(
+    readonly kind: LineKind,
+    readonly name: string,
+    readonly lower: string,
+    readonly colon: number,
+    readonly badByte: number,
+    readonly role: number,
+  ) {}
+}
+
+/** `c` with its colon at `colon` (white space between the name and the colon moves it). */
+const withColon = (c: Classified, colon: number): Classified => new ClassifiedLine(c.kind, c.name, c.lower, colon, c.badByte, c.role);
+
 // Lines other than fields carry nothing of their own, so they share one answer each.
-const envelopeLine: Classified = { kind: LineKind.envelope, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
-const continuationLine: Classified = { kind: LineKind.continuation, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
-const notHeaderLine: Classified = { kind: LineKind.notHeader, name: '', lower: '', colon: -1, badByte: -1, role: 0 };
+const envelopeLine: Classified = new ClassifiedLine(LineKind.envelope, '', '', -1, -1, 0);
+const continuationLine: Classified = new ClassifiedLine(LineKind.continuation, '', '', -1, -1, 0);
+const notHeaderLine: Classified = new ClassifiedLine(LineKind.notHeader, '', '', -1, -1, 0);
 
 function firstBadByte(name: string): number {
   for (let i = 0; i < name.length; i++) if (!isFtext(name.charCodeAt(i))) return i;
@@ -34,7 +55,7 @@ function firstBadByte(name: string): number {
 /** Field lines with the colon right after the name (nearly all) share one answer per name. */
 const fieldNames = new FieldNameCache<Classified>((name) => {
   const lower = name.toLowerCase();
-  return { kind: LineKind.field, name, lower, colon: name.length, badByte: firstBadByte(name), role: fieldRole(lower) };
+  return new ClassifiedLine(LineKind.field, name, lower, name.length, firstBadByte(name), fieldRole(lower));
 });
 
 /**
@@ -53,7 +74,7 @@ export function classifyHeaderLine(bytes: Uint8Array, start = 0, end = bytes.len
   let nameEnd = colon;
   while (nameEnd > start && isWsp(bytes[nameEnd - 1])) nameEnd--;
   const field = fieldNames.get(bytes, nameEnd, start, nameEnd === colon ? hash : undefined);
-  return field.colon === colon - start ? field : { ...field, colon: colon - start };
+  return field.colon === colon - start ? field : withColon(field, colon - start);
 }
 
 const fromField = fieldNames.get(Buffer.from('From', 'latin1'), 4);
@@ -69,7 +90,7 @@ export function unescapedFromField(bytes: Uint8Array, start: number, end: number
   if (bytes[start] !== 0x3e || end - start < 7 || !startsWithFrom(bytes, start + 1)) return undefined;
   let colon = start + 6;
   while (colon < end && isWsp(bytes[colon])) colon++;
-  return colon < end && bytes[colon] === 0x3a ? { ...fromField, colon: colon - start - 1 } : undefined;
+  return colon < end && bytes[colon] === 0x3a ? withColon(fromField, colon - start - 1) : undefined;
 }
 
 /** True when the bytes start like a header field line (`ftext+ [WSP] ":"`). */

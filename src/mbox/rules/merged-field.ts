@@ -1,4 +1,4 @@
-import { ValueBytes, type Field, type FieldName, type RuleSink } from '../field.js';
+import { colonThenSpace, ValueBytes, type Field, type FieldName, type RuleSink } from '../field.js';
 import { isWsp, latin1, type Line, type SourceLine } from '../line.js';
 import { Severity } from '../types.js';
 import { Role } from './field-roles.js';
@@ -209,19 +209,6 @@ function nextColonWsp(b: Uint8Array, from: number, end: number): number {
   return -1;
 }
 
-/**
- * Index of the first ":" followed by white space in `b[from..end)`, or -1: in a field's
- * value bytes, where a fold's line end stands for the white space after it.
- */
-function colonThenSpace(b: Uint8Array, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) {
-    if (b[i] !== 0x3a) continue;
-    const next = b[i + 1];
-    if (next === 0x20 || next === 0x09 || next === 0x0a || (next === 0x0d && i + 2 < end && b[i + 2] === 0x0a)) return i;
-  }
-  return -1;
-}
-
 const valueBytes = new ValueBytes();
 
 /**
@@ -232,6 +219,8 @@ const valueBytes = new ValueBytes();
  * space are not read (`Field.noColonSpace`). Returns true when it reported a merge.
  */
 export function checkMergedValue(sink: RuleSink, f: Field): boolean {
+  // Most values have no ": " at all: answered before a settled value is written out as bytes.
+  if (!f.hasColonThenSpace()) return false;
   const { buf, start, end } = f.valueBytes(valueBytes);
   const colon = colonThenSpace(buf, start, end);
   const m = colon < 0 ? undefined : findMerge(buf, start, end, colon, f, false, colonThenSpace);
@@ -292,14 +281,16 @@ function report(sink: RuleSink, line: Line, offset: number, m: Merge, host: stri
 const rewrittenQuoted = /(?:^|[\s,])"([A-Za-z][A-Za-z0-9-]*):[^"]*"\s*@/g;
 const rewrittenRoute = /(?:^|[\s,])([A-Za-z][A-Za-z0-9-]*)@[^\s,:<>@"]+:/g;
 
+const rewrittenShapes = [
+  [rewrittenQuoted, 'the quoted local part'],
+  [rewrittenRoute, 'the route'],
+] as const;
+
 /** Reports a merge that an MTA rewrote in the address field `f`; true when it did. */
 export function checkRewrittenMerge(sink: RuleSink, f: Field): boolean {
   const value = f.value;
   if (!value.includes(':')) return false;
-  for (const [re, shape] of [
-    [rewrittenQuoted, 'the quoted local part'],
-    [rewrittenRoute, 'the route'],
-  ] as const) {
+  for (const [re, shape] of rewrittenShapes) {
     re.lastIndex = 0;
     for (let m = re.exec(value); m; m = re.exec(value)) {
       if (!knownNames.has(m[1]!.toLowerCase())) continue;

@@ -108,6 +108,23 @@ export function stripComments(value: string): string {
   return out.includes('(') ? stripCommentsByChar(value) : out;
 }
 
+/**
+ * Index of the "(" of a comment that the end of `value` leaves open (RFC 5322 §3.2.2: a
+ * comment ends with its ")"), or -1; `stripComments` lets such a comment run to the end.
+ */
+export function openCommentStart(value: string): number {
+  let depth = 0;
+  let start = -1;
+  for (let i = value.indexOf('('); i >= 0 && i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === backslash && depth > 0) i++;
+    else if (c === lparen) {
+      if (depth++ === 0) start = i;
+    } else if (c === rparen && depth > 0) depth--;
+  }
+  return depth > 0 ? start : -1;
+}
+
 /** `stripComments` one character at a time. */
 function stripCommentsByChar(value: string): string {
   // Whole runs between comments are copied, not one character at a time.

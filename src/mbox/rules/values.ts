@@ -363,7 +363,7 @@ export function checkDate(value: string): DateCheck {
 }
 
 /** What the fast path's count of plain mailboxes means. */
-const plainList = (mailboxes: number): AddressCheck => ({ mailboxes, problem: undefined, obsolete: undefined });
+const plainList = (mailboxes: number): AddressCheck => ({ mailboxes, problem: undefined, obsolete: undefined, groups: 0 });
 
 /** Number of mailboxes, the first problem and the obsolete forms of an address field's value (`nameLower` tells Bcc). */
 export function checkAddressList(value: string, nameLower = 'to'): AddressCheck {
@@ -440,6 +440,11 @@ function reportDate(sink: RuleSink, f: Field): void {
   if (trailing !== '') sink.report('date-trailing-text', f.line, f.line.offset, `text after the date: "${trailing.slice(0, 80)}"`);
 }
 
+function reportSenderList(sink: RuleSink, f: Field, mailboxes: number, groups: number): void {
+  const holds = groups > 0 ? `a group${mailboxes > 0 ? ` (${mailboxes} mailbox${mailboxes === 1 ? '' : 'es'})` : ''}` : `${mailboxes} mailboxes`;
+  sink.report('address-invalid', f.line, f.line.offset, `${f.name}: holds ${holds}, where RFC 5322 §3.6.2 allows exactly one mailbox`);
+}
+
 /**
  * The value rules over a whole header. The fast paths are called here and the full grammars only for the values they leave: one
  * function, which V8 optimizes once with them inlined (a function per field kind was
@@ -455,11 +460,13 @@ export function checkFieldValues(sink: RuleSink, fields: readonly Field[], ancho
       else if (!isBlankValue(f)) reportDate(sink, f);
     } else if (role & Role.address) {
       // Empty values and placeholders have rules of their own; asked only when there is something to report.
-      const { problem, obsolete } = addressListOf(f);
+      const { problem, obsolete, mailboxes, groups } = addressListOf(f);
       if ((problem !== undefined || obsolete !== undefined) && !isBlankValue(f) && placeholderOf(f) === undefined) {
         if (problem !== undefined) sink.report('address-invalid', f.line, f.line.offset, `${f.name}: ${problem}`);
         else sink.report('address-obsolete', f.line, f.line.offset, `${f.name}: ${obsolete}`);
       }
+      // RFC 5322 §3.6.2: Sender names the one mailbox that sent the message, never a list or a group.
+      if (problem === undefined && (mailboxes > 1 || groups > 0) && f.lower === 'sender') reportSenderList(sink, f, mailboxes, groups);
     } else if (role & Role.messageId) {
       messageIds++;
       const { buf, start, end } = f.valueBytes(scratch);

@@ -28,7 +28,7 @@ describe('address fields: RFC 5322 §3.4 groups, quoted strings and comments (is
     ['To: "Giant; \\"Big\\" Box" <sysservices@example.net>, boss@nil.test', 2],
   ])('%j is valid, with %i mailboxes, and gives no finding', (field, mailboxes) => {
     const [name, value] = [field.slice(0, field.indexOf(':')), field.slice(field.indexOf(':') + 1)];
-    expect(checkAddressList(value, name.toLowerCase())).toEqual({ mailboxes, problem: undefined, obsolete: undefined });
+    expect(checkAddressList(value, name.toLowerCase())).toMatchObject({ mailboxes, problem: undefined, obsolete: undefined });
     expect(findingsFor(field)).toEqual([]);
   });
 
@@ -54,7 +54,7 @@ describe('RFC 5322 Appendix A.5 and A.6.1: obsolete syntax is accepted everywher
     ['From: Joe Q. Public <john.q.public@example.com>', 1],
   ])('A.5 / A.6.1 %j: current syntax, no finding', (field, mailboxes) => {
     const value = field.slice(field.indexOf(':') + 1).replace(/\n/g, '');
-    expect(checkAddressList(value)).toEqual({ mailboxes, problem: undefined, obsolete: undefined });
+    expect(checkAddressList(value)).toMatchObject({ mailboxes, problem: undefined, obsolete: undefined });
     expect(findingsFor(field)).toEqual([]);
   });
 
@@ -68,7 +68,9 @@ describe('RFC 5322 Appendix A.5 and A.6.1: obsolete syntax is accepted everywher
     for (const value of ['Mary Smith <@machine.tld:mary@example.net>', 'a@example.org, , b@example.org', 'a@example.org,', ', a@example.org', 'jdoe@test   . example', '"a".b@example.org', 'a@[1.2.3.4\\]]']) {
       for (const field of [`${name}: ${value}`, `${name}: G: ${value};`]) {
         const rules = findingsFor(field).map((f) => f.split(' ')[0]);
-        expect(rules, field).toEqual(['address-obsolete']);
+        // But for Sender's own rule: one mailbox, not a list or a group (RFC 5322 §3.6.2).
+        const list = name === 'Sender' && (field.includes(' G: ') || value.includes(', , b@'));
+        expect(rules, field).toEqual(list ? ['address-invalid', 'address-obsolete'] : ['address-obsolete']);
       }
     }
   });
@@ -92,6 +94,31 @@ describe('an unterminated group is address-invalid (item 11)', () => {
   });
 
   it.each([utf8('From: "qvaC:\\\\My Documents\\\\…" <a@b>'), 'To: Group: a@b, c@d;'])('near miss %j: closed or quoted, no finding', (field) => {
+    expect(findingsFor(field)).toEqual([]);
+  });
+});
+
+describe('Sender is one mailbox (RFC 5322 §3.6.2)', () => {
+  it.each([
+    ['Sender: a@example.org, b@example.org', 'Sender: holds 2 mailboxes, where RFC 5322 §3.6.2 allows exactly one mailbox'],
+    ['Sender: Alice <a@example.org>, Bob <b@example.org>, c@example.org', 'Sender: holds 3 mailboxes, where RFC 5322 §3.6.2 allows exactly one mailbox'],
+    ['Sender: Team: a@example.org, b@example.org;', 'Sender: holds a group (2 mailboxes), where RFC 5322 §3.6.2 allows exactly one mailbox'],
+    ['Sender: undisclosed-recipients:;', 'Sender: holds a group, where RFC 5322 §3.6.2 allows exactly one mailbox'],
+    ['Sender: Team: a@example.org;', 'Sender: holds a group (1 mailbox), where RFC 5322 §3.6.2 allows exactly one mailbox'],
+  ])('%j is address-invalid', (field, detail) => {
+    expect(findingsFor(field)).toEqual([`address-invalid error ${detail}`]);
+  });
+
+  it.each([
+    'Sender: a@example.org',
+    // Near misses: a "," or ":" inside a quoted display name or a comment does not make a list or a group.
+    'Sender: "Smith, John" <john@example.org>',
+    'Sender: "Team: ops" <ops@example.org>',
+    'Sender: john@example.org (John, of the ops team)',
+    // A list is fine in the fields that take one.
+    'Reply-To: a@example.org, b@example.org',
+    'To: Team: a@example.org, b@example.org;',
+  ])('near miss %j: no finding', (field) => {
     expect(findingsFor(field)).toEqual([]);
   });
 });
@@ -134,7 +161,7 @@ describe('the address fast path', () => {
       const plain = fastPaths.plainMailboxCount(value);
       if (plain < 0) continue;
       accepted++;
-      expect(fullAddressCheck(value), value).toEqual({ mailboxes: plain, problem: undefined, obsolete: undefined });
+      expect(fullAddressCheck(value), value).toEqual({ mailboxes: plain, problem: undefined, obsolete: undefined, groups: 0 });
     }
     expect(accepted).toBeGreaterThan(3000);
   });

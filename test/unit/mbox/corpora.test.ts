@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { lintChunks, lintMbox, lintMessage, type Finding } from '../../../src/mbox/index.js';
 
 /** The shared real-world corpora, read in place (see ../shared/corpora/README.md). */
-const corpora = join(import.meta.dirname, '../../../../shared/corpora');
+const corpora = process.env.SMTPDBG_CORPORA || join(import.meta.dirname, '../../../../shared/corpora');
 const present = existsSync(corpora);
 if (!present) console.warn(`skipping corpus tests: ${corpora} is absent`);
 

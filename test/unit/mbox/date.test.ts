@@ -26,6 +26,22 @@ describe('a 12-hour clock is not an RFC 5322 time (issue 16 item 9)', () => {
   });
 });
 
+describe('a comment left open at the end of a Date value makes it invalid (RFC 5322 §3.2.2)', () => {
+  it.each([
+    ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT', 'the comment "(EDT" is not closed'],
+    ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT (summer)', 'the comment "(EDT (summer)" is not closed'],
+    ['Fri, 8 Sep 2017 13:44:33 -0400 (EDT \\)', 'the comment "(EDT \\)" is not closed'],
+    ['8 Sep 17 3:44 PM -0400 (EDT', 'hour "3" is not two digits; "PM": RFC 5322 times are 24-hour, without AM or PM; the comment "(EDT" is not closed'],
+    ['(Friday Fri, 8 Sep 2017 13:44:33 -0400', '"(Friday Fri, 8 Sep 2017 13:44:33 -0400" is not an RFC 5322 date-time; the comment "(Friday Fri, 8 Sep 2017 13:44:33 -0400" is not closed'],
+  ])('%j: one date-invalid finding naming it', (value, detail) => {
+    expect(findingsFor(value)).toEqual([`date-invalid error ${detail}`]);
+  });
+
+  it.each(['Fri, 8 Sep 2017 13:44:33 -0400 (EDT)', 'Fri, 8 Sep 2017 13:44:33 -0400 (EDT (summer))', 'Fri, 8 Sep 2017 13:44:33 -0400 (EDT \\))', 'Fri, 8 Sep 2017 13:44:33 (CET) +0100'])('near miss %j: every comment closed, no finding', (value) => {
+    expect(findingsFor(value)).toEqual([]);
+  });
+});
+
 describe('zones are ±HHMM with MM below 60, at most 14 hours from UTC (item 9)', () => {
   it.each([
     ['Fri, 8 Sep 2017 13:44:33 -3000', 'zone -3000 is more than 14 hours from UTC, which no time zone is'],

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lintChunks, selectRules, type Finding } from '../../../src/mbox/index.js';
-import { RangeCutter, type FileRange } from '../../../src/mbox/range-split.js';
+import { RangeCutter, type FileRange } from '../../../src/lint/range-split.js';
 import { RangeEnd, MboxScanner } from '../../../src/mbox/scanner.js';
 import { sniff } from '../../../src/mbox/sniff.js';
-import { allFixtureFiles } from './helpers.js';
+import { allFixtureFiles } from '../mbox/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'smtpdbg-ranges-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -2,20 +2,19 @@ import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileError, InputError, systemErrorCode, UsageError } from '../errors.js';
-import { ArchiveFold, archivePatternRule, findArchivePatterns, wholeFile, type FoldedCount, type FoldSpec } from './archive-patterns.js';
-import type { Sniffed } from './sniff.js';
+import { ArchiveFold, archivePatternRule, findArchivePatterns, wholeFile, type FoldedCount, type FoldSpec } from '../mbox/archive-patterns.js';
+import { OriginGroups, type GroupKey, type GroupRow } from '../mbox/group-by.js';
+import { selectRules, type RuleSelection } from '../mbox/rule-filter.js';
+import { RuleTally, type RuleCount } from '../mbox/rule-tally.js';
+import { MboxScanner } from '../mbox/scanner.js';
+import { sniff, sniffBytes, type Sniffed } from '../mbox/sniff.js';
+import type { FileSummary, Finding, MessageInfo } from '../mbox/types.js';
 import { MessageExtractor } from './extract.js';
-import { OriginGroups, type GroupKey, type GroupRow } from './group-by.js';
-import { selectRules, type RuleSelection } from './rule-filter.js';
 import { readFileChunks } from './file-chunks.js';
-import { MboxScanner } from './scanner.js';
-import { RuleTally, type RuleCount } from './rule-tally.js';
-import type { FileSummary, Finding, MessageInfo } from './types.js';
 import { FindingEncoder, type StreamedFormat } from './finding-encoder.js';
 import type { FindingLayout } from './pending-findings.js';
 import { RangePool } from './range-pool.js';
 import { worthSplitting } from './range-threads.js';
-import { sniff, sniffBytes } from './sniff.js';
 
 export interface LintFilesOptions extends RuleSelection {
   files: readonly string[];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { PendingFindings, type FindingLayout } from '../../../src/mbox/pending-findings.js';
+import { PendingFindings, type FindingLayout } from '../../../src/lint/pending-findings.js';
 import type { Finding } from '../../../src/mbox/types.js';
-import { FindingEncoder, type StreamedFormat } from '../../../src/mbox/finding-encoder.js';
+import { FindingEncoder, type StreamedFormat } from '../../../src/lint/finding-encoder.js';
 import { FindingFormatter } from '../../../src/ui/lint-report.js';
 
 const finding = (over: Partial<Finding>): Finding => ({

@@ -1,6 +1,6 @@
+import type { Finding } from '../mbox/types.js';
 import { BatchedWriter } from './byte-sink.js';
 import type { FindingLayout } from './pending-findings.js';
-import type { Finding } from './types.js';
 
 /**
  * The streamed formats: each finding becomes one ndjson line, one text block, or one line

@@ -1,5 +1,5 @@
+import type { Eol, Finding } from '../mbox/types.js';
 import { GrowingBytes, writeDigits, type ByteSink } from './byte-sink.js';
-import type { Eol, Finding } from './types.js';
 
 /**
  * How a streamed format lays a finding's output line out around its two numbers:

@@ -11,17 +11,17 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
+import { ArchiveFold, type FoldedCount } from '../mbox/archive-patterns.js';
+import { selectRules } from '../mbox/rule-filter.js';
+import { RuleTally } from '../mbox/rule-tally.js';
+import { MboxScanner, RangeEnd } from '../mbox/scanner.js';
+import type { Severity } from '../mbox/types.js';
 import { loadChalk } from '../ui/colors.js';
 import { FindingFormatter } from '../ui/lint-report.js';
-import { ArchiveFold, type FoldedCount } from './archive-patterns.js';
 import { chunkBytes } from './file-chunks.js';
 import { writeAll } from './output-writes.js';
 import { PendingFindings } from './pending-findings.js';
 import type { ConfigureMessage, FromRangeWorker, ScanMessage, TurnMessage } from './range-protocol.js';
-import { selectRules } from './rule-filter.js';
-import { RuleTally } from './rule-tally.js';
-import { MboxScanner, RangeEnd } from './scanner.js';
-import type { Severity } from './types.js';
 
 const port = parentPort!;
 

@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
+import type { MessageInfo } from '../mbox/types.js';
 import { writeAll, writeFailure } from './output-writes.js';
-import type { MessageInfo } from './types.js';
 
 /** What starts an extracted message that had no From_ line of its own (RFC 4155 §2). */
 const syntheticFromLine = Buffer.from('From smtpdbg-extract Thu Jan  1 00:00:00 1970\n');

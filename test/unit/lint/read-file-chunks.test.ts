@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileChunks } from '../../../src/mbox/file-chunks.js';
+import { readFileChunks } from '../../../src/lint/file-chunks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smtpdbg-chunks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { addFoldedCounts, type FoldedCount, type FoldSpec } from './archive-patterns.js';
+import { addFoldedCounts, type FoldedCount, type FoldSpec } from '../mbox/archive-patterns.js';
+import { RuleTally } from '../mbox/rule-tally.js';
+import { sniff, sniffBytes, type Sniffed } from '../mbox/sniff.js';
+import type { Eol, Variant } from '../mbox/types.js';
 import type { FromRangeWorker, RangeWorkerData } from './range-protocol.js';
-import { rangeBytesFor, takeRangeWorkers, type PooledWorker } from './range-threads.js';
 import { RangeCutter, type FileRange } from './range-split.js';
-import { RuleTally } from './rule-tally.js';
-import { sniff, sniffBytes, type Sniffed } from './sniff.js';
-import type { Eol, Variant } from './types.js';
+import { rangeBytesFor, takeRangeWorkers, type PooledWorker } from './range-threads.js';
 
 export interface RangedFileResult {
   variant: Variant;

@@ -1,6 +1,6 @@
 import { readSync } from 'node:fs';
-import { parseFromLineBytes } from './from-line.js';
-import { blankBefore } from './scanner.js';
+import { parseFromLineBytes } from '../mbox/from-line.js';
+import { blankBefore } from '../mbox/scanner.js';
 
 /** One piece of a file that a worker lints on its own (see MboxScanner's `range`). */
 export interface FileRange {

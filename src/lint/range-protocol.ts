@@ -1,10 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { FoldedCount, FoldSpec } from './archive-patterns.js';
+import type { FoldedCount, FoldSpec } from '../mbox/archive-patterns.js';
+import type { RuleSelection } from '../mbox/rule-filter.js';
+import type { TallyData } from '../mbox/rule-tally.js';
+import type { Sniffed } from '../mbox/sniff.js';
 import type { StreamedFormat } from './finding-encoder.js';
-import type { RuleSelection } from './rule-filter.js';
-import type { TallyData } from './rule-tally.js';
 import type { FileRange } from './range-split.js';
-import type { Sniffed } from './sniff.js';
 
 /** What every range worker is configured with, in the first message it gets (`ConfigureMessage`). */
 export interface RangeWorkerData {

@@ -1,5 +1,5 @@
+import type { Finding } from '../mbox/types.js';
 import type { ByteSink } from './byte-sink.js';
-import type { Finding } from './types.js';
 
 /** What comes between a finding's message number and its line number. */
 export const lineKey = ',"line":';
