@@ -1,6 +1,6 @@
 import { Field, type RuleSink } from './field.js';
 import { isWsp, showLine, SourceLine, type Line } from './line.js';
-import { ruleById, type RuleId } from './rules/catalog.js';
+import { fieldRules, ruleById, type RuleId } from './rules/catalog.js';
 import { Role } from './rules/field-roles.js';
 import { MergedLines } from './rules/merged-field.js';
 import { checkFieldName, checkHeaderBlock, checkLineBytes, classifyHeaderLine, LineBytes, LineKind, scanLineBytes, unescapedFromField } from './rules/header-bytes.js';
@@ -74,6 +74,18 @@ function sortFindings(findings: Finding[]): Finding[] {
   }
   return findings;
 }
+
+/** The indexes in `fieldRules` of the rules that read a field, by its lower-case name. */
+const rulesByField = new Map<string, number[]>();
+fieldRules.forEach((rule, i) => {
+  for (const name of rule.fields) {
+    const rules = rulesByField.get(name) ?? [];
+    if (!rules.includes(i)) rules.push(i);
+    rulesByField.set(name, rules);
+  }
+});
+/** What `checkFieldRules` gives each rule, filled and emptied per header (a header is checked at once). */
+const fieldsOfRule: Field[][] = fieldRules.map(() => []);
 
 /** A message with thousands of broken lines reports each rule this often, then stops. */
 const maxPerRulePerMessage = 50;
@@ -335,13 +347,28 @@ export class MessageLinter implements RuleSink {
     if (!anchor) return;
     // The value checks first: what they find out spares `checkHeaderBlock` some reading
     // (`Field.noColonSpace`). The findings are sorted at `finish`, so the order is free.
-    checkFieldValues(this, this.fields, anchor);
+    checkFieldValues(this, this.fields);
+    if (fieldRules.length > 0) this.checkFieldRules(anchor);
     this.merged?.end(this, this.fields);
     checkHeaderBlock(this, this.fields, anchor, this.fromLine);
     const cl = this.fields.find((f) => (f.role & Role.contentLength) !== 0);
     if (cl && /^\s*\d+\s*$/.test(cl.value)) {
       this.contentLength = Number(cl.value);
       this.contentLengthLine = cl;
+    }
+  }
+
+  /** The rule modules with checks of their own, each with the kept fields it names. */
+  private checkFieldRules(anchor: Line): void {
+    for (const f of this.fields) {
+      if ((f.role & Role.checked) === 0) continue;
+      const rules = rulesByField.get(f.lower);
+      if (rules) for (let i = 0; i < rules.length; i++) fieldsOfRule[rules[i]!]!.push(f);
+    }
+    for (let i = 0; i < fieldRules.length; i++) {
+      const found = fieldsOfRule[i]!;
+      fieldRules[i]!.check(found, this, anchor);
+      found.length = 0;
     }
   }
 

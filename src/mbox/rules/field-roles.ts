@@ -12,11 +12,13 @@ export const Role = {
   contentLength: 32,
   /** Read by `--group-by` only (MessageLinter.origin). */
   origin: 64,
+  /** Named in the `fields` of a rule module with a check of its own (catalog.ts). */
+  checked: 128,
 } as const;
 
 /** RFC 5322 §3.6: fields that may appear at most once. Their role holds their index + 1 from `singletonShift` on. */
 export const singletons = ['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject'] as const;
-const singletonShift = 7;
+const singletonShift = 8;
 
 const addressFields = ['from', 'sender', 'reply-to', 'to', 'cc', 'bcc'];
 const structured = [...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding'];
@@ -33,6 +35,11 @@ add(['message-id'], () => Role.messageId);
 add(['content-length'], () => Role.contentLength);
 add(['x-mailer', 'user-agent', 'list-id', 'received'], () => Role.origin);
 add(singletons, (_, i) => (i + 1) << singletonShift);
+
+/** Gives the `checked` role to `names` (lower case): called by the catalog as it loads, before any field is read. */
+export function addCheckedFields(names: readonly string[]): void {
+  add(names, () => Role.checked);
+}
 
 export const fieldRole = (lower: string): number => roles.get(lower) ?? 0;
 
