@@ -20,7 +20,8 @@ export const Role = {
 export const singletons = ['date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject'] as const;
 const singletonShift = 8;
 
-const addressFields = ['from', 'sender', 'reply-to', 'to', 'cc', 'bcc'];
+/** RFC 5322 §3.6.2, §3.6.3: the fields whose values are addresses. */
+export const addressFields = ['from', 'sender', 'reply-to', 'to', 'cc', 'bcc'] as const;
 const structured = [...addressFields, 'date', 'message-id', 'in-reply-to', 'references', 'return-path', 'mime-version', 'content-type', 'content-transfer-encoding'];
 const mimeFields = ['mime-version', 'content-type', 'content-transfer-encoding'];
 
