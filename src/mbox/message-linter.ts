@@ -347,7 +347,7 @@ export class MessageLinter implements RuleSink {
     if (!anchor) return;
     // The value checks first: what they find out spares `checkHeaderBlock` some reading
     // (`Field.noColonSpace`). The findings are sorted at `finish`, so the order is free.
-    checkFieldValues(this, this.fields, anchor);
+    checkFieldValues(this, this.fields);
     if (fieldRules.length > 0) this.checkFieldRules(anchor);
     this.merged?.end(this, this.fields);
     checkHeaderBlock(this, this.fields, anchor, this.fromLine);

@@ -51,10 +51,11 @@ import type { HeaderCheck, RuleGroup, RuleModule } from './rule.js';
  * named by its id. To add a rule, add its file there and its import and entry here.
  *
  * A module whose `check` is a function is called once per header with the fields it names
- * (any field, by name): that is how a new rule is written. The rules below were written
- * before, into passes that many rules share and that read each byte or value once for all
- * of them; their modules hold what the catalog says of them and name that pass, and their
- * checks stay in it because taking them out costs the hot loop:
+ * (any field, by name): missing-message-id and encoded-word-in-quoted-string are written
+ * so, and so is a new rule. The others run in passes that many rules share and that read
+ * each byte or value once for all of them; their modules hold what the catalog says of
+ * them and name that pass, and their checks stay in it because taking them out would read
+ * the same bytes again or cost the hot loop:
  * - the framing rules (From_ lines, escaping, Content-Length, line ends) run in the
  *   scanner's byte loop (scanner.ts, framing.ts, message-linter.ts), which sees each line of
  *   the file once, before any field exists;
@@ -69,9 +70,6 @@ import type { HeaderCheck, RuleGroup, RuleModule } from './rule.js';
  *   from one parse (date-invalid, date-zone, date-weekday and date-trailing-text come from
  *   one date-time parse), and V8 compiles them as one function with the fast paths inlined,
  *   which took 15–20% less time than the same checks called through module boundaries.
- *   missing-message-id and encoded-word-in-quoted-string, run as checks of their own on the
- *   fields they name, gave the same findings but cost 3–4% of the CPU time on a header-dense
- *   mbox (a second walk of each header's fields), so they stay in that pass too.
  */
 export const ruleModules = [
   fromMissingAtStart,

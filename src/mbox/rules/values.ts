@@ -1,6 +1,5 @@
 import { ValueBytes, type Field, type RuleSink } from '../field.js';
-import type { Line } from '../line.js';
-import { fullAddressCheck, quotedEncodedWord, type AddressCheck } from './address.js';
+import { fullAddressCheck, type AddressCheck } from './address.js';
 import * as date from './date.js';
 import type { DateCheck } from './date.js';
 import { checkEncodedWords } from './encoded-word.js';
@@ -450,8 +449,7 @@ function reportSenderList(sink: RuleSink, f: Field, mailboxes: number, groups: n
  * function, which V8 optimizes once with them inlined (a function per field kind was
  * compiled on its own and again inside this one).
  */
-export function checkFieldValues(sink: RuleSink, fields: readonly Field[], anchor: Line): void {
-  let messageIds = 0;
+export function checkFieldValues(sink: RuleSink, fields: readonly Field[]): void {
   for (const f of fields) {
     const role = f.role;
     if (role & Role.date) {
@@ -468,7 +466,6 @@ export function checkFieldValues(sink: RuleSink, fields: readonly Field[], ancho
       // RFC 5322 §3.6.2: Sender names the one mailbox that sent the message, never a list or a group.
       if (problem === undefined && (mailboxes > 1 || groups > 0) && f.lower === 'sender') reportSenderList(sink, f, mailboxes, groups);
     } else if (role & Role.messageId) {
-      messageIds++;
       const { buf, start, end } = f.valueBytes(scratch);
       f.noColonSpace = isPlainMessageId(buf, start, end);
       if (!f.noColonSpace) {
@@ -489,9 +486,6 @@ export function checkFieldValues(sink: RuleSink, fields: readonly Field[], ancho
     if (f.mayHaveEncodedWord()) {
       const problem = checkEncodedWords(f.value);
       if (problem !== undefined) sink.report('encoded-word-invalid', f.line, f.line.offset, problem);
-      const quoted = role & Role.address ? quotedEncodedWord(f.value) : undefined;
-      if (quoted !== undefined) sink.report('encoded-word-in-quoted-string', f.line, f.line.offset, `${f.name}: ${quoted} is a quoted string, where an encoded-word is not decoded`);
     }
   }
-  if (messageIds === 0) sink.report('missing-message-id', anchor, anchor.offset, 'no Message-ID field in the header');
 }

@@ -50,6 +50,7 @@ describe('rule modules', () => {
   });
 
   it('the fields a rule with a check of its own names are kept for it, whatever their other roles', () => {
+    expect(fieldRules.map((r) => r.id)).toEqual(expect.arrayContaining(['missing-message-id', 'encoded-word-in-quoted-string']));
     for (const rule of fieldRules) for (const name of rule.fields) expect(fieldRole(name) & Role.checked, `${rule.id}: ${name}`).toBe(Role.checked);
     // A field no other rule reads (no role until now), as a new rule would name it.
     expect(fieldRole('x-rule-modules-test')).toBe(0);
