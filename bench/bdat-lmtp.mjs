@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, markdownTable, ratio, scriptArgs } from './lib.mjs';
+import { argValue, compare, loadMailServerHarness, markdownTable, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = scriptArgs(import.meta.url, { valued: ['--messages', '--runs'], flags: [] });
@@ -18,16 +18,7 @@ const messages = Number(argValue(args, '--messages', '300'));
 const runs = Number(argValue(args, '--runs', '5'));
 const size = 2000;
 
-let harness;
-try {
-  harness = {
-    postfix: await import('../test/harness/postfix.ts'),
-    dovecot: await import('../test/harness/dovecot.ts'),
-  };
-} catch (error) {
-  console.error(`bench/bdat-lmtp.mjs loads the test harness (TypeScript): run it as node --import tsx bench/bdat-lmtp.mjs (${error.message})`);
-  process.exit(2);
-}
+const harness = await loadMailServerHarness('bdat-lmtp.mjs');
 for (const [name, reason] of [['Postfix', await harness.postfix.postfixUnavailableReason()], ['Dovecot', await harness.dovecot.dovecotUnavailableReason(true)]]) {
   if (reason) {
     console.error(`${name}: ${reason}`);
