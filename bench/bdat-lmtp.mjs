@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for issue 18: `smtpdbg inject --count` with BDAT (RFC 3030) against DATA, and
+// Benchmark: `smtpdbg inject --count` with BDAT (RFC 3030) against DATA, and
 // LMTP (RFC 2033) into Dovecot over TCP and a Unix socket. Postfix's smtp-sink offers no
 // CHUNKING, so the BDAT rows go to real Postfix (the test harness configures and starts
 // it, as root; it delivers to its local mbox); the LMTP rows go to Dovecot's LMTP server

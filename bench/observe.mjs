@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for `smtpdbg inject --observe` (issue 17): the cost of reading back what the
+// Benchmark for `smtpdbg inject --observe`: the cost of reading back what the
 // server stored, over the send alone. Real Postfix (the test harness configures and starts
 // it, as root) takes one small message per run: plain, then with --observe mbox:… (its
 // local(8) mbox), and, with the Dovecot harness serving Postfix's Maildir, plain to that
