@@ -29,10 +29,10 @@ export async function runSessionCommand(targetText: string | undefined, options:
   // Interactive only when a person is at both ends: `session | tee log` must not get ink frames.
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !options.json && !options.quitAfter;
   const events = new EventStream();
-  const auth = authFromOptions(options);
+  // --user alone names the user of a later :auth; with --auth, the opening's.
+  const auth = authFromOptions(options.auth === undefined || options.auth === false ? { ...options, user: undefined } : options);
   checkQuitAfter(options, auth !== undefined, interactive);
   const extensions = envelopeFromOptions(options, options.from, options.to ?? ['postmaster@localhost']);
-  checkInteractive(options, auth, extensions, interactive);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
   try {
     return await converse(settings, embedded, options, events, auth, interactive, extensions);
@@ -46,18 +46,6 @@ function checkQuitAfter(options: SessionCliOptions, hasAuth: boolean, interactiv
   if (interactive && options.pause?.length) throw new UsageError('--pause is for scripted sessions (stdin not a terminal); interactively, type :sleep MS');
   if (options.quitAfter === 'auth' && !hasAuth) throw new UsageError('--quit-after auth needs --auth and --user');
   if (options.quitAfter === 'tls' && options.plain) throw new UsageError('--quit-after tls cannot stop after TLS with --plain (no TLS is started)');
-}
-
-/**
- * The interactive opening does PLAIN and LOGIN and nothing else before the prompt; the rest
- * is typed there (XCLIENT …, MAIL FROM:<a> PARAM …) or done in a scripted session.
- */
-function checkInteractive(options: SessionCliOptions, auth: ReturnType<typeof authFromOptions>, extensions: ReturnType<typeof envelopeFromOptions>, interactive: boolean): void {
-  if (!interactive) return;
-  if (auth && auth.mechanism !== 'PLAIN' && auth.mechanism !== 'LOGIN') {
-    throw new UsageError(`--auth ${auth.mechanism === 'auto' ? '(no mechanism)' : auth.mechanism.toLowerCase()} is for scripted sessions (stdin not a terminal) and inject; interactively, use --auth plain or login`);
-  }
-  if (extensions.xclient || extensions.xforward) throw new UsageError('--xclient and --xforward are for scripted sessions (stdin not a terminal); interactively, type XCLIENT … and EHLO');
 }
 
 async function converse(
@@ -101,7 +89,11 @@ async function converse(
       const { runInteractiveSession } = await import('../ui/interactive/run.js');
       exitCode = await runInteractiveSession({
         settings,
-        ...(auth && (auth.mechanism === 'PLAIN' || auth.mechanism === 'LOGIN') ? { auth: { mechanism: auth.mechanism, user: auth.user } } : {}),
+        ...(auth ? { auth } : {}),
+        ...(options.user ? { user: options.user } : {}),
+        token: oauthToken(),
+        ...(extensions.xclient ? { xclient: extensions.xclient } : {}),
+        ...(extensions.xforward ? { xforward: extensions.xforward } : {}),
         embedded: embedded !== undefined,
         dotStuff: options.dotStuff,
         timestamps: options.timestamps ?? false,
@@ -127,6 +119,8 @@ async function converse(
         const runner = new LineRunner(first.opened, {
           pipeline: options.pipeline ?? false,
           password: (user) => readPassword(user),
+          ...(options.user ? { user: options.user } : {}),
+          token: oauthToken(),
           dotStuff: options.dotStuff,
           ...(first.pause ? { pause: first.pause } : {}),
           reconnect: async () => {

@@ -56,7 +56,10 @@ Scripted mode (stdin not a terminal): one line per command, each reply awaited; 
 server validated it: use a validating resolver you trust, on a path you trust.
 The opening (EHLO, STARTTLS, --xclient/--xforward, --auth, and with --quit-after mail|rcpt
 MAIL and RCPT with their parameters) is the same as inject's: see smtpdbg inject --help.
-Interactively, --auth takes plain or login; type XCLIENT or parameters yourself.
+The interactive session opens the same way (--auth with any mechanism, --xclient,
+--xforward); type MAIL/RCPT with their parameters yourself.
+:auth [MECHANISM] [USER] authenticates later: MECHANISM as --auth takes it (none: the
+strongest offered, and the line says which), USER --user's when not given.
 
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back (or --dane failed with authenticated
 records or a failed lookup, or --ocsp says revoked), 2 usage error, a --save-certs file that
