@@ -66,3 +66,13 @@ describe('interactive session: --auth with every mechanism, --xclient', () => {
     expect(peer.authAttempts.map((a) => [a.method, a.accepted])).toEqual([['CRAM-MD5', true]]);
   });
 });
+
+describe('interactive session: the misbehaviour options are for scripted sessions', () => {
+  it('--close-after in a terminal: one line saying what to type instead, no prompt', async () => {
+    const terminal = await startTerminal(['session', `127.0.0.1:${peer.port}`, '--plain', '--close-after', 'ehlo'], 160, 40);
+    open.push(terminal);
+    const screen = await terminal.until(/smtpdbg: --close-after/, 20_000);
+    expect(screen).toContain('smtpdbg: --close-after is for scripted sessions (stdin not a terminal); interactively, type :close or :sleep MS');
+    expect(screen).not.toContain('smtp>');
+  });
+});
