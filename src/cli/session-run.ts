@@ -142,10 +142,6 @@ async function converse(
       const opening = first.over ? undefined : await runOpening(first.opened, { ...(options.quitAfter ? { quitAfter: options.quitAfter as QuitAfter } : {}), ...plan, ...first.misbehave?.openingStop });
       const closeOnPurpose = Boolean(misbehaviour?.closeAfter || misbehaviour?.tlsAbort);
       if (opening?.stopped && !opening.failedReply && first.misbehave && closeOnPurpose) await first.misbehave.afterOpening();
-      const closed = first.misbehave?.log.done.at(-1);
-      if (closed && (first.misbehave!.log.carriedOut || first.misbehave!.log.notReached)) {
-        events.emit({ type: 'info', t: events.now(), tls: false, message: `${closed}; the script was not run` });
-      }
       else if (opening?.stopped) await first.opened.quit();
       else if (opening) {
         const runner = new LineRunner(first.opened, {
@@ -163,6 +159,10 @@ async function converse(
         });
         sessions = runner.sessions;
         await runScript(runner, stdinLines());
+      }
+      const acted = first.misbehave?.log;
+      if (acted && (acted.carriedOut || acted.notReached)) {
+        events.emit({ type: 'info', t: events.now(), tls: false, message: `${acted.done.at(-1)}; the script was not run` });
       }
       exitCode = (sessions.length ? sessions : [first.opened]).every(everyReplySucceeded) ? ExitCode.ok : ExitCode.problems;
       // A close on purpose ends without QUIT; a stage never reached (a refusal, no STARTTLS) is a problem found.
