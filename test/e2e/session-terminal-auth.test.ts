@@ -65,6 +65,20 @@ describe('interactive session: --auth with every mechanism, --xclient', () => {
     expect(screen).not.toContain(PEER_PASSWORD);
     expect(peer.authAttempts.map((a) => [a.method, a.accepted])).toEqual([['CRAM-MD5', true]]);
   });
+
+  it('a typed :auth (no mechanism) takes --user, asks for the password, and picks CRAM-MD5', async () => {
+    peer.authAttempts.length = 0;
+    const terminal = await startTerminal(['session', `127.0.0.1:${peer.port}`, '--plain', '--user', PEER_USER], 160, 40);
+    open.push(terminal);
+    await terminal.until(/^smtp>/m, 20_000);
+    await terminal.type(':auth');
+    await terminal.until(new RegExp(`Password for ${PEER_USER}:`), 20_000);
+    await terminal.type(PEER_PASSWORD);
+    const screen = await terminal.until(/235 2\.7\.0[\s\S]*smtp>/, 20_000);
+    expect(screen).toContain(':auth: using CRAM-MD5, the strongest of what the server offers (PLAIN LOGIN CRAM-MD5)');
+    expect(screen).not.toContain(PEER_PASSWORD);
+    expect(peer.authAttempts.map((a) => [a.method, a.username, a.accepted])).toEqual([['CRAM-MD5', PEER_USER, true]]);
+  });
 });
 
 describe('interactive session: the misbehaviour options are for scripted sessions', () => {
