@@ -14,7 +14,7 @@ import { EventStream } from '../transcript/events.js';
 import type { MessageLines } from './message.js';
 import { dataPayload, describeVariant, messageWithEnd, smuggledTransaction, type LineEnds } from './payload.js';
 import { pauseBeforeCommands, type Pauses } from './pause.js';
-import { MisbehavingConnection, type Misbehaviour, type MisbehaviourLog } from './misbehaviour.js';
+import { MisbehavingConnection, type Misbehaviour, type MisbehaviourLog } from '../session/misbehaviour.js';
 import { TlsMode } from '../session/tls-mode.js';
 
 /** Everything about one inject that stays the same across variants, attempts and copies. */
