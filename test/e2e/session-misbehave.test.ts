@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRawServer, waitFor, type RawConnection } from '../harness/raw-server.js';
 import { runCli } from '../harness/run-cli.js';
 import { startServe, type RunningServe } from './serve-cli.js';
+import { afterStartTls, expectOneClientHello } from '../harness/client-hello.js';
 
 /** What the script would send, had it run: none of it may reach the server after a close on purpose. */
 const SCRIPT = 'NOOP\nMAIL FROM:<script@example.org>\n';
@@ -114,13 +115,7 @@ describe('--tls-abort on a raw server', () => {
       const conn = server.connections[0]!;
       await waitFor(() => conn.closed, 10_000, 'the client to close');
       const received = conn.received;
-      const hello = received.subarray(received.indexOf('STARTTLS\r\n') + 'STARTTLS\r\n'.length);
-      // TLS record: type 22 (handshake), version 3.x, its length the rest; handshake type 1 (ClientHello).
-      expect(hello[0]).toBe(0x16);
-      expect(hello[1]).toBe(0x03);
-      expect(hello.readUInt16BE(3) + 5).toBe(hello.length);
-      expect(hello[5]).toBe(0x01);
-      expect(hello.includes(Buffer.from('mx.example.test'))).toBe(true);
+      expectOneClientHello(afterStartTls(received), 'mx.example.test');
       expect(received.includes('NOOP')).toBe(false);
       expect(ended).toBe(true);
     } finally {
