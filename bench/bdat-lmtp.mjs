@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for issue 18: `smtpdbg inject --count` with BDAT (RFC 3030) against DATA, and
+// Benchmark: `smtpdbg inject --count` with BDAT (RFC 3030) against DATA, and
 // LMTP (RFC 2033) into Dovecot over TCP and a Unix socket. Postfix's smtp-sink offers no
 // CHUNKING, so the BDAT rows go to real Postfix (the test harness configures and starts
 // it, as root; it delivers to its local mbox); the LMTP rows go to Dovecot's LMTP server
@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, markdownTable, ratio, scriptArgs } from './lib.mjs';
+import { argValue, compare, loadMailServerHarness, markdownTable, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = scriptArgs(import.meta.url, { valued: ['--messages', '--runs'], flags: [] });
@@ -18,16 +18,7 @@ const messages = Number(argValue(args, '--messages', '300'));
 const runs = Number(argValue(args, '--runs', '5'));
 const size = 2000;
 
-let harness;
-try {
-  harness = {
-    postfix: await import('../test/harness/postfix.ts'),
-    dovecot: await import('../test/harness/dovecot.ts'),
-  };
-} catch (error) {
-  console.error(`bench/bdat-lmtp.mjs loads the test harness (TypeScript): run it as node --import tsx bench/bdat-lmtp.mjs (${error.message})`);
-  process.exit(2);
-}
+const harness = await loadMailServerHarness('bdat-lmtp.mjs');
 for (const [name, reason] of [['Postfix', await harness.postfix.postfixUnavailableReason()], ['Dovecot', await harness.dovecot.dovecotUnavailableReason(true)]]) {
   if (reason) {
     console.error(`${name}: ${reason}`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for `smtpdbg inject --count` (issue 3): Postfix's smtp-sink on loopback takes
+// Benchmark for `smtpdbg inject --count`: Postfix's smtp-sink on loopback takes
 // 2000 messages of 2000 bytes over 10 connections, first from `smtpdbg inject --count 2000
 // --concurrency 10`, then from Postfix's own `smtp-source -s 10 -m 2000 -l 2000` (and with
 // -d, which keeps connections as inject does), rounds

@@ -134,3 +134,19 @@ export function have(command) {
     return false;
   }
 }
+
+/**
+ * The test harness's Postfix and Dovecot (TypeScript): for the benchmarks that measure against
+ * the real servers the tests start. They run with tsx's loader (bench/run-all.mjs passes it).
+ */
+export async function loadMailServerHarness(script) {
+  try {
+    return {
+      postfix: await import('../test/harness/postfix.ts'),
+      dovecot: await import('../test/harness/dovecot.ts'),
+    };
+  } catch (error) {
+    console.error(`bench/${script} loads the test harness (TypeScript): run it as node --import tsx bench/${script} (${error.message})`);
+    process.exit(2);
+  }
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Precision and recall of `smtpdbg lint-mbox` on real mail (issue 16), next to Python's
+// Precision and recall of `smtpdbg lint-mbox` on real mail, next to Python's
 // `email` package (compat32 and policy.default) on the same mutations, as markdown tables:
 // - precision: the error-level findings on the shared real-world corpus against their
 //   judgements in fixtures/expectations/real-world.tsv (real or false alarm);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Soak for lint-mbox's memory under a flood of findings (issue 20): an mbox of --size-mb N
+// Soak for lint-mbox's memory under a flood of findings: an mbox of --size-mb N
 // (default 300) MiB that is nothing but From_ lines, so that every line is a message with
 // six findings, linted with each --format to /dev/null. Prints wall time and peak RSS of
 // each run: all formats are written as the run goes, so RSS must not grow with the input

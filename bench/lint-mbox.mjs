@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for `smtpdbg lint-mbox` (issue 4): generates an mbox of --size-mb N (default 512)
+// Benchmark for `smtpdbg lint-mbox`: generates an mbox of --size-mb N (default 512)
 // under /tmp from the project's fixtures and the shared corpora, then measures, in one run,
 // the median of several runs of lint-mbox --format ndjson, `grep -c '^From '`, Python's
 // mailbox.mbox + email header parsing and a naive Node line scanner (rounds interleaved:

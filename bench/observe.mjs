@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for `smtpdbg inject --observe` (issue 17): the cost of reading back what the
+// Benchmark for `smtpdbg inject --observe`: the cost of reading back what the
 // server stored, over the send alone. Real Postfix (the test harness configures and starts
 // it, as root) takes one small message per run: plain, then with --observe mbox:… (its
 // local(8) mbox), and, with the Dovecot harness serving Postfix's Maildir, plain to that
@@ -9,22 +9,13 @@
 // Usage: node --import tsx bench/observe.mjs [--runs N]   (npm run build first)
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argValue, compare, markdownTable, ratio, scriptArgs } from './lib.mjs';
+import { argValue, compare, loadMailServerHarness, markdownTable, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = scriptArgs(import.meta.url, { valued: ['--runs'], flags: [] });
 const runs = Number(argValue(args, '--runs', '7'));
 
-let harness;
-try {
-  harness = {
-    postfix: await import('../test/harness/postfix.ts'),
-    dovecot: await import('../test/harness/dovecot.ts'),
-  };
-} catch (error) {
-  console.error(`bench/observe.mjs loads the test harness (TypeScript): run it as node --import tsx bench/observe.mjs (${error.message})`);
-  process.exit(2);
-}
+const harness = await loadMailServerHarness('observe.mjs');
 for (const [name, reason] of [['Postfix', await harness.postfix.postfixUnavailableReason()], ['Dovecot', await harness.dovecot.dovecotUnavailableReason()]]) {
   if (reason) {
     console.error(`${name}: ${reason}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `smtpdbg probe` of a 3-MX test domain against the same checks done by hand with dig and
-// openssl s_client (and curl for the MTA-STS policy) in a shell loop, as a mail admin would
-// (issue 19). Everything on loopback: NSD serves a signed zone, Unbound validates it, three
+// openssl s_client (and curl for the MTA-STS policy) in a shell loop, as a mail admin would.
+// Everything on loopback: NSD serves a signed zone, Unbound validates it, three
 // `smtpdbg serve` instances are the MX hosts on 127.0.0.2-4, an HTTPS server in this process
 // serves the policy. Per MX address both sides do: A, AAAA and TLSA lookups, banner, EHLO,
 // STARTTLS with verification against the MX name and the TLSA records, and one handshake per

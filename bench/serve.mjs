@@ -1,7 +1,7 @@
 // The capture server under load: Postfix's smtp-source against `smtpdbg serve --mbox FILE`
 // (every message written) and against Postfix's smtp-sink (nothing written), in one run.
 //   node bench/serve.mjs [--runs N] [--messages N]
-// Target (issue 5): smtpdbg serve --mbox ≥ 0.5× smtp-sink's messages/s.
+// Target: smtpdbg serve --mbox ≥ 0.5× smtp-sink's messages/s.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

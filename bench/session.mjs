@@ -1,6 +1,6 @@
 // Start-up and a scripted loopback STARTTLS session, smtpdbg against its peers, in one run.
 //   node bench/session.mjs [--runs N] [--server HOST:PORT]
-// Targets (issue 2): start-up ≤ 1.5× bare Node; STARTTLS session ≤ 1.0× swaks.
+// Targets: start-up ≤ 1.5× bare Node; STARTTLS session ≤ 1.0× swaks.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@ import { composeEntity, parseAttachOption, parseBodyOption, type AttachOption, t
 import { DEFAULT_MAX_SIZE, readDataMessage, readMboxMessage, readWholeFile } from '../inject/input.js';
 import { parseAddressOption, parseHeaderOption, smuggledMessage, templateMessage, type MessageLines } from '../inject/message.js';
 import { parsePauses } from '../inject/pause.js';
-import { parseStage, parseStalls, type Misbehaviour } from '../inject/misbehaviour.js';
+import { misbehaviourFromOptions, type Misbehaviour } from '../session/misbehaviour.js';
 import { screenEvents } from '../inject/screen.js';
 import { lineTerminators } from '../inject/payload.js';
 import {
@@ -120,18 +120,15 @@ function choose(options: InjectCliOptions): Choices {
 
 /** `--close-after`, `--stall-after`, `--tls-abort`: for one connection of a single send, with nothing else to wait for. */
 function chooseMisbehaviour(options: InjectCliOptions, mode: Mode): Misbehaviour | undefined {
-  const closeAfter = options.closeAfter !== undefined ? parseStage(options.closeAfter, '--close-after') : undefined;
-  const stalls = parseStalls(options.stallAfter ?? []);
-  const tlsAbort = options.tlsAbort ?? false;
+  const misbehaviour = misbehaviourFromOptions(options);
+  if (!misbehaviour) return undefined;
+  const { closeAfter, tlsAbort, stalls } = misbehaviour;
   const flags = [closeAfter && '--close-after', stalls.size && '--stall-after', tlsAbort && '--tls-abort'].filter(Boolean);
-  if (flags.length === 0) return undefined;
-  if (closeAfter && tlsAbort) throw new UsageError('--close-after and --tls-abort exclude each other: --tls-abort closes after its ClientHello');
-  if (tlsAbort && options.plain) throw new UsageError('--tls-abort sends a ClientHello: not with --plain');
   if (mode !== 'single') throw new UsageError(`${flags[0]} is for a single send, not --matrix, --eod all or --count`);
   for (const [flag, given] of [['--retry', options.retry !== undefined], ['--smuggle', options.smuggle], ['--observe', options.observe !== undefined]] as const) {
     if (given && (closeAfter || tlsAbort)) throw new UsageError(`${closeAfter ? '--close-after' : '--tls-abort'} ends the conversation on purpose: not with ${flag}`);
   }
-  return { ...(closeAfter ? { closeAfter } : {}), tlsAbort, stalls };
+  return misbehaviour;
 }
 
 const probeShapes: Record<BdatProbeName, string> = {

@@ -3,7 +3,7 @@ import { commandList } from './command-list.js';
 import { timestampsOption } from '../transcript/text-format.js';
 import { eodNames } from '../smtp/eod.js';
 import { PauseStages } from '../inject/pause.js';
-import { MisbehaviourStages } from '../inject/misbehaviour.js';
+import { MisbehaviourStages } from '../session/misbehaviour.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
 import type { ObserveCliOptions } from './inject-observe.js';

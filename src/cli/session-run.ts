@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline';
 import { SmtpdbgError, UsageError } from '../errors.js';
 import { runOpening, type QuitAfter } from '../session/opening.js';
+import { MisbehavingConnection, misbehaviourFromOptions, OpeningMisbehaviourStages, type Misbehaviour, type MisbehaviourLog } from '../session/misbehaviour.js';
+import { TlsMode } from '../session/tls-mode.js';
 import { parsePauses, pauseBeforeCommands } from '../inject/pause.js';
 import { everyReplySucceeded, LineRunner, runScript } from '../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../session/smtp-session.js';
@@ -29,13 +31,14 @@ export async function runSessionCommand(targetText: string | undefined, options:
   // Interactive only when a person is at both ends: `session | tee log` must not get ink frames.
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !options.json && !options.quitAfter;
   const events = new EventStream();
-  const auth = authFromOptions(options);
+  // --user alone names the user of a later :auth; with --auth, the opening's.
+  const auth = authFromOptions(options.auth === undefined || options.auth === false ? { ...options, user: undefined } : options);
   checkQuitAfter(options, auth !== undefined, interactive);
+  const misbehaviour = chooseMisbehaviour(options, interactive);
   const extensions = envelopeFromOptions(options, options.from, options.to ?? ['postmaster@localhost']);
-  checkInteractive(options, auth, extensions, interactive);
   const { settings, embedded } = await resolveConnection(targetText, options, events);
   try {
-    return await converse(settings, embedded, options, events, auth, interactive, extensions);
+    return await converse(settings, embedded, options, events, auth, interactive, extensions, misbehaviour);
   } finally {
     await embedded?.server.close();
   }
@@ -48,16 +51,20 @@ function checkQuitAfter(options: SessionCliOptions, hasAuth: boolean, interactiv
   if (options.quitAfter === 'tls' && options.plain) throw new UsageError('--quit-after tls cannot stop after TLS with --plain (no TLS is started)');
 }
 
-/**
- * The interactive opening does PLAIN and LOGIN and nothing else before the prompt; the rest
- * is typed there (XCLIENT …, MAIL FROM:<a> PARAM …) or done in a scripted session.
- */
-function checkInteractive(options: SessionCliOptions, auth: ReturnType<typeof authFromOptions>, extensions: ReturnType<typeof envelopeFromOptions>, interactive: boolean): void {
-  if (!interactive) return;
-  if (auth && auth.mechanism !== 'PLAIN' && auth.mechanism !== 'LOGIN') {
-    throw new UsageError(`--auth ${auth.mechanism === 'auto' ? '(no mechanism)' : auth.mechanism.toLowerCase()} is for scripted sessions (stdin not a terminal) and inject; interactively, use --auth plain or login`);
-  }
-  if (extensions.xclient || extensions.xforward) throw new UsageError('--xclient and --xforward are for scripted sessions (stdin not a terminal); interactively, type XCLIENT … and EHLO');
+/** Every connection's acts in one record (a stalled session's :reconnect stalls again). */
+function misbehaviourJson(logs: readonly MisbehaviourLog[]) {
+  if (!logs.length) return null;
+  return { done: logs.flatMap((log) => log.done), carriedOut: logs[0]!.carriedOut, notReached: logs[0]!.notReached ?? null };
+}
+
+/** `--close-after`, `--stall-after`, `--tls-abort`: the opening's stages; after it the script decides what is sent. */
+function chooseMisbehaviour(options: SessionCliOptions, interactive: boolean): Misbehaviour | undefined {
+  const misbehaviour = misbehaviourFromOptions(options, OpeningMisbehaviourStages, ' (after the opening the script decides: :close, :sleep MS; inject takes the others)');
+  if (!misbehaviour) return undefined;
+  const flag = misbehaviour.closeAfter ? '--close-after' : misbehaviour.tlsAbort ? '--tls-abort' : '--stall-after';
+  if (interactive) throw new UsageError(`${flag} is for scripted sessions (stdin not a terminal); interactively, type :close or :sleep MS`);
+  if (options.quitAfter && flag !== '--stall-after') throw new UsageError(`${flag} ends the conversation on purpose, without QUIT: not with --quit-after`);
+  return misbehaviour;
 }
 
 async function converse(
@@ -68,6 +75,7 @@ async function converse(
   auth: ReturnType<typeof authFromOptions>,
   interactive: boolean,
   extensions: ReturnType<typeof envelopeFromOptions>,
+  misbehaviour: Misbehaviour | undefined,
 ): Promise<number> {
   const target = settings.target;
   // --showcerts, --save-certs, --ocsp, --dane (TLSA is looked up before connecting).
@@ -89,6 +97,7 @@ async function converse(
   let session: SmtpSession | undefined;
   let sessions: SmtpSession[] = [];
   const pauses = parsePauses(options.pause ?? []);
+  const misbehaviourLogs: MisbehaviourLog[] = [];
   let exitCode: number = ExitCode.ok;
   let error: SmtpdbgError | undefined;
   try {
@@ -101,7 +110,11 @@ async function converse(
       const { runInteractiveSession } = await import('../ui/interactive/run.js');
       exitCode = await runInteractiveSession({
         settings,
-        ...(auth && (auth.mechanism === 'PLAIN' || auth.mechanism === 'LOGIN') ? { auth: { mechanism: auth.mechanism, user: auth.user } } : {}),
+        ...(auth ? { auth } : {}),
+        ...(options.user ? { user: options.user } : {}),
+        token: oauthToken(),
+        ...(extensions.xclient ? { xclient: extensions.xclient } : {}),
+        ...(extensions.xforward ? { xforward: extensions.xforward } : {}),
         embedded: embedded !== undefined,
         dotStuff: options.dotStuff,
         timestamps: options.timestamps ?? false,
@@ -113,20 +126,29 @@ async function converse(
         to: options.to ?? ['postmaster@localhost'],
         ...extensions,
       };
-      // Every connection of the run (:reconnect opens more) waits where --pause says.
+      // Every connection of the run (:reconnect opens more) waits where --pause says and
+      // misbehaves where --stall-after says.
       const open = async () => {
-        const opened = await SmtpSession.connect(settings);
+        const misbehave = misbehaviour ? new MisbehavingConnection(misbehaviour) : undefined;
+        if (misbehave) misbehaviourLogs.push(misbehave.log);
+        const opened = await SmtpSession.connect(misbehave?.connectSettings(settings) ?? settings);
         session = opened;
         const pause = pauses.size ? pauseBeforeCommands(opened, pauses) : undefined;
-        return { opened, pause };
+        const over = (await misbehave?.attach(opened, settings.tlsMode === TlsMode.implicit)) ?? false;
+        return { opened, pause, misbehave, over };
       };
       const first = await open();
-      const opening = await runOpening(first.opened, { ...(options.quitAfter ? { quitAfter: options.quitAfter as QuitAfter } : {}), ...plan });
-      if (opening.stopped) await first.opened.quit();
-      else {
+      // None when it was over on connecting: --tls-abort or --close-after tls on an implicit-TLS port.
+      const opening = first.over ? undefined : await runOpening(first.opened, { ...(options.quitAfter ? { quitAfter: options.quitAfter as QuitAfter } : {}), ...plan, ...first.misbehave?.openingStop });
+      const closeOnPurpose = Boolean(misbehaviour?.closeAfter || misbehaviour?.tlsAbort);
+      if (opening?.stopped && !opening.failedReply && first.misbehave && closeOnPurpose) await first.misbehave.afterOpening();
+      else if (opening?.stopped) await first.opened.quit();
+      else if (opening) {
         const runner = new LineRunner(first.opened, {
           pipeline: options.pipeline ?? false,
           password: (user) => readPassword(user),
+          ...(options.user ? { user: options.user } : {}),
+          token: oauthToken(),
           dotStuff: options.dotStuff,
           ...(first.pause ? { pause: first.pause } : {}),
           reconnect: async () => {
@@ -138,7 +160,13 @@ async function converse(
         sessions = runner.sessions;
         await runScript(runner, stdinLines());
       }
+      const acted = first.misbehave?.log;
+      if (acted && (acted.carriedOut || acted.notReached)) {
+        events.emit({ type: 'info', t: events.now(), tls: false, message: `${acted.done.at(-1)}; the script was not run` });
+      }
       exitCode = (sessions.length ? sessions : [first.opened]).every(everyReplySucceeded) ? ExitCode.ok : ExitCode.problems;
+      // A close on purpose ends without QUIT; a stage never reached (a refusal, no STARTTLS) is a problem found.
+      if (first.misbehave?.log.notReached) exitCode = ExitCode.problems;
       const problems = tlsFacts?.problems() ?? [];
       for (const problem of problems) printError(process.stderr, problem);
       if (problems.length) exitCode = ExitCode.problems;
@@ -166,7 +194,7 @@ async function converse(
       earlier: sessions.slice(0, -1),
     });
     const commands = (sessions.length ? sessions : session ? [session] : []).flatMap((s) => s.exchanges.map((e) => e.command));
-    process.stdout.write(`${JSON.stringify({ ...summary, ...tlsFacts?.json(), ...extensionsJson(auth, extensions, commands) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...summary, ...tlsFacts?.json(), ...extensionsJson(auth, extensions, commands), misbehaviour: misbehaviourJson(misbehaviourLogs) }, null, 2)}\n`);
   }
   // Thrown to the entry point, which reports it as every output's write failure is (exit 2).
   tlsFacts?.saveCertificates();

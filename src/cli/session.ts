@@ -3,6 +3,7 @@ import { timestampsOption } from '../transcript/text-format.js';
 import { commandList } from './command-list.js';
 import { PauseStages } from '../inject/pause.js';
 import { QuitAfterStages } from '../session/opening.js';
+import { OpeningMisbehaviourStages } from '../session/misbehaviour.js';
 import { localCommandHelp } from '../session/local-commands.js';
 import { collect, configureCommand, setExitCode } from './action.js';
 import { addConnectionOptions, type ConnectionCliOptions } from './connection-options.js';
@@ -17,6 +18,9 @@ export interface SessionCliOptions extends ConnectionCliOptions, TlsFactsCliOpti
   dotStuff: boolean;
   pause?: string[];
   timestamps?: boolean;
+  closeAfter?: string;
+  stallAfter?: string[];
+  tlsAbort?: boolean;
 }
 
 export function registerSession(program: Command): void {
@@ -31,6 +35,9 @@ export function registerSession(program: Command): void {
     .option('--pipeline', 'scripted mode: send groups of commands without waiting where PIPELINING is advertised')
     .option(...timestampsOption)
     .option('--no-dot-stuff', 'send DATA lines starting with "." as they are (no RFC 5321 §4.5.2 transparency; :stuff on|off)')
+    .option('--close-after <stage>', `scripted mode: hang up without QUIT after a stage of the opening (${OpeningMisbehaviourStages.join(', ')}); the script is not run`)
+    .option('--stall-after <stage=ms>', `scripted mode: send nothing for MS ms after a stage of the opening (${OpeningMisbehaviourStages.join(', ')}), then run the script; repeatable`, collect)
+    .option('--tls-abort', 'scripted mode: send a TLS ClientHello where the handshake starts (after the 220 to STARTTLS; with --tls at once), then close; the script is not run')
     .option('--pause <stage=ms>', `scripted mode: wait MS before a stage: ${PauseStages.join(', ')} (content: after the 354); repeatable`, collect)
     // The peer's certificates: as PEM, in files, their stapled OCSP status, DANE.
     .option('--showcerts', "print the server's certificate chain as PEM after the TLS summary (as openssl s_client -showcerts)")
@@ -56,7 +63,16 @@ Scripted mode (stdin not a terminal): one line per command, each reply awaited; 
 server validated it: use a validating resolver you trust, on a path you trust.
 The opening (EHLO, STARTTLS, --xclient/--xforward, --auth, and with --quit-after mail|rcpt
 MAIL and RCPT with their parameters) is the same as inject's: see smtpdbg inject --help.
-Interactively, --auth takes plain or login; type XCLIENT or parameters yourself.
+The interactive session opens the same way (--auth with any mechanism, --xclient,
+--xforward); type MAIL/RCPT with their parameters yourself.
+:auth [MECHANISM] [USER] authenticates later: MECHANISM as --auth takes it (none: the
+strongest offered, and the line says which), USER --user's when not given.
+
+Misbehaving on purpose (scripted mode, for testing servers): --close-after, --stall-after
+and --tls-abort act in the opening, as inject's do (see smtpdbg inject --help); ehlo means
+after the last EHLO (the one after STARTTLS), tls after the handshake. Later stages are
+the script's: :close hangs up, :sleep MS stalls. Exit 0 when the close or the aborted
+handshake was carried out, 1 when the stage was never reached (a refusal, no STARTTLS).
 
 Exit: 0 every reply 2xx/3xx, 1 a 4xx/5xx came back (or --dane failed with authenticated
 records or a failed lookup, or --ocsp says revoked), 2 usage error, a --save-certs file that

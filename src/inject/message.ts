@@ -96,7 +96,9 @@ export function templateMessage(options: TemplateOptions, entity?: MessageEntity
     `Subject: smtpdbg inject: ${options.variant}`,
     ...(entity?.fields ?? []),
   ];
-  const header = editHeader(builtIn, options.headers ?? [], options.addHeaders ?? []).map((line) => Buffer.from(line, 'latin1'));
+  // The addresses and --header values come from the command line, which Node reads as UTF-8:
+  // UTF-8 is what the user typed (RFC 6532 headers with SMTPUTF8), never a latin1 truncation.
+  const header = editHeader(builtIn, options.headers ?? [], options.addHeaders ?? []).map((line) => Buffer.from(line, 'utf8'));
   if (entity) return { lines: [...header, Buffer.alloc(0), ...entity.body], source: entity.description };
   const body = [
     DEFAULT_BODY_TEXT,
@@ -116,7 +118,7 @@ export function smuggledMessage(options: Omit<TemplateOptions, 'variant' | 'head
     '',
     'If this message was stored, the server took a non-standard end of data for the end.',
   ];
-  return { lines: text.map((line) => Buffer.from(line, 'latin1')), source: 'smuggled template' };
+  return { lines: text.map((line) => Buffer.from(line, 'utf8')), source: 'smuggled template' };
 }
 
 /** `--data FILE|-`: the file's own lines, whatever its convention (LF, CRLF or CR). */

@@ -14,7 +14,7 @@ import { EventStream } from '../transcript/events.js';
 import type { MessageLines } from './message.js';
 import { dataPayload, describeVariant, messageWithEnd, smuggledTransaction, type LineEnds } from './payload.js';
 import { pauseBeforeCommands, type Pauses } from './pause.js';
-import { MisbehavingConnection, type Misbehaviour, type MisbehaviourLog } from './misbehaviour.js';
+import { MisbehavingConnection, type Misbehaviour, type MisbehaviourLog } from '../session/misbehaviour.js';
 import { TlsMode } from '../session/tls-mode.js';
 
 /** Everything about one inject that stays the same across variants, attempts and copies. */
@@ -166,10 +166,17 @@ async function sendChunks(session: SmtpSession, report: TransactionReport, chunk
   report.chunks = results;
   const term = session.commandTerminator;
   const pipelined = hasExtension(session.capabilities, 'PIPELINING');
-  if (pipelined) session.write(Buffer.concat(chunks.map((chunk) => chunkBytes(chunk, term))));
+  // Each chunk is announced on screen and in transcripts as serve shows the chunks it takes:
+  // a chunk need not end a line, and the next BDAT line would otherwise read as its content.
+  const send = (chunk: Chunk, i: number) => {
+    session.client.emit({ type: 'info', message: `BDAT chunk ${i + 1} of ${chunks.length}: ${chunk.bytes.length} octets${chunk.last ? ' (LAST)' : ''}` });
+    session.write(chunkBytes(chunk, term));
+  };
+  // RFC 3030 §4.2 allows BDAT commands to be pipelined: then every chunk leaves in one write.
+  if (pipelined) session.client.together(() => chunks.forEach(send));
   let refused: Reply | undefined;
   for (const [i, chunk] of chunks.entries()) {
-    if (!pipelined) session.write(chunkBytes(chunk, term));
+    if (!pipelined) send(chunk, i);
     const result = results[i]!;
     if (chunk.last && !refused) {
       const reply = await readEndReplies(session, report, result.command);

@@ -282,6 +282,20 @@ export class SmtpClient {
     return shown ?? bytes;
   }
 
+  /**
+   * Writes made inside `writes` leave together, as one write to the socket (pipelining), while
+   * each is still its own event: the screen and transcripts show where one part ends and the
+   * next begins (a BDAT command after a chunk that does not end a line, say).
+   */
+  together(writes: () => void): void {
+    this.socket.cork();
+    try {
+      writes();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
   /** Sends a command line with CRLF (or the given terminator) and waits for its reply. */
   async command(line: string, options: SendOptions & { terminator?: Buffer } = {}): Promise<Reply> {
     const shown = this.write(Buffer.concat([Buffer.from(line, 'latin1'), options.terminator ?? CRLF]), options);

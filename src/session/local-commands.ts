@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
-import { parseAuthMechanism, type AuthMechanism } from '../smtp/auth.js';
 import { parseEscaped } from '../smtp/escapes.js';
+import { ClientMechanisms, parseClientMechanism, type ClientMechanism } from '../smtp/sasl/client.js';
 import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js';
 
 /**
@@ -9,7 +9,8 @@ import { parseTerminatorName, type TerminatorName } from '../smtp/terminators.js
  */
 export type LocalCommand =
   | { kind: 'starttls' }
-  | { kind: 'auth'; mechanism: AuthMechanism; user: string }
+  /** `auto`: the strongest mechanism the server offers, as `--auth` alone; no user: `--user`'s. */
+  | { kind: 'auth'; mechanism: ClientMechanism | 'auto'; user: string | undefined }
   | { kind: 'raw'; bytes: Buffer }
   | { kind: 'term'; terminator: TerminatorName }
   | { kind: 'data'; file: string }
@@ -26,7 +27,7 @@ export const MAX_SLEEP_MS = 86_400_000;
 
 export const localCommandHelp: ReadonlyArray<readonly [string, string]> = [
   [':starttls', 'upgrade to TLS now (then EHLO again)'],
-  [':auth plain|login USER', 'authenticate; password from SMTPDBG_PASSWORD or a prompt'],
+  [':auth [MECHANISM] [USER]', `authenticate (${ClientMechanisms.map((m) => m.toLowerCase()).join('|')}; none: the strongest offered); USER defaults to --user; password from SMTPDBG_PASSWORD or a prompt, the XOAUTH2 token from SMTPDBG_OAUTH_TOKEN`],
   [':raw ESCAPED', 'send exact bytes; escapes \\r \\n \\t \\0 \\xHH \\\\ (no terminator added)'],
   [':term crlf|cr|lf', 'terminator for the following typed lines'],
   [':data FILE', 'send DATA, then FILE\'s lines ended as :term says (dot-stuffed), then CRLF.CRLF'],
@@ -53,9 +54,13 @@ export function parseLocalCommand(line: string): LocalCommand {
     case 'starttls':
       return { kind: 'starttls' };
     case 'auth': {
-      const mechanism = parseAuthMechanism(args[0] ?? '');
-      if (!mechanism || !args[1]) throw new UsageError(':auth needs a mechanism and a user: :auth plain|login USER');
-      return { kind: 'auth', mechanism, user: args[1] };
+      // A first word that names no mechanism is the user: `:auth bob` picks the mechanism as `--auth` alone does.
+      const mechanism = parseClientMechanism(args[0] ?? '');
+      const users = mechanism ? args.slice(1) : args;
+      if (users.length > 1) {
+        throw new UsageError(`:auth ${rest.trim()}: expected :auth [MECHANISM] [USER], MECHANISM one of ${ClientMechanisms.map((m) => m.toLowerCase()).join(', ')}`);
+      }
+      return { kind: 'auth', mechanism: mechanism ?? 'auto', user: users[0] };
     }
     case 'raw':
       if (!rest) throw new UsageError(':raw needs bytes, e.g. :raw MAIL FROM:<a@b>\\n');

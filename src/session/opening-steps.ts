@@ -17,9 +17,10 @@ export interface AuthPlan {
 
 /**
  * AUTH as the plan says. With `auto`, the mechanism is picked from the EHLO reply and the
- * choice is shown (an info event), so the user knows what went over the wire.
+ * choice is shown (an info event), so the user knows what went over the wire. `option` names
+ * what asked, in those lines: `--auth`, or the local command `:auth`.
  */
-export async function authenticate(session: SmtpSession, auth: AuthPlan): Promise<Reply> {
+export async function authenticate(session: SmtpSession, auth: AuthPlan, option = '--auth'): Promise<Reply> {
   const token = auth.token?.();
   let mechanism = auth.mechanism;
   if (mechanism === 'auto') {
@@ -27,14 +28,14 @@ export async function authenticate(session: SmtpSession, auth: AuthPlan): Promis
     const chosen = chooseMechanism(offered, { token: token !== undefined });
     if (!chosen) {
       throw new AuthError(offered.length
-        ? `--auth: the server offers AUTH ${offered.join(' ')}, none of which smtpdbg speaks (SCRAM-SHA-256, CRAM-MD5, PLAIN, LOGIN, XOAUTH2 with SMTPDBG_OAUTH_TOKEN)`
-        : '--auth: the server does not advertise AUTH');
+        ? `${option}: the server offers AUTH ${offered.join(' ')}, none of which smtpdbg speaks (SCRAM-SHA-256, CRAM-MD5, PLAIN, LOGIN, XOAUTH2 with SMTPDBG_OAUTH_TOKEN)`
+        : `${option}: the server does not advertise AUTH`);
     }
     mechanism = chosen;
-    session.client.emit({ type: 'info', message: `--auth: using ${chosen}, the strongest of what the server offers (${offered.join(' ')})` });
+    session.client.emit({ type: 'info', message: `${option}: using ${chosen}, the strongest of what the server offers (${offered.join(' ')})` });
   }
   if (mechanism === 'XOAUTH2') {
-    if (token === undefined) throw new UsageError('--auth xoauth2 needs the token in SMTPDBG_OAUTH_TOKEN (never on the command line)');
+    if (token === undefined) throw new UsageError(`${option} xoauth2 needs the token in SMTPDBG_OAUTH_TOKEN (never on the command line)`);
     return session.authenticate(mechanism, auth.user, token);
   }
   return session.authenticate(mechanism, auth.user, await auth.password());

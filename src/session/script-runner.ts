@@ -8,6 +8,7 @@ import { bdatCommand, chunkBytes, splitChunks } from '../smtp/bdat.js';
 import { isSuccess, type Reply } from '../smtp/reply.js';
 import { recognizeLines, Terminators, type TerminatorName } from '../smtp/terminators.js';
 import { hasExtension } from '../smtp/capabilities.js';
+import { authenticate } from './opening-steps.js';
 import { isLocalCommand, localCommandHelp, parseLocalCommand } from './local-commands.js';
 import { UNSOLICITED, type SmtpSession } from './smtp-session.js';
 
@@ -16,6 +17,10 @@ export interface ScriptOptions {
   pipeline: boolean;
   /** Asks for the password of :auth (SMTPDBG_PASSWORD or a prompt, decided by the caller). */
   password: (user: string) => Promise<string>;
+  /** The user of an :auth that names none (`--user`). */
+  user?: string;
+  /** The XOAUTH2 bearer token of :auth xoauth2 (SMTPDBG_OAUTH_TOKEN, never a typed line). */
+  token?: () => string | undefined;
   /** RFC 5321 §4.5.2 transparency for DATA content (`--no-dot-stuff` turns it off); default on. */
   dotStuff?: boolean;
   /** Opens a new connection with the same options and runs its opening (:reconnect). */
@@ -199,8 +204,10 @@ export class LineRunner {
         return [reply, await session.ehlo()];
       }
       case 'auth': {
-        const password = await this.options.password(command.user);
-        return [await session.authenticate(command.mechanism, command.user, password)];
+        const user = command.user ?? this.options.user;
+        if (user === undefined) throw new UsageError(':auth needs a user: :auth [MECHANISM] USER, or --user');
+        const { password, token } = this.options;
+        return [await authenticate(session, { mechanism: command.mechanism, user, password: () => password(user), ...(token ? { token } : {}) }, ':auth')];
       }
       case 'raw': {
         session.write(command.bytes);

@@ -139,6 +139,21 @@ describe('inject --bdat on the wire', () => {
     expect(result.stdout).toContain(`BDAT: ${tricky.length} octets in 4 chunks, no dot-stuffing: BDAT 20 → 250 2.0.0 Ok: 20 octets; BDAT 1 → 250 2.0.0 Ok: 1 octets; BDAT 0 → 250 2.0.0 Ok: 0 octets; BDAT ${tricky.length - 21} LAST → 250 2.0.0 Ok: queued as CHUNKS1`);
   });
 
+  it('on screen each chunk is announced, so a BDAT line after a chunk that ends mid-line is not shown as message content', async () => {
+    server = await startChunkServer({ pipelining: true });
+    const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--bdat', '--chunks', '50,10', '--term', 'lf'], { timeoutMs: 60_000 });
+    expect(result.code).toBe(0);
+    // Still one write: the server got every chunk before answering any.
+    expect(server.chunks.map((c) => c.command)).toEqual(['BDAT 50', 'BDAT 10', expect.stringMatching(/^BDAT \d+ LAST$/)]);
+    const lines = result.stdout.split('\n');
+    const at = (text: string) => lines.findIndex((line) => line.startsWith(text));
+    expect(at('=== BDAT chunk 1 of 3: 50 octets')).toBeGreaterThan(-1);
+    expect(lines[at('=== BDAT chunk 1 of 3: 50 octets') + 1]).toBe(' -> BDAT 50␍␊');
+    expect(lines[at('=== BDAT chunk 2 of 3: 10 octets') + 1]).toBe(' -> BDAT 10␍␊');
+    expect(at('=== BDAT chunk 3 of 3: ')).toBeGreaterThan(at('=== BDAT chunk 2 of 3'));
+    expect(result.stdout).not.toMatch(/[^ ]BDAT 10␍␊/);
+  });
+
   it('without PIPELINING: each chunk waits for the reply to the one before', async () => {
     server = await startChunkServer({ pipelining: false });
     const result = await runCli(['inject', `127.0.0.1:${server.port}`, '--plain', '--data', trickyFile, '--bdat', '--chunk-size', '10', '--json'], { timeoutMs: 60_000 });

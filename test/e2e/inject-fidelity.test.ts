@@ -44,7 +44,7 @@ const refuse = (address: string, code = 550, enhanced = '5.1.1', text = 'User un
   onCommand: (context) => (context.verb === 'RCPT' && context.argument.includes(`<${address}>`) ? { reply: { code, enhanced, lines: [`<${address}>: ${text}`] } } : undefined),
 });
 
-describe('inject tries every recipient (issue 15 item 2)', () => {
+describe('inject tries every recipient', () => {
   it('one refused of three: all three RCPTs go out, DATA follows, each recipient reported, exit 1', async () => {
     capture = await startCaptureServer({ tls: false, behaviour: refuse('b@example.test') });
     const args = ['inject', `127.0.0.1:${capture.port}`, '--to', 'a@example.test', '--to', 'b@example.test', '--to', 'c@example.test'];

@@ -1,5 +1,5 @@
 /**
- * `inject --data` and `--mbox` read within a bound (issue 20 item 7): a message larger than
+ * `inject --data` and `--mbox` read within a bound: a message larger than
  * `--max-size` (default 100 MiB) is refused before more is read, exit 2, one line; one
  * larger than the server's SIZE is not sent. Peak RSS is measured from outside the
  * process (the kernel's maximum resident set size of the child, through wait4).

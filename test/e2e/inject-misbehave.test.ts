@@ -10,6 +10,7 @@ import { acceptTls, startRawServer, waitFor, type RawConnection, type RawServer 
 import { REPO_ROOT, runCli } from '../harness/run-cli.js';
 import { startSmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { startServe, type RunningServe } from './serve-cli.js';
+import { afterStartTls, expectOneClientHello } from '../harness/client-hello.js';
 
 interface MisbehaveJson {
   exitCode: number;
@@ -137,14 +138,7 @@ describe('exact bytes, on a raw server', () => {
       const conn = server.connections[0]!;
       await waitFor(() => conn.closed, 10_000, 'the client to close');
       const received = conn.received;
-      const hello = received.subarray(received.indexOf('STARTTLS\r\n') + 'STARTTLS\r\n'.length);
-      // TLS record: type 22 (handshake), version 3.x, length; handshake type 1 (ClientHello).
-      expect(hello[0]).toBe(0x16);
-      expect(hello[1]).toBe(0x03);
-      expect(hello.readUInt16BE(3) + 5).toBe(hello.length);
-      expect(hello[5]).toBe(0x01);
-      // The SNI asked for is in it: a real ClientHello from the TLS stack, not a stub.
-      expect(hello.includes(Buffer.from('mx.example.test'))).toBe(true);
+      expectOneClientHello(afterStartTls(received), 'mx.example.test');
       expect(ended.get(0)).toBe(true);
     } finally {
       await server.close();

@@ -1,5 +1,5 @@
 /**
- * The smuggling probe classified from every reply (issue 15 items 5–7), against servers
+ * The smuggling probe classified from every reply, against servers
  * that behave as the real ones measured: Postfix's reject_unauth_pipelining (a second
  * transaction refused after the first message ended at the fake end) and Exim 4.96, whose
  * bare-LF check applies only when the first header line ends in CRLF. The same against the

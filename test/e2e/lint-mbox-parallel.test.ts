@@ -158,7 +158,7 @@ describe('lint-mbox --jobs: worker threads over ranges, the same bytes as one sc
 
   it.each([11, 12, 13])('long lines (random, seed %i): one thread and the workers report the same lengths', (seed) => {
     // Lines around and far past the 64 KiB a line keeps, cut by 64 KiB reads on one thread
-    // and by random small ranges in the workers (issue 20: 200,000 octets were 114,037).
+    // and by random small ranges in the workers (200,000 octets were once read as 114,037).
     const file = join(tmp, `long-${seed}.mbox`);
     const bytes = longLineMbox(seed, 30);
     writeFileSync(file, bytes);

@@ -1,13 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/capture-server.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
 import { describePostfix } from '../harness/postfix-context.js';
 import { connectRaw } from '../harness/raw-server.js';
 import { readReplies } from './read-replies.js';
-import { startProxy } from './proxy-cli.js';
+import { startProxyCli as startProxy, stopRunningProxies } from './proxy-process.js';
 
 let dir: string;
 let upstream: CaptureServer;
@@ -15,6 +15,9 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'smtpdbg-proxy-bdat-'));
   upstream = await startCaptureServer({ tls: false, hostname: 'upstream.test' });
 });
+// A test that fails before its own stop() leaves no proxy running.
+afterEach(stopRunningProxies);
+
 afterAll(async () => {
   await upstream.close();
   await rm(dir, { recursive: true, force: true });

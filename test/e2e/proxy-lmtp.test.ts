@@ -1,18 +1,21 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureServer } from '../../src/server/capture-server.js';
 import { parseTranscript } from '../../src/transcript/reader.js';
 import { connectRaw, waitFor } from '../harness/raw-server.js';
 import { startSmtpServerPeer, type SmtpServerPeer } from '../harness/smtp-server-peer.js';
 import { python, run } from './serve-cli.js';
-import { startProxy } from './proxy-cli.js';
+import { startProxyCli as startProxy, stopRunningProxies } from './proxy-process.js';
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'smtpdbg-proxy-lmtp-'));
 });
+// A test that fails before its own stop() leaves no proxy running.
+afterEach(stopRunningProxies);
+
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });

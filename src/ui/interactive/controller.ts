@@ -4,7 +4,9 @@ import { runOpening } from '../../session/opening.js';
 import { everyReplySucceeded, LineRunner } from '../../session/script-runner.js';
 import { SmtpSession, type SessionSettings } from '../../session/smtp-session.js';
 import { formatTarget } from '../../session/target.js';
-import { redactAuthLine, type AuthMechanism } from '../../smtp/auth.js';
+import { redactAuthLine } from '../../smtp/auth.js';
+import type { ClientMechanism } from '../../smtp/sasl/client.js';
+import type { ProxyAttribute } from '../../smtp/xclient.js';
 import type { TerminatorName } from '../../smtp/terminators.js';
 import type { SessionEvent } from '../../transcript/events.js';
 import { localEchoMarker, ScrollbackModel, type ScrollLine } from './scrollback-model.js';
@@ -15,7 +17,14 @@ export interface InteractiveOptions {
    * `password` is never called: the UI asks with its own masked prompt (or takes
    * SMTPDBG_PASSWORD), since a terminal prompt outside ink would fight it for stdin.
    */
-  auth?: { mechanism: AuthMechanism; user: string; password?: () => Promise<string> };
+  auth?: { mechanism: ClientMechanism | 'auto'; user: string; password?: () => Promise<string> };
+  /** The user of an :auth that names none (`--user`). */
+  user?: string;
+  /** The XOAUTH2 bearer token (SMTPDBG_OAUTH_TOKEN): for --auth and :auth alike. */
+  token?: () => string | undefined;
+  /** `--xclient` / `--xforward` attributes, sent after EHLO as in a scripted session. */
+  xclient?: ProxyAttribute[];
+  xforward?: ProxyAttribute[];
   embedded: boolean;
   /** RFC 5321 §4.5.2 transparency for typed DATA lines (false: --no-dot-stuff); default on. */
   dotStuff?: boolean;
@@ -100,7 +109,7 @@ export class InteractiveController {
     return this.state.phase === 'ended';
   }
 
-  /** Connects and runs the opening (banner, EHLO, STARTTLS, EHLO, AUTH), then takes typed lines. */
+  /** Connects and runs the opening (banner, EHLO, STARTTLS, EHLO, XCLIENT/XFORWARD, AUTH), then takes typed lines. */
   async start(): Promise<void> {
     const { settings, embedded } = this.options;
     this.unsubscribe = settings.events.subscribe((event) => this.onEvent(event));
@@ -122,6 +131,8 @@ export class InteractiveController {
     this.runner = new LineRunner(session, {
       pipeline: false,
       password: (user) => this.password(user),
+      ...(this.options.user !== undefined ? { user: this.options.user } : {}),
+      ...(this.options.token ? { token: this.options.token } : {}),
       ...(this.options.dotStuff === false ? { dotStuff: false } : {}),
       reconnect: async () => {
         const next = await SmtpSession.connect(settings);
@@ -149,11 +160,13 @@ export class InteractiveController {
 
   /** The opening of one connection (the first, or one of :reconnect). */
   private async open(session: SmtpSession): Promise<void> {
-    const auth = this.options.auth;
+    const { auth, token, xclient, xforward } = this.options;
     // A silent server is reported and the person decides what to do next: the session goes on.
     session.client.keepOpenOnReplyTimeout = true;
     await runOpening(session, {
-      ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user) } } : {}),
+      ...(auth ? { auth: { mechanism: auth.mechanism, user: auth.user, password: () => this.password(auth.user), ...(token ? { token } : {}) } } : {}),
+      ...(xclient ? { xclient } : {}),
+      ...(xforward ? { xforward } : {}),
       from: '',
       to: [],
     });

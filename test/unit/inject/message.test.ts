@@ -27,6 +27,14 @@ describe('templateMessage', () => {
     expect(text.length).toBeGreaterThan(7);
   });
 
+  it('writes UTF-8 addresses and --header values as the UTF-8 octets typed (RFC 6532), not latin1 truncations', () => {
+    const message = templateMessage({ from: 'jö@example.org', to: ['jürgen@example.org'], variant: 'v', date: new Date(0), messageId: 'id@x', headers: ['Subject: Grüße 🎉'] });
+    const byName = (name: string) => message.lines.find((line) => line.toString('latin1').startsWith(`${name}:`))!;
+    expect(byName('From').equals(Buffer.from('From: <jö@example.org>', 'utf8'))).toBe(true);
+    expect(byName('To').equals(Buffer.from('To: <jürgen@example.org>', 'utf8'))).toBe(true);
+    expect(byName('Subject').equals(Buffer.from('Subject: Grüße 🎉', 'utf8'))).toBe(true);
+  });
+
   it('formats RFC 5322 dates', () => {
     expect(formatRfc5322Date(new Date(Date.UTC(2026, 0, 5, 3, 4, 5)))).toBe('Mon, 5 Jan 2026 03:04:05 +0000');
   });

@@ -18,7 +18,7 @@ function findingsFor(field: string): string[] {
 /** `value` written as UTF-8, read back as the latin1 string the checks see. */
 const utf8 = (value: string): string => Buffer.from(value, 'utf8').toString('latin1');
 
-describe('address fields: RFC 5322 §3.4 groups, quoted strings and comments (issue 16 items 1, 2)', () => {
+describe('address fields: RFC 5322 §3.4 groups, quoted strings and comments', () => {
   it.each([
     // sendmail's standard To when a message had none: a group, then a comment.
     ['To: unlisted-recipients:; (no To-header on input)', 0],

@@ -13,7 +13,7 @@ describe('archive fixtures: exactly the findings marked in their source', () => 
   });
 });
 
-describe('line endings are judged by the header majority (issue 16 item 7)', () => {
+describe('line endings are judged by the header majority', () => {
   it('incident 1 with LF: the Date line of a CRLF header ends with a bare LF although it comes first', () => {
     const [bareLf, copied] = lint('eol-incident1-lf').findings;
     expect(bareLf).toMatchObject({ rule: 'bare-lf', text: 'Date: Fri, 8 Sep 2017 13:44:32 -0400␊', detail: 'LF-only line end in a header whose lines end with CRLF' });
@@ -48,7 +48,7 @@ describe('line endings are judged by the header majority (issue 16 item 7)', () 
   });
 });
 
-describe('Content-Length (issue 16 item 5)', () => {
+describe('Content-Length', () => {
   it('a Netscape mailbox is split where its Content-Length points, at "\\nFrom - " without a date or an empty line', () => {
     const { findings, messages, variant } = lint('content-length-netscape');
     expect(variant).toBe('mboxcl2');
@@ -69,7 +69,7 @@ describe('Content-Length (issue 16 item 5)', () => {
   });
 });
 
-describe('From: <> is a null sender, not a lost address (issue 16 item 6)', () => {
+describe('From: <> is a null sender, not a lost address', () => {
   it('a bounce: empty-required with the bounce context; placeholder-address is not reported', () => {
     const [from, to] = lint('null-sender-bounce').findings;
     expect(from).toMatchObject({
@@ -89,7 +89,7 @@ describe('From: <> is a null sender, not a lost address (issue 16 item 6)', () =
   });
 });
 
-describe('duplicate-field: one finding per field, with the count (issue 16, output)', () => {
+describe('duplicate-field: one finding per field, with the count', () => {
   it('51 Cc lines are one finding, and the repeated Subject after them is not lost to the per-rule limit', () => {
     expect(lint('duplicate-many').findings.map((f) => f.detail)).toEqual([
       '"Cc" occurs 51 times, first at byte 272; at most one is allowed',
@@ -98,7 +98,7 @@ describe('duplicate-field: one finding per field, with the count (issue 16, outp
   });
 });
 
-describe('an escaped ">From :" header line is the From field readers see (issue 16 item 12)', () => {
+describe('an escaped ">From :" header line is the From field readers see', () => {
   it('mboxrd: the duplicate From is found, and the finding says where it hides', () => {
     const { findings, variant } = lint('mboxrd-escaped-from-header');
     expect(variant).toBe('mboxrd');
@@ -115,7 +115,7 @@ describe('an escaped ">From :" header line is the From field readers see (issue 
   });
 });
 
-describe('merged-field: any field name where a line end was lost, with a confidence (issue 16 item 8)', () => {
+describe('merged-field: any field name where a line end was lost, with a confidence', () => {
   const details = (name: string) => lint(name).findings.filter((f) => f.rule === 'merged-field').map((f) => [f.severity, f.detail]);
 
   it('no space left, X- fields, capitalised unknown names and free text', () => {
@@ -151,7 +151,7 @@ describe('merged-field: any field name where a line end was lost, with a confide
   });
 });
 
-describe('a file of CR line ends (classic Mac OS): said once, its messages linted with CR as the line end (issue 16 item 13)', () => {
+describe('a file of CR line ends (classic Mac OS): said once, its messages linted with CR as the line end', () => {
   it('one cr-line-ends finding, the messages split at their From_ lines, the lines shown with ␍', () => {
     const { findings, messages, eol } = lint('cr-only-mac');
     expect(eol).toBe('cr');

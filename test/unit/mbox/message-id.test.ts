@@ -13,7 +13,7 @@ function findingsFor(value: string): string[] {
 
 const x400 = '<"020828081752Z.WT24519.  6*/PN=Robin.Hill/OU=Technical/OU=NOTES/O=BAe MAA/PRMD=BAE/ADMD=GOLD 400/C=GB/"@MHS>';
 
-describe('obsolete Message-IDs are an info finding, not message-id-invalid (issue 16 item 4)', () => {
+describe('obsolete Message-IDs are an info finding, not message-id-invalid', () => {
   it.each([
     // An X.400 gateway's quoted local part (obs-id-left, RFC 5322 §3.6.4).
     [x400, `"${x400.slice(0, 80)}": a quoted id-left`],

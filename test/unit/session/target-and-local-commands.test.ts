@@ -23,6 +23,9 @@ describe('parseLocalCommand', () => {
   it('parses every local command', () => {
     expect(parseLocalCommand(':starttls')).toEqual({ kind: 'starttls' });
     expect(parseLocalCommand(':auth login bob')).toEqual({ kind: 'auth', mechanism: 'LOGIN', user: 'bob' });
+    expect(parseLocalCommand(':auth cram-md5 bob')).toEqual({ kind: 'auth', mechanism: 'CRAM-MD5', user: 'bob' });
+    expect(parseLocalCommand(':auth bob')).toEqual({ kind: 'auth', mechanism: 'auto', user: 'bob' });
+    expect(parseLocalCommand(':auth')).toEqual({ kind: 'auth', mechanism: 'auto', user: undefined });
     expect(parseLocalCommand(':term cr')).toEqual({ kind: 'term', terminator: 'cr' });
     expect(parseLocalCommand(':data ./msg.eml')).toEqual({ kind: 'data', file: './msg.eml' });
     expect(parseLocalCommand(':QUIT')).toEqual({ kind: 'quit' });
@@ -35,7 +38,7 @@ describe('parseLocalCommand', () => {
     expect(raw.kind === 'raw' && raw.bytes.toString('latin1')).toBe(' two  spaces ');
   });
 
-  it.each([':nope', ':auth cram-md5 bob', ':term crcr', ':data', ':raw'])('%s is a clear error', (line) => {
+  it.each([':nope', ':term crcr', ':data', ':raw'])('%s is a clear error', (line) => {
     expect(() => parseLocalCommand(line)).toThrow();
   });
 });

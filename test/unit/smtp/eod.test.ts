@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { endOfData, eodNames, namedEods, nonStandardEods, parseEod, STANDARD_EOD } from '../../../src/smtp/eod.js';
 
 describe('the end-of-data table', () => {
-  // The table of issue 3, byte for byte.
+  // The end-of-data table the README gives, byte for byte.
   it.each([
     ['crlf', '\r\n.\r\n'],
     ['lf', '\n.\n'],

@@ -2,9 +2,9 @@ import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
-import type { QuitAfter } from '../session/opening.js';
-import type { SessionSettings, SmtpSession } from '../session/smtp-session.js';
-import { TlsMode } from '../session/tls-mode.js';
+import type { QuitAfter } from './opening.js';
+import type { SessionSettings, SmtpSession } from './smtp-session.js';
+import { TlsMode } from './tls-mode.js';
 import type { TlsSettings } from '../tls/options.js';
 
 /**
@@ -57,6 +57,34 @@ export function parseStalls(values: readonly string[]): Map<MisbehaviourStage, n
     stalls.set(stage, ms);
   }
   return stalls;
+}
+
+/** The stages of the opening, before a session's script (or inject's transaction) starts. */
+export const OpeningMisbehaviourStages = ['banner', 'ehlo', 'tls'] as const satisfies readonly MisbehaviourStage[];
+
+export interface MisbehaviourOptions {
+  closeAfter?: string;
+  stallAfter?: string[];
+  tlsAbort?: boolean;
+  plain?: boolean;
+}
+
+/**
+ * The misbehaviour the options ask for, or undefined. `stages` are those the command itself
+ * reaches (`session` hands over to its script after the opening); `elsewhere` says what to
+ * use instead for the other stages.
+ */
+export function misbehaviourFromOptions(options: MisbehaviourOptions, stages: readonly MisbehaviourStage[] = MisbehaviourStages, elsewhere = ''): Misbehaviour | undefined {
+  const closeAfter = options.closeAfter !== undefined ? parseStage(options.closeAfter, '--close-after') : undefined;
+  const stalls = parseStalls(options.stallAfter ?? []);
+  const tlsAbort = options.tlsAbort ?? false;
+  if (!closeAfter && !stalls.size && !tlsAbort) return undefined;
+  for (const [option, stage] of [['--close-after', closeAfter], ...[...stalls.keys()].map((s) => ['--stall-after', s] as const)] as const) {
+    if (stage && !stages.includes(stage)) throw new UsageError(`${option} ${stage}: here the stages are ${stages.join(', ')}${elsewhere}`);
+  }
+  if (closeAfter && tlsAbort) throw new UsageError('--close-after and --tls-abort exclude each other: --tls-abort closes after its ClientHello');
+  if (tlsAbort && options.plain) throw new UsageError('--tls-abort sends a ClientHello: not with --plain');
+  return { ...(closeAfter ? { closeAfter } : {}), tlsAbort, stalls };
 }
 
 const stageWords: Record<MisbehaviourStage, string> = {

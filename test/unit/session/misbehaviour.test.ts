@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientHello, parseStage, parseStalls } from '../../../src/inject/misbehaviour.js';
+import { clientHello, parseStage, parseStalls } from '../../../src/session/misbehaviour.js';
 
 describe('--close-after and --stall-after stages', () => {
   it('parses stages, case-insensitively', () => {
