@@ -2,12 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fieldRules, ruleModules } from '../../../src/mbox/rules/catalog.js';
+import * as shared from '../../../src/mbox/rules/shared-pass-rules.js';
 import { addCheckedFields, fieldRole, Role, singletonIndex } from '../../../src/mbox/rules/field-roles.js';
 
 /*
- * A rule is one file under src/mbox/rules/checks/, named by its id, plus its entry in the
- * catalog. These tests read the directory, so a rule file the catalog forgets (which would
- * never run) or lists twice fails here.
+ * A rule with a check of its own is one file under src/mbox/rules/checks/, named by its id,
+ * plus its entry in the catalog; a rule checked in a shared pass is one entry of
+ * shared-pass-rules.ts. These tests read the directory and that module, so a rule the
+ * catalog forgets (which would never run) or lists twice fails here.
  */
 
 const rulesDir = resolve(import.meta.dirname, '../../../src/mbox/rules');
@@ -18,11 +20,21 @@ const ruleFiles = readdirSync(checksDir)
   .sort();
 
 describe('rule modules', () => {
-  it('each rule file exports id (its file name), severity, description, rfc, fields and check', async () => {
-    expect(ruleFiles.length).toBeGreaterThan(40);
+  it('each rule (a file under checks/, named by its id, or an entry of shared-pass-rules.ts) has id, severity, description, rfc, fields and check', async () => {
+    expect(ruleFiles.length).toBeGreaterThan(1);
+    const rules: Array<[string, Record<string, unknown>]> = [];
     for (const file of ruleFiles) {
       const m = (await import(join(checksDir, `${file}.ts`))) as Record<string, unknown>;
       expect(m.id, file).toBe(file);
+      expect(typeof m.check, `${file}: a file under checks/ has a check of its own`).toBe('function');
+      rules.push([file, m]);
+    }
+    for (const m of Object.values(shared) as Array<Record<string, unknown>>) {
+      expect(typeof m.check, String(m.id)).not.toBe('function');
+      rules.push([String(m.id), m]);
+    }
+    expect(rules.length).toBe(ruleModules.length);
+    for (const [file, m] of rules) {
       expect(['error', 'warning', 'info'], file).toContain(m.severity);
       expect(['framing', 'header-bytes', 'values'], file).toContain(m.group);
       expect(typeof m.description === 'string' && m.description.length > 10, file).toBe(true);
@@ -39,13 +51,15 @@ describe('rule modules', () => {
     }
   });
 
-  it('the catalog imports each rule file exactly once and lists each module once', () => {
+  it('the catalog imports each rule file exactly once and lists each rule once, the shared-pass ones included', () => {
     const catalog = readFileSync(join(rulesDir, 'catalog.ts'), 'utf8');
     const imported = [...catalog.matchAll(/from '\.\/checks\/([^']+)\.js'/g)].map((m) => m[1]!);
     expect([...imported].sort()).toEqual(ruleFiles);
     expect(new Set(imported).size).toBe(imported.length);
     const listed = ruleModules.map((m) => m.id);
-    expect([...listed].sort()).toEqual(ruleFiles);
+    const expected = [...ruleFiles, ...Object.values(shared).map((m) => m.id)].sort();
+    expect([...listed].sort()).toEqual(expected);
+    expect(new Set(listed).size).toBe(listed.length);
     expect(new Set(ruleModules).size).toBe(ruleModules.length);
   });
 
