@@ -1,11 +1,9 @@
-import { Duplex } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
 import type { QuitAfter } from './opening.js';
 import type { SessionSettings, SmtpSession } from './smtp-session.js';
 import { TlsMode } from './tls-mode.js';
-import type { TlsSettings } from '../tls/options.js';
+import { clientHello } from '../net/client-hello.js';
 
 /**
  * `--close-after STAGE`, `--stall-after STAGE=MS`, `--tls-abort`: a client that misbehaves on
@@ -99,39 +97,6 @@ const stageWords: Record<MisbehaviourStage, string> = {
 
 /** `--tls-abort` with STARTTLS stops the opening once the ClientHello went out. */
 const openingStops: Partial<Record<MisbehaviourStage, QuitAfter>> = { banner: 'banner', ehlo: 'ehlo', tls: 'tls' };
-
-/**
- * The first flight of a TLS client, as Node's own TLS stack writes it for these settings
- * (SNI, versions, ciphers): a handshake over a stream that keeps the first write and
- * answers nothing, destroyed once that write is in hand.
- */
-export function clientHello(settings: TlsSettings): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const wire = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-        setImmediate(() => secure.destroy());
-      },
-    });
-    const secure = tlsConnect({
-      socket: wire,
-      ...(settings.servername ? { servername: settings.servername } : {}),
-      ...(settings.minVersion ? { minVersion: settings.minVersion } : {}),
-      ...(settings.maxVersion ? { maxVersion: settings.maxVersion } : {}),
-      ...(settings.ciphers ? { ciphers: settings.ciphers } : {}),
-      rejectUnauthorized: false,
-    });
-    secure.on('error', () => undefined);
-    secure.on('close', () => {
-      wire.destroy();
-      if (chunks.length > 0) resolve(Buffer.concat(chunks));
-      else reject(new Error('internal: the TLS stack wrote no ClientHello'));
-    });
-  });
-}
 
 /**
  * One connection's misbehaviour. `attach` wraps the session's opening steps (as --pause

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientHello, parseStage, parseStalls } from '../../../src/session/misbehaviour.js';
+import { clientHello } from '../../../src/net/client-hello.js';
+import { parseStage, parseStalls } from '../../../src/session/misbehaviour.js';
 
 describe('--close-after and --stall-after stages', () => {
   it('parses stages, case-insensitively', () => {
