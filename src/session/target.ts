@@ -43,7 +43,7 @@ export function formatTarget(target: Target): string {
 
 /** How JSON summaries and transcript headers name the target: `host:port` as before, or `unix:/path`. */
 export function targetLabel(target: Target): string {
-  return target.path !== undefined ? `${UNIX_PREFIX}${target.path}` : `${target.host}:${target.port}`;
+  return target.path !== undefined ? formatTarget(target) : `${target.host}:${target.port}`;
 }
 
 function validHost(host: string): string {
