@@ -338,9 +338,12 @@ export class SmtpClient {
   }
 
   /** True for a reply that answered nothing we sent (only readReplyIfAny hands them out). */
-  /** LMTP (RFC 2033 §4.2): `count` more replies answer the end of data just written. */
-  expectMoreReplies(count: number): void {
-    this.tracker.oweMoreReplies(count);
+  /**
+   * The conversation is LMTP from now on (a relay learns it from the LHLO it passes on): an
+   * end of data is answered once per accepted recipient (RFC 2033 §4.2), none of them out of step.
+   */
+  speakLmtp(): void {
+    this.tracker.speakLmtp();
   }
 
   isUnsolicited(reply: Reply): boolean {

@@ -578,7 +578,10 @@ export class ProxyConnection {
     if (!this.relayOrNote(bytes, shown)) return;
     const reply = await this.nextUpstreamReply(verb || 'the AUTH response');
     if (!reply) return;
-    if (verb === 'LHLO' && reply.code === 250) this.lmtp = true;
+    if (verb === 'LHLO' && reply.code === 250 && !this.lmtp) {
+      this.lmtp = true;
+      this.upstream?.speakLmtp();
+    }
     if (verb === 'RCPT' && reply.code >= 200 && reply.code < 300) this.recipients++;
     this.input = (verb === 'AUTH' || inAuthExchange) && reply.code === 334 ? 'auth-response' : 'commands';
     if ((verb === 'EHLO' || verb === 'LHLO') && reply.code === 250) this.relayEhlo(reply);
@@ -592,12 +595,10 @@ export class ProxyConnection {
 
   /**
    * One reply to an end of data in SMTP; in LMTP one per accepted recipient (RFC 2033 §4.2),
-   * which the upstream leg is told to expect so that it takes none of them as out of step.
+   * which the upstream leg's reply tracker counts too, so that it takes none as out of step.
    */
   private oweEndOfDataReplies(): number {
-    const count = this.lmtp ? Math.max(1, this.recipients) : 1;
-    if (count > 1) this.upstream?.expectMoreReplies(count - 1);
-    return count;
+    return this.lmtp ? Math.max(1, this.recipients) : 1;
   }
 
   /**

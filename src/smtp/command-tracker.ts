@@ -61,7 +61,7 @@ type DataState =
 export class CommandTracker {
   private readonly redact: boolean;
   private readonly marker: Buffer;
-  private readonly lmtp: boolean;
+  private lmtp: boolean;
   /** LMTP: recipients accepted in the current transaction, each owed a reply after the data. */
   private recipientsAccepted = 0;
   private owed: Owed[] = ['greeting'];
@@ -185,11 +185,11 @@ export class CommandTracker {
   }
 
   /**
-   * LMTP (RFC 2033 §4.2): the end of data just sent is answered once per accepted recipient;
-   * the replies beyond the first one counted are owed too.
+   * From now on the conversation is LMTP (RFC 2033): a relay learns it only when LHLO is
+   * accepted, after the connection was made.
    */
-  oweMoreReplies(count: number): void {
-    for (let i = 0; i < count; i++) this.owed.push('end-of-data');
+  speakLmtp(): void {
+    this.lmtp = true;
   }
 
   /**

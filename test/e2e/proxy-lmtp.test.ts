@@ -75,6 +75,9 @@ s.quit()
       const events = parseTranscript(await readFile(transcript, 'utf8')).entries.map((e) => e.event);
       const toClient = events.filter((e) => e.leg === 'client' && e.type === 'send').map((e) => (e as { data: Buffer }).data.toString('latin1')).join('');
       expect(toClient).toContain('250 2.6.0 <one@x.test> delivered\r\n452 4.2.2 <full@x.test> Mailbox full\r\n250 2.6.0 <two@x.test> delivered\r\n');
+      // The upstream leg counts the per-recipient replies too: none is taken for a reply out of step.
+      expect(events.filter((e) => e.type === 'error')).toEqual([]);
+      expect(proxy.stdout()).not.toMatch(/unsolicited|out of step/);
     } finally {
       await proxy.stop();
     }
