@@ -32,8 +32,13 @@ interface RuleTotals {
  * two ranges, so the tallies of a file's ranges add up.
  */
 export class RuleTally {
-  /** By rule and severity: one row each. */
-  private readonly rules = new Map<string, RuleTotals>();
+  /** One row per rule and severity, in the order they were first counted. */
+  private readonly rows: RuleTotals[] = [];
+  /**
+   * The rows by severity, then rule: a key made of both was a string built and hashed for
+   * every finding.
+   */
+  private readonly index: Record<Severity, Map<string, RuleTotals>> = { error: new Map(), warning: new Map(), info: new Map() };
   findings = 0;
   errors = 0;
   /** Messages with at least one finding. */
@@ -46,15 +51,21 @@ export class RuleTally {
     this.stamp++;
   }
 
+  private row(rule: string, severity: Severity): RuleTotals {
+    const rows = this.index[severity];
+    let totals = rows.get(rule);
+    if (totals === undefined) {
+      totals = { rule, severity, findings: 0, messages: 0, stamp: 0 };
+      rows.set(rule, totals);
+      this.rows.push(totals);
+    }
+    return totals;
+  }
+
   add(f: Finding): void {
     this.findings++;
     if (f.severity === 'error') this.errors++;
-    const key = f.severity === 'error' ? f.rule : `${f.rule}\u0000${f.severity}`;
-    let totals = this.rules.get(key);
-    if (totals === undefined) {
-      totals = { rule: f.rule, severity: f.severity, findings: 0, messages: 0, stamp: 0 };
-      this.rules.set(key, totals);
-    }
+    const totals = this.row(f.rule, f.severity);
     totals.findings++;
     if (totals.stamp !== this.stamp) {
       totals.stamp = this.stamp;
@@ -67,18 +78,14 @@ export class RuleTally {
   }
 
   data(): TallyData {
-    return { rules: [...this.rules.values()].map((t) => [t.rule, t.severity, t.findings, t.messages]), findings: this.findings, errors: this.errors, flagged: this.flagged };
+    return { rules: this.rows.map((t) => [t.rule, t.severity, t.findings, t.messages]), findings: this.findings, errors: this.errors, flagged: this.flagged };
   }
 
   merge(other: TallyData): void {
     for (const [rule, severity, findings, messages] of other.rules) {
-      const key = severity === 'error' ? rule : `${rule}\u0000${severity}`;
-      const totals = this.rules.get(key);
-      if (totals === undefined) this.rules.set(key, { rule, severity, findings, messages, stamp: 0 });
-      else {
-        totals.findings += findings;
-        totals.messages += messages;
-      }
+      const totals = this.row(rule, severity);
+      totals.findings += findings;
+      totals.messages += messages;
     }
     this.findings += other.findings;
     this.errors += other.errors;
@@ -87,7 +94,7 @@ export class RuleTally {
 
   /** Rules with the most findings first. */
   summary(): RuleCount[] {
-    return [...this.rules.values()]
+    return this.rows
       .map((t) => ({ rule: t.rule, severity: t.severity, count: t.findings, messages: t.messages }))
       .sort((a, b) => b.count - a.count || (a.rule < b.rule ? -1 : 1));
   }
