@@ -16,11 +16,10 @@ import { selectRules } from '../mbox/rule-filter.js';
 import { RuleTally } from '../mbox/rule-tally.js';
 import { MboxScanner, RangeEnd } from '../mbox/scanner.js';
 import type { Severity } from '../mbox/types.js';
-import { loadChalk, plainChalk } from '../ui/colors.js';
+import { loadChalk } from '../ui/colors.js';
 import { FindingFormatter } from '../ui/lint-report.js';
 import { chunkBytes } from './file-chunks.js';
 import { writeAll } from './output-writes.js';
-import { warmUpRangeWorker } from './worker-warm-up.js';
 import { PendingFindings } from './pending-findings.js';
 import type { ConfigureMessage, FromRangeWorker, ScanMessage, TurnMessage } from './range-protocol.js';
 
@@ -39,10 +38,6 @@ interface Configured {
 let configured: Configured | undefined;
 /** Ranges that came while the configuration was being set up (loading chalk for colour). */
 const early: ScanMessage[] = [];
-
-// While the main thread loads the command line: the default rules and the ndjson layout
-// (its own formatter, so that nothing of the warm-up stays in the one findings go through).
-warmUpRangeWorker(selectRules(), new FindingFormatter('ndjson', plainChalk));
 
 port.on('message', (message: ConfigureMessage | ScanMessage) => {
   if (message.type === 'configure') void configure(message);

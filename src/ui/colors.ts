@@ -10,7 +10,7 @@ export function wantsColour(stream: NodeJS.WriteStream): boolean {
 }
 
 /** Stands in for chalk when there is no colour: every style is the identity. */
-export const plainChalk: ChalkInstance = new Proxy(Object.assign((...text: unknown[]) => text.join(' '), {}), {
+const plainChalk: ChalkInstance = new Proxy(Object.assign((...text: unknown[]) => text.join(' '), {}), {
   // Not a thenable: an async function may return it.
   get: (_target, property) => (property === 'level' ? 0 : property === 'then' ? undefined : plainChalk),
   apply: (_target, _this, text: unknown[]) => text.join(' '),
