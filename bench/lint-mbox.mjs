@@ -124,8 +124,8 @@ spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
 const lint = (jobs, checkout = root) => ['node', join(checkout, 'bin/smtpdbg.js'), 'lint-mbox', ...(jobs ? ['--jobs', jobs] : []), '--format', 'ndjson', file];
 const defaultJobs = Math.min(availableParallelism(), 4);
 // Whether the default run cuts this file into ranges for worker threads (big files only).
-const { worthSplitting } = await import(join(root, 'dist/lint/range-threads.js'));
-const defaultMode = worthSplitting(bytes, defaultJobs) ? `${defaultJobs} worker threads` : 'one thread: the file is below the size workers take';
+const { worthSplitting, sampleMessagesPerMiB } = await import(join(root, 'dist/lint/range-threads.js'));
+const defaultMode = worthSplitting(bytes, defaultJobs, () => sampleMessagesPerMiB(file, bytes)) ? `${defaultJobs} worker threads` : 'one thread: the file is below the size workers take';
 const cases = [
   { name: `\`smtpdbg lint-mbox --format ndjson > /dev/null\` (default: ${defaultMode})`, argv: lint(), toDevNull: true },
   ...(baseline === '' ? [] : [{ name: `the same, built from ${baseline} (baseline)`, argv: lint(undefined, resolve(baseline)), toDevNull: true }]),

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { prestartRangeWorkers, worthSplitting } from '../lint/range-threads.js';
+import { prestartRangeWorkers, sampleMessagesPerMiB, worthSplitting } from '../lint/range-threads.js';
 
 /**
  * Two workers lint a header-dense 4 GB archive about 1.9 times as fast as one thread on
@@ -31,7 +31,7 @@ export function prestartLintWorkers(argv: readonly string[]): void {
     if (arg.startsWith('-')) return false;
     try {
       const stats = statSync(arg);
-      return stats.isFile() && worthSplitting(stats.size, jobs);
+      return stats.isFile() && worthSplitting(stats.size, jobs, () => sampleMessagesPerMiB(arg, stats.size));
     } catch {
       return false;
     }

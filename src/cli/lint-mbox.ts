@@ -31,7 +31,7 @@ export function registerLintMbox(program: Command): void {
     .option('--summary-only', 'the summary (and --group-by table) without the findings')
     .option('--extract <out.mbox>', 'write every flagged message, byte-exact, to a new mbox')
     .option('--list-rules', 'list the rules with severity, description and source, then exit')
-    .option('--jobs <n>', 'worker threads for files of 256 MiB or more, one per CPU up to 4 by default (1: none; not with --group-by, --extract, --max-findings, stdin or a socket as standard output)', wholeNumber('--jobs', { min: 1, max: 64 }), defaultJobs)
+    .option('--jobs <n>', 'worker threads for files of 256 MiB or more (192 MiB when their messages are small), one per CPU up to 4 by default (1: none; not with --group-by, --extract, --max-findings, stdin or a socket as standard output)', wholeNumber('--jobs', { min: 1, max: 64 }), defaultJobs)
     .addHelpText('after', `
 Exit codes: 0 no error-level finding, 1 error-level findings, 2 unreadable file, bad option
 or an output that cannot be written.

@@ -14,7 +14,7 @@ import { readFileChunks } from './file-chunks.js';
 import { FindingEncoder, type StreamedFormat } from './finding-encoder.js';
 import type { FindingLayout } from './pending-findings.js';
 import { RangePool } from './range-pool.js';
-import { worthSplitting } from './range-threads.js';
+import { sampleMessagesPerMiB, worthSplitting } from './range-threads.js';
 
 export interface LintFilesOptions extends RuleSelection {
   files: readonly string[];
@@ -172,7 +172,7 @@ export async function lintFiles(options: LintFilesOptions): Promise<LintFilesRes
         options.onProgress?.({ file, bytes, messages, findings, mbPerSecond: bytes / 1e6 / seconds });
       };
       const flaggedBefore = tally.flagged;
-      if (pool && size !== undefined && worthSplitting(size, jobs)) {
+      if (pool && size !== undefined && worthSplitting(size, jobs, () => sampleMessagesPerMiB(file, size))) {
         encoder?.flush();
         const ranged = await pool.lintFile(file, {
           findArchivePatterns: foldPatterns ? (sample, whole, sniffed) => findArchivePatterns(file, sample, whole, sniffed, isEnabled) : undefined,
