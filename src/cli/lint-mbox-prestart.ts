@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { prestartRangeWorkers, sampleMessagesPerMiB, worthSplitting } from '../lint/range-threads.js';
 
 /**
- * Two workers lint a header-dense 4 GB archive about 1.9 times as fast as one thread on
+ * Two workers lint a header-dense 4 GB archive about twice as fast as one thread on
  * the 2-core machines here, with peak RSS under 128 MB; each further worker adds about
  * 17 MB, hence the cap.
  */
