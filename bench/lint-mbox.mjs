@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { argValue, markdownTable, median, ratio, scriptArgs } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -124,7 +124,7 @@ spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
 const lint = (jobs, checkout = root) => ['node', join(checkout, 'bin/smtpdbg.js'), 'lint-mbox', ...(jobs ? ['--jobs', jobs] : []), '--format', 'ndjson', file];
 const defaultJobs = Math.min(availableParallelism(), 4);
 // Whether the default run cuts this file into ranges for worker threads (big files only).
-const { worthSplitting, sampleMessagesPerMiB } = await import(join(root, 'dist/lint/range-threads.js'));
+const { worthSplitting, sampleMessagesPerMiB } = await import(pathToFileURL(join(root, 'dist/lint/range-threads.js')).href);
 const defaultMode = worthSplitting(bytes, defaultJobs, () => sampleMessagesPerMiB(file, bytes)) ? `${defaultJobs} worker threads` : 'one thread: the file is below the size workers take';
 const cases = [
   { name: `\`smtpdbg lint-mbox --format ndjson > /dev/null\` (default: ${defaultMode})`, argv: lint(), toDevNull: true },

@@ -15,7 +15,7 @@ import { tlsSettingsFromOptions, type TlsCliOptions } from '../tls/options.js';
 import type { EventStream } from '../transcript/events.js';
 
 /** Options every command that talks SMTP shares (session, inject): declared once, parsed once. */
-export interface ConnectionCliOptions extends TlsCliOptions {
+export interface ConnectionCliOptions extends TlsCliOptions, Pick<EnvelopeRequest, 'bodyType' | 'smtputf8' | 'dsnRet' | 'dsnEnvid' | 'dsnNotify' | 'dsnOrcpt'> {
   starttls?: boolean;
   requireTls?: boolean;
   tls?: boolean;
@@ -32,17 +32,12 @@ export interface ConnectionCliOptions extends TlsCliOptions {
   showSecrets?: boolean;
   transcript?: string;
   json?: boolean;
-  // XCLIENT/XFORWARD and MAIL/RCPT parameters (addEnvelopeOptions).
+  // XCLIENT/XFORWARD and MAIL/RCPT parameters (addEnvelopeOptions; the DSN and BODY ones
+  // are typed as EnvelopeRequest's).
   xclient?: string[];
   xforward?: string[];
   mailParam?: string[];
   rcptParam?: string[];
-  bodyType?: BodyType;
-  smtputf8?: boolean;
-  dsnRet?: 'FULL' | 'HDRS';
-  dsnEnvid?: string;
-  dsnNotify?: string;
-  dsnOrcpt?: string[];
   requiretls?: boolean;
   forceParam?: boolean;
   lmtp?: boolean;

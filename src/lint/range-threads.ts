@@ -63,6 +63,15 @@ const separator = Buffer.from('\nFrom ');
  * the lint then reports that on the main thread.
  */
 export function sampleMessagesPerMiB(file: string, size: number): number {
+  // The prestart (before the command line loads) and the lint ask about the same file.
+  const key = `${size}\0${file}`;
+  let rate = sampledRates.get(key);
+  if (rate === undefined) sampledRates.set(key, (rate = readMessagesPerMiB(file, size)));
+  return rate;
+}
+const sampledRates = new Map<string, number>();
+
+function readMessagesPerMiB(file: string, size: number): number {
   let fd: number;
   try {
     fd = openSync(file, 'r');
