@@ -12,6 +12,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { systemErrorCode } from '../errors.js';
 import { ArchiveFold, type FoldedCount } from '../mbox/archive-patterns.js';
+import { scanBuffer, scanBufferBytes } from '../mbox/byte-search.js';
 import { selectRules } from '../mbox/rule-filter.js';
 import { RuleTally } from '../mbox/rule-tally.js';
 import { MboxScanner, RangeEnd } from '../mbox/scanner.js';
@@ -63,8 +64,8 @@ async function configure({ data }: ConfigureMessage): Promise<void> {
 }
 
 /** Ranges up to this size are read at once into `reused`; longer ones (a huge message) in chunks. */
-const wholeRangeBytes = 8 << 20;
-let reused = Buffer.alloc(0);
+const wholeRangeBytes = scanBufferBytes;
+let reused: Buffer = Buffer.alloc(0);
 /**
  * A range that has found this many findings ends at its next message, which starts a new
  * range: a worker holds the findings of a few ranges, so this bounds its memory whatever
@@ -139,8 +140,9 @@ function scan(worker: Configured, { id, file, range, last, sniffed, fold: specs 
       const length = range.readEnd - range.start;
       if (length <= wholeRangeBytes) {
         // One read into a buffer that is used again for the next range: once a range is
-        // scanned nothing refers to its bytes (findings hold strings).
-        if (reused.length < length) reused = Buffer.allocUnsafeSlow(wholeRangeBytes);
+        // scanned nothing refers to its bytes (findings hold strings). In the search module's
+        // memory, where the scanner's byte loops run in WebAssembly (byte-search.ts).
+        if (reused.length < length) reused = scanBuffer(wholeRangeBytes) ?? Buffer.allocUnsafeSlow(wholeRangeBytes);
         let got = 0;
         for (let n = -1; n !== 0 && got < length; got += n) n = readSync(fd, reused, got, length - got, offset + got);
         offset += got;

@@ -1,3 +1,4 @@
+import { inModule, lfCount, nextFromLine, scanLineInModule } from './byte-search.js';
 import { parseFromLineBytes, type FromLine } from './from-line.js';
 import { lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
@@ -113,6 +114,8 @@ export class MboxScanner {
   private long: { offset: number; lineNo: number; prefix: Buffer; length: number; lastByte: number; inBody: boolean } | undefined;
   private inputEnded = false;
   private tail: Buffer = empty;
+  /** `buf` is in the search module's memory (`inModule`): decided when it is set, not per line. */
+  private bufInModule = false;
   /** The last line read while no body had started (the scanner's moving line, or a From_ line). */
   private lastLine: SourceLine | undefined;
   /** Each header line in turn (see SourceLine): one object, moved from line to line. */
@@ -188,6 +191,7 @@ export class MboxScanner {
     if (rest === 0) {
       this.base += this.buf.length;
       this.buf = chunk;
+      this.bufInModule = inModule(chunk);
       this.pos = 0;
     } else {
       this.join(chunk);
@@ -196,6 +200,7 @@ export class MboxScanner {
     const keepFrom = this.pos;
     this.lineAt(this.base + keepFrom);
     this.buf = Buffer.from(this.buf.subarray(keepFrom));
+    this.bufInModule = false;
     this.base += keepFrom;
     this.pos = 0;
   }
@@ -212,17 +217,22 @@ export class MboxScanner {
       this.rebase();
       joined = joinBytes;
       this.buf = Buffer.concat([this.buf, chunk.subarray(0, joined)]);
+      this.bufInModule = false;
       this.run(false);
       if (this.pos >= kept) {
         this.lineAt(this.base + this.pos);
         this.pos -= kept;
         this.base += kept;
         this.buf = chunk;
+        this.bufInModule = inModule(chunk);
         return;
       }
     }
     this.rebase();
-    this.buf = chunk.length === joined ? this.buf : Buffer.concat([this.buf, chunk.subarray(joined)]);
+    if (chunk.length !== joined) {
+      this.buf = Buffer.concat([this.buf, chunk.subarray(joined)]);
+      this.bufInModule = false;
+    }
   }
 
   /** Drops the bytes before `pos` from the buffer (a view: the caller copies). */
@@ -236,15 +246,10 @@ export class MboxScanner {
   /** 1-based line number of the line containing file offset `at`; `at` never goes back. */
   private lineAt(at: number): number {
     const buf = this.buf;
-    let i = this.countedTo - this.base;
+    const i = this.countedTo - this.base;
     const stop = at - this.base;
     if (i < stop) {
-      let n = this.lineNo;
-      while ((i = buf.indexOf(10, i)) !== -1 && i < stop) {
-        n++;
-        i++;
-      }
-      this.lineNo = n;
+      this.lineNo += lfCount(buf, i, stop, this.bufInModule);
       this.countedTo = at;
     }
     return this.lineNo;
@@ -281,7 +286,7 @@ export class MboxScanner {
       if (p >= buf.length) return;
       // The kept bytes are looked at on the way to the LF; past them it is searched for.
       const keepEnd = Math.min(buf.length, p + lineKeepBytes);
-      let nl = scanLineBytes(buf, p, keepEnd, this.lineBytes);
+      let nl = this.bufInModule ? scanLineInModule(buf, p, keepEnd, this.lineBytes) : scanLineBytes(buf, p, keepEnd, this.lineBytes);
       if (nl < 0 && keepEnd < buf.length) nl = buf.indexOf(10, keepEnd);
       if (nl < 0) {
         if (!final) {
@@ -445,19 +450,20 @@ export class MboxScanner {
   private scanBody(final: boolean): boolean {
     const buf = this.buf;
     const base = this.base;
+    const moduleBytes = this.bufInModule;
     if (!this.opts.framing) return this.bodyEnds(final);
-    for (let i = buf.indexOf(10, Math.max(0, this.scanFrom - base)); ; i = buf.indexOf(10, i + 1)) {
-      if (i < 0) return this.bodyEnds(final);
-      if (base + i >= this.countedTo) {
-        this.lineNo++;
-        this.countedTo = base + i + 1;
+    for (let i = nextFromLine(buf, Math.max(0, this.scanFrom - base), moduleBytes); ; i = nextFromLine(buf, i + 1, moduleBytes)) {
+      if (i < 0) {
+        // The lines before the end are counted, as the loop counts those before each From_ line.
+        this.lineAt(base + buf.lastIndexOf(10) + 1);
+        return this.bodyEnds(final);
       }
+      this.lineAt(base + i + 1);
       if (buf.length - i - 1 < fromBytes) {
         if (final) continue;
         this.scanFrom = base + i;
         return this.keepFrom(base + i - 2);
       }
-      if (!startsWithFrom(buf, i + 1)) continue;
       this.scanFrom = base + i;
       const start = i + 1;
       const nl = buf.indexOf(10, start);
