@@ -27,7 +27,8 @@ export class FieldNameCache<T> {
    */
   get(bytes: Uint8Array, end: number, start = 0, hash = nameHash(bytes, start, end)): T {
     if (end - start > maxCachedBytes) return this.make(latin1(bytes, start, end));
-    const slot = (hash >>> 0) % slotCount;
+    // The low bits of the hash: `slotCount` is a power of two.
+    const slot = hash & (slotCount - 1);
     const hit = this.slots[slot];
     if (hit !== undefined && sameBytes(hit.bytes, bytes, start, end)) return hit.value;
     const value = this.make(latin1(bytes, start, end));
