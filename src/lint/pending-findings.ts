@@ -22,8 +22,16 @@ const slots = 4;
 /** The memory of one range's findings. */
 interface Storage {
   bytes: GrowingBytes;
-  marks: Float64Array;
+  /**
+   * Small integers nearly always: numbers within a range, offsets in its storage. Held as
+   * such, they reach the encoding as the integers its optimized code expects, where a
+   * Float64Array's doubles deoptimized `add`, `writeDigits` and `drain` ("not a Smi") a few
+   * times per worker. A range with a number past 2^31 (two billion lines) gets doubles.
+   */
+  marks: Int32Array | Float64Array;
 }
+
+const maxInt32 = 0x7fffffff;
 
 /**
  * Storage of drained ranges, used again. Fresh buffers for every range left tens of
@@ -50,7 +58,7 @@ let out = Buffer.allocUnsafeSlow(1 << 16);
  * refer to it; the mid is the same for every finding of a layout.
  */
 export class PendingFindings {
-  private readonly storage: Storage = spare.pop() ?? { bytes: new GrowingBytes(1 << 16), marks: new Float64Array(slots * 1024) };
+  private readonly storage: Storage = spare.pop() ?? { bytes: new GrowingBytes(1 << 16), marks: new Int32Array(slots * 1024) };
   private count = 0;
   /** The longest tail. */
   private longest = 0;
@@ -70,14 +78,16 @@ export class PendingFindings {
   }
 
   add(f: Finding): void {
-    if (this.storage.marks.length < (this.count + 1) * slots) {
-      const marks = new Float64Array(this.storage.marks.length * 2);
-      marks.set(this.storage.marks);
-      this.storage.marks = marks;
+    const storage = this.storage;
+    const start = storage.bytes.length;
+    const wide = storage.marks instanceof Float64Array || f.message > maxInt32 || f.line > maxInt32 || start > maxInt32;
+    if (storage.marks.length < (this.count + 1) * slots || (wide && storage.marks instanceof Int32Array)) {
+      const marks = wide ? new Float64Array(storage.marks.length * 2) : new Int32Array(storage.marks.length * 2);
+      marks.set(storage.marks);
+      storage.marks = marks;
     }
-    const { bytes, marks } = this.storage;
+    const { bytes, marks } = storage;
     const at = this.count * slots;
-    const start = bytes.length;
     marks[at] = this.headId(this.layout.head(f));
     marks[at + 1] = start;
     marks[at + 2] = f.message;

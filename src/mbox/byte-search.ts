@@ -78,13 +78,16 @@ export function scanBuffer(size: number): Buffer | undefined {
 export function scanLineInModule(b: Uint8Array, start: number, stop: number, found: LineBytes): number {
   const base = b.byteOffset;
   const nl = exports!.scanLine(base + start, base + stop, base + b.length, outAddress);
+  // Each read once, whatever it holds: a read that only ran for rare values (a CR, a
+  // control) would deoptimize the scanner's code the first time one came.
   const o = out!;
-  found.cr = o[0]! < 0 ? -1 : o[0]! - base;
-  found.control = o[1]! < 0 ? -1 : o[1]! - base;
-  found.eightBit = o[2]! < 0 ? -1 : o[2]! - base;
-  found.encodedWordStart = o[3] === 1;
-  found.firstColon = o[4]! < 0 ? -1 : o[4]! - base;
-  found.colonWsp = o[5]! < 0 ? -1 : o[5]! - base;
+  const [cr, control, eightBit, encodedWord, firstColon, colonWsp] = [o[0]!, o[1]!, o[2]!, o[3]!, o[4]!, o[5]!];
+  found.cr = cr < 0 ? -1 : cr - base;
+  found.control = control < 0 ? -1 : control - base;
+  found.eightBit = eightBit < 0 ? -1 : eightBit - base;
+  found.encodedWordStart = encodedWord === 1;
+  found.firstColon = firstColon < 0 ? -1 : firstColon - base;
+  found.colonWsp = colonWsp < 0 ? -1 : colonWsp - base;
   return nl < 0 ? -1 : nl - base;
 }
 
