@@ -29,15 +29,19 @@ const parallelDenseMinBytes = 192 << 20;
 const denseMessagesPerMiB = 100;
 
 /**
- * Range size: large enough that the per-range messages are noise, small enough that the
- * last range does not leave the other workers idle for long. A worker keeps one range's
- * bytes and the findings of a few: with 2 MiB rather than 4 MiB, peak RSS on 4 GB with
- * two workers went from 126–133 MB to 113 MB at the same speed.
+ * Range size: large enough that the per-range costs are noise, small enough that the last
+ * range does not leave the other workers idle for long. A worker keeps one range's bytes
+ * and the findings of a few. 3 MiB rather than 2 MiB: while a worker's code is still being
+ * optimized, each range costs more than its bytes (a scanner and its first message afresh,
+ * the pool's messages), and workers waited between ranges; two workers on 512 MB, medians
+ * of 15 interleaved runs: 1.46 s → 1.40 s (the first 24 MB of each worker 469 → 418 ms,
+ * waits between ranges 26 → 5 ms); on 4 GB the same time and peak RSS. 4 MiB was no faster
+ * and held more findings per range.
  */
 export function rangeBytesFor(size: number, jobs: number): number {
   const forced = Number(process.env.SMTPDBG_LINT_RANGE_BYTES);
   if (forced > 0) return forced;
-  return Math.min(2 << 20, Math.max(1 << 20, Math.floor(size / (jobs * 16))));
+  return Math.min(3 << 20, Math.max(1 << 20, Math.floor(size / (jobs * 16))));
 }
 
 /**
@@ -119,10 +123,12 @@ function keepWorkersOnTheirThreads(): void {
 
 /**
  * One worker thread and the channel on which its output turns go (see RangeWorkerTurns).
- * An 8 MB young generation: a worker allocates two to three bytes per byte it scans, nearly
+ * A 6 MB young generation: a worker allocates one to three bytes per byte it scans, nearly
  * all dead within the message, and with 2 MB it spent about 85 ms per 256 MB in 410
- * scavenges (two workers on 512 MB, medians of 9 interleaved runs: 1.52 s → 1.45 s; peak
- * RSS 96 → 102 MB there, and 114–126 MB on 4 GB whatever the size, 2 to 16 MB). An old
+ * scavenges (two workers on 512 MB, medians of 9 interleaved runs: 1.52 s → 1.45 s with
+ * 8 MB). 6 MB rather than 8 MB since the scanner's byte loops moved to WebAssembly, whose
+ * engine costs each worker a few MB: peak RSS on 4 GB 131 → 122 MB, on 512 MB 111 → 104 MB,
+ * the same speed within the noise (9 interleaved runs: 1.50–1.53 s against 1.50 s). An old
  * generation limit of 1 GB rather than the default 4 GB, with which V8 grows the heap in
  * smaller steps: peak RSS on 128 MB with two workers 137 MB → 115 MB, the same CPU time.
  * The thread starts at once; what it lints comes with `configure`, which may be much later.
@@ -139,7 +145,7 @@ export class PooledWorker {
     this.turnPort = channel.port1;
     this.workerTurnPort = channel.port2;
     this.thread = new Worker(new URL('./range-worker.js', import.meta.url), {
-      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 1024 },
+      resourceLimits: { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: 1024 },
     });
     // Idle workers must not keep the process alive.
     this.thread.unref();

@@ -72,7 +72,7 @@ let reused: Buffer = Buffer.alloc(0);
  * range: a worker holds the findings of a few ranges, so this bounds its memory whatever
  * the input (about 300 bytes per finding encoded). 5,000 rather than 20,000: on a flood of
  * findings (8 MiB of From_ lines, six findings each, two workers) peak RSS went from about
- * 190 MB to 115 MB; a header-dense archive's 2 MiB ranges hold about 1,000, so they never
+ * 190 MB to 115 MB; a header-dense archive's 3 MiB ranges hold about 1,500, so they never
  * end early for it. Tests make it small with SMTPDBG_LINT_HELD_FINDINGS.
  */
 const maxHeldFindings = Number(process.env.SMTPDBG_LINT_HELD_FINDINGS) || 5_000;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sampleMessagesPerMiB, worthSplitting } from '../../../src/lint/range-threads.js';
+import { rangeBytesFor, sampleMessagesPerMiB, worthSplitting } from '../../../src/lint/range-threads.js';
 
 const MiB = 1 << 20;
 const tmp = mkdtempSync(join(tmpdir(), 'smtpdbg-range-threads-'));
@@ -39,6 +39,29 @@ describe('which files the worker threads take', () => {
     expect(worthSplitting(192 * MiB - 1, 2, notAsked)).toBe(false);
     expect(worthSplitting(128 * MiB, 4, notAsked)).toBe(false);
     expect(worthSplitting(1024 * MiB, 1, notAsked)).toBe(false);
+  });
+});
+
+describe('the size of the ranges', () => {
+  let forced: string | undefined;
+  beforeEach(() => {
+    forced = process.env.SMTPDBG_LINT_RANGE_BYTES;
+    delete process.env.SMTPDBG_LINT_RANGE_BYTES;
+  });
+  afterEach(() => {
+    if (forced !== undefined) process.env.SMTPDBG_LINT_RANGE_BYTES = forced;
+  });
+
+  it('3 MiB for the files the workers take, 1 MiB at least, a sixteenth of a worker\'s share between', () => {
+    expect(rangeBytesFor(512 * MiB, 2)).toBe(3 * MiB);
+    expect(rangeBytesFor(4096 * MiB, 4)).toBe(3 * MiB);
+    expect(rangeBytesFor(64 * MiB, 2)).toBe(2 * MiB);
+    expect(rangeBytesFor(8 * MiB, 4)).toBe(MiB);
+  });
+
+  it('what SMTPDBG_LINT_RANGE_BYTES says, for the tests that need many small ranges', () => {
+    process.env.SMTPDBG_LINT_RANGE_BYTES = '4096';
+    expect(rangeBytesFor(512 * MiB, 2)).toBe(4096);
   });
 });
 
