@@ -10,8 +10,9 @@
  * 25 ms in JavaScript and 9 ms in the module; the 347,000 lines of its first 16 MB, 30 ms and
  * 8 ms. The module is written out below, instruction by instruction (the WebAssembly binary
  * format, version 1, with the fixed-width SIMD instructions that V8 has run since Node 16),
- * and compiled when this file loads; where it cannot be (a V8 without SIMD), or for bytes
- * anywhere else, the JavaScript loops give the same answers (the tests hold them to it).
+ * and compiled when a thread first asks for its memory; where it cannot be (a V8 without
+ * SIMD), or for bytes anywhere else, the JavaScript loops give the same answers (the tests
+ * hold them to it).
  */
 
 import type { LineBytes } from './rules/header-bytes.js';
@@ -58,6 +59,7 @@ export const scanBufferBytes = 8 << 20;
  * read of its optimized code for detachment from then on.
  */
 export function scanBuffer(size: number): Buffer | undefined {
+  compiled ??= compile() ?? null;
   if (!compiled || size > scanBufferBytes) return undefined;
   if (!memory) {
     // The page after the buffer is where `scanLine` writes what it found. The searches read
@@ -81,7 +83,12 @@ export function scanLineInModule(b: Uint8Array, start: number, stop: number, fou
   // Each read once, whatever it holds: a read that only ran for rare values (a CR, a
   // control) would deoptimize the scanner's code the first time one came.
   const o = out!;
-  const [cr, control, eightBit, encodedWord, firstColon, colonWsp] = [o[0]!, o[1]!, o[2]!, o[3]!, o[4]!, o[5]!];
+  const cr = o[0]!;
+  const control = o[1]!;
+  const eightBit = o[2]!;
+  const encodedWord = o[3]!;
+  const firstColon = o[4]!;
+  const colonWsp = o[5]!;
   found.cr = cr < 0 ? -1 : cr - base;
   found.control = control < 0 ? -1 : control - base;
   found.eightBit = eightBit < 0 ? -1 : eightBit - base;
@@ -379,7 +386,8 @@ function compile(): object | undefined {
   }
 }
 
-const compiled = compile();
+/** The module, compiled by the first `scanBuffer` of the thread (null: it cannot be here). */
+let compiled: object | null | undefined;
 /** The module's memory (see `scanBuffer`), and the instance that reads it. */
 let memory: WasmMemory | undefined;
 let exports: SearchExports | undefined;
