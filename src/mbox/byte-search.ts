@@ -175,51 +175,65 @@ const romSpace = 0x206d6f72;
 /** `(mask of the 16 octets at p + offset that equal byte)`, with p in local 0. */
 const maskOf = (byte: number, offset: number): number[] => [...get(0), ...load128(offset), ...i32(byte), ...splat8, ...eq8, ...bitmask8];
 
+/*
+ * The loops the functions share, with the address `p` in local 0. The bodies never branch
+ * out of them (they return, or go on).
+ */
+
+/** `for (; p + reach <= end; p += 16) body`: whole blocks of 16 octets, while `reach` octets are left (`end` in local `endLocal`). */
+const blocksOf16 = (reach: number, endLocal: number, body: number[]): number[] => [
+  ...block, ...loop,
+  ...get(0), ...i32(reach), ...add, ...get(endLocal), ...gtU, ...brIf(1),
+  ...body,
+  ...get(0), ...i32(16), ...add, ...set(0),
+  ...br(0), ...end, ...end,
+];
+
+/** `for (; p < end; p++) body`: the octets left after the blocks, one at a time. */
+const octetsLeft = (endLocal: number, body: number[]): number[] => [
+  ...block, ...loop,
+  ...get(0), ...get(endLocal), ...geU, ...brIf(1),
+  ...body,
+  ...get(0), ...i32(1), ...add, ...set(0),
+  ...br(0), ...end, ...end,
+];
+
+/** For each bit set in the block's mask (local `maskLocal`), lowest first: its octet's address in local `atLocal`, then `body`. */
+const eachBit = (maskLocal: number, atLocal: number, body: number[]): number[] => [
+  ...block, ...loop,
+  ...get(maskLocal), ...eqz, ...brIf(1),
+  ...get(0), ...get(maskLocal), ...ctz, ...add, ...set(atLocal),
+  ...body,
+  // Clear the lowest bit.
+  ...get(maskLocal), ...get(maskLocal), ...i32(1), ...sub, ...and, ...set(maskLocal),
+  ...br(0), ...end, ...end,
+];
+
 /**
  * 0: nextFrom(p, end), see `nextFromLine` (addresses in the memory). Locals: 0 p, 1 end,
  * 2 candidates (LF followed by "F"), 3 candidate address.
  */
 const nextFrom = [
   ...vec([[2, i32Type]]),
-  // 16 octets at a time while every LF in the block has five octets after it before `end`.
-  // The LF and "F" masks are combined as vectors: a branch on the LF mask alone, taken
-  // for about a third of the blocks at random, cost more than the second compare.
-  ...block,
-  ...loop,
-  ...get(0), ...i32(22), ...add, ...get(1), ...gtU, ...brIf(1),
-  ...get(0), ...load128(0), ...i32(lf), ...splat8, ...eq8,
-  ...get(0), ...load128(1), ...i32(upperF), ...splat8, ...eq8,
-  ...and128, ...bitmask8, ...set(2),
-  ...get(2), ...ifThen,
-  ...block,
-  ...loop,
-  ...get(2), ...eqz, ...brIf(1),
-  ...get(0), ...get(2), ...ctz, ...add, ...set(3),
-  ...get(3), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...get(3), ...ret, ...end,
-  // The lowest candidate is not "\nFrom ": clear its bit.
-  ...get(2), ...get(2), ...i32(1), ...sub, ...and, ...set(2),
-  ...br(0),
-  ...end,
-  ...end,
-  ...end,
-  ...get(0), ...i32(16), ...add, ...set(0),
-  ...br(0),
-  ...end,
-  ...end,
-  // The last octets one at a time.
-  ...block,
-  ...loop,
-  ...get(0), ...get(1), ...geU, ...brIf(1),
-  ...get(0), ...load8(0), ...i32(lf), ...eq, ...ifThen,
-  ...get(0), ...i32(6), ...add, ...get(1), ...gtU, ...ifThen, ...get(0), ...ret, ...end,
-  ...get(0), ...load8(1), ...i32(upperF), ...eq, ...ifThen,
-  ...get(0), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...get(0), ...ret, ...end,
-  ...end,
-  ...end,
-  ...get(0), ...i32(1), ...add, ...set(0),
-  ...br(0),
-  ...end,
-  ...end,
+  // While every LF in the block has five octets after it before `end`. The LF and "F" masks
+  // are combined as vectors: a branch on the LF mask alone, taken for about a third of the
+  // blocks at random, cost more than the second compare.
+  ...blocksOf16(22, 1, [
+    ...get(0), ...load128(0), ...i32(lf), ...splat8, ...eq8,
+    ...get(0), ...load128(1), ...i32(upperF), ...splat8, ...eq8,
+    ...and128, ...bitmask8, ...set(2),
+    ...get(2), ...ifThen,
+    ...eachBit(2, 3, [...get(3), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...get(3), ...ret, ...end]),
+    ...end,
+  ]),
+  ...octetsLeft(1, [
+    ...get(0), ...load8(0), ...i32(lf), ...eq, ...ifThen,
+    ...get(0), ...i32(6), ...add, ...get(1), ...gtU, ...ifThen, ...get(0), ...ret, ...end,
+    ...get(0), ...load8(1), ...i32(upperF), ...eq, ...ifThen,
+    ...get(0), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...get(0), ...ret, ...end,
+    ...end,
+    ...end,
+  ]),
   ...i32(-1),
   ...end,
 ];
@@ -227,22 +241,8 @@ const nextFrom = [
 /** 1: countLf(p, end), the LFs in [p, end). Locals: 0 p, 1 end, 2 count. */
 const countLf = [
   ...vec([[1, i32Type]]),
-  ...block,
-  ...loop,
-  ...get(0), ...i32(16), ...add, ...get(1), ...gtU, ...brIf(1),
-  ...get(2), ...maskOf(lf, 0), ...popcnt, ...add, ...set(2),
-  ...get(0), ...i32(16), ...add, ...set(0),
-  ...br(0),
-  ...end,
-  ...end,
-  ...block,
-  ...loop,
-  ...get(0), ...get(1), ...geU, ...brIf(1),
-  ...get(2), ...get(0), ...load8(0), ...i32(lf), ...eq, ...add, ...set(2),
-  ...get(0), ...i32(1), ...add, ...set(0),
-  ...br(0),
-  ...end,
-  ...end,
+  ...blocksOf16(16, 1, [...get(2), ...maskOf(lf, 0), ...popcnt, ...add, ...set(2)]),
+  ...octetsLeft(1, [...get(2), ...get(0), ...load8(0), ...i32(lf), ...eq, ...add, ...set(2)]),
   ...get(2),
   ...end,
 ];
@@ -312,47 +312,28 @@ const scanLine = [
   ...vec([[3, i32Type], [1, v128Type]]),
   ...get(0), ...set(4),
   ...[outCr, outControl, outEightBit, outEncodedWord, outFirstColon, outColonWsp].flatMap((field) => [...get(3), ...i32(field === outEncodedWord ? 0 : -1), ...store32(field)]),
-  // 16 octets at a time: the mask of those that are not printable ASCII or are "?" or ":"
-  // (signed, the octets from 0x80 on are below 0x20 too; DEL is the one above).
-  ...block,
-  ...loop,
-  ...get(0), ...i32(16), ...add, ...get(1), ...gtU, ...brIf(1),
-  ...get(0), ...load128(0), ...set(7),
-  ...get(7), ...i32(0x20), ...splat8, ...ltS8,
-  ...get(7), ...i32(0x7f), ...splat8, ...eq8, ...or128,
-  ...get(7), ...i32(0x3f), ...splat8, ...eq8,
-  ...get(7), ...i32(0x3a), ...splat8, ...eq8, ...or128, ...or128,
-  ...bitmask8, ...set(5),
-  ...block,
-  ...loop,
-  ...get(5), ...eqz, ...brIf(1),
-  ...get(0), ...get(5), ...ctz, ...add, ...set(6),
-  ...get(6), ...get(4), ...get(2), ...get(3), ...call(2), ...ifThen, ...get(6), ...ret, ...end,
-  ...get(5), ...get(5), ...i32(1), ...sub, ...and, ...set(5),
-  ...br(0),
-  ...end,
-  ...end,
-  ...get(0), ...i32(16), ...add, ...set(0),
-  ...br(0),
-  ...end,
-  ...end,
-  // The last octets one at a time.
-  ...block,
-  ...loop,
-  ...get(0), ...get(1), ...geU, ...brIf(1),
-  ...get(0), ...load8(0), ...set(5),
-  ...get(5), ...i32(0x20), ...sub, ...i32(0x5f), ...geU, ...get(5), ...i32(0x3f), ...eq, ...or, ...get(5), ...i32(0x3a), ...eq, ...or, ...ifThen,
-  ...get(0), ...get(4), ...get(2), ...get(3), ...call(2), ...ifThen, ...get(0), ...ret, ...end,
-  ...end,
-  ...get(0), ...i32(1), ...add, ...set(0),
-  ...br(0),
-  ...end,
-  ...end,
+  // The mask of the octets that are not printable ASCII or are "?" or ":" (signed, the
+  // octets from 0x80 on are below 0x20 too; DEL is the one above).
+  ...blocksOf16(16, 1, [
+    ...get(0), ...load128(0), ...set(7),
+    ...get(7), ...i32(0x20), ...splat8, ...ltS8,
+    ...get(7), ...i32(0x7f), ...splat8, ...eq8, ...or128,
+    ...get(7), ...i32(0x3f), ...splat8, ...eq8,
+    ...get(7), ...i32(0x3a), ...splat8, ...eq8, ...or128, ...or128,
+    ...bitmask8, ...set(5),
+    ...eachBit(5, 6, [...get(6), ...get(4), ...get(2), ...get(3), ...call(2), ...ifThen, ...get(6), ...ret, ...end]),
+  ]),
+  ...octetsLeft(1, [
+    ...get(0), ...load8(0), ...set(5),
+    ...get(5), ...i32(0x20), ...sub, ...i32(0x5f), ...geU, ...get(5), ...i32(0x3f), ...eq, ...or, ...get(5), ...i32(0x3a), ...eq, ...or, ...ifThen,
+    ...get(0), ...get(4), ...get(2), ...get(3), ...call(2), ...ifThen, ...get(0), ...ret, ...end,
+    ...end,
+  ]),
   ...i32(-1),
   ...end,
 ];
 
-export const moduleBytes = new Uint8Array([
+const moduleBytes = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
   // Two function types: (i32, i32) -> i32 and (i32, i32, i32, i32) -> i32.
   ...section(1, vec([[0x60, ...vec([[i32Type], [i32Type]]), ...vec([[i32Type]])], [0x60, ...vec([[i32Type], [i32Type], [i32Type], [i32Type]]), ...vec([[i32Type]])]])),

@@ -8,16 +8,18 @@ const MiB = 1 << 20;
 const tmp = mkdtempSync(join(tmpdir(), 'smtpdbg-range-threads-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+// The tests that force small ranges set this; the sizes below are about the real thresholds.
+let forced: string | undefined;
+beforeEach(() => {
+  forced = process.env.SMTPDBG_LINT_RANGE_BYTES;
+  delete process.env.SMTPDBG_LINT_RANGE_BYTES;
+});
+afterEach(() => {
+  if (forced !== undefined) process.env.SMTPDBG_LINT_RANGE_BYTES = forced;
+  else delete process.env.SMTPDBG_LINT_RANGE_BYTES;
+});
+
 describe('which files the worker threads take', () => {
-  // The tests that force small ranges set this; the sizes below are about the real thresholds.
-  let forced: string | undefined;
-  beforeEach(() => {
-    forced = process.env.SMTPDBG_LINT_RANGE_BYTES;
-    delete process.env.SMTPDBG_LINT_RANGE_BYTES;
-  });
-  afterEach(() => {
-    if (forced !== undefined) process.env.SMTPDBG_LINT_RANGE_BYTES = forced;
-  });
 
   const notAsked = (): number => {
     throw new Error('the messages per MiB were asked for');
@@ -43,15 +45,6 @@ describe('which files the worker threads take', () => {
 });
 
 describe('the size of the ranges', () => {
-  let forced: string | undefined;
-  beforeEach(() => {
-    forced = process.env.SMTPDBG_LINT_RANGE_BYTES;
-    delete process.env.SMTPDBG_LINT_RANGE_BYTES;
-  });
-  afterEach(() => {
-    if (forced !== undefined) process.env.SMTPDBG_LINT_RANGE_BYTES = forced;
-  });
-
   it('3 MiB for the files the workers take, 1 MiB at least, a sixteenth of a worker\'s share between', () => {
     expect(rangeBytesFor(512 * MiB, 2)).toBe(3 * MiB);
     expect(rangeBytesFor(4096 * MiB, 4)).toBe(3 * MiB);
