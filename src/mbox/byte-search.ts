@@ -23,18 +23,30 @@ export const inModule = (buf: Uint8Array): boolean => memory !== undefined && bu
 /**
  * Index of the first LF at or after `from` that either starts "\nFrom " or has fewer than
  * five octets after it in `buf` (whether a "From " follows is not known yet); -1 when there
- * is none.
+ * is none. `lfsSearched` then tells how many LFs came before it from `from` on (before the
+ * end of `buf` when there is none).
  */
 export function nextFromLine(buf: Uint8Array, from: number, bufInModule: boolean): number {
   if (bufInModule) {
-    const at = exports!.nextFrom(buf.byteOffset + from, buf.byteOffset + buf.length);
+    const at = exports!.nextFrom(buf.byteOffset + from, buf.byteOffset + buf.length, outAddress);
+    searched = out![6]!;
     return at < 0 ? -1 : at - buf.byteOffset;
   }
+  let n = 0;
   for (let i = buf.indexOf(10, from); i >= 0; i = buf.indexOf(10, i + 1)) {
-    if (buf.length - i < 6 || (buf[i + 1] === 0x46 && buf[i + 2] === 0x72 && buf[i + 3] === 0x6f && buf[i + 4] === 0x6d && buf[i + 5] === 0x20)) return i;
+    if (buf.length - i < 6 || (buf[i + 1] === 0x46 && buf[i + 2] === 0x72 && buf[i + 3] === 0x6f && buf[i + 4] === 0x6d && buf[i + 5] === 0x20)) {
+      searched = n;
+      return i;
+    }
+    n++;
   }
+  searched = n;
   return -1;
 }
+
+/** The LFs the last `nextFromLine` went past (see there). */
+let searched = 0;
+export const lfsSearched = (): number => searched;
 
 /** The number of LFs in `buf[from..to)`. */
 export function lfCount(buf: Uint8Array, from: number, to: number, bufInModule: boolean): number {
@@ -152,7 +164,7 @@ const load32 = (offset: number): number[] => [0x28, 0, ...uleb(offset)];
 const store32 = (offset: number): number[] => [0x36, 0, ...uleb(offset)];
 const load8 = (offset: number): number[] => [0x2d, 0, ...uleb(offset)];
 const [eqz, eq, ne, ltS, ltU, gtU, geU] = [[0x45], [0x46], [0x47], [0x48], [0x49], [0x4b], [0x4f]];
-const [ctz, popcnt, add, sub, and, or] = [[0x68], [0x69], [0x6a], [0x6b], [0x71], [0x72]];
+const [ctz, popcnt, add, sub, and, or, shl] = [[0x68], [0x69], [0x6a], [0x6b], [0x71], [0x72], [0x74]];
 // SIMD (0xfd prefix): a 16-octet load, a byte splatted to 16 lanes, lane-wise compares (0xff
 // where true), lane-wise and and or, and the top bit of each lane as a 16-bit mask.
 const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...uleb(op), ...immediates];
@@ -174,6 +186,20 @@ const romSpace = 0x206d6f72;
 
 /** `(mask of the 16 octets at p + offset that equal byte)`, with p in local 0. */
 const maskOf = (byte: number, offset: number): number[] => [...get(0), ...load128(offset), ...i32(byte), ...splat8, ...eq8, ...bitmask8];
+
+/**
+ * What `scanLine` and `nextFrom` write at `out` (the page after the buffer), i32s at these
+ * offsets: for `scanLine` (see `LineBytes`) addresses, or -1 for none, and encodedWordStart 0
+ * or 1; for `nextFrom` the number of LFs it went past.
+ */
+const outCr = 0;
+const outControl = 4;
+const outEightBit = 8;
+const outEncodedWord = 12;
+const outFirstColon = 16;
+const outColonWsp = 20;
+const outLfs = 24;
+const outFields = 7;
 
 /*
  * The loops the functions share, with the address `p` in local 0. The bodies never branch
@@ -210,30 +236,42 @@ const eachBit = (maskLocal: number, atLocal: number, body: number[]): number[] =
 ];
 
 /**
- * 0: nextFrom(p, end), see `nextFromLine` (addresses in the memory). Locals: 0 p, 1 end,
- * 2 candidates (LF followed by "F"), 3 candidate address.
+ * 0: nextFrom(p, end, out), see `nextFromLine` (addresses in the memory), with the LFs before
+ * the one it returns (or before `end`) counted at `out`: the body walk needs both, and a
+ * second pass to count cost a third of the walk. Locals: 0 p, 1 end, 2 out, 3 candidates (LF
+ * followed by "F"), 4 candidate address, 5 LF mask, 6 LFs so far, 7 the block's LF lanes.
  */
+const foundAt = (address: number): number[] => [...get(2), ...get(6), ...store32(outLfs), ...get(address), ...ret];
 const nextFrom = [
-  ...vec([[2, i32Type]]),
+  ...vec([[4, i32Type], [1, v128Type]]),
   // While every LF in the block has five octets after it before `end`. The LF and "F" masks
   // are combined as vectors: a branch on the LF mask alone, taken for about a third of the
   // blocks at random, cost more than the second compare.
   ...blocksOf16(22, 1, [
-    ...get(0), ...load128(0), ...i32(lf), ...splat8, ...eq8,
-    ...get(0), ...load128(1), ...i32(upperF), ...splat8, ...eq8,
-    ...and128, ...bitmask8, ...set(2),
-    ...get(2), ...ifThen,
-    ...eachBit(2, 3, [...get(3), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...get(3), ...ret, ...end]),
+    ...get(0), ...load128(0), ...i32(lf), ...splat8, ...eq8, ...set(7),
+    ...get(7), ...bitmask8, ...set(5),
+    ...get(7), ...get(0), ...load128(1), ...i32(upperF), ...splat8, ...eq8, ...and128, ...bitmask8, ...set(3),
+    ...get(3), ...ifThen,
+    ...eachBit(3, 4, [
+      ...get(4), ...load32(2), ...i32(romSpace), ...eq, ...ifThen,
+      // The block's LFs before this one.
+      ...get(6), ...get(5), ...i32(1), ...get(4), ...get(0), ...sub, ...shl, ...i32(1), ...sub, ...and, ...popcnt, ...add, ...set(6),
+      ...foundAt(4),
+      ...end,
+    ]),
     ...end,
+    ...get(6), ...get(5), ...popcnt, ...add, ...set(6),
   ]),
   ...octetsLeft(1, [
     ...get(0), ...load8(0), ...i32(lf), ...eq, ...ifThen,
-    ...get(0), ...i32(6), ...add, ...get(1), ...gtU, ...ifThen, ...get(0), ...ret, ...end,
+    ...get(0), ...i32(6), ...add, ...get(1), ...gtU, ...ifThen, ...foundAt(0), ...end,
     ...get(0), ...load8(1), ...i32(upperF), ...eq, ...ifThen,
-    ...get(0), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...get(0), ...ret, ...end,
+    ...get(0), ...load32(2), ...i32(romSpace), ...eq, ...ifThen, ...foundAt(0), ...end,
     ...end,
+    ...get(6), ...i32(1), ...add, ...set(6),
     ...end,
   ]),
+  ...get(2), ...get(6), ...store32(outLfs),
   ...i32(-1),
   ...end,
 ];
@@ -246,18 +284,6 @@ const countLf = [
   ...get(2),
   ...end,
 ];
-
-/**
- * What `scanLine` writes at `out`, i32s at these offsets (see `LineBytes`): addresses, or -1
- * for none; encodedWordStart 0 or 1.
- */
-const outCr = 0;
-const outControl = 4;
-const outEightBit = 8;
-const outEncodedWord = 12;
-const outFirstColon = 16;
-const outColonWsp = 20;
-const outFields = 6;
 
 /** `if (out[field] < 0) out[field] = j`, with out in local 3 and j in local 0. */
 const setFirst = (field: number): number[] => [...get(3), ...load32(field), ...i32(0), ...ltS, ...ifThen, ...get(3), ...get(0), ...store32(field), ...end];
@@ -335,11 +361,11 @@ const scanLine = [
 
 const moduleBytes = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-  // Two function types: (i32, i32) -> i32 and (i32, i32, i32, i32) -> i32.
-  ...section(1, vec([[0x60, ...vec([[i32Type], [i32Type]]), ...vec([[i32Type]])], [0x60, ...vec([[i32Type], [i32Type], [i32Type], [i32Type]]), ...vec([[i32Type]])]])),
+  // Three function types: (i32, i32) -> i32, (i32 × 4) -> i32 and (i32 × 3) -> i32.
+  ...section(1, vec([2, 4, 3].map((params) => [0x60, ...vec(Array.from({ length: params }, () => [i32Type])), ...vec([[i32Type]])]))),
   // The memory comes from `scanBuffer`: "search" "memory", at least one page.
   ...section(2, vec([[...name('search'), ...name('memory'), 0x02, 0x00, 1]])),
-  ...section(3, vec([[0], [0], [1], [1]])),
+  ...section(3, vec([[2], [0], [1], [1]])),
   ...section(7, vec([[...name('nextFrom'), 0x00, 0], [...name('countLf'), 0x00, 1], [...name('scanLine'), 0x00, 3]])),
   // Each function's code: its size, then its locals and instructions.
   ...section(10, vec([nextFrom, countLf, event, scanLine].map((code) => [...uleb(code.length), ...code]))),
@@ -356,7 +382,7 @@ interface WasmApi {
 }
 
 interface SearchExports {
-  nextFrom(p: number, end: number): number;
+  nextFrom(p: number, end: number, out: number): number;
   countLf(p: number, end: number): number;
   scanLine(p: number, stop: number, len: number, out: number): number;
 }

@@ -1,4 +1,4 @@
-import { inModule, lfCount, nextFromLine, scanLineInModule } from './byte-search.js';
+import { inModule, lfCount, lfsSearched, nextFromLine, scanLineInModule } from './byte-search.js';
 import { parseFromLineBytes, type FromLine } from './from-line.js';
 import { lineKeepBytes, SourceLine, startsWithFrom, type Line } from './line.js';
 import { MessageLinter } from './message-linter.js';
@@ -452,13 +452,10 @@ export class MboxScanner {
     const base = this.base;
     const moduleBytes = this.bufInModule;
     if (!this.opts.framing) return this.bodyEnds(final);
-    for (let i = nextFromLine(buf, Math.max(0, this.scanFrom - base), moduleBytes); ; i = nextFromLine(buf, i + 1, moduleBytes)) {
-      if (i < 0) {
-        // The lines before the end are counted, as the loop counts those before each From_ line.
-        this.lineAt(base + buf.lastIndexOf(10) + 1);
-        return this.bodyEnds(final);
-      }
-      this.lineAt(base + i + 1);
+    for (let from = Math.max(0, this.scanFrom - base), i = 0; ; from = i + 1) {
+      i = nextFromLine(buf, from, moduleBytes);
+      this.countSearched(from, i, lfsSearched());
+      if (i < 0) return this.bodyEnds(final);
       if (buf.length - i - 1 < fromBytes) {
         if (final) continue;
         this.scanFrom = base + i;
@@ -500,6 +497,32 @@ export class MboxScanner {
         return true;
       }
       this.reportUnescapedFrom(line);
+    }
+  }
+
+  /**
+   * Counts the lines a body search from buffer index `from` went past: `lfs` LFs before `at`
+   * (before the buffer's end when `at` is -1), and the LF at `at`. The search counts them on
+   * its way; a second pass to count them cost a third of the body walk. The LF at `from`
+   * itself may be counted already (the walk resumes at the LF before the line to look at).
+   */
+  private countSearched(from: number, at: number, lfs: number): void {
+    const base = this.base;
+    const buf = this.buf;
+    if (this.countedTo < base + from) this.lineAt(base + from);
+    const counted = this.countedTo - base;
+    if (counted === from + 1 && buf[from] === 10) lfs--;
+    else if (counted !== from) {
+      // Counted past the search's start some other way: count from there.
+      this.lineAt(base + (at < 0 ? buf.lastIndexOf(10) : at) + 1);
+      return;
+    }
+    if (at >= 0) {
+      this.lineNo += lfs + 1;
+      this.countedTo = base + at + 1;
+    } else if (lfs > 0) {
+      this.lineNo += lfs;
+      this.countedTo = base + buf.lastIndexOf(10) + 1;
     }
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inModule, lfCount, nextFromLine, scanBuffer, scanLineInModule } from '../../../src/mbox/byte-search.js';
+import { inModule, lfCount, lfsSearched, nextFromLine, scanBuffer, scanLineInModule } from '../../../src/mbox/byte-search.js';
 import { LineBytes, scanLineBytes } from '../../../src/mbox/rules/header-bytes.js';
 import { MboxScanner, type Finding } from '../../../src/mbox/index.js';
 import { sniff } from '../../../src/mbox/sniff.js';
@@ -38,13 +38,18 @@ describe('the byte searches of the body walk and the header lines', () => {
     expect(inModule(Buffer.alloc(1000))).toBe(false);
   });
 
-  it('find the same "\\nFrom " lines and count the same LFs in the module as in JavaScript, from every offset', () => {
+  it('find the same "\\nFrom " lines and count the same LFs (those passed on the way too) in the module as in JavaScript, from every offset', () => {
     const rand = prng(7);
     for (let round = 0; round < 300; round++) {
       const plain = randomBytes(rand, Math.floor(rand() * 120));
       const moduled = inModuleMemory(plain, round % 17);
       for (let from = 0; from <= plain.length; from++) {
-        expect(nextFromLine(moduled, from, true), `round ${round} from ${from}`).toBe(nextFromLine(plain, from, false));
+        const at = nextFromLine(plain, from, false);
+        const passed = lfsSearched();
+        expect(nextFromLine(moduled, from, true), `round ${round} from ${from}`).toBe(at);
+        // The LFs before the one found (or before the end), counted on the way.
+        const naive = [...plain.subarray(from, at < 0 ? plain.length : at)].filter((b) => b === 10).length;
+        expect([lfsSearched(), passed], `round ${round} from ${from}: LFs passed`).toEqual([naive, naive]);
         const to = from + Math.floor(rand() * (plain.length - from + 8));
         expect(lfCount(moduled, from, to, true), `round ${round} [${from}, ${to})`).toBe(lfCount(plain, from, to, false));
       }
