@@ -8,11 +8,11 @@
  * WebAssembly memory of `scanBuffer` are read by a small module instead, 16 octets at a time
  * with SIMD compares. On a header-dense archive, 64 MB: the walk over every LF took 25 ms in
  * JavaScript and 9 ms in the module (searching and counting in one pass); the 347,000 lines
- * of its first 16 MB, 30 ms and 8 ms. The module is written out below, instruction by instruction (the WebAssembly binary
- * format, version 1, with the fixed-width SIMD instructions that V8 has run since Node 16),
- * and compiled when a thread first asks for its memory; where it cannot be (a V8 without
- * SIMD), or for bytes anywhere else, the JavaScript loops give the same answers (the tests
- * hold them to it).
+ * of its first 16 MB, 30 ms and 8 ms. The module is written out below, instruction by
+ * instruction (the WebAssembly binary format, version 1, with the fixed-width SIMD
+ * instructions that V8 has run since Node 16), and compiled when a thread first asks for its
+ * memory; where it cannot be (a V8 without SIMD), or for bytes anywhere else, the JavaScript
+ * loops give the same answers (the tests hold them to it).
  */
 
 import type { LineBytes } from './rules/header-bytes.js';
@@ -29,7 +29,7 @@ export const inModule = (buf: Uint8Array): boolean => memory !== undefined && bu
 export function nextFromLine(buf: Uint8Array, from: number, bufInModule: boolean): number {
   if (bufInModule) {
     const at = exports!.nextFrom(buf.byteOffset + from, buf.byteOffset + buf.length, outAddress);
-    searched = out![6]!;
+    searched = out![outLfs >> 2]!;
     return at < 0 ? -1 : at - buf.byteOffset;
   }
   let n = 0;
@@ -74,7 +74,7 @@ export function scanBuffer(size: number): Buffer | undefined {
   compiled ??= compile() ?? null;
   if (!compiled || size > scanBufferBytes) return undefined;
   if (!memory) {
-    // The page after the buffer is where `scanLine` writes what it found. The searches read
+    // The page after the buffer is where `scanLine` and `nextFrom` write (`out…`). They read
     // whole 16-octet blocks, but never past the end they are given.
     memory = new wasm.Memory({ initial: scanBufferBytes / pageBytes + 1 });
     exports = new wasm.Instance(compiled, { search: { memory } }).exports as SearchExports;
