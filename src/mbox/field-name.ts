@@ -13,8 +13,8 @@ const maxCachedBytes = 64;
  *
  * The names' bytes are kept side by side in one 64 KiB array, a slot's at `slot * 64`: kept
  * as a small array each, every lookup read three objects scattered over the heap before the
- * first byte (an entry, its array, the array's bytes), and the lookup was a twentieth of a
- * header-dense run.
+ * first byte (an entry, its array, the array's bytes). The lookup's share of a header-dense
+ * run's CPU profile went from 4.7% to 3.3%; whole runs moved within the noise.
  */
 export class FieldNameCache<T> {
   private readonly names = new Uint8Array(slotCount * maxCachedBytes);
