@@ -110,8 +110,8 @@ function readMessagesPerMiB(file: string, size: number): number {
  *   works for about a third of a second while it warms up (two workers on 512 MB, medians
  *   of 9 interleaved runs: 1.72 s → 1.62 s, CPU 3.13 s → 2.91 s);
  * - young-generation collections run on the worker's thread alone: a worker collects its
- *   8 MB young generation hundreds of times (medians of 15 interleaved runs: 1.75 s →
- *   1.69 s, CPU 3.32 s → 3.24 s, the same peak RSS).
+ *   young generation (see PooledWorker) hundreds of times (medians of 15 interleaved runs:
+ *   1.75 s → 1.69 s, CPU 3.32 s → 3.24 s, the same peak RSS).
  * V8 reads the first flag when it creates an engine, so the main thread's engine, already
  * running, keeps its own arrangement; the second applies to it too, where it does little
  * once the workers scan.

@@ -15,6 +15,7 @@
  * loops give the same answers (the tests hold them to it).
  */
 
+import { startsWithFrom } from './line.js';
 import type { LineBytes } from './rules/header-bytes.js';
 
 /** Whether `buf` is in the module's memory (`scanBuffer`): the scanner asks once per buffer, and passes the answer. */
@@ -34,7 +35,7 @@ export function nextFromLine(buf: Uint8Array, from: number, bufInModule: boolean
   }
   let n = 0;
   for (let i = buf.indexOf(10, from); i >= 0; i = buf.indexOf(10, i + 1)) {
-    if (buf.length - i < 6 || (buf[i + 1] === 0x46 && buf[i + 2] === 0x72 && buf[i + 3] === 0x6f && buf[i + 4] === 0x6d && buf[i + 5] === 0x20)) {
+    if (buf.length - i < 6 || startsWithFrom(buf, i + 1)) {
       searched = n;
       return i;
     }

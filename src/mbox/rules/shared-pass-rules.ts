@@ -1,11 +1,28 @@
 import { addressFields, singletons } from './field-roles.js';
-import type { RuleModule } from './rule.js';
+import type { RuleModule, SharedPass } from './rule.js';
 
 /**
  * The rules whose checks run in a pass that many rules share (see catalog.ts for which pass
  * and why): what the catalog says of each, one entry per rule, in one module so that every
  * worker thread loads one file for them rather than one per rule.
  */
+
+/** The shared passes, each named once: where the rules below are checked. */
+const passes = {
+  scanner: { sharedPass: 'the scanner (scanner.ts)' },
+  scannerAndLinter: { sharedPass: 'the scanner and the message linter (message-linter.ts)' },
+  fromLine: { sharedPass: 'the From_ line checks (framing.ts)' },
+  messageLinter: { sharedPass: 'the message linter (message-linter.ts)' },
+  headerLine: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  headerBlock: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  mergedField: { sharedPass: 'the merged-field pass (merged-field.ts, header-bytes.ts)' },
+  dateValues: { sharedPass: 'the value pass (values.ts, date.ts)' },
+  addressValues: { sharedPass: 'the value pass (values.ts, address.ts)' },
+  messageIdValues: { sharedPass: 'the value pass (values.ts, message-id.ts)' },
+  encodedWordValues: { sharedPass: 'the value pass (values.ts, encoded-word.ts)' },
+  mimeValues: { sharedPass: 'the value pass (values.ts, mime.ts)' },
+  archivePatterns: { sharedPass: 'the archive-pattern fold over a file\'s findings (archive-patterns.ts)' },
+} as const satisfies Record<string, SharedPass>;
 
 export const fromMissingAtStart = {
   id: 'from-missing-at-start',
@@ -14,7 +31,7 @@ export const fromMissingAtStart = {
   description: 'the file does not begin with a From_ line',
   rfc: 'RFC 4155 §2',
   fields: [],
-  check: { sharedPass: 'the scanner (scanner.ts)' },
+  check: passes.scanner,
 } as const satisfies RuleModule;
 
 export const fromEmptySender = {
@@ -24,7 +41,7 @@ export const fromEmptySender = {
   description: 'From_ line with an empty envelope sender (`From  Mon …`, two spaces)',
   rfc: 'RFC 4155 §2; readers that split on one space misread it',
   fields: [],
-  check: { sharedPass: 'the From_ line checks (framing.ts)' },
+  check: passes.fromLine,
 } as const satisfies RuleModule;
 
 export const fromSenderSpaces = {
@@ -34,7 +51,7 @@ export const fromSenderSpaces = {
   description: 'the envelope sender in the From_ line contains spaces',
   rfc: 'RFC 4155 §2 (sender is one token)',
   fields: [],
-  check: { sharedPass: 'the From_ line checks (framing.ts)' },
+  check: passes.fromLine,
 } as const satisfies RuleModule;
 
 export const fromDateNonstandard = {
@@ -44,7 +61,7 @@ export const fromDateNonstandard = {
   description: 'the From_ line date is not in asctime form (`Www Mmm dd hh:mm:ss yyyy`)',
   rfc: 'RFC 4155 §2 (asctime timestamp)',
   fields: [],
-  check: { sharedPass: 'the From_ line checks (framing.ts)' },
+  check: passes.fromLine,
 } as const satisfies RuleModule;
 
 export const fromUnparseable = {
@@ -54,7 +71,7 @@ export const fromUnparseable = {
   description: 'a separator line starting with "From " has no recognisable date',
   rfc: 'RFC 4155 §2',
   fields: [],
-  check: { sharedPass: 'the From_ line checks (framing.ts)' },
+  check: passes.fromLine,
 } as const satisfies RuleModule;
 
 export const fromNotAfterBlank = {
@@ -64,7 +81,7 @@ export const fromNotAfterBlank = {
   description: 'a From_ line is not preceded by an empty line',
   rfc: 'RFC 4155 §2 (messages end with an empty line)',
   fields: [],
-  check: { sharedPass: 'the From_ line checks (framing.ts)' },
+  check: passes.fromLine,
 } as const satisfies RuleModule;
 
 export const fromNotFollowedByHeader = {
@@ -74,7 +91,7 @@ export const fromNotFollowedByHeader = {
   description: 'the line after a From_ line is not a header field',
   rfc: 'RFC 4155 §2; RFC 5322 §2.2',
   fields: [],
-  check: { sharedPass: 'the scanner and the message linter (message-linter.ts)' },
+  check: passes.scannerAndLinter,
 } as const satisfies RuleModule;
 
 export const unescapedFrom = {
@@ -84,7 +101,7 @@ export const unescapedFrom = {
   description: 'a body line starts with "From " and was not escaped as ">From "',
   rfc: 'RFC 4155 §2 and mboxrd/mboxo escaping; loose readers split here',
   fields: [],
-  check: { sharedPass: 'the scanner (scanner.ts)' },
+  check: passes.scanner,
 } as const satisfies RuleModule;
 
 export const contentLengthMismatch = {
@@ -94,7 +111,7 @@ export const contentLengthMismatch = {
   description: 'Content-Length does not match the body length found between separators',
   rfc: 'mboxcl/mboxcl2 (Solaris, qmail mbox(5)); RFC 4155 Appendix A',
   fields: ['content-length'],
-  check: { sharedPass: 'the scanner and the message linter (message-linter.ts)' },
+  check: passes.scannerAndLinter,
 } as const satisfies RuleModule;
 
 export const eolMixed = {
@@ -104,7 +121,7 @@ export const eolMixed = {
   description: "a message's line endings differ from the file's convention",
   rfc: 'RFC 4155 §2 (local line-ending convention)',
   fields: [],
-  check: { sharedPass: 'the message linter (message-linter.ts)' },
+  check: passes.messageLinter,
 } as const satisfies RuleModule;
 
 export const noTrailingNewline = {
@@ -114,7 +131,7 @@ export const noTrailingNewline = {
   description: 'the file does not end with a line ending (truncated?)',
   rfc: 'RFC 4155 §2',
   fields: [],
-  check: { sharedPass: 'the scanner (scanner.ts)' },
+  check: passes.scanner,
 } as const satisfies RuleModule;
 
 export const archivePattern = {
@@ -124,7 +141,7 @@ export const archivePattern = {
   description: "(nearly) every message of the file carries one archiver's transformation (pipermail's \"user at host\", a ctime() Date:): said once, the findings it explains folded (--disable archive-pattern lists them)",
   rfc: 'Mailman pipermail and archive runner; RFC 5322 §3.3, §3.4',
   fields: [],
-  check: { sharedPass: 'the archive-pattern fold over a file\'s findings (archive-patterns.ts)' },
+  check: passes.archivePatterns,
 } as const satisfies RuleModule;
 
 export const crLineEnds = {
@@ -134,7 +151,7 @@ export const crLineEnds = {
   description: "the file's lines end with CR only (classic Mac OS): mbox readers see one line; said once, and its messages are linted with CR as the line end",
   rfc: 'RFC 4155 §2 (lines end with the local convention: LF)',
   fields: [],
-  check: { sharedPass: 'the scanner (scanner.ts)' },
+  check: passes.scanner,
 } as const satisfies RuleModule;
 
 export const bareCr = {
@@ -144,7 +161,7 @@ export const bareCr = {
   description: 'a CR not followed by LF in a header: CR is not a line end, readers disagree',
   rfc: 'RFC 5322 §2.2, RFC 5321 §2.3.8',
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
 
 export const bareLf = {
@@ -154,7 +171,7 @@ export const bareLf = {
   description: 'an LF-only line in a header whose other lines end with CRLF',
   rfc: 'RFC 5322 §2.1, RFC 5321 §2.3.8',
   fields: ['*'],
-  check: { sharedPass: 'the message linter (message-linter.ts)' },
+  check: passes.messageLinter,
 } as const satisfies RuleModule;
 
 export const mergedField = {
@@ -164,7 +181,7 @@ export const mergedField = {
   description: 'a structured field value contains " Field-Name: " of a known field (two fields merged)',
   rfc: 'RFC 5322 §3.6 (one field per line)',
   fields: ['*'],
-  check: { sharedPass: 'the merged-field pass (merged-field.ts, header-bytes.ts)' },
+  check: passes.mergedField,
 } as const satisfies RuleModule;
 
 export const dateTrailingText = {
@@ -174,7 +191,7 @@ export const dateTrailingText = {
   description: 'the Date field has text after the date-time',
   rfc: 'RFC 5322 §3.3',
   fields: ['date'],
-  check: { sharedPass: 'the value pass (values.ts, date.ts)' },
+  check: passes.dateValues,
 } as const satisfies RuleModule;
 
 export const placeholderAddress = {
@@ -184,7 +201,7 @@ export const placeholderAddress = {
   description: 'an address field holds a placeholder such as [no-from] or MISSING_MAILBOX',
   rfc: 'sendmail/c-client placeholders; RFC 5322 §3.6.2',
   fields: addressFields,
-  check: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  check: passes.headerBlock,
 } as const satisfies RuleModule;
 
 export const missingDate = {
@@ -194,7 +211,7 @@ export const missingDate = {
   description: 'the header has no Date field',
   rfc: 'RFC 5322 §3.6',
   fields: ['date'],
-  check: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  check: passes.headerBlock,
 } as const satisfies RuleModule;
 
 export const missingFrom = {
@@ -204,7 +221,7 @@ export const missingFrom = {
   description: 'the header has no From field',
   rfc: 'RFC 5322 §3.6',
   fields: ['from'],
-  check: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  check: passes.headerBlock,
 } as const satisfies RuleModule;
 
 export const emptyRequired = {
@@ -214,7 +231,7 @@ export const emptyRequired = {
   description: 'a Date or From field is empty',
   rfc: 'RFC 5322 §3.6.1, §3.6.2',
   fields: ['date', 'from'],
-  check: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  check: passes.headerBlock,
 } as const satisfies RuleModule;
 
 export const duplicateField = {
@@ -224,7 +241,7 @@ export const duplicateField = {
   description: 'a field that may occur once occurs more than once (names compared case-insensitively)',
   rfc: 'RFC 5322 §3.6 table, §1.2.2',
   fields: singletons,
-  check: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  check: passes.headerBlock,
 } as const satisfies RuleModule;
 
 export const senderRequired = {
@@ -234,7 +251,7 @@ export const senderRequired = {
   description: 'From has several mailboxes but there is no Sender field',
   rfc: 'RFC 5322 §3.6.2',
   fields: ['from', 'sender'],
-  check: { sharedPass: 'the header block pass (header-bytes.ts)' },
+  check: passes.headerBlock,
 } as const satisfies RuleModule;
 
 export const lineTooLong = {
@@ -244,7 +261,7 @@ export const lineTooLong = {
   description: 'a header line is longer than 998 octets',
   rfc: 'RFC 5322 §2.1.1',
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
 
 export const invalidFieldName = {
@@ -254,7 +271,7 @@ export const invalidFieldName = {
   description: 'a field name contains characters outside printable US-ASCII or is empty',
   rfc: 'RFC 5322 §2.2, §3.6.8',
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
 
 export const spaceBeforeColon = {
@@ -264,7 +281,7 @@ export const spaceBeforeColon = {
   description: 'white space between a field name and its colon (obsolete syntax)',
   rfc: 'RFC 5322 §4.5',
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
 
 export const continuationFirst = {
@@ -274,7 +291,7 @@ export const continuationFirst = {
   description: 'the first header line starts with white space (a continuation of nothing)',
   rfc: 'RFC 5322 §2.2.3',
   fields: ['*'],
-  check: { sharedPass: 'the message linter (message-linter.ts)' },
+  check: passes.messageLinter,
 } as const satisfies RuleModule;
 
 export const blankContinuation = {
@@ -284,7 +301,7 @@ export const blankContinuation = {
   description: 'a folded header line consists only of white space',
   rfc: 'RFC 5322 §3.2.2, §4.2',
   fields: ['*'],
-  check: { sharedPass: 'the message linter (message-linter.ts)' },
+  check: passes.messageLinter,
 } as const satisfies RuleModule;
 
 export const noBodySeparator = {
@@ -294,7 +311,7 @@ export const noBodySeparator = {
   description: 'the header does not end with an empty line',
   rfc: 'RFC 5322 §2.1',
   fields: [],
-  check: { sharedPass: 'the message linter (message-linter.ts)' },
+  check: passes.messageLinter,
 } as const satisfies RuleModule;
 
 export const envelopeInHeader = {
@@ -304,7 +321,7 @@ export const envelopeInHeader = {
   description: 'a header line starts with "From " (an envelope line); mbox readers split the message there',
   rfc: 'RFC 4155 §2; RFC 5322 §3.6.8',
   fields: [],
-  check: { sharedPass: 'the message linter (message-linter.ts)' },
+  check: passes.messageLinter,
 } as const satisfies RuleModule;
 
 export const raw8bit = {
@@ -314,7 +331,7 @@ export const raw8bit = {
   description: 'a header line contains 8-bit bytes (not encoded-words)',
   rfc: 'RFC 5322 §2.2, RFC 2047 (RFC 6532 only with SMTPUTF8)',
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
 
 export const controlChar = {
@@ -324,7 +341,7 @@ export const controlChar = {
   description: 'a header line contains NUL or another control character',
   rfc: 'RFC 5322 §2.2, §3.2.3',
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
 
 export const dateInvalid = {
@@ -334,7 +351,7 @@ export const dateInvalid = {
   description: 'the Date field is not an RFC 5322 date-time',
   rfc: 'RFC 5322 §3.3',
   fields: ['date'],
-  check: { sharedPass: 'the value pass (values.ts, date.ts)' },
+  check: passes.dateValues,
 } as const satisfies RuleModule;
 
 export const dateZone = {
@@ -344,7 +361,7 @@ export const dateZone = {
   description: 'the Date field has a missing, obsolete or impossible time zone',
   rfc: 'RFC 5322 §3.3, §4.3',
   fields: ['date'],
-  check: { sharedPass: 'the value pass (values.ts, date.ts)' },
+  check: passes.dateValues,
 } as const satisfies RuleModule;
 
 export const dateWeekday = {
@@ -354,7 +371,7 @@ export const dateWeekday = {
   description: 'the day of the week does not match the date',
   rfc: 'RFC 5322 §3.3',
   fields: ['date'],
-  check: { sharedPass: 'the value pass (values.ts, date.ts)' },
+  check: passes.dateValues,
 } as const satisfies RuleModule;
 
 export const addressInvalid = {
@@ -364,7 +381,7 @@ export const addressInvalid = {
   description: 'an address field does not parse as a mailbox or address list',
   rfc: 'RFC 5322 §3.4',
   fields: addressFields,
-  check: { sharedPass: 'the value pass (values.ts, address.ts)' },
+  check: passes.addressValues,
 } as const satisfies RuleModule;
 
 export const addressObsolete = {
@@ -374,7 +391,7 @@ export const addressObsolete = {
   description: 'an address field uses obsolete syntax that readers must accept: a route (<@host:a@b>), an empty list element (a, , b), white space or a comment next to "." in an address',
   rfc: 'RFC 5322 §4.4, §4',
   fields: addressFields,
-  check: { sharedPass: 'the value pass (values.ts, address.ts)' },
+  check: passes.addressValues,
 } as const satisfies RuleModule;
 
 export const messageIdInvalid = {
@@ -384,7 +401,7 @@ export const messageIdInvalid = {
   description: 'Message-ID is not of the form <left@right>',
   rfc: 'RFC 5322 §3.6.4',
   fields: ['message-id'],
-  check: { sharedPass: 'the value pass (values.ts, message-id.ts)' },
+  check: passes.messageIdValues,
 } as const satisfies RuleModule;
 
 export const messageIdObsolete = {
@@ -394,7 +411,7 @@ export const messageIdObsolete = {
   description: 'Message-ID uses obsolete syntax that readers must accept: a quoted id-left, white space or a comment inside <…>',
   rfc: 'RFC 5322 §3.6.4, §4.5.4',
   fields: ['message-id'],
-  check: { sharedPass: 'the value pass (values.ts, message-id.ts)' },
+  check: passes.messageIdValues,
 } as const satisfies RuleModule;
 
 export const encodedWordInvalid = {
@@ -404,7 +421,7 @@ export const encodedWordInvalid = {
   description: 'a malformed RFC 2047 encoded-word',
   rfc: 'RFC 2047 §2, §5',
   fields: ['*'],
-  check: { sharedPass: 'the value pass (values.ts, encoded-word.ts)' },
+  check: passes.encodedWordValues,
 } as const satisfies RuleModule;
 
 export const mimeHeaderInvalid = {
@@ -414,7 +431,7 @@ export const mimeHeaderInvalid = {
   description: 'MIME-Version, Content-Type or Content-Transfer-Encoding is malformed',
   rfc: 'RFC 2045 §4, §5.1, §6.1; RFC 2046 §5.1.1',
   fields: ['mime-version', 'content-type', 'content-transfer-encoding'],
-  check: { sharedPass: 'the value pass (values.ts, mime.ts)' },
+  check: passes.mimeValues,
 } as const satisfies RuleModule;
 
 export const lineOver78 = {
@@ -425,5 +442,5 @@ export const lineOver78 = {
   rfc: 'RFC 5322 §2.1.1 (SHOULD)',
   defaultOn: false,
   fields: ['*'],
-  check: { sharedPass: 'the header line pass (header-bytes.ts)' },
+  check: passes.headerLine,
 } as const satisfies RuleModule;
