@@ -183,6 +183,18 @@ describe('PendingFindings: lines encoded before their numbers are known', () => 
     expect(writes).toBeGreaterThan(2);
   });
 
+  it('numbers past 2^31 within a range (two billion lines) are kept whole, before and after the first of them', () => {
+    const pending = new PendingFindings(layout);
+    add(pending, parts('{"a":', '}'), 1, 7);
+    add(pending, parts('{"a":', '}'), 2, 3_000_000_000);
+    add(pending, parts('{"a":', '}'), 2_500_000_000, 3_000_000_001);
+    expect(drained(pending, 1, 10).text).toBe('{"a":2,"line":17}\n{"a":3,"line":3000000010}\n{"a":2500000001,"line":3000000011}\n');
+    // The storage, widened, serves the next range as well.
+    const next = new PendingFindings(layout);
+    add(next, parts('{"b":', '}'), 1, 1);
+    expect(drained(next, 0, 0).text).toBe('{"b":1,"line":1}\n');
+  });
+
   it('a range after a drained one starts empty, in the storage the first one used', () => {
     const first = new PendingFindings(layout);
     for (let i = 0; i < 100; i++) add(first, parts('{"a":', `,"long":"${'z'.repeat(i)}"}`), 1, i);

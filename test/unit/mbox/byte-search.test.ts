@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inModule, lfCount, lfsSearched, nextFromLine, scanBuffer, scanLineInModule } from '../../../src/mbox/byte-search.js';
+import { inModule, lfCount, lfsSearched, nextFromLine, scanBuffer, scanBufferBytes, scanLineInModule } from '../../../src/mbox/byte-search.js';
 import { LineBytes, scanLineBytes } from '../../../src/mbox/rules/header-bytes.js';
 import { MboxScanner, type Finding } from '../../../src/mbox/index.js';
 import { sniff } from '../../../src/mbox/sniff.js';
@@ -36,6 +36,14 @@ describe('the byte searches of the body walk and the header lines', () => {
     expect(buf).toBeDefined();
     expect(inModule(buf!)).toBe(true);
     expect(inModule(Buffer.alloc(1000))).toBe(false);
+  });
+
+  it('hand out at most the 8 MiB of the module memory (a range worker reads longer ranges in chunks elsewhere), always the same memory', () => {
+    expect(scanBufferBytes).toBe(8 << 20);
+    const whole = scanBuffer(scanBufferBytes)!;
+    expect(whole.length).toBe(scanBufferBytes);
+    expect(scanBuffer(scanBufferBytes + 1)).toBeUndefined();
+    expect(scanBuffer(10)!.buffer).toBe(whole.buffer);
   });
 
   it('find the same "\\nFrom " lines and count the same LFs (those passed on the way too) in the module as in JavaScript, from every offset', () => {
